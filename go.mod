@@ -1,0 +1,5 @@
+module github.com/mmapsim/mmapsim
+
+go 1.22
+
+require github.com/google/btree v1.1.3

@@ -1,0 +1,31 @@
+// Package hostvm is a deterministic fake Linux kernel for the memory system
+// calls: mmap, munmap, mprotect, mremap, msync, madvise and brk, over an
+// in-memory file system, with sparse memory contents and SIGSEGV/SIGBUS
+// faults. It makes no real system call, so it behaves the same on every OS
+// and GOARCH, and many kernels (of different page sizes and address widths)
+// can coexist in one process.
+//
+// The package README describes the model; the files are:
+//
+//	config.go     Config (page size, address width, layout, limits) and geometry
+//	kernel.go     Kernel: construction, Clone, accessors
+//	vma.go        VMAs in a B-tree: lookup, split, merge, gap maintenance
+//	gaps.go       the gap index used for O(log n) placement
+//	mmap.go       mmap: argument checks in Linux's order, placement, populate
+//	munmap.go     munmap
+//	mprotect.go   mprotect, and the VMA-modify helper madvise shares
+//	mremap.go     mremap in all its modes
+//	msync.go      msync
+//	madvise.go    madvise
+//	brk.go        the program break
+//	fs.go         files, descriptors, pread/pwrite/ftruncate/fstat
+//	mem.go        memory contents, page faults, copy-on-write
+//	maps.go       /proc/self/maps rendering
+//	invariants.go CheckInvariants
+//	errno.go      Linux errno values, the project's own type
+//	abi.go        PROT_*, MAP_*, MREMAP_*, MS_*, MADV_*, O_* constants
+//
+// Every exported call validates its arguments in the order Linux does and
+// returns an Errno (as error) exactly where Linux would. Build with
+// -tags invariants to check every invariant after every call.
+package hostvm

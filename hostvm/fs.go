@@ -1,0 +1,445 @@
+package hostvm
+
+import (
+	"sort"
+
+	"github.com/google/btree"
+)
+
+// The in-memory file system: a flat namespace of regular files, each with a
+// size and a page cache, and a descriptor table. MAP_SHARED mappings of a
+// file all use its page cache (there is one copy of each file page), so a
+// store through one mapping is seen by every other mapping and by pread.
+// Shared anonymous memory is an unnamed file of the mapping's size, as
+// Linux's shmem_zero_setup() makes it.
+
+// maxFileSize is Linux's MAX_LFS_FILESIZE on 64-bit hosts.
+const maxFileSize = 1<<63 - 1
+
+// maxFDs is RLIMIT_NOFILE's usual soft limit.
+const maxFDs = 1024
+
+type inode struct {
+	ino   uint32
+	path  string // "" for shared anonymous memory
+	size  uint64
+	mode  uint32             // permission bits, for fstat
+	pages *btree.BTreeG[pte] // the page cache, by file page index
+}
+
+type openFile struct {
+	ino   uint32
+	flags OpenFlags
+}
+
+func (f openFile) readable() bool { return f.flags&OAccMode == ORdOnly || f.flags&OAccMode == ORdWr }
+func (f openFile) writable() bool { return f.flags&OAccMode == OWrOnly || f.flags&OAccMode == ORdWr }
+
+type fileSystem struct {
+	inodes  map[uint32]*inode
+	paths   map[string]uint32
+	fds     map[int]openFile
+	nextIno uint32
+}
+
+func newFileSystem() fileSystem {
+	return fileSystem{inodes: map[uint32]*inode{}, paths: map[string]uint32{}, fds: map[int]openFile{}}
+}
+
+func (fs *fileSystem) clone() fileSystem {
+	c := fileSystem{
+		inodes:  make(map[uint32]*inode, len(fs.inodes)),
+		paths:   make(map[string]uint32, len(fs.paths)),
+		fds:     make(map[int]openFile, len(fs.fds)),
+		nextIno: fs.nextIno,
+	}
+	for n, ind := range fs.inodes {
+		ci := *ind
+		ci.pages = ind.pages.Clone()
+		c.inodes[n] = &ci
+	}
+	for p, n := range fs.paths {
+		c.paths[p] = n
+	}
+	for fd, f := range fs.fds {
+		c.fds[fd] = f
+	}
+	return c
+}
+
+func (fs *fileSystem) newInode(path string, mode uint32) *inode {
+	fs.nextIno++
+	ind := &inode{ino: fs.nextIno, path: path, mode: mode, pages: newPageTree()}
+	fs.inodes[ind.ino] = ind
+	return ind
+}
+
+func (fs *fileSystem) file(fd int) (openFile, bool) {
+	f, ok := fs.fds[fd]
+	return f, ok
+}
+
+// Stat is what fstat reports.
+type Stat struct {
+	Ino     uint64
+	Mode    uint32 // S_IFREG | permission bits
+	Size    int64
+	Blksize int64
+	Blocks  int64 // 512-byte blocks holding data
+}
+
+// sIFREG is S_IFREG.
+const sIFREG = 0o100000
+
+// Open opens (or with O_CREAT creates) the file at path and returns the
+// lowest free descriptor from 3 up. Compare Linux's do_sys_openat2(); there
+// are no directories, owners or permission checks.
+func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("open")
+	}
+	if path == "" {
+		return -1, ENOENT
+	}
+	if len(path) >= 4096 {
+		return -1, ENAMETOOLONG
+	}
+	if flags&OAccMode == OAccMode {
+		return -1, EINVAL
+	}
+	fd := 3
+	for ; fd < maxFDs; fd++ {
+		if _, used := k.fs.fds[fd]; !used {
+			break
+		}
+	}
+	if fd == maxFDs {
+		return -1, EMFILE
+	}
+	ino, exists := k.fs.paths[path]
+	switch {
+	case exists && flags&(OCreat|OExcl) == OCreat|OExcl:
+		return -1, EEXIST
+	case !exists && flags&OCreat == 0:
+		return -1, ENOENT
+	case !exists:
+		ind := k.fs.newInode(path, mode&0o7777)
+		k.fs.paths[path] = ind.ino
+		ino = ind.ino
+	}
+	if flags&ODirectory != 0 {
+		return -1, ENOTDIR
+	}
+	k.fs.fds[fd] = openFile{ino: ino, flags: flags}
+	if flags&OTrunc != 0 && flags&OAccMode != ORdOnly {
+		k.setSize(k.fs.inodes[ino], 0)
+	}
+	return fd, nil
+}
+
+// Close releases fd. Mappings of the file stay.
+func (k *Kernel) Close(fd int) error {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("close")
+	}
+	if _, ok := k.fs.fds[fd]; !ok {
+		return EBADF
+	}
+	delete(k.fs.fds, fd)
+	return nil
+}
+
+// Unlink removes path from the namespace; open descriptors and mappings
+// keep the file.
+func (k *Kernel) Unlink(path string) error {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("unlink")
+	}
+	if _, ok := k.fs.paths[path]; !ok {
+		return ENOENT
+	}
+	delete(k.fs.paths, path)
+	return nil
+}
+
+// Fstat describes the file open at fd.
+func (k *Kernel) Fstat(fd int) (Stat, error) {
+	f, ok := k.fs.file(fd)
+	if !ok {
+		return Stat{}, EBADF
+	}
+	ind := k.fs.inodes[f.ino]
+	blocks := int64(0)
+	ind.pages.Ascend(func(e pte) bool {
+		for _, c := range e.p.chunks {
+			if c != nil {
+				blocks += chunkSize / 512
+			}
+		}
+		return true
+	})
+	return Stat{Ino: uint64(ind.ino), Mode: sIFREG | ind.mode, Size: int64(ind.size),
+		Blksize: int64(k.g.pageSize), Blocks: blocks}, nil
+}
+
+// Files lists the paths in the namespace, sorted.
+func (k *Kernel) Files() []string {
+	out := make([]string, 0, len(k.fs.paths))
+	for p := range k.fs.paths {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FilePread reads from the file open at fd into p, as pread(2) into a
+// buffer outside the simulated address space.
+func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("pread")
+	}
+	if off < 0 {
+		return 0, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || !f.readable() {
+		return 0, EBADF
+	}
+	return k.readFile(k.fs.inodes[f.ino], p, uint64(off)), nil
+}
+
+// FilePwrite writes p to the file open at fd, as pwrite(2) from a buffer
+// outside the simulated address space. With O_APPEND it appends, as Linux's
+// pwrite does.
+func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("pwrite")
+	}
+	if off < 0 {
+		return 0, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || !f.writable() {
+		return 0, EBADF
+	}
+	ind := k.fs.inodes[f.ino]
+	pos := uint64(off)
+	if f.flags&OAppend != 0 {
+		pos = ind.size
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if pos >= maxFileSize {
+		return 0, EFBIG
+	}
+	n := min(uint64(len(p)), maxFileSize-pos)
+	k.writeFile(ind, p[:n], pos)
+	return int(n), nil
+}
+
+// Pread is the system call: it reads up to count bytes at file offset off
+// into simulated memory at buf. A fault in buf ends the read early: the
+// bytes copied so far are returned, or EFAULT if there are none. Compare
+// Linux's ksys_pread64().
+func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("pread")
+	}
+	if off < 0 {
+		return 0, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || !f.readable() {
+		return 0, EBADF
+	}
+	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
+		return 0, EFAULT
+	}
+	count = min(count, maxRWCount(k.g.pageSize))
+	ind := k.fs.inodes[f.ino]
+	pos := uint64(off)
+	if pos >= ind.size || count == 0 {
+		return 0, nil
+	}
+	count = min(count, ind.size-pos)
+	done := uint64(0)
+	tmp := make([]byte, min(count, k.g.pageSize))
+	for done < count {
+		a := buf + Addr(done)
+		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
+		b := tmp[:n]
+		k.readFile(ind, b, pos+done)
+		if k.accessPage(a, b, AccessWrite) != nil {
+			break
+		}
+		done += n
+	}
+	if done == 0 {
+		return 0, EFAULT
+	}
+	return done, nil
+}
+
+// Pwrite is the system call: it writes count bytes from simulated memory at
+// buf to the file at offset off. Compare Linux's ksys_pwrite64().
+func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, error) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("pwrite")
+	}
+	if off < 0 {
+		return 0, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || !f.writable() {
+		return 0, EBADF
+	}
+	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
+		return 0, EFAULT
+	}
+	count = min(count, maxRWCount(k.g.pageSize))
+	if count == 0 {
+		return 0, nil
+	}
+	ind := k.fs.inodes[f.ino]
+	pos := uint64(off)
+	if f.flags&OAppend != 0 {
+		pos = ind.size
+	}
+	if pos >= maxFileSize {
+		return 0, EFBIG
+	}
+	count = min(count, maxFileSize-pos)
+	done := uint64(0)
+	tmp := make([]byte, min(count, k.g.pageSize))
+	for done < count {
+		a := buf + Addr(done)
+		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
+		b := tmp[:n]
+		if k.accessPage(a, b, AccessRead) != nil {
+			break
+		}
+		k.writeFile(ind, b, pos+done)
+		done += n
+	}
+	if done == 0 {
+		return 0, EFAULT
+	}
+	return done, nil
+}
+
+// maxRWCount is Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.
+func maxRWCount(pageSize uint64) uint64 { return AlignDown(1<<31-1, pageSize) }
+
+// Ftruncate sets the size of the file open at fd. Compare Linux's
+// do_sys_ftruncate() and truncate_pagecache().
+func (k *Kernel) Ftruncate(fd int, length int64) error {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("ftruncate")
+	}
+	if length < 0 {
+		return EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok {
+		return EBADF
+	}
+	if !f.writable() {
+		return EINVAL
+	}
+	k.setSize(k.fs.inodes[f.ino], uint64(length))
+	return nil
+}
+
+// inFile reports whether file page idx lies (at least partly) below EOF:
+// a mapping's access to a page wholly beyond it raises SIGBUS.
+func (k *Kernel) inFile(ind *inode, idx uint64) bool {
+	return idx < (ind.size+k.g.pageSize-1)>>k.g.pageShift
+}
+
+// cachePage returns the page-cache page idx of ind, owned by k, creating it.
+func (k *Kernel) cachePage(ind *inode, idx uint64) *page {
+	if p := k.ownPage(ind.pages, idx); p != nil {
+		return p
+	}
+	p := k.newPage()
+	ind.pages.ReplaceOrInsert(pte{idx, p})
+	return p
+}
+
+// readFile copies file bytes at pos into p, stopping at EOF; it returns
+// the count.
+func (k *Kernel) readFile(ind *inode, p []byte, pos uint64) int {
+	if pos >= ind.size {
+		return 0
+	}
+	p = p[:min(uint64(len(p)), ind.size-pos)]
+	for done := 0; done < len(p); {
+		at := pos + uint64(done)
+		off := at % k.g.pageSize
+		n := int(min(uint64(len(p)-done), k.g.pageSize-off))
+		readPage(getPage(ind.pages, at>>k.g.pageShift), off, p[done:done+n])
+		done += n
+	}
+	return len(p)
+}
+
+// writeFile stores p at pos, growing the file if needed.
+// Preconditions: pos+len(p) <= maxFileSize.
+func (k *Kernel) writeFile(ind *inode, p []byte, pos uint64) {
+	if end := pos + uint64(len(p)); end > ind.size {
+		k.setSize(ind, end)
+	}
+	for done := 0; done < len(p); {
+		at := pos + uint64(done)
+		off := at % k.g.pageSize
+		n := int(min(uint64(len(p)-done), k.g.pageSize-off))
+		k.writePage(k.cachePage(ind, at>>k.g.pageShift), off, p[done:done+n])
+		done += n
+	}
+}
+
+// setSize changes ind's size. Growing clears what a shared mapping may have
+// stored beyond the old EOF in its last page, so such stores never reach
+// the file. Shrinking drops the page cache beyond the new EOF, zeroes the
+// rest of its last page, and discards private copies of the dropped pages
+// in every mapping of the file, as truncate_pagecache() does.
+func (k *Kernel) setSize(ind *inode, size uint64) {
+	old := ind.size
+	ps := k.g.pageSize
+	if size > old {
+		if off := old % ps; off != 0 {
+			if p := k.ownPage(ind.pages, old>>k.g.pageShift); p != nil {
+				k.zeroPage(p, off, ps-off)
+			}
+		}
+		ind.size = size
+		return
+	}
+	ind.size = size
+	keep := (size + ps - 1) >> k.g.pageShift
+	deleteKeys(ind.pages, keep, ^uint64(0))
+	if off := size % ps; off != 0 {
+		if p := k.ownPage(ind.pages, size>>k.g.pageShift); p != nil {
+			k.zeroPage(p, off, ps-off)
+		}
+	}
+	var drop []Range
+	k.vmas.Ascend(func(v vma) bool {
+		if v.ino != ind.ino || v.shared() {
+			return true
+		}
+		last := v.pgoff + uint64(v.end-v.start)>>k.g.pageShift
+		if last > keep {
+			from := v.start
+			if keep > v.pgoff {
+				from += Addr((keep - v.pgoff) << k.g.pageShift)
+			}
+			drop = append(drop, Range{from, v.end})
+		}
+		return true
+	})
+	for _, r := range drop {
+		k.dropPrivate(r)
+	}
+}

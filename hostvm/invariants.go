@@ -1,0 +1,128 @@
+package hostvm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// CheckInvariants verifies the kernel's internal consistency: VMAs sorted,
+// non-overlapping, page aligned, inside the address space and maximally
+// merged; files and private pages where VMAs say they are; the gap index
+// equal to the gaps the VMAs leave; cached counters equal to a recount.
+// Property tests call it after every step. It returns nil or an error
+// listing every violation.
+func (k *Kernel) CheckInvariants() error {
+	var bad []string
+	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
+
+	var prev vma
+	havePrev := false
+	total := uint64(0)
+	var wantGaps []Range
+	gapFrom := Addr(0)
+	k.vmas.Ascend(func(v vma) bool {
+		switch {
+		case v.start >= v.end:
+			fail("VMA %v is empty or inverted", v.rng())
+		case !k.g.pageAligned(uint64(v.start)) || !k.g.pageAligned(uint64(v.end)):
+			fail("VMA %v is not page aligned", v.rng())
+		case v.end > k.g.taskSize:
+			fail("VMA %v passes the task size %v", v.rng(), k.g.taskSize)
+		}
+		if v.prot&^ProtRWX != 0 {
+			fail("VMA %v has prot bits %#x beyond rwx", v.rng(), uint32(v.prot))
+		}
+		if havePrev {
+			if v.start < prev.end {
+				fail("VMAs %v and %v overlap", prev.rng(), v.rng())
+			} else if k.mergeable(prev, v) {
+				fail("VMAs %v and %v are mergeable but apart", prev.rng(), v.rng())
+			}
+		}
+		if v.ino != 0 {
+			if _, ok := k.fs.inodes[v.ino]; !ok {
+				fail("VMA %v maps missing inode %d", v.rng(), v.ino)
+			}
+		}
+		if e := k.vmStartGap(v); gapFrom < e {
+			wantGaps = append(wantGaps, Range{gapFrom, e})
+		}
+		gapFrom = v.end
+		total += v.rng().Len()
+		prev, havePrev = v, true
+		return true
+	})
+	if gapFrom < k.g.taskSize {
+		wantGaps = append(wantGaps, Range{gapFrom, k.g.taskSize})
+	}
+	if total != k.totalVM {
+		fail("cached total_vm %#x, recount %#x", k.totalVM, total)
+	}
+
+	if msg, ok := k.gaps.check(); !ok {
+		fail("%s", msg)
+	}
+	var gotGaps []Range
+	k.gaps.each(func(s, e Addr) { gotGaps = append(gotGaps, Range{s, e}) })
+	if len(gotGaps) != len(wantGaps) {
+		fail("gap index has %d gaps, VMAs leave %d", len(gotGaps), len(wantGaps))
+	} else {
+		for i := range gotGaps {
+			if gotGaps[i] != wantGaps[i] {
+				fail("gap %d is %v in the index, %v by the VMAs", i, gotGaps[i], wantGaps[i])
+				break
+			}
+		}
+	}
+
+	perPage := int(k.g.pageSize / chunkSize)
+	k.pt.Ascend(func(e pte) bool {
+		a := Addr(e.key << k.g.pageShift)
+		v, ok := k.findVMA(a)
+		switch {
+		case !ok:
+			fail("private page at %v lies in no VMA", a)
+		case v.shared():
+			fail("private page at %v lies in shared VMA %v", a, v.rng())
+		}
+		if len(e.p.chunks) != perPage {
+			fail("private page at %v has %d chunks, want %d", a, len(e.p.chunks), perPage)
+		}
+		return true
+	})
+	for _, ind := range k.fs.inodes {
+		ind.pages.Ascend(func(e pte) bool {
+			if len(e.p.chunks) != perPage {
+				fail("page %d of inode %d has %d chunks, want %d", e.key, ind.ino, len(e.p.chunks), perPage)
+			}
+			if !k.inFile(ind, e.key) {
+				fail("page %d of inode %d lies beyond its size %#x", e.key, ind.ino, ind.size)
+			}
+			return true
+		})
+	}
+	for fd, f := range k.fs.fds {
+		if _, ok := k.fs.inodes[f.ino]; !ok {
+			fail("fd %d refers to missing inode %d", fd, f.ino)
+		}
+	}
+	if k.brk < k.startBrk {
+		fail("brk %v below start_brk %v", k.brk, k.startBrk)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("hostvm invariants:\n  %s\n%s", strings.Join(bad, "\n  "), k.Debug())
+}
+
+// checkInvariantsAfter is deferred by every system call when the
+// invariants build tag is set; a violation is a bug in hostvm, so it
+// panics. Large address spaces are skipped to keep such builds usable.
+func (k *Kernel) checkInvariantsAfter(call string) {
+	if k.vmas.Len() > 4096 {
+		return
+	}
+	if err := k.CheckInvariants(); err != nil {
+		panic("after " + call + ": " + err.Error())
+	}
+}

@@ -1,0 +1,138 @@
+package hostvm
+
+import (
+	"fmt"
+
+	"github.com/google/btree"
+)
+
+// Kernel is one simulated host: an address space, a file system and a file
+// descriptor table, with Linux's memory system calls. Kernels share nothing;
+// many may coexist. A Kernel is not safe for concurrent use.
+type Kernel struct {
+	cfg Config
+	g   geometry
+
+	vmas *btree.BTreeG[vma] // the address space, by start address
+	gaps gapTree            // free ranges, for placement
+	pt   *btree.BTreeG[pte] // private pages (anonymous and copy-on-write), by page number
+	fs   fileSystem         // inodes, paths and descriptors
+	gen  *generation        // the owner allowed to mutate shared structures in place
+
+	nextAnon uint32 // next anon_vma identity
+
+	mmapBase     Addr // top of the top-down search (mm->mmap_base)
+	unmappedBase Addr // bottom of the bottom-up search (TASK_UNMAPPED_BASE + rnd)
+	startBrk     Addr // mm->start_brk
+	brk          Addr // mm->brk
+
+	totalVM uint64 // bytes mapped: a cached counter CheckInvariants recomputes
+}
+
+// New returns a kernel for cfg (after cfg.EnsureDefaults) with an empty
+// address space, or a [stack] VMA when cfg.StackSize is set.
+func New(cfg Config) (*Kernel, error) {
+	if err := cfg.EnsureDefaults(); err != nil {
+		return nil, err
+	}
+	gen := &generation{}
+	k := &Kernel{
+		cfg:  cfg,
+		g:    newGeometry(&cfg),
+		vmas: newVMATree(),
+		pt:   newPageTree(),
+		gen:  gen,
+		gaps: gapTree{gen: gen},
+		fs:   newFileSystem(),
+	}
+	rng := splitmix64{cfg.Seed}
+	var mmapRnd, brkRnd uint64
+	if cfg.ASLR {
+		// Compare Linux's arch_mmap_rnd() and arch_randomize_brk().
+		rndBits := uint(8)
+		if !k.g.is32 {
+			rndBits = min(28, uint(cfg.AddrBits)-k.g.pageShift-3)
+		}
+		mmapRnd = (rng.next() & (1<<rndBits - 1)) << k.g.pageShift
+		brkRange := uint64(1 << 30)
+		if k.g.is32 {
+			brkRange = 32 << 20
+		}
+		brkRnd = AlignDown(rng.next()%brkRange, k.g.pageSize)
+	}
+	task := uint64(k.g.taskSize)
+	// Compare Linux's mmap_base(): the gap below the stack is the stack
+	// rlimit plus the guard gap, clamped to [128 MiB, 5/6 of the space].
+	gap := cfg.StackLimit + k.g.guardGap
+	gap = max(gap, 128<<20)
+	gap = min(gap, task/6*5)
+	k.unmappedBase = Addr(AlignDown(task/3, k.g.pageSize) + mmapRnd)
+	if cfg.Layout == TopDown {
+		k.mmapBase = Addr(AlignDown(task-gap-mmapRnd, k.g.pageSize))
+	} else {
+		k.mmapBase = k.unmappedBase
+	}
+	k.startBrk = cfg.BrkStart + Addr(brkRnd)
+	if k.startBrk >= k.g.taskSize {
+		k.startBrk = cfg.BrkStart
+	}
+	k.brk = k.startBrk
+	k.gaps.insert(0, k.g.taskSize)
+	if cfg.StackSize != 0 {
+		v := vma{
+			start: k.g.taskSize - Addr(cfg.StackSize), end: k.g.taskSize,
+			prot:  ProtRead | ProtWrite,
+			flags: vmMayRead | vmMayWrite | vmMayExec | vmGrowsDown | vmAccount,
+		}
+		v.pgoff = uint64(v.start) >> k.g.pageShift
+		k.insertNew(v)
+	}
+	return k, nil
+}
+
+// Config returns the configuration the kernel runs with, defaults filled.
+func (k *Kernel) Config() Config { return k.cfg }
+
+// PageSize is the host page size.
+func (k *Kernel) PageSize() uint64 { return k.g.pageSize }
+
+// TaskSize is the end of user space.
+func (k *Kernel) TaskSize() Addr { return k.g.taskSize }
+
+// MmapBase is where top-down placement starts searching downwards.
+func (k *Kernel) MmapBase() Addr { return k.mmapBase }
+
+// MapCount is the number of VMAs (mm->map_count).
+func (k *Kernel) MapCount() int { return k.vmas.Len() }
+
+// Clone returns an independent snapshot of k in O(1): the two kernels share
+// their trees and pages copy-on-write from now on.
+func (k *Kernel) Clone() *Kernel {
+	c := *k
+	k.gen = &generation{}
+	c.gen = &generation{}
+	c.vmas = k.vmas.Clone()
+	c.pt = k.pt.Clone()
+	k.gaps.gen = k.gen
+	c.gaps.gen = c.gen
+	c.fs = k.fs.clone()
+	return &c
+}
+
+// insertNew adds v, which overlaps nothing, and keeps the tree merged and
+// the gap index current.
+func (k *Kernel) insertNew(v vma) {
+	k.vmas.ReplaceOrInsert(v)
+	k.totalVM += v.rng().Len()
+	k.mergeRange(v.start, v.end)
+	k.regap(v.start, v.end)
+}
+
+// String renders the address space as /proc/self/maps does.
+func (k *Kernel) String() string { return k.MapsString() }
+
+// GoString describes the kernel's configuration, for test failure messages.
+func (k *Kernel) GoString() string {
+	return fmt.Sprintf("hostvm.Kernel{page=%#x bits=%d task=%v layout=%v vmas=%d}",
+		k.g.pageSize, k.cfg.AddrBits, k.g.taskSize, k.cfg.Layout, k.vmas.Len())
+}

@@ -1,0 +1,124 @@
+package hostvm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Mapping is one line of /proc/self/maps.
+type Mapping struct {
+	Start, End Addr
+	Prot       Prot
+	Shared     bool   // 's' (MAP_SHARED) rather than 'p'
+	Offset     uint64 // file offset of Start; 0 for anonymous memory
+	Inode      uint64 // 0 for anonymous memory
+	Name       string // file path, "[heap]", "[stack]", "/dev/zero (deleted)", or ""
+	GrowsDown  bool   // MAP_GROWSDOWN (not printed by Linux; shown by Debug)
+	Anonymous  bool   // no file behind it (private anonymous memory)
+}
+
+// String renders m exactly as Linux's show_map_vma() does.
+func (m Mapping) String() string {
+	s := 'p'
+	if m.Shared {
+		s = 's'
+	}
+	dev := "00:00"
+	if m.Inode != 0 {
+		dev = "00:01"
+	}
+	line := fmt.Sprintf("%08x-%08x %v%c %08x %s %d ", uint64(m.Start), uint64(m.End), m.Prot, s, m.Offset, dev, m.Inode)
+	if m.Name == "" {
+		return line // Linux leaves the trailing space
+	}
+	if pad := 73 - len(line); pad > 0 {
+		line += strings.Repeat(" ", pad)
+	}
+	return line + m.Name
+}
+
+func (k *Kernel) mapping(v vma) Mapping {
+	m := Mapping{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared(),
+		GrowsDown: v.flags&vmGrowsDown != 0, Anonymous: v.ino == 0}
+	if v.ino != 0 {
+		ind := k.fs.inodes[v.ino]
+		m.Inode = uint64(ind.ino)
+		m.Offset = v.pgoff << k.g.pageShift
+		m.Name = ind.path
+		if ind.path == "" {
+			m.Name = "/dev/zero (deleted)"
+			m.Offset = 0
+		}
+	} else if v.start <= k.brk && v.end >= k.startBrk {
+		m.Name = "[heap]"
+	} else if k.cfg.StackSize != 0 && v.start <= k.g.taskSize-1 && v.end >= k.g.taskSize {
+		m.Name = "[stack]"
+	}
+	return m
+}
+
+// Maps lists the address space in address order, one Mapping per VMA.
+func (k *Kernel) Maps() []Mapping {
+	out := make([]Mapping, 0, k.vmas.Len())
+	k.vmas.Ascend(func(v vma) bool {
+		out = append(out, k.mapping(v))
+		return true
+	})
+	return out
+}
+
+// Lookup returns the mapping containing a.
+func (k *Kernel) Lookup(a Addr) (Mapping, bool) {
+	v, ok := k.findVMA(a)
+	if !ok {
+		return Mapping{}, false
+	}
+	return k.mapping(v), true
+}
+
+// MappingsIn lists the mappings overlapping r, in address order.
+func (k *Kernel) MappingsIn(r Range) []Mapping {
+	vs := k.vmasIn(r)
+	out := make([]Mapping, len(vs))
+	for i, v := range vs {
+		out[i] = k.mapping(v)
+	}
+	return out
+}
+
+// MapsString renders the address space as /proc/self/maps does, one line
+// per VMA, each ending in a newline.
+func (k *Kernel) MapsString() string {
+	var b strings.Builder
+	k.vmas.Ascend(func(v vma) bool {
+		b.WriteString(k.mapping(v).String())
+		b.WriteByte('\n')
+		return true
+	})
+	return b.String()
+}
+
+// Debug renders the address space with what /proc/self/maps hides: the
+// vm_flags that keep look-alike neighbours apart, and anon_vma identities.
+func (k *Kernel) Debug() string {
+	var b strings.Builder
+	k.vmas.Ascend(func(v vma) bool {
+		fmt.Fprintf(&b, "%s flags=%s anon=%d pgoff=%#x\n", k.mapping(v), v.flags, v.anon, v.pgoff)
+		return true
+	})
+	return b.String()
+}
+
+var vmFlagNames = []string{"shared", "mayread", "maywrite", "mayexec", "mayshare", "growsdown",
+	"locked", "noreserve", "account", "dontcopy", "dontdump", "wipeonfork", "hugepage",
+	"nohugepage", "randread", "seqread", "mergeable"}
+
+func (f vmFlags) String() string {
+	var parts []string
+	for i, n := range vmFlagNames {
+		if f&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,471 @@
+package hostvm
+
+import (
+	"fmt"
+
+	"github.com/google/btree"
+)
+
+// Memory contents are sparse at two levels. A page that was never written
+// has no entry at all (it reads as zero, or as its file's data). A page that
+// exists holds its bytes in 4 KiB chunks, and a chunk never written is nil:
+// a 1 MiB page with one byte stored costs one chunk, and a 4 GiB PROT_NONE
+// reservation costs nothing but its VMA.
+//
+// Private pages (anonymous memory and copy-on-write copies of file pages)
+// live in the kernel's page table, keyed by virtual page number: they belong
+// to the address they are mapped at, as on Linux. File pages live in their
+// inode's page cache, keyed by file page index, shared by every MAP_SHARED
+// mapping and read by private mappings until they write.
+
+const chunkSize = 4096
+
+type chunk struct {
+	gen  *generation
+	data [chunkSize]byte
+}
+
+type page struct {
+	gen    *generation
+	chunks []*chunk // pageSize/chunkSize slots; nil reads as zeros
+}
+
+// pte is a page-tree entry: a private page by virtual page number, or a
+// page-cache page by file page index.
+type pte struct {
+	key uint64
+	p   *page
+}
+
+func pteLess(a, b pte) bool { return a.key < b.key }
+
+func newPageTree() *btree.BTreeG[pte] { return btree.NewG[pte](32, pteLess) }
+
+func (k *Kernel) newPage() *page {
+	return &page{gen: k.gen, chunks: make([]*chunk, k.g.pageSize/chunkSize)}
+}
+
+// copyPage returns a page of k's generation with p's contents. Chunks are
+// shared until written (writeChunk copies them).
+func (k *Kernel) copyPage(p *page) *page {
+	c := &page{gen: k.gen, chunks: make([]*chunk, len(p.chunks))}
+	copy(c.chunks, p.chunks)
+	return c
+}
+
+// deepCopyPage returns a page of k's generation whose chunks are its own:
+// used when a private page is made from a page-cache page of the same
+// kernel, which must not share chunks with it.
+func (k *Kernel) deepCopyPage(p *page) *page {
+	c := k.newPage()
+	for i, ch := range p.chunks {
+		if ch != nil {
+			n := &chunk{gen: k.gen}
+			n.data = ch.data
+			c.chunks[i] = n
+		}
+	}
+	return c
+}
+
+// readPage copies len(dst) bytes at offset off of p (nil: zeros) into dst.
+func readPage(p *page, off uint64, dst []byte) {
+	for len(dst) > 0 {
+		ci, co := off/chunkSize, off%chunkSize
+		n := min(uint64(len(dst)), chunkSize-co)
+		if p == nil || p.chunks[ci] == nil {
+			clear(dst[:n])
+		} else {
+			copy(dst[:n], p.chunks[ci].data[co:co+n])
+		}
+		dst, off = dst[n:], off+n
+	}
+}
+
+// writePage stores src at offset off of p, which k owns.
+func (k *Kernel) writePage(p *page, off uint64, src []byte) {
+	for len(src) > 0 {
+		ci, co := off/chunkSize, off%chunkSize
+		n := min(uint64(len(src)), chunkSize-co)
+		ch := p.chunks[ci]
+		switch {
+		case ch == nil:
+			ch = &chunk{gen: k.gen}
+			p.chunks[ci] = ch
+		case ch.gen != k.gen:
+			c := &chunk{gen: k.gen}
+			c.data = ch.data
+			ch = c
+			p.chunks[ci] = ch
+		}
+		copy(ch.data[co:co+n], src[:n])
+		src, off = src[n:], off+n
+	}
+}
+
+// zeroPage clears [off, off+n) of p, which k owns.
+func (k *Kernel) zeroPage(p *page, off, n uint64) {
+	for n > 0 {
+		ci, co := off/chunkSize, off%chunkSize
+		m := min(n, chunkSize-co)
+		if ch := p.chunks[ci]; ch != nil {
+			if m == chunkSize {
+				p.chunks[ci] = nil
+			} else {
+				if ch.gen != k.gen {
+					c := &chunk{gen: k.gen}
+					c.data = ch.data
+					ch = c
+					p.chunks[ci] = ch
+				}
+				clear(ch.data[co : co+m])
+			}
+		}
+		off, n = off+m, n-m
+	}
+}
+
+func getPage(t *btree.BTreeG[pte], key uint64) *page {
+	e, ok := t.Get(pte{key: key})
+	if !ok {
+		return nil
+	}
+	return e.p
+}
+
+// ownPage returns the page at key in t, made writable by k: copied if
+// another generation shares it. It returns nil if there is none.
+func (k *Kernel) ownPage(t *btree.BTreeG[pte], key uint64) *page {
+	p := getPage(t, key)
+	if p == nil || p.gen == k.gen {
+		return p
+	}
+	p = k.copyPage(p)
+	t.ReplaceOrInsert(pte{key, p})
+	return p
+}
+
+// deleteKeys removes every entry with key in [lo, hi) from t.
+func deleteKeys(t *btree.BTreeG[pte], lo, hi uint64) {
+	var keys []uint64
+	t.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
+		keys = append(keys, e.key)
+		return true
+	})
+	for _, key := range keys {
+		t.Delete(pte{key: key})
+	}
+}
+
+// dropPrivate discards the private pages of [r.Start, r.End).
+func (k *Kernel) dropPrivate(r Range) {
+	deleteKeys(k.pt, uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift)
+}
+
+// movePrivate moves the private pages of [from, from+n) to start at to.
+func (k *Kernel) movePrivate(from, to Addr, n uint64) {
+	lo, hi := uint64(from)>>k.g.pageShift, uint64(from+Addr(n))>>k.g.pageShift
+	var moved []pte
+	k.pt.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
+		moved = append(moved, e)
+		return true
+	})
+	for _, e := range moved {
+		k.pt.Delete(e)
+	}
+	shift := int64(uint64(to)>>k.g.pageShift) - int64(lo)
+	for _, e := range moved {
+		e.key = uint64(int64(e.key) + shift)
+		k.pt.ReplaceOrInsert(e)
+	}
+}
+
+// copyPrivate copies the private pages of [from, from+n) to start at to,
+// sharing their chunks copy-on-write.
+func (k *Kernel) copyPrivate(from, to Addr, n uint64) {
+	lo, hi := uint64(from)>>k.g.pageShift, uint64(from+Addr(n))>>k.g.pageShift
+	var found []pte
+	k.pt.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
+		found = append(found, e)
+		return true
+	})
+	shift := int64(uint64(to)>>k.g.pageShift) - int64(lo)
+	for _, e := range found {
+		c := &page{gen: k.gen, chunks: make([]*chunk, len(e.p.chunks))}
+		for i, ch := range e.p.chunks {
+			if ch != nil {
+				n := &chunk{gen: k.gen}
+				n.data = ch.data
+				c.chunks[i] = n
+			}
+		}
+		k.pt.ReplaceOrInsert(pte{uint64(int64(e.key) + shift), c})
+	}
+}
+
+// Access is the kind of memory access a Fault reports.
+type Access uint8
+
+// Access kinds.
+const (
+	AccessRead Access = iota
+	AccessWrite
+	AccessExec
+)
+
+func (a Access) String() string {
+	switch a {
+	case AccessWrite:
+		return "write"
+	case AccessExec:
+		return "exec"
+	}
+	return "read"
+}
+
+// Fault is the signal a memory access raises: SIGSEGV with SEGV_MAPERR
+// (nothing mapped) or SEGV_ACCERR (the protection forbids the access), or
+// SIGBUS with BUS_ADRERR (a file page wholly beyond end-of-file).
+type Fault struct {
+	Signal Signal
+	Code   SigCode
+	Addr   Addr   // the first faulting byte
+	Access Access // what was attempted
+}
+
+func (f *Fault) Error() string {
+	code := "BUS_ADRERR"
+	if f.Signal == SIGSEGV {
+		code = "SEGV_MAPERR"
+		if f.Code == SegvAccErr {
+			code = "SEGV_ACCERR"
+		}
+	}
+	return fmt.Sprintf("%v (%s) on %v at %v", f.Signal, code, f.Access, f.Addr)
+}
+
+// allows reports whether prot permits the access. Unless StrictRead is set,
+// write and exec permission imply read, as on x86-64.
+func (k *Kernel) allows(prot Prot, acc Access) bool {
+	switch acc {
+	case AccessWrite:
+		return prot&ProtWrite != 0
+	case AccessExec:
+		return prot&ProtExec != 0
+	}
+	if k.cfg.StrictRead {
+		return prot&ProtRead != 0
+	}
+	return prot&ProtRWX != 0
+}
+
+// faultIn resolves an access to the page containing a, as the page-fault
+// handler would: it finds (or grows down to) the VMA, checks the access and
+// returns the VMA. Compare Linux's lock_mm_and_find_vma() and
+// access_error().
+func (k *Kernel) faultIn(a Addr, acc Access) (vma, *Fault) {
+	v, ok := k.findVMA(a)
+	if !ok {
+		v, ok = k.stackBelow(a)
+	}
+	if !ok {
+		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
+	}
+	if !k.allows(v.prot, acc) {
+		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: a, Access: acc}
+	}
+	return v, nil
+}
+
+// stackBelow grows the MAP_GROWSDOWN VMA above the unmapped address a, if
+// there is one, down to a's page, and returns it.
+func (k *Kernel) stackBelow(a Addr) (vma, bool) {
+	if a >= k.g.taskSize {
+		return vma{}, false
+	}
+	n, ok := k.nextVMA(a)
+	if !ok || n.flags&vmGrowsDown == 0 {
+		return vma{}, false
+	}
+	return k.growDown(n, a)
+}
+
+// growDown extends the stack VMA v down to the page of a, if the stack
+// rlimit and the guard gap above the VMA below allow. Compare Linux's
+// expand_downwards() and acct_stack_growth().
+func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
+	ns := Addr(AlignDown(uint64(a), k.g.pageSize))
+	if uint64(v.end-ns) > k.cfg.StackLimit || ns < k.g.minAddr {
+		return v, false
+	}
+	// a is unmapped and v is the first VMA above it, so ns >= p.end.
+	if p, ok := k.prevVMA(v.start); ok && p.flags&vmGrowsDown == 0 && p.prot&ProtRWX != 0 &&
+		uint64(ns-p.end) < k.g.guardGap {
+		return v, false
+	}
+	old := v
+	k.vmas.Delete(old)
+	v.pgoff -= uint64(old.start-ns) >> k.g.pageShift
+	v.start = ns
+	k.vmas.ReplaceOrInsert(v)
+	k.totalVM += uint64(old.start - ns)
+	k.mergeRange(ns, old.start)
+	k.regap(ns, old.start)
+	v, _ = k.findVMA(a)
+	return v, true
+}
+
+// Read copies memory at addr into buf, as a user-mode load would, page by
+// page. It returns how many bytes it read and, if it stopped early, the
+// fault the next byte raises.
+func (k *Kernel) Read(addr Addr, buf []byte) (int, *Fault) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("read")
+	}
+	return k.access(addr, buf, AccessRead)
+}
+
+// Write stores data at addr, as a user-mode store would, page by page. It
+// returns how many bytes it stored (the bytes before a faulting page are
+// stored, as a forward copy leaves them) and the fault that stopped it.
+func (k *Kernel) Write(addr Addr, data []byte) (int, *Fault) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("write")
+	}
+	return k.access(addr, data, AccessWrite)
+}
+
+// Fetch checks that len bytes at addr may be executed, as an instruction
+// fetch would, and returns the fault the first forbidden byte raises.
+func (k *Kernel) Fetch(addr Addr, n uint64) *Fault {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("fetch")
+	}
+	for done := uint64(0); done < n; {
+		a, ok := AddLen(addr, done)
+		if !ok {
+			return &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: AccessExec}
+		}
+		if _, f := k.faultIn(a, AccessExec); f != nil {
+			return f
+		}
+		done += k.g.pageSize - uint64(a)%k.g.pageSize
+	}
+	return nil
+}
+
+func (k *Kernel) access(addr Addr, buf []byte, acc Access) (int, *Fault) {
+	done := 0
+	for done < len(buf) {
+		a, ok := AddLen(addr, uint64(done))
+		if !ok {
+			return done, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
+		}
+		off := uint64(a) % k.g.pageSize
+		n := int(min(uint64(len(buf)-done), k.g.pageSize-off))
+		if f := k.accessPage(a, buf[done:done+n], acc); f != nil {
+			return done, f
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// accessPage performs an access that stays inside the page containing a.
+func (k *Kernel) accessPage(a Addr, buf []byte, acc Access) *Fault {
+	p, f := k.resolve(a, acc)
+	if f != nil {
+		return f
+	}
+	off := uint64(a) % k.g.pageSize
+	if acc == AccessWrite {
+		k.writePage(p, off, buf)
+	} else {
+		readPage(p, off, buf)
+	}
+	return nil
+}
+
+// resolve handles the page fault an access to a raises, if any, and returns
+// the page that backs a: for a write, a page k owns; for a read, the page
+// to read, nil meaning zeros. Compare Linux's handle_mm_fault().
+func (k *Kernel) resolve(a Addr, acc Access) (*page, *Fault) {
+	v, f := k.faultIn(a, acc)
+	if f != nil {
+		return nil, f
+	}
+	if !v.shared() {
+		if acc == AccessWrite {
+			return k.privatePage(v, a)
+		}
+		if p := getPage(k.pt, uint64(a)>>k.g.pageShift); p != nil {
+			return p, nil
+		}
+		if v.ino == 0 {
+			return nil, nil
+		}
+	}
+	ind := k.fs.inodes[v.ino]
+	idx := k.pageOf(v, a)
+	if !k.inFile(ind, idx) {
+		return nil, &Fault{Signal: SIGBUS, Code: BusAdrErr, Addr: a, Access: acc}
+	}
+	if acc == AccessWrite {
+		return k.cachePage(ind, idx), nil
+	}
+	return getPage(ind.pages, idx), nil
+}
+
+// privatePage returns the writable private page at a in v (not shared),
+// breaking copy-on-write from the file or allocating a zero page as the
+// write-fault path does. Compare Linux's do_anonymous_page() and wp_page_copy().
+func (k *Kernel) privatePage(v vma, a Addr) (*page, *Fault) {
+	vpn := uint64(a) >> k.g.pageShift
+	if p := k.ownPage(k.pt, vpn); p != nil {
+		return p, nil
+	}
+	var p *page
+	if v.ino == 0 {
+		p = k.newPage()
+	} else {
+		ind := k.fs.inodes[v.ino]
+		idx := k.pageOf(v, a)
+		if !k.inFile(ind, idx) {
+			return nil, &Fault{Signal: SIGBUS, Code: BusAdrErr, Addr: a, Access: AccessWrite}
+		}
+		if src := getPage(ind.pages, idx); src != nil {
+			p = k.deepCopyPage(src)
+		} else {
+			p = k.newPage()
+		}
+	}
+	k.pt.ReplaceOrInsert(pte{vpn, p})
+	k.prepareAnon(v)
+	return p, nil
+}
+
+// prepareAnon gives v an anon_vma identity if it has none, reusing a
+// neighbour's when the two could share one. Compare Linux's
+// anon_vma_prepare() and find_mergeable_anon_vma().
+func (k *Kernel) prepareAnon(v vma) {
+	if v.anon != 0 {
+		return
+	}
+	id := uint32(0)
+	compatible := func(a, b vma) bool {
+		return a.end == b.start && a.ino == b.ino && a.flags == b.flags &&
+			a.pgoff+uint64(a.end-a.start)>>k.g.pageShift == b.pgoff
+	}
+	if p, ok := k.prevVMA(v.start); ok && p.anon != 0 && compatible(p, v) {
+		id = p.anon
+	} else if n, ok := k.findVMA(v.end); ok && n.anon != 0 && compatible(v, n) {
+		id = n.anon
+	}
+	if id == 0 {
+		k.nextAnon++
+		id = k.nextAnon
+	}
+	v.anon = id
+	k.vmas.ReplaceOrInsert(v)
+	k.mergeRange(v.start, v.end)
+}

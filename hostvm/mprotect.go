@@ -1,0 +1,116 @@
+package hostvm
+
+// Mprotect is mprotect(2). Like Linux, it changes the VMAs in order and
+// stops at the first hole with ENOMEM, keeping the changes already made.
+// Compare Linux's do_mprotect_pkey() and mprotect_fixup().
+func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("mprotect")
+	}
+	addr = Addr(uint64(addr) & k.g.wordMask)
+	length &= k.g.wordMask
+	grows := prot & (ProtGrowsDown | ProtGrowsUp)
+	prot &^= grows
+	if grows == ProtGrowsDown|ProtGrowsUp {
+		return EINVAL
+	}
+	if !k.g.pageAligned(uint64(addr)) {
+		return EINVAL
+	}
+	if length == 0 {
+		return nil
+	}
+	length = k.g.pageAlign(length)
+	end := k.g.add(addr, length)
+	if end <= addr {
+		return ENOMEM
+	}
+	if prot&^(ProtRWX|ProtSem) != 0 {
+		return EINVAL
+	}
+	prot &= ProtRWX
+	start := addr
+	v, ok := k.nextVMA(start)
+	if !ok || v.start >= end {
+		return ENOMEM
+	}
+	switch {
+	case grows&ProtGrowsDown != 0:
+		start = v.start
+		if v.flags&vmGrowsDown == 0 {
+			return EINVAL
+		}
+	case grows&ProtGrowsUp != 0:
+		// No architecture hostvm models has VM_GROWSUP.
+		return EINVAL
+	}
+	// Each step re-reads the tree: the step before may have merged.
+	for a := start; a < end; {
+		v, ok := k.nextVMA(a)
+		if !ok || v.start > a {
+			return ENOMEM
+		}
+		if (prot&ProtRead != 0 && v.flags&vmMayRead == 0) ||
+			(prot&ProtWrite != 0 && v.flags&vmMayWrite == 0) ||
+			(prot&ProtExec != 0 && v.flags&vmMayExec == 0) {
+			return EACCES
+		}
+		nv := v
+		nv.prot = prot
+		if prot&ProtWrite != 0 {
+			if v.flags&(vmAccount|vmNoReserve|vmShared) == 0 && v.prot&ProtWrite == 0 {
+				nv.flags |= vmAccount
+			}
+		} else if v.flags&vmAccount != 0 && v.ino == 0 && v.anon == 0 {
+			nv.flags &^= vmAccount
+		}
+		e := min(end, v.end)
+		if err := k.modify(v, a, e, nv); err != nil {
+			return err
+		}
+		a = e
+	}
+	return nil
+}
+
+// modify gives the part [s, e) of VMA v the attributes of nv (its prot,
+// flags and anon_vma), splitting v where the part does not merge into a
+// neighbour. Each split that would pass max_map_count fails with ENOMEM
+// before anything changes. Compare Linux's vma_modify() and split_vma().
+// Preconditions: v.start <= s < e <= v.end, page aligned.
+func (k *Kernel) modify(v vma, s, e Addr, nv vma) error {
+	if nv.prot == v.prot && nv.flags == v.flags && nv.anon == v.anon {
+		return nil
+	}
+	part := nv
+	part.start, part.end, part.pgoff = s, e, k.pageOf(v, s)
+	mergePrev, mergeNext := false, false
+	if s == v.start {
+		if p, ok := k.prevVMA(s); ok && k.mergeable(p, part) {
+			mergePrev = true
+		}
+	}
+	if e == v.end {
+		if n, ok := k.findVMA(e); ok && k.mergeable(part, n) {
+			mergeNext = true
+		}
+	}
+	count := k.vmas.Len()
+	if s > v.start && !mergeNext {
+		if count >= k.g.maxMaps {
+			return ENOMEM
+		}
+		count++
+	}
+	if e < v.end && !mergePrev && count >= k.g.maxMaps {
+		return ENOMEM
+	}
+	k.splitAt(s)
+	k.splitAt(e)
+	k.vmas.ReplaceOrInsert(part)
+	k.mergeRange(s, e)
+	if (v.flags^nv.flags)&vmGrowsDown != 0 {
+		k.regap(s, e)
+	}
+	return nil
+}

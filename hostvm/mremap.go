@@ -1,0 +1,304 @@
+package hostvm
+
+// mremap follows Linux 6.18's mm/mremap.c: check_mremap_params() first, then
+// either remap_move() (MREMAP_FIXED with equal lengths, which may move
+// several VMAs at once) or a lookup of the VMA at addr, check_prep_vma() and
+// mremap_to() or mremap_at().
+
+// remapOp is one mremap request after the syscall-level checks: Linux's
+// struct vma_remap_struct.
+type remapOp struct {
+	addr    Addr
+	oldLen  uint64
+	newLen  uint64
+	flags   MremapFlags
+	newAddr Addr
+	v       vma // the VMA containing addr
+}
+
+func (op *remapOp) impliesNewAddr() bool { return op.flags&(MremapFixed|MremapDontUnmap) != 0 }
+
+// Mremap is mremap(2): it resizes the mapping at addr from oldLen to newLen
+// bytes, moving it if MREMAP_MAYMOVE allows and it must, or to newAddr with
+// MREMAP_FIXED; MREMAP_DONTUNMAP leaves the old range mapped but empty.
+// oldLen 0 on a shared mapping makes a second mapping of the same pages.
+func (k *Kernel) Mremap(addr Addr, oldLen, newLen uint64, flags MremapFlags, newAddr Addr) (Addr, error) {
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("mremap")
+	}
+	op := remapOp{
+		addr:    Addr(uint64(addr) & k.g.wordMask),
+		oldLen:  k.g.pageAlign(oldLen & k.g.wordMask),
+		newLen:  k.g.pageAlign(newLen & k.g.wordMask),
+		flags:   flags,
+		newAddr: Addr(uint64(newAddr) & k.g.wordMask),
+	}
+	if err := k.checkRemapParams(&op); err != nil {
+		return 0, err
+	}
+	// check_map_count_against_split_early(): headroom for the worst case
+	// of four new VMAs.
+	if k.vmas.Len()+4 > k.g.maxMaps {
+		return 0, ENOMEM
+	}
+	if op.flags&MremapFixed != 0 && op.oldLen == op.newLen {
+		return k.remapMove(op)
+	}
+	v, ok := k.findVMA(op.addr)
+	if !ok {
+		return 0, EFAULT
+	}
+	op.v = v
+	if err := k.checkPrepVMA(&op); err != nil {
+		return 0, err
+	}
+	if op.impliesNewAddr() {
+		return k.mremapTo(op)
+	}
+	return k.mremapAt(op)
+}
+
+// checkRemapParams is Linux's check_mremap_params().
+func (k *Kernel) checkRemapParams(op *remapOp) error {
+	task := uint64(k.g.taskSize)
+	if op.flags&^(MremapFixed|MremapMayMove|MremapDontUnmap) != 0 {
+		return EINVAL
+	}
+	if !k.g.pageAligned(uint64(op.addr)) {
+		return EINVAL
+	}
+	if op.newLen == 0 || op.newLen > task {
+		return EINVAL
+	}
+	if !op.impliesNewAddr() {
+		return nil
+	}
+	if uint64(op.newAddr) > task-op.newLen {
+		return EINVAL
+	}
+	if !k.g.pageAligned(uint64(op.newAddr)) {
+		return EINVAL
+	}
+	if op.flags&MremapMayMove == 0 {
+		return EINVAL
+	}
+	if op.flags&MremapDontUnmap != 0 && op.oldLen != op.newLen {
+		return EINVAL
+	}
+	oldEnd := uint64(op.addr) + op.oldLen
+	newEnd := uint64(op.newAddr) + op.newLen
+	if oldEnd > uint64(op.newAddr) && newEnd > uint64(op.addr) {
+		return EINVAL
+	}
+	return nil
+}
+
+// checkPrepVMA is Linux's check_prep_vma(), for op.v found at op.addr.
+func (k *Kernel) checkPrepVMA(op *remapOp) error {
+	if !op.impliesNewAddr() {
+		op.newAddr = op.addr
+	}
+	expand := op.newLen > op.oldLen
+	if !expand && !op.impliesNewAddr() {
+		return nil
+	}
+	v := op.v
+	if op.oldLen == 0 && v.flags&(vmShared|vmMayShare) == 0 {
+		return EINVAL
+	}
+	oldLen := op.oldLen
+	if op.oldLen > op.newLen {
+		oldLen = op.newLen // the part beyond new_len is unmapped, wherever it lies
+	}
+	if oldLen > uint64(v.end-op.addr) {
+		return EFAULT
+	}
+	if op.newLen == oldLen {
+		return nil
+	}
+	pgoff := k.pageOf(v, op.addr)
+	if pgoff+op.newLen>>k.g.pageShift < pgoff {
+		return EINVAL
+	}
+	return nil
+}
+
+// mremapAt resizes without a caller-chosen new address: Linux's mremap_at().
+func (k *Kernel) mremapAt(op remapOp) (Addr, error) {
+	switch {
+	case op.newLen == op.oldLen:
+		return op.addr, nil
+	case op.newLen < op.oldLen:
+		if err := k.unmapRange(Range{op.addr + Addr(op.newLen), op.addr + Addr(op.oldLen)}); err != nil {
+			return 0, err
+		}
+		return op.addr, nil
+	}
+	// Expand: in place when the request runs to the VMA's end and the
+	// space after it is free (expand_vma() and vma_expandable()).
+	v := op.v
+	delta := op.newLen - op.oldLen
+	if uint64(v.end-op.addr) == op.oldLen {
+		end, ok := AddLen(v.end, delta)
+		if ok && uint64(end) <= uint64(k.g.taskSize) && !k.anyVMAIn(Range{v.end, end}) &&
+			(v.start >= k.g.minAddr || k.cfg.Privileged) {
+			k.vmas.Delete(v)
+			old := v.end
+			v.end = end
+			k.vmas.ReplaceOrInsert(v)
+			k.totalVM += delta
+			k.mergeRange(old, end)
+			k.regap(old, end)
+			if v.flags&vmLocked != 0 {
+				k.populate(Range{old, end})
+			}
+			return op.addr, nil
+		}
+	}
+	if op.flags&MremapMayMove == 0 {
+		return 0, ENOMEM
+	}
+	if err := k.setRemapAddr(&op); err != nil {
+		return 0, err
+	}
+	return k.moveVMA(op)
+}
+
+// mremapTo moves to a new address: Linux's mremap_to().
+func (k *Kernel) mremapTo(op remapOp) (Addr, error) {
+	if op.flags&MremapFixed != 0 {
+		if err := k.unmapRange(Range{op.newAddr, op.newAddr + Addr(op.newLen)}); err != nil {
+			return 0, err
+		}
+		v, ok := k.findVMA(op.addr)
+		if !ok {
+			return 0, EFAULT
+		}
+		op.v = v
+	}
+	if op.newLen < op.oldLen {
+		if err := k.unmapRange(Range{op.addr + Addr(op.newLen), op.addr + Addr(op.oldLen)}); err != nil {
+			return 0, err
+		}
+		v, ok := k.findVMA(op.addr)
+		if !ok {
+			return 0, EFAULT
+		}
+		op.v = v
+		op.oldLen = op.newLen
+	}
+	if err := k.setRemapAddr(&op); err != nil {
+		return 0, err
+	}
+	return k.moveVMA(op)
+}
+
+// setRemapAddr chooses the destination as mmap would: exact for
+// MREMAP_FIXED, a hint for MREMAP_DONTUNMAP, anywhere otherwise. Compare
+// Linux's vrm_set_new_addr().
+func (k *Kernel) setRemapAddr(op *remapOp) error {
+	hint := Addr(0)
+	var mf MapFlags
+	if op.impliesNewAddr() {
+		hint = op.newAddr
+	}
+	if op.flags&MremapFixed != 0 {
+		mf |= MapFixed
+	}
+	a, err := k.getUnmappedArea(hint, op.newLen, mf)
+	if err != nil {
+		return err
+	}
+	op.newAddr = a
+	return nil
+}
+
+// moveVMA moves [op.addr, op.addr+op.oldLen) of op.v, with its private
+// pages, to a new VMA of op.newLen bytes at op.newAddr, then unmaps the
+// source unless MREMAP_DONTUNMAP keeps it (mapped, but emptied). Compare
+// Linux's move_vma(), copy_vma_and_data() and dontunmap_complete().
+func (k *Kernel) moveVMA(op remapOp) (Addr, error) {
+	if k.vmas.Len()+2 > k.g.maxMaps {
+		return 0, ENOMEM
+	}
+	v := op.v
+	nv := v
+	nv.start, nv.end = op.newAddr, op.newAddr+Addr(op.newLen)
+	nv.pgoff = k.pageOf(v, op.addr)
+	src := Range{op.addr, op.addr + Addr(op.oldLen)}
+	if op.flags&MremapDontUnmap != 0 {
+		k.movePrivate(src.Start, op.newAddr, op.oldLen)
+		// The old VMA stays, unlocked; if all of it moved, it no
+		// longer needs its anon_vma.
+		ov := v
+		ov.flags &^= vmLocked
+		if src == v.rng() {
+			ov.anon = 0
+		}
+		if err := k.modify(v, v.start, v.end, ov); err != nil {
+			return 0, err
+		}
+	} else if src.Len() > 0 {
+		// Detach the source without discarding its pages, which move.
+		k.splitAt(src.Start)
+		k.splitAt(src.End)
+		for _, s := range k.vmasIn(src) {
+			k.vmas.Delete(s)
+			k.totalVM -= s.rng().Len()
+		}
+		k.movePrivate(src.Start, op.newAddr, op.oldLen)
+		k.regap(src.Start, src.End)
+	}
+	k.insertNew(nv)
+	if nv.flags&vmLocked != 0 && op.newLen > op.oldLen {
+		k.populate(Range{nv.start + Addr(op.oldLen), nv.end})
+	}
+	return op.newAddr, nil
+}
+
+// remapMove is MREMAP_FIXED with equal lengths, which may span several
+// VMAs (and gaps between them, but not before the first): each is moved in
+// turn, keeping the gaps between them. A failure part-way leaves the VMAs
+// already moved where they went. Compare Linux's remap_move().
+func (k *Kernel) remapMove(op remapOp) (Addr, error) {
+	start, end := op.addr, op.addr+Addr(op.oldLen)
+	target := op.newAddr
+	var res Addr
+	seen := false
+	var lastEnd Addr
+	for cur := start; cur < end; {
+		v, ok := k.nextVMA(cur)
+		if !ok || v.start >= end {
+			break
+		}
+		if !seen && start < v.start {
+			return 0, EFAULT
+		}
+		a := max(v.start, start)
+		length := uint64(min(end, v.end) - a)
+		offset := Addr(0)
+		if seen {
+			offset = v.start - lastEnd
+		}
+		lastEnd = v.end
+		sub := remapOp{addr: a, oldLen: length, newLen: length, flags: op.flags,
+			newAddr: target + offset, v: v}
+		if err := k.checkPrepVMA(&sub); err != nil {
+			return 0, err
+		}
+		got, err := k.mremapTo(sub)
+		if err != nil {
+			return 0, err
+		}
+		if !seen {
+			res = got
+		}
+		seen = true
+		target = got + Addr(length)
+		cur = min(end, lastEnd)
+	}
+	if !seen {
+		return 0, EFAULT
+	}
+	return res, nil
+}
