@@ -164,6 +164,8 @@ const (
 	MadvPopulateWrite  Advice = 23
 	MadvDontNeedLocked Advice = 24
 	MadvCollapse       Advice = 25
+	MadvGuardInstall   Advice = 102
+	MadvGuardRemove    Advice = 103
 	MadvHwPoison       Advice = 100
 	MadvSoftOffline    Advice = 101
 )
@@ -279,6 +281,7 @@ var (
 		MadvPopulateRead: "MADV_POPULATE_READ", MadvPopulateWrite: "MADV_POPULATE_WRITE",
 		MadvDontNeedLocked: "MADV_DONTNEED_LOCKED", MadvCollapse: "MADV_COLLAPSE",
 		MadvHwPoison: "MADV_HWPOISON", MadvSoftOffline: "MADV_SOFT_OFFLINE",
+		MadvGuardInstall: "MADV_GUARD_INSTALL", MadvGuardRemove: "MADV_GUARD_REMOVE",
 	}
 )
 

@@ -38,8 +38,13 @@ type Config struct {
 	// x86-64 uses (1<<47) - PageSize; a 32-bit process on a 32-bit kernel
 	// with the 3G/1G split uses 0xC0000000.
 	TaskSize Addr
-	// MmapMinAddr is vm.mmap_min_addr. Default 65536.
+	// MmapMinAddr is the vm.mmap_min_addr sysctl: MAP_FIXED below it
+	// fails with EPERM unless Privileged. Default 65536.
 	MmapMinAddr Addr
+	// LSMMmapMinAddr is CONFIG_LSM_MMAP_MIN_ADDR. The kernel's effective
+	// minimum, which lifts low hints and bounds placement, is the larger of
+	// the two. Default 65536 (most distributions' kernel configuration).
+	LSMMmapMinAddr Addr
 	// MaxMapCount is vm.max_map_count. Default 65530.
 	MaxMapCount int
 	// Layout chooses top-down (default) or legacy bottom-up placement.
@@ -96,7 +101,10 @@ func (c *Config) EnsureDefaults() error {
 	if c.MmapMinAddr == 0 {
 		c.MmapMinAddr = 65536
 	}
-	if c.MmapMinAddr >= c.TaskSize/2 {
+	if c.LSMMmapMinAddr == 0 {
+		c.LSMMmapMinAddr = 65536
+	}
+	if c.MmapMinAddr >= c.TaskSize/2 || c.LSMMmapMinAddr >= c.TaskSize/2 {
 		return fmt.Errorf("hostvm: mmap_min_addr %v: want less than half the task size", c.MmapMinAddr)
 	}
 	if c.MaxMapCount == 0 {
@@ -135,7 +143,8 @@ type geometry struct {
 	pageMask  uint64 // ^(pageSize-1)
 	wordMask  uint64 // 1<<32-1 for 32-bit hosts, else all ones
 	taskSize  Addr
-	minAddr   Addr
+	minAddr   Addr // vm.mmap_min_addr, for the EPERM check
+	lowAddr   Addr // max(vm.mmap_min_addr, CONFIG_LSM_MMAP_MIN_ADDR): hints and placement
 	maxMaps   int
 	guardGap  uint64 // stack_guard_gap: 256 pages
 	is32      bool
@@ -149,6 +158,7 @@ func newGeometry(c *Config) geometry {
 		wordMask:  ^uint64(0),
 		taskSize:  c.TaskSize,
 		minAddr:   c.MmapMinAddr,
+		lowAddr:   max(c.MmapMinAddr, c.LSMMmapMinAddr),
 		maxMaps:   c.MaxMapCount,
 		guardGap:  256 * c.PageSize,
 		is32:      c.AddrBits == 32,

@@ -96,7 +96,11 @@ func (d *callDecoder) step() bool {
 	case 5:
 		k.Msync(d.addr(), d.length(), MsyncFlags(d.byte()%9))
 	case 6:
-		k.Madvise(d.addr(), d.length(), Advice(d.byte()%30))
+		adv := Advice(d.byte() % 32)
+		if adv >= 30 {
+			adv += 72 // MADV_GUARD_INSTALL, MADV_GUARD_REMOVE
+		}
+		k.Madvise(d.addr(), d.length(), adv)
 	case 7:
 		k.Brk(d.addr())
 	case 8:

@@ -3,6 +3,8 @@ package hostvm
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mmapsim/mmapsim/internal/runs"
 )
 
 // CheckInvariants verifies the kernel's internal consistency: VMAs sorted,
@@ -87,6 +89,17 @@ func (k *Kernel) CheckInvariants() error {
 		}
 		if len(e.p.chunks) != perPage {
 			fail("private page at %v has %d chunks, want %d", a, len(e.p.chunks), perPage)
+		}
+		return true
+	})
+	k.guards.Each(func(r runs.Run) bool {
+		for a := Addr(r.First << k.g.pageShift); a < Addr(r.End<<k.g.pageShift); {
+			v, ok := k.nextVMA(a)
+			if !ok || v.start > a {
+				fail("guard marker at %v lies in no VMA", a)
+				return false
+			}
+			a = v.end
 		}
 		return true
 	})

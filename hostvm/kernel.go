@@ -3,6 +3,8 @@ package hostvm
 import (
 	"fmt"
 
+	"github.com/mmapsim/mmapsim/internal/runs"
+
 	"github.com/google/btree"
 )
 
@@ -18,6 +20,8 @@ type Kernel struct {
 	pt   *btree.BTreeG[pte] // private pages (anonymous and copy-on-write), by page number
 	fs   fileSystem         // inodes, paths and descriptors
 	gen  *generation        // the owner allowed to mutate shared structures in place
+	// guards are the pages MADV_GUARD_INSTALL made fault, by page number.
+	guards runs.Map
 
 	nextAnon uint32 // next anon_vma identity
 
@@ -37,13 +41,14 @@ func New(cfg Config) (*Kernel, error) {
 	}
 	gen := &generation{}
 	k := &Kernel{
-		cfg:  cfg,
-		g:    newGeometry(&cfg),
-		vmas: newVMATree(),
-		pt:   newPageTree(),
-		gen:  gen,
-		gaps: gapTree{gen: gen},
-		fs:   newFileSystem(),
+		cfg:    cfg,
+		g:      newGeometry(&cfg),
+		vmas:   newVMATree(),
+		pt:     newPageTree(),
+		gen:    gen,
+		gaps:   gapTree{gen: gen},
+		fs:     newFileSystem(),
+		guards: runs.New(),
 	}
 	rng := splitmix64{cfg.Seed}
 	var mmapRnd, brkRnd uint64
@@ -116,6 +121,7 @@ func (k *Kernel) Clone() *Kernel {
 	k.gaps.gen = k.gen
 	c.gaps.gen = c.gen
 	c.fs = k.fs.clone()
+	c.guards = k.guards.Clone()
 	return &c
 }
 

@@ -57,7 +57,7 @@ func validAdvice(a Advice) bool {
 		MadvRemove, MadvDontFork, MadvDoFork, MadvMergeable, MadvUnmergeable,
 		MadvHugePage, MadvNoHugePage, MadvDontDump, MadvDoDump, MadvWipeOnFork,
 		MadvKeepOnFork, MadvCold, MadvPageOut, MadvPopulateRead, MadvPopulateWrite,
-		MadvDontNeedLocked, MadvCollapse:
+		MadvDontNeedLocked, MadvCollapse, MadvGuardInstall, MadvGuardRemove:
 		return true
 	}
 	return false
@@ -105,7 +105,7 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		// page cache's and stay.
 		k.dropPrivate(r)
 	case MadvFree:
-		if v.ino != 0 {
+		if v.ino != 0 || v.flags&vmLocked != 0 {
 			return EINVAL
 		}
 		// Freed lazily, under memory pressure the simulator never has:
@@ -123,9 +123,25 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		if advice == MadvPopulateWrite {
 			acc = AccessWrite
 		}
+		if !k.allows(v.prot, acc) {
+			return EINVAL
+		}
 		if k.prefault(v, r, acc) != nil {
 			return EFAULT
 		}
+	case MadvCollapse:
+		// No transparent huge pages on the simulated host: nothing
+		// can collapse.
+		return EINVAL
+	case MadvGuardInstall:
+		if v.flags&vmLocked != 0 {
+			return EINVAL
+		}
+		// Guard markers replace whatever the page tables held.
+		k.dropPrivate(r)
+		k.guards.Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 1)
+	case MadvGuardRemove:
+		k.guards.Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 0)
 	}
 	return nil
 }

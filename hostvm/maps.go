@@ -111,7 +111,7 @@ func (k *Kernel) Debug() string {
 
 var vmFlagNames = []string{"shared", "mayread", "maywrite", "mayexec", "mayshare", "growsdown",
 	"locked", "noreserve", "account", "dontcopy", "dontdump", "wipeonfork", "hugepage",
-	"nohugepage", "randread", "seqread", "mergeable"}
+	"nohugepage", "randread", "seqread", "mergeable", "droppable"}
 
 func (f vmFlags) String() string {
 	var parts []string

@@ -162,8 +162,10 @@ func (k *Kernel) dropPrivate(r Range) {
 	deleteKeys(k.pt, uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift)
 }
 
-// movePrivate moves the private pages of [from, from+n) to start at to.
+// movePrivate moves the private pages (and guard markers) of
+// [from, from+n) to start at to, as mremap moves page-table entries.
 func (k *Kernel) movePrivate(from, to Addr, n uint64) {
+	k.guards.Move(uint64(from)>>k.g.pageShift, n>>k.g.pageShift, uint64(to)>>k.g.pageShift)
 	lo, hi := uint64(from)>>k.g.pageShift, uint64(from+Addr(n))>>k.g.pageShift
 	var moved []pte
 	k.pt.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
@@ -177,29 +179,6 @@ func (k *Kernel) movePrivate(from, to Addr, n uint64) {
 	for _, e := range moved {
 		e.key = uint64(int64(e.key) + shift)
 		k.pt.ReplaceOrInsert(e)
-	}
-}
-
-// copyPrivate copies the private pages of [from, from+n) to start at to,
-// sharing their chunks copy-on-write.
-func (k *Kernel) copyPrivate(from, to Addr, n uint64) {
-	lo, hi := uint64(from)>>k.g.pageShift, uint64(from+Addr(n))>>k.g.pageShift
-	var found []pte
-	k.pt.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
-		found = append(found, e)
-		return true
-	})
-	shift := int64(uint64(to)>>k.g.pageShift) - int64(lo)
-	for _, e := range found {
-		c := &page{gen: k.gen, chunks: make([]*chunk, len(e.p.chunks))}
-		for i, ch := range e.p.chunks {
-			if ch != nil {
-				n := &chunk{gen: k.gen}
-				n.data = ch.data
-				c.chunks[i] = n
-			}
-		}
-		k.pt.ReplaceOrInsert(pte{uint64(int64(e.key) + shift), c})
 	}
 }
 
@@ -393,6 +372,9 @@ func (k *Kernel) resolve(a Addr, acc Access) (*page, *Fault) {
 	v, f := k.faultIn(a, acc)
 	if f != nil {
 		return nil, f
+	}
+	if k.guards.Get(uint64(a)>>k.g.pageShift) != 0 {
+		return nil, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
 	}
 	if !v.shared() {
 		if acc == AccessWrite {

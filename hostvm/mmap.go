@@ -15,6 +15,7 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 		return 0, EINVAL
 	}
 	var file openFile
+	origFlags := flags
 	anon := flags&MapAnonymous != 0
 	if !anon {
 		f, ok := k.fs.file(fd)
@@ -26,7 +27,11 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 		}
 		file = f
 	} else if flags&MapHugeTLB != 0 {
-		// No huge pages are reserved on the simulated host.
+		// Only 2 MiB huge pages exist, and none is reserved on the
+		// simulated host.
+		if sz := flags & MapHugeMask; sz != 0 && sz != 21<<26 {
+			return 0, EINVAL
+		}
 		return 0, ENOMEM
 	}
 
@@ -89,9 +94,6 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 			if prot&ProtWrite != 0 && !file.writable() {
 				return 0, EACCES
 			}
-			if file.flags&OAppend != 0 && file.writable() {
-				return 0, EACCES
-			}
 			v.flags |= vmShared | vmMayShare
 			if !file.writable() {
 				v.flags &^= vmMayWrite | vmShared
@@ -107,6 +109,11 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 		default:
 			return 0, EINVAL
 		}
+		// The file system's mmap hook: ext4 without DAX refuses MAP_SYNC,
+		// which sets VM_SYNC before MAP_SHARED drops the flag.
+		if origFlags&MapSync != 0 {
+			return 0, EOPNOTSUPP
+		}
 		v.ino = file.ino
 		v.pgoff = pgoff
 	} else {
@@ -117,6 +124,12 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 			}
 			v.flags |= vmShared | vmMayShare
 		case MapPrivate:
+			v.pgoff = uint64(addr) >> k.g.pageShift
+		case MapDroppable:
+			if v.flags&vmGrowsDown != 0 {
+				return 0, EINVAL
+			}
+			v.flags |= vmDroppable
 			v.pgoff = uint64(addr) >> k.g.pageShift
 		default:
 			return 0, EINVAL
@@ -139,8 +152,8 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 // below mmap_min_addr up to it. Compare Linux's round_hint_to_min().
 func (k *Kernel) roundHintToMin(hint Addr) Addr {
 	hint = Addr(uint64(hint) & k.g.pageMask)
-	if hint != 0 && hint < k.g.minAddr {
-		return Addr(k.g.pageAlign(uint64(k.g.minAddr)))
+	if hint != 0 && hint < k.g.lowAddr {
+		return Addr(k.g.pageAlign(uint64(k.g.lowAddr)))
 	}
 	return hint
 }
@@ -182,7 +195,7 @@ func (k *Kernel) place(hint Addr, length uint64) (Addr, bool) {
 			return hint, true
 		}
 	}
-	low := max(k.g.minAddr, Addr(k.g.pageSize))
+	low := max(k.g.lowAddr, Addr(k.g.pageSize))
 	if k.cfg.Layout == TopDown {
 		if a, ok := k.gaps.topDown(low, k.mmapBase, length); ok {
 			return a, true

@@ -39,6 +39,7 @@ func (k *Kernel) unmapRange(r Range) error {
 		k.totalVM -= v.rng().Len()
 	}
 	k.dropPrivate(r)
+	k.guards.Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
 	k.regap(r.Start, r.End)
 	return nil
 }

@@ -25,6 +25,7 @@ const (
 	vmRandRead                       // VM_RAND_READ (MADV_RANDOM)
 	vmSeqRead                        // VM_SEQ_READ (MADV_SEQUENTIAL)
 	vmMergeable                      // VM_MERGEABLE (MADV_MERGEABLE)
+	vmDroppable                      // VM_DROPPABLE (MAP_DROPPABLE)
 )
 
 // vma is one virtual memory area. Values, not pointers, live in the tree, so

@@ -1,0 +1,189 @@
+package sim
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+)
+
+// Quirk names one defect of the seed (QEMU's linux-user/mmap.c of March
+// 2015) that later QEMU fixed. sim runs the seed's code with the quirk on
+// and the corrected code with it off; package policy describes each quirk
+// (what goes wrong, how it shows, a scenario that replays it) and decides
+// which are on.
+type Quirk uint8
+
+// The quirks. Each comment gives the seed's behaviour; the fix is the
+// behaviour later QEMU adopted (or, where QEMU never fixed it, what Linux
+// does).
+const (
+	// QuirkMmapLenZero: target_mmap with length 0, or a length that wraps
+	// to 0 when page-aligned, returns success with nothing mapped.
+	QuirkMmapLenZero Quirk = iota
+	// QuirkFragTailRealEnd: the tail fragment of a MAP_FIXED mapping is
+	// passed real_end instead of end, so guest pages after the mapping in
+	// the same host page are overwritten.
+	QuirkFragTailRealEnd
+	// QuirkFragAnonStale: an anonymous fragment mapped into a host page
+	// that already exists keeps the old bytes instead of reading zero.
+	QuirkFragAnonStale
+	// QuirkMremapShrinkReserve: target_mremap shrinking under RESERVED_VA
+	// reserves at old_addr+old_size with length new_size-old_size.
+	QuirkMremapShrinkReserve
+	// QuirkMremapMayMoveReserve: target_mremap with MREMAP_MAYMOVE
+	// re-reserves the old range even when the host mremap failed.
+	QuirkMremapMayMoveReserve
+	// QuirkFindVMAReservedZero: mmap_find_vma_reserved can return guest
+	// address 0 (and anything below mmap_min_addr).
+	QuirkFindVMAReservedZero
+
+	// QuirkTopPageWrap: range ends are abi_ulong and wrap to 0 at the top
+	// of a 32-bit guest space, so the top page cannot be mapped, changed
+	// or unmapped (page_set_flags asserts start < end and QEMU aborts).
+	QuirkTopPageWrap
+	// QuirkMprotectWrapEINVAL: target_mprotect reports a range that wraps
+	// as EINVAL; Linux says ENOMEM.
+	QuirkMprotectWrapEINVAL
+	// QuirkMprotectBadProt: target_mprotect drops unknown protection bits
+	// instead of failing with EINVAL.
+	QuirkMprotectBadProt
+	// QuirkUncheckedRange: target_mmap, target_munmap, target_mprotect and
+	// target_mremap do not check that the guest range lies inside the guest
+	// space (below RESERVED_VA), so the host acts outside it.
+	QuirkUncheckedRange
+	// QuirkMprotectUnmapped: target_mprotect of a range with unmapped guest
+	// pages succeeds and marks them valid; Linux fails with ENOMEM at the
+	// first hole.
+	QuirkMprotectUnmapped
+	// QuirkFragSharedErrno: mmap_frag refuses a writable shared file
+	// fragment with -1 but leaves errno as it was.
+	QuirkFragSharedErrno
+	// QuirkFindVMAFirstPage: mmap_find_vma_reserved tests only the first
+	// guest page of each host page, so it hands out host pages whose other
+	// guest pages are in use.
+	QuirkFindVMAFirstPage
+	// QuirkNonFixedFileShort: a non-fixed file mapping at an offset that is
+	// not host-page aligned maps len bytes from the aligned-down offset, so
+	// the last (offset mod H) bytes of the guest mapping read zero.
+	QuirkNonFixedFileShort
+	// QuirkNonFixedFailUnmap: when the file part of a non-fixed mapping
+	// fails, the seed munmaps the area, punching a hole in the RESERVED_VA
+	// reservation.
+	QuirkNonFixedFailUnmap
+	// QuirkFixedFitEINVAL: a MAP_FIXED range passing the top of a 32-bit
+	// space fails with EINVAL; Linux says ENOMEM.
+	QuirkFixedFitEINVAL
+	// QuirkMsyncUnmapped: target_msync of unmapped guest pages succeeds
+	// under RESERVED_VA (the placeholders are mapped on the host); Linux
+	// fails with ENOMEM.
+	QuirkMsyncUnmapped
+	// QuirkMremapMayMoveLeak: when the host mremap of an MREMAP_MAYMOVE
+	// fails, the PROT_NONE space mmap_find_vma reserved stays mapped.
+	QuirkMremapMayMoveLeak
+	// QuirkMremapShrinkReserveAddr: target_mremap shrinking under
+	// RESERVED_VA reserves at old_addr+old_size (QEMU 7.2 has this half of
+	// QuirkMremapShrinkReserve: the length was fixed, the address not).
+	QuirkMremapShrinkReserveAddr
+	// QuirkMremapFitHostAddr: target_mremap checks that the host address,
+	// not the guest address, fits the guest space, so with a non-zero
+	// guest_base every in-place mremap of a 32-bit guest is reverted and
+	// fails with ENOMEM.
+	QuirkMremapFitHostAddr
+	// QuirkMremapZeroOldSize: target_mremap with old_size 0 (duplicating a
+	// shared mapping) calls page_set_flags(old, old, 0) and QEMU aborts.
+	QuirkMremapZeroOldSize
+
+	// QuirkNoReplaceIgnored: the seed era's syscall layer drops
+	// MAP_FIXED_NOREPLACE (unknown then), so the call becomes a hint and
+	// maps elsewhere instead of failing with EEXIST.
+	QuirkNoReplaceIgnored
+
+	numQuirks
+)
+
+// quirkNames are the quirks' stable names, as scenarios and flags spell them.
+var quirkNames = [...]string{
+	QuirkMmapLenZero:             "mmap-len-zero",
+	QuirkFragTailRealEnd:         "frag-tail-real-end",
+	QuirkFragAnonStale:           "frag-anon-stale",
+	QuirkMremapShrinkReserve:     "mremap-shrink-reserve",
+	QuirkMremapMayMoveReserve:    "mremap-maymove-reserve",
+	QuirkFindVMAReservedZero:     "find-vma-reserved-zero",
+	QuirkTopPageWrap:             "top-page-wrap",
+	QuirkMprotectWrapEINVAL:      "mprotect-wrap-einval",
+	QuirkMprotectBadProt:         "mprotect-bad-prot",
+	QuirkUncheckedRange:          "unchecked-range",
+	QuirkMprotectUnmapped:        "mprotect-unmapped",
+	QuirkFragSharedErrno:         "frag-shared-errno",
+	QuirkFindVMAFirstPage:        "find-vma-first-page",
+	QuirkNonFixedFileShort:       "nonfixed-file-short",
+	QuirkNonFixedFailUnmap:       "nonfixed-fail-unmap",
+	QuirkFixedFitEINVAL:          "fixed-fit-einval",
+	QuirkMsyncUnmapped:           "msync-unmapped",
+	QuirkMremapMayMoveLeak:       "mremap-maymove-leak",
+	QuirkMremapShrinkReserveAddr: "mremap-shrink-reserve-addr",
+	QuirkMremapFitHostAddr:       "mremap-fit-host-addr",
+	QuirkMremapZeroOldSize:       "mremap-zero-old-size",
+}
+
+// NumQuirks is how many quirks there are; they are numbered 0..NumQuirks-1.
+const NumQuirks = int(numQuirks)
+
+func (q Quirk) String() string {
+	if int(q) < len(quirkNames) {
+		return quirkNames[q]
+	}
+	return fmt.Sprintf("quirk(%d)", uint8(q))
+}
+
+// QuirkByName returns the quirk called name.
+func QuirkByName(name string) (Quirk, bool) {
+	for i, n := range quirkNames {
+		if n == name {
+			return Quirk(i), true
+		}
+	}
+	return 0, false
+}
+
+// QuirkSet is a set of quirks. The zero value is the empty set: the fixed
+// algorithm.
+type QuirkSet uint64
+
+// AllQuirks is the seed: every quirk on.
+const AllQuirks = QuirkSet(1<<numQuirks - 1)
+
+// Has reports whether q is in the set.
+func (s QuirkSet) Has(q Quirk) bool { return s&(1<<q) != 0 }
+
+// With returns the set plus q.
+func (s QuirkSet) With(q Quirk) QuirkSet { return s | 1<<q }
+
+// Without returns the set minus q.
+func (s QuirkSet) Without(q Quirk) QuirkSet { return s &^ (1 << q) }
+
+// Len is the number of quirks in the set.
+func (s QuirkSet) Len() int { return bits.OnesCount64(uint64(s)) }
+
+// List returns the quirks in the set, in numeric order.
+func (s QuirkSet) List() []Quirk {
+	var out []Quirk
+	for q := Quirk(0); q < numQuirks; q++ {
+		if s.Has(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// String lists the set's names joined by commas, "none" when empty.
+func (s QuirkSet) String() string {
+	if s == 0 {
+		return "none"
+	}
+	var names []string
+	for _, q := range s.List() {
+		names = append(names, q.String())
+	}
+	return strings.Join(names, ",")
+}

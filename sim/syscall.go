@@ -1,0 +1,108 @@
+package sim
+
+import "github.com/mmapsim/mmapsim/hostvm"
+
+// The guest's system calls, as QEMU's do_syscall() runs them: arguments
+// truncated to the guest word, flags translated, the mmap.c function
+// called, and its result turned into what the guest sees (get_errno()): an
+// address or 0, or an Errno. An *Abort error means QEMU itself died.
+
+// mmapFlagsTable is the seed era's mmap_flags_tbl: the MAP_* bits QEMU
+// translated from guest to host. Any other bit a guest passes is dropped,
+// MAP_FIXED_NOREPLACE among them (it did not exist yet).
+const mmapFlagsTable = hostvm.MapShared | hostvm.MapPrivate | hostvm.MapFixed | hostvm.MapAnonymous |
+	hostvm.MapGrowsDown | hostvm.MapDenyWrite | hostvm.MapExecutable | hostvm.MapLocked |
+	hostvm.MapNoReserve | hostvm.MapPopulate
+
+// Mmap is the guest's mmap(addr, length, prot, flags, fd, offset).
+func (s *Sim) Mmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) (uint64, error) {
+	var res uint64
+	err := s.guard(func() error {
+		g := &s.g
+		addr, length, offset = g.w(addr), g.w(length), g.w(offset)
+		hflags := flags & mmapFlagsTable
+		if flags&hostvm.MapFixedNoReplace != 0 && !s.q(QuirkNoReplaceIgnored) {
+			// Later QEMU: MAP_FIXED_NOREPLACE is MAP_FIXED after a check
+			// of the guest's own page flags.
+			if addr&^g.tMask() == 0 && length != 0 {
+				end := s.e(addr + g.tAlign(length))
+				if end > addr && len(s.FlagRunsIn(addr, end)) != 0 {
+					return hostvm.EEXIST
+				}
+			}
+			hflags |= hostvm.MapFixed
+		}
+		r := s.targetMmap(addr, length, prot, hflags, fd, offset)
+		v, err := s.getErrnoAddr(r)
+		res = v
+		return err
+	})
+	return res, err
+}
+
+// Munmap is the guest's munmap(addr, length).
+func (s *Sim) Munmap(addr, length uint64) error {
+	return s.guard(func() error {
+		return s.getErrno(s.targetMunmap(s.g.w(addr), s.g.w(length)))
+	})
+}
+
+// Mprotect is the guest's mprotect(addr, length, prot).
+func (s *Sim) Mprotect(addr, length uint64, prot int) error {
+	return s.guard(func() error {
+		return s.getErrno(s.targetMprotect(s.g.w(addr), s.g.w(length), prot))
+	})
+}
+
+// Mremap is the guest's mremap(old, oldSize, newSize, flags, newAddr).
+func (s *Sim) Mremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) (uint64, error) {
+	var res uint64
+	err := s.guard(func() error {
+		g := &s.g
+		r := s.targetMremap(g.w(oldAddr), g.w(oldSize), g.w(newSize), flags, g.w(newAddr))
+		v, err := s.getErrnoAddr(r)
+		res = v
+		return err
+	})
+	return res, err
+}
+
+// Msync is the guest's msync(addr, length, flags). The seed era's
+// do_syscall called the host's msync on g2h(addr) directly; mmapsim runs
+// target_msync, which that era's mmap.c also had.
+func (s *Sim) Msync(addr, length uint64, flags int) error {
+	return s.guard(func() error {
+		return s.getErrno(s.targetMsync(s.g.w(addr), s.g.w(length), flags))
+	})
+}
+
+// getErrnoAddr is get_errno() for an abi_ulong result: (abi_ulong)-1 is
+// -errno, and values in the last page of the word are negated errnos.
+func (s *Sim) getErrnoAddr(r uint64) (uint64, error) {
+	if r == s.g.abiMask {
+		if s.errno == 0 {
+			return 0, nil // -0: what the seed returns with errno unset
+		}
+		return 0, s.errno
+	}
+	if r > s.g.abiMask-4095 {
+		return 0, hostvm.Errno(s.g.abiMask - r + 1)
+	}
+	return r, nil
+}
+
+// getErrno is get_errno() for an int result: 0, -errno, or -1 with errno.
+func (s *Sim) getErrno(r int64) error {
+	switch {
+	case r == 0:
+		return nil
+	case r == -1:
+		if s.errno == 0 {
+			return nil
+		}
+		return s.errno
+	case r < 0:
+		return hostvm.Errno(-r)
+	}
+	return nil
+}
