@@ -111,6 +111,10 @@ var Quirks = []QuirkInfo{
 		"The seed era's mmap_flags_tbl has no MAP_FIXED_NOREPLACE (it did not exist): the syscall layer drops the flag.",
 		"mmap(addr, ..., MAP_FIXED_NOREPLACE) over a mapping succeeds at another address instead of failing with EEXIST.",
 		"noreplace-ignored.scn", "props"},
+	{sim.QuirkMadviseIgnored,
+		"The seed era's do_syscall answers madvise with 0 without doing anything (\"this is a hint\").",
+		"MADV_DONTNEED leaves a private anonymous page's data in place; Linux makes it read zero.",
+		"madvise-ignored.scn", "props"},
 }
 
 // QuirkInfoFor returns the catalogue entry of q.

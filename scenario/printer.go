@@ -286,3 +286,10 @@ func writeExpect(b *strings.Builder, w *Expect) {
 		b.WriteString(" (" + w.Msg + ")")
 	}
 }
+
+// Quote writes b as a scenario string literal, with C escapes.
+func Quote(b []byte) string {
+	var sb strings.Builder
+	writeString(&sb, b)
+	return sb.String()
+}

@@ -38,6 +38,10 @@ type Config struct {
 	// starts. Default as the seed defines it: 1<<38 for a 64-bit guest on
 	// a 64-bit host, else 0x40000000.
 	TaskUnmappedBase uint64
+	// BrkStart is where the guest's heap begins (target_original_brk, set
+	// by the ELF loader after the program's data). Default 0x10000000 for
+	// 32-bit guests, 0x555555556000 for 64-bit ones.
+	BrkStart uint64
 	// Quirks are the seed defects left in. The zero value is the fixed
 	// algorithm; sim.AllQuirks is the seed.
 	Quirks QuirkSet
@@ -91,6 +95,12 @@ func (c *Config) EnsureDefaults(realHostPage uint64) error {
 	}
 	if c.MmapMinAddr == 0 {
 		c.MmapMinAddr = 65536
+	}
+	if c.BrkStart == 0 {
+		c.BrkStart = 0x10000000
+		if c.ABIBits == 64 {
+			c.BrkStart = 0x555555556000
+		}
 	}
 	if c.TaskUnmappedBase == 0 {
 		c.TaskUnmappedBase = 0x40000000

@@ -18,6 +18,7 @@ type Host interface {
 	Mprotect(addr hostvm.Addr, length uint64, prot hostvm.Prot) error
 	Mremap(old hostvm.Addr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr hostvm.Addr) (hostvm.Addr, error)
 	Msync(addr hostvm.Addr, length uint64, flags hostvm.MsyncFlags) error
+	Madvise(addr hostvm.Addr, length uint64, advice hostvm.Advice) error
 	Pread(fd int, buf hostvm.Addr, count uint64, off int64) (uint64, error)
 	Fstat(fd int) (hostvm.Stat, error)
 	Read(addr hostvm.Addr, buf []byte) (int, *hostvm.Fault)
@@ -44,10 +45,11 @@ const (
 	OpMsync
 	OpPread
 	OpFstat
+	OpMadvise
 	OpTBInvalidate // tb_invalidate_phys_range(start, end): not a host call, an event
 )
 
-var hostOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "tb_invalidate_phys_range"}
+var hostOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "madvise", "tb_invalidate_phys_range"}
 
 func (o HostOp) String() string { return hostOpNames[o] }
 
@@ -81,6 +83,8 @@ func (c HostCall) String() string {
 		fmt.Fprintf(&b, "pread64(%d, %s, %s, %s)", int64(a[0]), hex(a[1]), hex(a[2]), hex(a[3]))
 	case OpFstat:
 		fmt.Fprintf(&b, "fstat(%d)", int64(a[0]))
+	case OpMadvise:
+		fmt.Fprintf(&b, "madvise(%s, %s, %s)", hex(a[0]), hex(a[1]), hostvm.Advice(a[2]))
 	case OpTBInvalidate:
 		return fmt.Sprintf("tb_invalidate_phys_range(%s, %s)", hex(a[0]), hex(a[1]))
 	}
@@ -150,6 +154,12 @@ func (s *Sim) hostFstat(fd int) (hostvm.Stat, bool) {
 	st, err := s.host.Fstat(fd)
 	s.record(HostCall{Op: OpFstat, Args: [6]uint64{uint64(int64(fd))}, Ret: uint64(st.Size), Err: errnoOf(err)})
 	return st, s.setErrno(err)
+}
+
+func (s *Sim) hostMadvise(addr hostvm.Addr, length uint64, advice hostvm.Advice) bool {
+	err := s.host.Madvise(addr, length, advice)
+	s.record(HostCall{Op: OpMadvise, Args: [6]uint64{uint64(addr), length, uint64(advice)}, Err: errnoOf(err)})
+	return s.setErrno(err)
 }
 
 // tbInvalidatePhysRange records QEMU's discard of translated code.

@@ -98,6 +98,10 @@ const (
 	// maps elsewhere instead of failing with EEXIST.
 	QuirkNoReplaceIgnored
 
+	// QuirkMadviseIgnored: the seed era's syscall layer answers every
+	// madvise with 0 and does nothing, so MADV_DONTNEED leaves the data.
+	QuirkMadviseIgnored
+
 	numQuirks
 )
 
@@ -124,6 +128,8 @@ var quirkNames = [...]string{
 	QuirkMremapShrinkReserveAddr: "mremap-shrink-reserve-addr",
 	QuirkMremapFitHostAddr:       "mremap-fit-host-addr",
 	QuirkMremapZeroOldSize:       "mremap-zero-old-size",
+	QuirkNoReplaceIgnored:        "noreplace-ignored",
+	QuirkMadviseIgnored:          "madvise-ignored",
 }
 
 // NumQuirks is how many quirks there are; they are numbered 0..NumQuirks-1.

@@ -16,6 +16,7 @@ type Sim struct {
 	host Host
 
 	flags         runs.Map
+	brk           brkState
 	mmapNextStart uint64 // abi_ulong mmap_next_start
 	lockCount     int    // mmap_lock_count
 
@@ -86,6 +87,7 @@ func New(host Host, cfg Config) (*Sim, error) {
 		s.g.guestBase = 0
 	}
 	s.cfg.GuestBase = s.g.guestBase
+	s.brk = brkState{original: cfg.BrkStart, cur: cfg.BrkStart, page: s.g.hAlign(cfg.BrkStart)}
 	return s, nil
 }
 

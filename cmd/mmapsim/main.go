@@ -3,7 +3,12 @@
 //
 // Usage:
 //
-//	mmapsim demo          run the built-in example and print what it did
+//	mmapsim run [flags] FILE...     run scenarios, checking their expectations
+//	mmapsim presets                 list host and target presets, policies and quirks
+//	mmapsim demo                    run the built-in example
+//
+// Exit status: 0 when every expectation holds, 1 when one fails, 2 on a
+// usage or input error.
 package main
 
 import (
@@ -24,6 +29,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "run":
+		return runCmd(args[1:], stdout, stderr)
+	case "presets":
+		return presetsCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demo(stdout, stderr)
 	case "help", "-h", "--help":
@@ -39,7 +48,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: mmapsim COMMAND [ARGS]
 
 commands:
-  demo    run the built-in example: map, fragment and unmap on a simulated
-          4 KiB-page host, printing /proc/self/maps after each step
+  run [flags] FILE...   run scenarios on the simulated host (or, with a target,
+                        the simulated QEMU guest), checking expectations
+  presets               list host and target presets, policies and quirks
+  demo                  run the built-in example
+
+Run "mmapsim run -h" for the flags.
 `)
 }

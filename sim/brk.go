@@ -1,0 +1,72 @@
+package sim
+
+import "github.com/mmapsim/mmapsim/hostvm"
+
+// The program break, as QEMU's do_brk() (linux-user/syscall.c of the seed's
+// era) emulates it on top of target_mmap: the heap grows by non-fixed
+// anonymous mappings placed at the current end, and fails when the mapping
+// lands elsewhere.
+
+// brkState is target_original_brk, target_brk and brk_page.
+type brkState struct {
+	original, cur, page uint64
+}
+
+// Brk is the guest's brk(newBrk): it returns the new break, or the old one
+// when the heap cannot move there.
+func (s *Sim) Brk(newBrk uint64) (uint64, error) {
+	var res uint64
+	err := s.guard(func() error {
+		res = s.doBrk(s.g.w(newBrk))
+		return nil
+	})
+	return res, err
+}
+
+// BrkStart is where the guest's heap begins (target_original_brk).
+func (s *Sim) BrkStart() uint64 { return s.brk.original }
+
+func (s *Sim) doBrk(newBrk uint64) uint64 {
+	g := &s.g
+	b := &s.brk
+	if newBrk == 0 || newBrk < b.original {
+		return b.cur
+	}
+	// If the new brk is below the highest page reserved to the heap, set
+	// it and we're almost done. Heap contents are initialised to zero.
+	if newBrk <= b.page {
+		if newBrk > b.cur {
+			s.brkZero(b.cur, newBrk)
+		}
+		b.cur = newBrk
+		return b.cur
+	}
+	// Allocate more after the break. MAP_FIXED is not used, because that
+	// would map over anything already there; "mapped at the wrong address"
+	// means there was no room.
+	newAllocSize := g.hAlign(newBrk - b.page)
+	mapped := s.targetMmap(b.page, newAllocSize, protRead|protWrite,
+		hostvm.MapAnonymous|hostvm.MapPrivate, 0, 0)
+	if mapped == b.page {
+		// The new pages are zero already, but the rest of the old last
+		// page may hold data from a heap that grew and shrank.
+		s.brkZero(b.cur, b.page)
+		b.cur = newBrk
+		b.page = g.hAlign(b.cur)
+		return b.cur
+	} else if mapped != s.minus1() {
+		s.targetMunmap(mapped, newAllocSize)
+	}
+	return b.cur
+}
+
+// brkZero is do_brk's memset(g2h(from), 0, to-from): a host store, which
+// kills QEMU if the host page does not allow it.
+func (s *Sim) brkZero(from, to uint64) {
+	if to <= from {
+		return
+	}
+	if _, f := s.host.Write(s.g.g2h(from), make([]byte, to-from)); f != nil {
+		s.abort("do_brk", "memset of the heap tail faulted on the host (%v)", f)
+	}
+}

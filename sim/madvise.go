@@ -1,0 +1,82 @@
+package sim
+
+import "github.com/mmapsim/mmapsim/hostvm"
+
+// Madvise is the guest's madvise(addr, length, advice). The seed era's
+// do_syscall ignored it and returned 0 ("this is a hint"), which loses
+// MADV_DONTNEED's effect on contents (QuirkMadviseIgnored). The fix checks
+// the arguments as Linux does and emulates MADV_DONTNEED: whole host pages
+// inside the range are passed to the host's madvise; on a host page shared
+// with guest pages outside the range, the guest pages are cleared when the
+// host memory there is private and anonymous. A private file page on such a
+// shared host page cannot be restored from its file: it keeps its data (a
+// documented divergence, as in later QEMU).
+func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
+	return s.guard(func() error {
+		g := &s.g
+		addr, length = g.w(addr), g.w(length)
+		if s.q(QuirkMadviseIgnored) {
+			return nil
+		}
+		if !validAdvice(advice) || addr&^g.tMask() != 0 {
+			return hostvm.EINVAL
+		}
+		alen := g.tAlign(length)
+		if length != 0 && alen == 0 {
+			return hostvm.EINVAL
+		}
+		end := s.e(addr + alen)
+		if end < addr {
+			return hostvm.EINVAL
+		}
+		if end == addr {
+			return nil
+		}
+		var err error
+		if hole := s.firstHole(addr, end); hole < end {
+			err = hostvm.ENOMEM
+		}
+		if advice == hostvm.MadvDontNeed {
+			s.mmapLock()
+			for _, r := range s.FlagRunsIn(addr, end) {
+				if r.Flags&PageValid != 0 {
+					s.dontNeed(max(r.Start, addr), min(r.End, end))
+				}
+			}
+			s.mmapUnlock()
+		}
+		return err
+	})
+}
+
+// dontNeed discards the guest pages [start, end), all mapped.
+func (s *Sim) dontNeed(start, end uint64) {
+	g := &s.g
+	for hp := start &^ (g.h - 1); hp < end; hp += g.h {
+		lo, hi := max(hp, start), min(hp+g.h, end)
+		if lo == hp && hi == hp+g.h || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.h) == 0 {
+			// No other guest page uses this host page: pass through.
+			s.hostMadvise(g.g2h(lo), hi-lo, hostvm.MadvDontNeed)
+			continue
+		}
+		if insp, ok := s.host.(HostInspector); ok {
+			ms := insp.MappingsIn(hostvm.Range{Start: g.g2h(lo), End: g.g2h(lo) + 1})
+			if len(ms) == 1 && ms[0].Anonymous && !ms[0].Shared {
+				s.zeroGuest(lo, hi, int(ms[0].Prot))
+			}
+		}
+	}
+}
+
+func validAdvice(a hostvm.Advice) bool {
+	switch a {
+	case hostvm.MadvNormal, hostvm.MadvRandom, hostvm.MadvSequential, hostvm.MadvWillNeed,
+		hostvm.MadvDontNeed, hostvm.MadvFree, hostvm.MadvRemove, hostvm.MadvDontFork,
+		hostvm.MadvDoFork, hostvm.MadvMergeable, hostvm.MadvUnmergeable, hostvm.MadvHugePage,
+		hostvm.MadvNoHugePage, hostvm.MadvDontDump, hostvm.MadvDoDump, hostvm.MadvWipeOnFork,
+		hostvm.MadvKeepOnFork, hostvm.MadvCold, hostvm.MadvPageOut, hostvm.MadvPopulateRead,
+		hostvm.MadvPopulateWrite, hostvm.MadvDontNeedLocked, hostvm.MadvCollapse:
+		return true
+	}
+	return false
+}
