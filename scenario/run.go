@@ -79,7 +79,7 @@ func Run(f *File, opts RunOptions) (*Report, error) {
 	if err != nil {
 		return nil, &UsageError{err.Error()}
 	}
-	r := &runner{f: f, m: m, opts: opts, vars: map[string]uint64{}, out: opts.Out}
+	r := &runner{f: f, m: m, opts: opts, vars: map[string]uint64{}, failed: map[string]string{}, out: opts.Out}
 	if r.out == nil {
 		r.out = io.Discard
 	}
@@ -99,8 +99,11 @@ type runner struct {
 	m    *Machine
 	opts RunOptions
 	vars map[string]uint64
-	out  io.Writer
-	rep  *Report
+	// failed names the variables whose binding call failed, and where:
+	// a later use is a failed statement, not an input error.
+	failed map[string]string
+	out    io.Writer
+	rep    *Report
 }
 
 func (r *runner) pos(st *Stmt) string { return fmt.Sprintf("%s:%d", r.f.Name, st.Line) }
@@ -126,6 +129,10 @@ func (r *runner) stmt(st *Stmt) error {
 	}
 	o, ran, err := r.exec(st)
 	if err != nil {
+		if name, where, ok := r.failedVar(err); ok {
+			r.fail(st, "$"+name+" to be bound", "unbound: its call at "+where+" failed")
+			return nil
+		}
 		return err
 	}
 	text := Format(st)
@@ -135,8 +142,13 @@ func (r *runner) stmt(st *Stmt) error {
 		return nil
 	}
 	r.rep.Statements++
-	if st.Bind != "" && o.Err == 0 && o.Abort == nil && o.Fault == nil {
-		r.vars[st.Bind] = o.Value
+	if st.Bind != "" {
+		if o.Err == 0 && o.Abort == nil && o.Fault == nil {
+			r.vars[st.Bind] = o.Value
+			delete(r.failed, st.Bind)
+		} else {
+			r.failed[st.Bind] = r.pos(st)
+		}
 	}
 	line := text
 	if i := strings.Index(line, " = "); i >= 0 && st.Want != nil && st.Bind == "" {
@@ -198,8 +210,8 @@ func (r *runner) matches(st *Stmt, o Outcome) (string, bool, error) {
 	case ExpectValue:
 		v, err := w.Value.Eval(Env{Vars: r.lookup, Flags: nil})
 		if err != nil {
-			if e, ok := err.(*Error); ok && strings.HasPrefix(e.Msg, "undefined variable") {
-				return "", false, r.usage(st, "%v", err)
+			if name, where, ok := r.failedVar(err); ok {
+				return "$" + name + " (unbound: its call at " + where + " failed)", false, nil
 			}
 			return "", false, &UsageError{err.Error()}
 		}
@@ -208,6 +220,22 @@ func (r *runner) matches(st *Stmt, o Outcome) (string, bool, error) {
 		return formatValue(v), ok, nil
 	}
 	return "", false, r.usage(st, "unknown expectation")
+}
+
+// failedVar reports whether err is the use of a variable whose binding
+// call failed.
+func (r *runner) failedVar(err error) (name, where string, ok bool) {
+	msg := err.Error()
+	i := strings.Index(msg, "undefined variable $")
+	if i < 0 {
+		return "", "", false
+	}
+	name = msg[i+len("undefined variable $"):]
+	if j := strings.IndexAny(name, " \n"); j >= 0 {
+		name = name[:j]
+	}
+	where, ok = r.failed[name]
+	return name, where, ok
 }
 
 func (r *runner) lookup(name string) (uint64, bool) {

@@ -495,6 +495,9 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	} else {
 		if !s.q(QuirkUncheckedRange) && !s.guestRangeValid(start, length) {
 			s.errno = hostvm.ENOMEM // as Linux: addr > TASK_SIZE - len
+			if s.q(QuirkFixedFitEINVAL) && start+length-1 > g.abiMask {
+				s.errno = hostvm.EINVAL // the seed's own check, seed 495
+			}
 			goto fail
 		}
 		if start&^g.tMask() != 0 {
