@@ -32,21 +32,48 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 		if end == addr {
 			return nil
 		}
+		// As Linux's madvise_walk_vmas(): each mapped part in order, the
+		// first invalid one ends the call; holes make ENOMEM at the end.
 		var err error
-		if hole := s.firstHole(addr, end); hole < end {
-			err = hostvm.ENOMEM
-		}
-		if advice == hostvm.MadvDontNeed {
-			s.mmapLock()
-			for _, r := range s.FlagRunsIn(addr, end) {
-				if r.Flags&PageValid != 0 {
-					s.dontNeed(max(r.Start, addr), min(r.End, end))
+		s.mmapLock()
+		defer s.mmapUnlock()
+		at := addr
+		for _, r := range s.FlagRunsIn(addr, end) {
+			lo, hi := max(r.Start, addr), min(r.End, end)
+			if lo > at || r.Flags&PageValid == 0 {
+				err = hostvm.ENOMEM
+			}
+			if r.Flags&PageValid != 0 {
+				if e := s.adviseRun(lo, hi, advice); e != 0 {
+					return e
 				}
 			}
-			s.mmapUnlock()
+			at = hi
+		}
+		if at < end {
+			err = hostvm.ENOMEM
 		}
 		return err
 	})
+}
+
+// adviseRun applies advice to mapped guest pages [lo, hi). Only
+// MADV_DONTNEED changes anything; MADV_FREE is refused, as Linux refuses
+// it, where the host memory is not private anonymous.
+func (s *Sim) adviseRun(lo, hi uint64, advice hostvm.Advice) hostvm.Errno {
+	switch advice {
+	case hostvm.MadvFree:
+		if insp, ok := s.host.(HostInspector); ok {
+			for _, m := range insp.MappingsIn(hostvm.Range{Start: s.g.g2h(lo), End: s.g.g2h(hi)}) {
+				if !m.Anonymous || m.Shared {
+					return hostvm.EINVAL
+				}
+			}
+		}
+	case hostvm.MadvDontNeed:
+		s.dontNeed(lo, hi)
+	}
+	return 0
 }
 
 // dontNeed discards the guest pages [start, end), all mapped.

@@ -98,6 +98,15 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 		return 0
 	}
 	if !s.q(QuirkUncheckedRange) && !s.guestRangeValid(start, length) {
+		// Past the end of the guest space is a hole, as past TASK_SIZE
+		// on Linux: what lies before it changes, then ENOMEM.
+		spaceEnd := s.guestAddrMax() + 1
+		if s.q(QuirkMprotectUnmapped) || start >= spaceEnd || spaceEnd == 0 {
+			return -int64(hostvm.ENOMEM)
+		}
+		if r := s.targetMprotect(start, spaceEnd-start, prot); r != 0 {
+			return r
+		}
 		return -int64(hostvm.ENOMEM)
 	}
 	if !s.q(QuirkMprotectUnmapped) {
@@ -144,7 +153,7 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 			goto error
 		}
 	}
-	s.setFlags(start, s.e(start+length), uint32(prot|PageValid))
+	s.keepAnonSetFlags(start, s.e(start+length), uint32(prot|PageValid))
 	s.mmapUnlock()
 	return 0
 error:
@@ -169,6 +178,25 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 		}
 	}
 	fresh := false
+	if prot1 != 0 && !s.q(QuirkFragSharedHostPage) {
+		// The host page exists and belongs to a shared mapping: writing the
+		// new fragment's bytes (zeros, file data) into it would write them
+		// to that mapping's file or shared memory. One host page has one
+		// backing, so the fix refuses.
+		if m, ok := s.hostMapping(realStart); ok && m.Shared {
+			s.errno = hostvm.EINVAL
+			return -1
+		}
+	}
+	if !s.q(QuirkFragSharedLeak) && flags&hostvm.MapAnonymous == 0 &&
+		flags&hostvm.MapType == hostvm.MapShared && prot&protWrite != 0 {
+		// The fix refuses a writable shared file fragment before mapping
+		// anything, so no host page is left behind.
+		if !s.q(QuirkFragSharedErrno) {
+			s.errno = hostvm.EINVAL
+		}
+		return -1
+	}
 	if prot1 == 0 {
 		// no page was there, so we allocate one
 		if _, ok := s.hostMmap(hostStart, g.h, prot, flags|hostvm.MapAnonymous, -1, 0); !ok {
@@ -203,7 +231,12 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 	} else {
 		// just update the protection
 		if protNew != prot1 {
-			s.hostMprotect(hostStart, g.h, protNew)
+			if !s.hostMprotect(hostStart, g.h, protNew) && !s.q(QuirkFragSharedHostPage) {
+				// The host page belongs to a mapping that may not change
+				// so (a shared mapping of a read-only file): fail rather
+				// than record a protection the host does not give.
+				return -1
+			}
 		}
 		if !fresh && !s.q(QuirkFragAnonStale) {
 			// The fix: an anonymous fragment reads zero, whatever the
@@ -233,8 +266,13 @@ func (s *Sim) zeroGuest(start, end uint64, prot int) {
 // start+size down, wrapping once to the top. Compare QEMU
 // linux-user/mmap.c (seed 211-254).
 func (s *Sim) mmapFindVMAReserved(start, size uint64) uint64 {
+	return s.findTopDown(start, size, s.cfg.ReservedVA)
+}
+
+// findTopDown is mmap_find_vma_reserved's search, with the top of the space
+// searched (RESERVED_VA in the seed) as a parameter.
+func (s *Sim) findTopDown(start, size, reserved uint64) uint64 {
 	g := &s.g
-	reserved := s.cfg.ReservedVA
 	looped := false
 	if size > reserved {
 		return s.minus1()
@@ -353,7 +391,7 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 			hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
 		// ENOMEM, if host address space has no memory
 		if !ok {
-			return s.minus1()
+			return s.findVMAFallback(size)
 		}
 		// Count the number of sequential returns of the same address.
 		if ptr == prev {
@@ -395,10 +433,10 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 		// ENOMEM if we checked the whole of the target address space.
 		switch {
 		case addr == s.minus1():
-			return s.minus1()
+			return s.findVMAFallback(size)
 		case addr == 0:
 			if wrapped != 0 {
-				return s.minus1()
+				return s.findVMAFallback(size)
 			}
 			wrapped = 1
 			// Don't actually use 0 when wrapping, instead indicate that
@@ -409,9 +447,40 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 				addr = g.t
 			}
 		case wrapped != 0 && addr >= start:
-			return s.minus1()
+			return s.findVMAFallback(size)
 		}
 	}
+}
+
+// findVMAFallback is where the seed's mmap_find_vma gives up: it has asked
+// the host kernel for two hints, and neither answer fitted the guest space.
+// With QuirkFindVMAProbe that is ENOMEM, even when the guest space has room.
+// The fix searches the guest's page flags, top down like
+// mmap_find_vma_reserved, and reserves the range it finds on the host with
+// MAP_FIXED_NOREPLACE, moving on below anything the host has there.
+func (s *Sim) findVMAFallback(size uint64) uint64 {
+	if s.q(QuirkFindVMAProbe) {
+		return s.minus1()
+	}
+	g := &s.g
+	top := s.guestAddrMax()&g.hMask() + g.h
+	if g.abiMask == ^uint64(0) && top == 0 {
+		top = g.hMask()
+	}
+	start := top
+	for tries := 0; tries < 64; tries++ {
+		addr := s.findTopDown(start, size, top)
+		if addr == s.minus1() || addr >= start && tries > 0 {
+			return s.minus1()
+		}
+		p, ok := s.hostMmap(g.g2h(addr), size, 0,
+			hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve|hostvm.MapFixedNoReplace, -1, 0)
+		if ok && p == g.g2h(addr) {
+			return addr
+		}
+		start = addr // the host has something there: search below it
+	}
+	return s.minus1()
 }
 
 // targetMmap is target_mmap(). Compare QEMU linux-user/mmap.c (seed
@@ -419,8 +488,13 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 // set, or (in one seed path) a negated errno from target_mprotect.
 func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) uint64 {
 	g := &s.g
-	var end, realStart, realEnd, retaddr, hostOffset, hostLen uint64
+	var end, realStart, realEnd, retaddr, hostOffset, hostLen, flagsLen uint64
+	var eofLo, eofHi uint64 // the EOF overlay, relative to start
+	var pflags uint32
 	origLen := length
+	if !s.q(QuirkMmapProtUnmasked) {
+		prot &= protRead | protWrite | protExec // Linux's mmap ignores other bits
+	}
 	s.mmapLock()
 	if offset&^g.tMask() != 0 {
 		s.errno = hostvm.EINVAL
@@ -437,6 +511,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		}
 		goto fail
 	}
+	flagsLen = length // what the guest asked for, page aligned
 	realStart = start & g.hMask()
 	hostOffset = offset & g.hMask()
 
@@ -462,9 +537,19 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			goto fail
 		}
 		if int64(g.w(offset+length)) > sb.Size {
-			length = g.w(uint64(sb.Size) - offset)
-			length = g.w(length + g.realHost - 1)
-			length &= ^(g.realHost - 1)
+			if s.q(QuirkEOFTruncatedFlags) {
+				length = g.w(uint64(sb.Size) - offset)
+				length = g.w(length + g.realHost - 1)
+				length &= ^(g.realHost - 1)
+			} else if uint64(sb.Size) > offset {
+				// The fix maps the whole file range (so pages wholly past
+				// end-of-file fault with SIGBUS, as the guest's kernel
+				// would) and lays anonymous memory over the rest of the
+				// target page holding end-of-file, which the guest may read.
+				rel := uint64(sb.Size) - offset
+				eofLo = (rel + g.realHost - 1) &^ (g.realHost - 1)
+				eofHi = min((rel+g.t-1)&^(g.t-1), length)
+			}
 		}
 	}
 
@@ -506,6 +591,10 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		}
 		end = s.e(start + length)
 		realEnd = s.hAlignEnd(end)
+		if s.noReplace && s.flagsBetween(start, end) != 0 {
+			s.errno = hostvm.EEXIST
+			goto fail
+		}
 
 		// Test if requested memory area fits target address space. It
 		// can fail only on 64-bit host with 32-bit target (seed 491).
@@ -533,6 +622,11 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			}
 			if !s.hostPread(fd, g.g2h(start), length, offset) {
 				goto fail
+			}
+			if !s.q(QuirkMremapHostPages) {
+				// The guest mapped a file: the anonymous memory holding
+				// its copy is not private anonymous memory to the guest.
+				s.setFlags(start, s.e(start+length), uint32(prot|protWrite|PageValid))
 			}
 			if prot&protWrite == 0 {
 				r := s.targetMprotect(start, length, prot)
@@ -582,7 +676,20 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		}
 	}
 the_end1:
-	s.setFlags(start, s.e(start+length), uint32(prot|PageValid))
+	if eofLo < eofHi {
+		if _, ok := s.hostMmap(g.g2h(start+eofLo), eofHi-eofLo, prot,
+			hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0); !ok {
+			goto fail
+		}
+	}
+	if s.q(QuirkEOFTruncatedFlags) {
+		flagsLen = length // the length truncated at end-of-file (seed 450)
+	}
+	pflags = uint32(prot | PageValid)
+	if !s.q(QuirkMremapHostPages) && flags&(hostvm.MapAnonymous|hostvm.MapType) == hostvm.MapAnonymous|hostvm.MapPrivate {
+		pflags |= PageAnon
+	}
+	s.setFlags(start, s.e(start+flagsLen), pflags)
 the_end:
 	s.tbInvalidatePhysRange(start, s.e(start+length))
 	s.mmapUnlock()
@@ -590,4 +697,21 @@ the_end:
 fail:
 	s.mmapUnlock()
 	return s.minus1()
+}
+
+// keepAnonSetFlags sets the flags of [start, end) as page_set_flags does,
+// keeping each page's PageAnon bit (mprotect changes protection, not
+// backing).
+func (s *Sim) keepAnonSetFlags(start, end uint64, flags uint32) {
+	var anon []FlagRun
+	for _, r := range s.FlagRunsIn(start, end) {
+		if r.Flags&PageAnon != 0 {
+			anon = append(anon, r)
+		}
+	}
+	s.setFlags(start, end, flags)
+	for _, r := range anon {
+		lo, hi := max(r.Start, start), min(r.End, end)
+		s.setFlags(lo, hi, flags|PageAnon)
+	}
 }

@@ -2,10 +2,10 @@ package sim
 
 import "github.com/mmapsim/mmapsim/hostvm"
 
-// targetMremap is target_mremap(). Compare QEMU linux-user/mmap.c (seed
-// 688-764). It returns the new guest address, or (abi_ulong)-1 with s.errno
-// set.
-func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
+// seedMremap is target_mremap() as the seed has it. Compare QEMU
+// linux-user/mmap.c (seed 688-764). It returns the new guest address, or
+// (abi_ulong)-1 with s.errno set.
+func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
 	g := &s.g
 	reserved := s.cfg.ReservedVA != 0
 	var hostAddr hostvm.Addr
@@ -61,8 +61,24 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 		}
 		if prot == 0 {
 			var ok bool
+			var placeholder hostvm.Range
+			if reserved && oldSize < newSize && !s.q(QuirkMremapGrowReserved) {
+				// The fix: the placeholder in the way of growing in place
+				// goes first, and comes back if the host refuses.
+				lo, hi := s.hAlignEnd(oldAddr+oldSize), s.hAlignEnd(oldAddr+newSize)
+				if lo < hi {
+					placeholder = hostvm.Range{Start: g.g2h(lo), End: g.g2h(lo) + hostvm.Addr(hi-lo)}
+					s.hostMunmap(placeholder.Start, placeholder.Len())
+				}
+			}
 			hostAddr, ok = s.hostMremap(g.g2h(oldAddr), oldSize, newSize, flags, 0)
 			failed = !ok
+			if !ok && placeholder.Len() != 0 {
+				saved := s.errno
+				s.hostMmap(placeholder.Start, placeholder.Len(), 0,
+					hostvm.MapFixed|hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
+				s.errno = saved
+			}
 			if ok && reserved && oldSize > newSize {
 				switch {
 				case s.q(QuirkMremapShrinkReserve):
@@ -96,17 +112,89 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 		}
 	}
 
+	if !failed && reserved && !s.q(QuirkMremapHostPages) {
+		// The host moved real pages, which may be smaller than
+		// qemu_host_page_size: mmap_reserve left alone the host page still
+		// used by other guest pages, so plug what the move emptied.
+		s.plugReservation(oldAddr, s.e(oldAddr+oldSize))
+	}
 	if failed {
 		newAddr = s.minus1()
 	} else {
 		newAddr = g.h2g(hostAddr)
-		prot := s.pageGetFlags(oldAddr)
-		if oldSize != 0 || s.q(QuirkMremapZeroOldSize) {
-			s.setFlags(oldAddr, s.e(oldAddr+oldSize), 0)
+		if s.q(QuirkMremapProtFirstPage) {
+			// The first page's flags for the whole new range (seed 757).
+			prot := s.pageGetFlags(oldAddr)
+			if oldSize != 0 || s.q(QuirkMremapZeroOldSize) {
+				s.setFlags(oldAddr, s.e(oldAddr+oldSize), 0)
+			}
+			s.setFlags(newAddr, s.e(newAddr+newSize), prot|PageValid)
+		} else {
+			s.moveFlags(oldAddr, oldSize, newAddr, newSize, flags)
 		}
-		s.setFlags(newAddr, s.e(newAddr+newSize), prot|PageValid)
 	}
 	s.tbInvalidatePhysRange(newAddr, s.e(newAddr+newSize))
 	s.mmapUnlock()
 	return newAddr
+}
+
+// plugReservation puts PROT_NONE placeholders into every host hole in the
+// guest range [start, end), so the RESERVED_VA reservation stays whole.
+func (s *Sim) plugReservation(start, end uint64) {
+	insp, ok := s.host.(HostInspector)
+	if !ok || end <= start {
+		return
+	}
+	g := &s.g
+	lo, hi := g.g2h(start&^(g.realHost-1)), g.g2h((end+g.realHost-1)&^(g.realHost-1))
+	at := lo
+	plug := func(a, b hostvm.Addr) {
+		if a < b {
+			s.hostMmap(a, uint64(b-a), 0, hostvm.MapFixed|hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
+		}
+	}
+	for _, m := range insp.MappingsIn(hostvm.Range{Start: lo, End: hi}) {
+		plug(at, m.Start)
+		at = m.End
+	}
+	plug(at, hi)
+}
+
+// moveFlags updates the page flags after a successful host mremap: the
+// pages that moved keep their own flags (a shrink may span mappings of
+// different protections), the old range is cleared (unless
+// MREMAP_DONTUNMAP keeps it, or old_size is 0), and pages added by growth
+// get the flags of the last old page, whose mapping grew.
+func (s *Sim) moveFlags(oldAddr, oldSize, newAddr, newSize uint64, flags hostvm.MremapFlags) {
+	t := s.g.t
+	if oldSize == 0 && s.q(QuirkMremapZeroOldSize) {
+		s.setFlags(oldAddr, oldAddr, 0) // page_set_flags(old, old, 0): QEMU aborts
+	}
+	oldSize, newSize = s.g.tAlign(oldSize), s.g.tAlign(newSize)
+	kept := min(oldSize, newSize)
+	last := uint32(PageValid)
+	if oldSize > 0 {
+		last = s.pageGetFlags(oldAddr+oldSize-1) | PageValid
+	}
+	if newAddr == oldAddr {
+		if newSize < oldSize {
+			s.setFlags(oldAddr+newSize, s.e(oldAddr+oldSize), 0)
+		}
+	} else if kept > 0 {
+		if flags&hostvm.MremapDontUnmap != 0 {
+			var saved []FlagRun
+			saved = append(saved, s.FlagRunsIn(oldAddr, oldAddr+kept)...)
+			for _, r := range saved {
+				s.setFlags(r.Start-oldAddr+newAddr, r.End-oldAddr+newAddr, r.Flags)
+			}
+		} else {
+			s.flags.Move(oldAddr/t, kept/t, newAddr/t)
+			if oldSize > kept {
+				s.setFlags(oldAddr+kept, s.e(oldAddr+oldSize), 0)
+			}
+		}
+	}
+	if newSize > oldSize {
+		s.setFlags(newAddr+oldSize, s.e(newAddr+newSize), last)
+	}
 }

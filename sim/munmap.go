@@ -115,12 +115,19 @@ func (s *Sim) targetMunmap(start, length uint64) int64 {
 // 766-781). It returns 0, -errno, or -1 with s.errno set.
 func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 	g := &s.g
+	if !s.q(QuirkMsyncChecks) && (flags&^int(hostvm.MsAsync|hostvm.MsInvalidate|hostvm.MsSync) != 0 ||
+		flags&int(hostvm.MsAsync|hostvm.MsSync) == int(hostvm.MsAsync|hostvm.MsSync)) {
+		return -int64(hostvm.EINVAL) // Linux checks the flags first
+	}
 	if start&^g.tMask() != 0 {
 		return -int64(hostvm.EINVAL)
 	}
 	length = g.tAlign(length)
 	end := s.e(start + length)
 	if end < start {
+		if !s.q(QuirkMsyncChecks) {
+			return -int64(hostvm.ENOMEM) // Linux: a range that wraps is ENOMEM
+		}
 		return -int64(hostvm.EINVAL)
 	}
 	if end == start {

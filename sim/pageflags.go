@@ -13,4 +13,9 @@ const (
 	PageBits     = PageRead | PageWrite | PageExec
 	PageValid    = 0x08
 	PageWriteOrg = 0x10
+	// PageAnon marks private anonymous guest memory (later QEMU's
+	// PAGE_ANON). The seed has no such bit; the fixed algorithm records
+	// it, so it can tell private anonymous memory, which it may copy, from
+	// file memory QEMU emulated with anonymous host pages.
+	PageAnon = 0x80
 )

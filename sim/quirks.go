@@ -102,6 +102,62 @@ const (
 	// madvise with 0 and does nothing, so MADV_DONTNEED leaves the data.
 	QuirkMadviseIgnored
 
+	// QuirkEOFTruncatedFlags: with a target page larger than the real host
+	// page, target_mmap truncates a file mapping's length at end-of-file and
+	// then sets the page flags for the truncated length only, so the guest
+	// pages past end-of-file read as unmapped (SIGSEGV) instead of SIGBUS,
+	// and later mappings may be placed over them.
+	QuirkEOFTruncatedFlags
+
+	// QuirkMremapUnchecked: target_mremap checks none of Linux's mremap
+	// rules: an unmapped old range "succeeds" under RESERVED_VA (the host
+	// moves the placeholder), a range spanning mappings of different
+	// protections gets the first page's, bad flags reach the host.
+	QuirkMremapUnchecked
+	// QuirkMremapHostPages: target_mremap passes guest ranges to the host's
+	// mremap unchanged, so with host pages larger than guest pages most
+	// mremaps fail with EINVAL or act on whole host pages.
+	QuirkMremapHostPages
+	// QuirkMremapGrowReserved: under RESERVED_VA the PROT_NONE placeholder
+	// after a mapping stops the host's mremap from growing it in place, so
+	// growing without MREMAP_MAYMOVE always fails with ENOMEM.
+	QuirkMremapGrowReserved
+
+	// QuirkFindVMAProbe: without RESERVED_VA, mmap_find_vma only asks the
+	// host kernel (with the default start, then low memory as hints) and
+	// gives up when neither answer lies in the guest space, although the
+	// guest space may have room elsewhere.
+	QuirkFindVMAProbe
+
+	// QuirkFragSharedLeak: mmap_frag maps a fresh host page before it
+	// refuses a writable shared file fragment, and leaves it mapped.
+	QuirkFragSharedLeak
+	// QuirkMsyncChecks: target_msync returns 0 for a zero length before
+	// checking the flags, which Linux checks first, and reports a range
+	// that wraps as EINVAL where Linux says ENOMEM.
+	QuirkMsyncChecks
+
+	// QuirkMmapProtUnmasked: target_mmap keeps protection bits beyond
+	// read, write and exec: the host's mprotect of a fragment rejects them,
+	// and they land in the page flags (0x10 is PAGE_WRITE_ORG).
+	QuirkMmapProtUnmasked
+	// QuirkMremapMayMoveMoves: with MREMAP_MAYMOVE the seed always moves
+	// the mapping to a new place, even to shrink it or when it could grow
+	// in place; Linux moves only when it must.
+	QuirkMremapMayMoveMoves
+	// QuirkMremapProtFirstPage: after a successful mremap the seed gives
+	// the whole new range the flags of the old range's first page, though
+	// a shrink may span mappings of different protections.
+	QuirkMremapProtFirstPage
+
+	// QuirkFragSharedHostPage: mmap_frag maps a private fragment into an
+	// existing host page even when that host page is a MAP_SHARED mapping
+	// (of a file, or shared memory), and then writes the fragment's bytes
+	// into it: file data read with pread lands in the other file. When the
+	// shared file is read-only, the mprotect that would make the host page
+	// writable fails, and mmap_frag ignores that.
+	QuirkFragSharedHostPage
+
 	numQuirks
 )
 
@@ -130,6 +186,17 @@ var quirkNames = [...]string{
 	QuirkMremapZeroOldSize:       "mremap-zero-old-size",
 	QuirkNoReplaceIgnored:        "noreplace-ignored",
 	QuirkMadviseIgnored:          "madvise-ignored",
+	QuirkEOFTruncatedFlags:       "eof-truncated-flags",
+	QuirkMremapUnchecked:         "mremap-unchecked",
+	QuirkMremapHostPages:         "mremap-host-pages",
+	QuirkMremapGrowReserved:      "mremap-grow-reserved",
+	QuirkFindVMAProbe:            "find-vma-probe",
+	QuirkFragSharedLeak:          "frag-shared-leak",
+	QuirkMsyncChecks:             "msync-checks",
+	QuirkMmapProtUnmasked:        "mmap-prot-unmasked",
+	QuirkMremapMayMoveMoves:      "mremap-maymove-moves",
+	QuirkMremapProtFirstPage:     "mremap-prot-first-page",
+	QuirkFragSharedHostPage:      "frag-shared-host-page",
 }
 
 // NumQuirks is how many quirks there are; they are numbered 0..NumQuirks-1.

@@ -19,6 +19,7 @@ type Sim struct {
 	brk           brkState
 	mmapNextStart uint64 // abi_ulong mmap_next_start
 	lockCount     int    // mmap_lock_count
+	noReplace     bool   // the current mmap is MAP_FIXED_NOREPLACE
 
 	errno     hostvm.Errno // the C library's errno, as the last host call left it
 	recording bool

@@ -23,14 +23,11 @@ func (s *Sim) Mmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd int,
 		hflags := flags & mmapFlagsTable
 		if flags&hostvm.MapFixedNoReplace != 0 && !s.q(QuirkNoReplaceIgnored) {
 			// Later QEMU: MAP_FIXED_NOREPLACE is MAP_FIXED after a check
-			// of the guest's own page flags.
-			if addr&^g.tMask() == 0 && length != 0 {
-				end := s.e(addr + g.tAlign(length))
-				if end > addr && len(s.FlagRunsIn(addr, end)) != 0 {
-					return hostvm.EEXIST
-				}
-			}
+			// of the guest's own page flags (made in target_mmap, where
+			// Linux makes it: after the range checks).
 			hflags |= hostvm.MapFixed
+			s.noReplace = true
+			defer func() { s.noReplace = false }()
 		}
 		r := s.targetMmap(addr, length, prot, hflags, fd, offset)
 		v, err := s.getErrnoAddr(r)

@@ -1,0 +1,365 @@
+package sim
+
+import (
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/internal/runs"
+)
+
+// targetMremap is the guest's mremap. With QuirkMremapHostPages (the seed)
+// it is seedMremap, which hands guest ranges to the host's mremap as they
+// are. The fix first checks the arguments as Linux 6.18 does (unless
+// QuirkMremapUnchecked), then uses seedMremap where every address and
+// length is a whole number of host pages, and otherwise emulates the
+// resize or move with target_mmap, a copy of the data and target_munmap —
+// which is exact for private anonymous memory; for file and shared
+// mappings on partial host pages it falls back to the host (a documented
+// divergence).
+func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
+	if s.q(QuirkMremapHostPages) && s.q(QuirkMremapUnchecked) {
+		return s.seedMremap(oldAddr, oldSize, newSize, flags, newAddr)
+	}
+	g := &s.g
+	fail := func(e hostvm.Errno) uint64 {
+		s.errno = e
+		return s.minus1()
+	}
+	oldLen, newLen := g.tAlign(oldSize), g.tAlign(newSize)
+	if !s.q(QuirkMremapUnchecked) {
+		if e := s.checkMremap(oldAddr, oldLen, newLen, oldSize, newSize, flags, newAddr); e != 0 {
+			return fail(e)
+		}
+		if flags&hostvm.MremapFixed != 0 && oldLen == newLen {
+			return s.remapMove(oldAddr, oldLen, flags, newAddr)
+		}
+		r, ok := s.runAt(oldAddr)
+		if !ok {
+			return fail(hostvm.EFAULT)
+		}
+		if e := s.checkMremapRun(r, oldAddr, oldLen, newLen, flags); e != 0 {
+			return fail(e)
+		}
+	}
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) == 0 && flags&hostvm.MremapMayMove != 0 &&
+		!s.q(QuirkMremapMayMoveMoves) {
+		// Linux resizes in place when it can, and moves only when it
+		// must; the seed always moves.
+		saved := s.errno
+		if got := s.resize(oldAddr, oldLen, newLen, flags&^hostvm.MremapMayMove, newAddr); got != s.minus1() || newLen <= oldLen {
+			return got
+		}
+		s.errno = saved
+	}
+	return s.resize(oldAddr, oldLen, newLen, flags, newAddr)
+}
+
+// resize hands an mremap to the host where the host's pages fit it, and
+// emulates it where they do not.
+func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
+	if s.q(QuirkMremapHostPages) {
+		return s.seedMremap(oldAddr, oldLen, newLen, flags, newAddr)
+	}
+	moves := flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0
+	switch {
+	case !moves && newLen == oldLen:
+		return oldAddr
+	case !moves && newLen < oldLen && !s.seedShrinkPath(flags):
+		// A shrink is an munmap of the tail, whatever the mapping (and
+		// whatever mappings the range spans: the seed's host mremap gives
+		// the whole rest the first page's flags).
+		if r := s.targetMunmap(oldAddr+newLen, oldLen-newLen); r != 0 {
+			return s.failWith(r)
+		}
+		return oldAddr
+	case !moves && flags&hostvm.MremapMayMove == 0:
+		// Growing in place needs the old range to end where its mapping
+		// does (Linux's vrm_can_expand_in_place()).
+		if r, ok := s.runAt(oldAddr); ok && r.End != oldAddr+oldLen {
+			s.errno = hostvm.ENOMEM
+			return s.minus1()
+		}
+	}
+	if s.hostAligned(oldAddr, oldLen, newLen, flags, newAddr) {
+		return s.seedMremap(oldAddr, oldLen, newLen, flags, newAddr)
+	}
+	if !s.anonPrivate(oldAddr) {
+		// Shared and file memory can only move in whole host pages: the
+		// host would take the neighbours along. Refuse, as a host with
+		// such pages refuses.
+		s.errno = hostvm.EINVAL
+		return s.minus1()
+	}
+	return s.emulateMremap(oldAddr, oldLen, newLen, flags, newAddr)
+}
+
+// seedShrinkPath reports whether a shrink must take the seed's path through
+// the host's mremap, because one of the defects of that path is switched
+// on (so it can be seen by itself).
+func (s *Sim) seedShrinkPath(flags hostvm.MremapFlags) bool {
+	return s.q(QuirkMremapProtFirstPage) || s.q(QuirkMremapShrinkReserve) ||
+		s.q(QuirkMremapShrinkReserveAddr) || s.q(QuirkMremapFitHostAddr) ||
+		flags&hostvm.MremapMayMove != 0 && s.q(QuirkMremapMayMoveMoves)
+}
+
+// failWith sets errno from a function's negative result and returns
+// (abi_ulong)-1.
+func (s *Sim) failWith(r int64) uint64 {
+	if r < -1 {
+		s.errno = hostvm.Errno(-r)
+	}
+	return s.minus1()
+}
+
+// checkMremap is Linux's check_mremap_params(), in guest terms.
+func (s *Sim) checkMremap(oldAddr, oldLen, newLen, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) hostvm.Errno {
+	g := &s.g
+	space := s.guestAddrMax() + 1
+	if flags&^(hostvm.MremapFixed|hostvm.MremapMayMove|hostvm.MremapDontUnmap) != 0 {
+		return hostvm.EINVAL
+	}
+	if oldAddr&^g.tMask() != 0 {
+		return hostvm.EINVAL
+	}
+	if newLen == 0 || newLen > space && space != 0 {
+		return hostvm.EINVAL
+	}
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) == 0 {
+		return 0
+	}
+	if space != 0 && newAddr > space-newLen {
+		return hostvm.EINVAL
+	}
+	if newAddr&^g.tMask() != 0 || flags&hostvm.MremapMayMove == 0 {
+		return hostvm.EINVAL
+	}
+	if flags&hostvm.MremapDontUnmap != 0 && oldLen != newLen {
+		return hostvm.EINVAL
+	}
+	if oldAddr+oldLen > newAddr && newAddr+newLen > oldAddr {
+		return hostvm.EINVAL
+	}
+	return 0
+}
+
+// runAt returns the run of valid guest pages with equal flags that holds
+// addr: what QEMU knows of the VMA there.
+func (s *Sim) runAt(addr uint64) (FlagRun, bool) {
+	r, ok := s.flags.At(addr / s.g.t)
+	if !ok || r.Val&PageValid == 0 {
+		return FlagRun{}, false
+	}
+	return FlagRun{Start: r.First * s.g.t, End: r.End * s.g.t, Flags: r.Val}, true
+}
+
+// checkMremapRun is Linux's check_prep_vma() for the run at oldAddr.
+func (s *Sim) checkMremapRun(r FlagRun, oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags) hostvm.Errno {
+	moves := flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0
+	if newLen <= oldLen && !moves {
+		return 0
+	}
+	if oldLen == 0 && !s.hostShared(oldAddr) {
+		return hostvm.EINVAL
+	}
+	if min(oldLen, newLen) > r.End-oldAddr && (newLen > oldLen || moves) {
+		return hostvm.EFAULT
+	}
+	return 0
+}
+
+// hostAligned reports whether the request is made of whole host pages, so
+// the host's mremap does exactly what the guest asked.
+func (s *Sim) hostAligned(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr uint64) bool {
+	h := s.g.h
+	ok := oldAddr%h == 0 && oldLen%h == 0 && newLen%h == 0
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
+		ok = ok && newAddr%h == 0
+	}
+	return ok
+}
+
+// hostMapping returns the host mapping at guest address a.
+func (s *Sim) hostMapping(a uint64) (hostvm.Mapping, bool) {
+	insp, ok := s.host.(HostInspector)
+	if !ok {
+		return hostvm.Mapping{}, false
+	}
+	ms := insp.MappingsIn(hostvm.Range{Start: s.g.g2h(a), End: s.g.g2h(a) + 1})
+	if len(ms) != 1 {
+		return hostvm.Mapping{}, false
+	}
+	return ms[0], true
+}
+
+// anonPrivate reports whether the guest memory at a is private anonymous
+// memory (as the guest mapped it, not merely as QEMU backs it) on private
+// anonymous host memory.
+func (s *Sim) anonPrivate(a uint64) bool {
+	if s.pageGetFlags(a)&PageAnon == 0 {
+		return false
+	}
+	m, ok := s.hostMapping(a)
+	return ok && m.Anonymous && !m.Shared
+}
+
+func (s *Sim) hostShared(a uint64) bool {
+	m, ok := s.hostMapping(a)
+	return ok && m.Shared
+}
+
+// emulateMremap resizes or moves private anonymous guest memory that does
+// not fill whole host pages, with the mapping primitives QEMU has.
+// Preconditions: the arguments passed checkMremap and checkMremapRun.
+func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
+	prot := int(s.pageGetFlags(oldAddr) & PageBits)
+	moves := flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0
+	if !moves {
+		switch {
+		case newLen == oldLen:
+			return oldAddr
+		case newLen < oldLen:
+			if r := s.targetMunmap(oldAddr+newLen, oldLen-newLen); r != 0 {
+				return s.failWith(r)
+			}
+			return oldAddr
+		}
+		// Grow in place when the run ends where the old range does and
+		// the pages after it are free.
+		r, _ := s.runAt(oldAddr)
+		end := s.e(oldAddr + newLen)
+		if r.End == oldAddr+oldLen && end <= s.guestAddrMax()+1 && end > oldAddr &&
+			s.flagsBetween(oldAddr+oldLen, end) == 0 {
+			got := s.targetMmap(oldAddr+oldLen, newLen-oldLen, prot,
+				hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
+			if got == s.minus1() {
+				return got
+			}
+			return oldAddr
+		}
+		if flags&hostvm.MremapMayMove == 0 {
+			s.errno = hostvm.ENOMEM
+			return s.minus1()
+		}
+	}
+	// Shrink first, then move.
+	if newLen < oldLen {
+		if r := s.targetMunmap(oldAddr+newLen, oldLen-newLen); r != 0 {
+			return s.failWith(r)
+		}
+		oldLen = newLen
+	}
+	var dest uint64
+	switch {
+	case flags&hostvm.MremapFixed != 0:
+		if r := s.targetMunmap(newAddr, newLen); r != 0 {
+			return s.failWith(r)
+		}
+		dest = newAddr
+	default:
+		hint := uint64(0)
+		if flags&hostvm.MremapDontUnmap != 0 {
+			hint = newAddr
+		}
+		dest = s.findFree(hint, newLen)
+		if dest == s.minus1() {
+			s.errno = hostvm.ENOMEM
+			return s.minus1()
+		}
+	}
+	if got := s.targetMmap(dest, newLen, prot|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0); got == s.minus1() {
+		return got
+	}
+	s.copyGuest(oldAddr, dest, oldLen)
+	if prot&protWrite == 0 {
+		s.targetMprotect(dest, newLen, prot)
+	}
+	if flags&hostvm.MremapDontUnmap != 0 {
+		// The old range stays mapped and reads zero.
+		s.targetMmap(oldAddr, oldLen, prot, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
+	} else {
+		s.targetMunmap(oldAddr, oldLen)
+	}
+	return dest
+}
+
+// findFree finds newLen bytes of free guest space, preferring hint, as
+// get_unmapped_area would: the guest kernel's mremap places the mapping
+// wherever its mmap would.
+func (s *Sim) findFree(hint, length uint64) uint64 {
+	if hint != 0 && s.flagsBetween(hint, s.e(hint+length)) == 0 && s.guestRangeValid(hint, length) {
+		return hint
+	}
+	// Without RESERVED_VA, mmap_find_vma leaves a PROT_NONE host
+	// reservation, which the target_mmap that follows replaces.
+	return s.mmapFindVMA(0, length)
+}
+
+// copyGuest copies n bytes of guest memory from src to dst on the host,
+// whatever the protections (QEMU copies with the host's view).
+func (s *Sim) copyGuest(src, dst, n uint64) {
+	if n == 0 {
+		return
+	}
+	g := &s.g
+	buf := make([]byte, min(n, 1<<20))
+	for done := uint64(0); done < n; done += uint64(len(buf)) {
+		c := min(uint64(len(buf)), n-done)
+		s.withAccess(src+done, c, protRead, func() { s.host.Read(g.g2h(src+done), buf[:c]) })
+		s.withAccess(dst+done, c, protWrite, func() { s.host.Write(g.g2h(dst+done), buf[:c]) })
+	}
+}
+
+// withAccess runs fn with the host pages of [a, a+n) given access acc,
+// restoring their protection afterwards.
+func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
+	g := &s.g
+	lo, hi := a&g.hMask(), s.hAlignEnd(a+n)
+	var saved []hostvm.Mapping
+	if insp, ok := s.host.(HostInspector); ok {
+		saved = insp.MappingsIn(hostvm.Range{Start: g.g2h(lo), End: g.g2h(lo) + hostvm.Addr(hi-lo)})
+	}
+	for _, m := range saved {
+		if int(m.Prot)&acc == 0 {
+			s.host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot|hostvm.Prot(acc))
+		}
+	}
+	fn()
+	for _, m := range saved {
+		if int(m.Prot)&acc == 0 {
+			s.host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot)
+		}
+	}
+}
+
+// remapMove is MREMAP_FIXED with equal lengths, which Linux 6.18 allows to
+// span several VMAs (and the gaps between them, but not a gap at the
+// start): each run of guest pages moves to the same offset from newAddr.
+func (s *Sim) remapMove(oldAddr, length uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
+	type piece struct{ start, end uint64 }
+	var pieces []piece
+	s.flags.EachIn(oldAddr/s.g.t, (oldAddr+length)/s.g.t, func(r runs.Run) bool {
+		if r.Val&PageValid != 0 {
+			pieces = append(pieces, piece{r.First * s.g.t, r.End * s.g.t})
+		}
+		return true
+	})
+	if len(pieces) == 0 || pieces[0].start != oldAddr {
+		s.errno = hostvm.EFAULT
+		return s.minus1()
+	}
+	for i, p := range pieces {
+		n := p.end - p.start
+		to := newAddr + (p.start - oldAddr)
+		var got uint64
+		if s.hostAligned(p.start, n, n, flags, to) || !s.anonPrivate(p.start) {
+			got = s.seedMremap(p.start, n, n, flags, to)
+		} else {
+			got = s.emulateMremap(p.start, n, n, flags, to)
+		}
+		if got == s.minus1() {
+			if i == 0 {
+				return got
+			}
+			return s.minus1() // Linux leaves the pieces already moved where they went
+		}
+	}
+	return newAddr
+}
