@@ -121,7 +121,7 @@ func (s *Sim) unusedHostPage(lo, hi uint64) (uint64, bool) {
 	g := &s.g
 	lo &^= g.h - 1
 	hi = (hi + g.h - 1) &^ (g.h - 1) // whole host pages: a page is used if any guest page of it is
-	at := lo // the first host page not yet known to be used
+	at := lo                         // the first host page not yet known to be used
 	found, page := false, uint64(0)
 	s.flags.EachIn(lo/g.t, (hi+g.t-1)/g.t, func(r runs.Run) bool {
 		first := (r.First * g.t) &^ (g.h - 1)
