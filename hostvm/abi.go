@@ -245,6 +245,10 @@ const (
 	SegvMapErr SigCode = 1 // SEGV_MAPERR: no mapping at the address
 	SegvAccErr SigCode = 2 // SEGV_ACCERR: mapping forbids the access
 	BusAdrErr  SigCode = 2 // BUS_ADRERR: object has no page there (beyond EOF)
+	// SiKernel (SI_KERNEL) is the si_code of the SIGSEGV a general
+	// protection fault raises on x86-64, e.g. for a non-canonical
+	// address; si_addr is then 0.
+	SiKernel SigCode = 128
 )
 
 type flagName struct {

@@ -72,6 +72,11 @@ type Config struct {
 	// Privileged lets MAP_FIXED go below MmapMinAddr, as CAP_SYS_RAWIO
 	// does. Off by default: an ordinary user gets EPERM.
 	Privileged bool
+	// NoTHP models a kernel built without CONFIG_TRANSPARENT_HUGEPAGE:
+	// placement never pads mappings to align them to a PMD. By default
+	// (false) 64-bit hosts align as Linux 6.18 does (see placeTHP);
+	// 32-bit hosts never do.
+	NoTHP bool
 }
 
 // validAddrBits are the address widths hostvm models.
@@ -148,6 +153,9 @@ type geometry struct {
 	maxMaps   int
 	guardGap  uint64 // stack_guard_gap: 256 pages
 	is32      bool
+	pmdSize   uint64 // THP alignment of placements (HPAGE_PMD_SIZE); 0 when off
+	hugeSize  uint64 // the one hugetlb page size (the PMD size)
+	hugeShift uint   // log2(hugeSize)
 }
 
 func newGeometry(c *Config) geometry {
@@ -163,9 +171,17 @@ func newGeometry(c *Config) geometry {
 		guardGap:  256 * c.PageSize,
 		is32:      c.AddrBits == 32,
 	}
+	// A PMD maps a page full of 8-byte entries: 2 MiB for 4 KiB pages,
+	// 32 MiB for 16 KiB, 512 MiB for 64 KiB. 32-bit x86 with PAE uses
+	// 2 MiB huge pages.
+	g.hugeSize = c.PageSize * (c.PageSize / 8)
 	if g.is32 {
 		g.wordMask = 1<<32 - 1
+		g.hugeSize = 2 << 20
+	} else if !c.NoTHP {
+		g.pmdSize = g.hugeSize
 	}
+	g.hugeShift = uint(bits.TrailingZeros64(g.hugeSize))
 	return g
 }
 

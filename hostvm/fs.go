@@ -104,9 +104,11 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 	if len(path) >= 4096 {
 		return -1, ENAMETOOLONG
 	}
-	if flags&OAccMode == OAccMode {
-		return -1, EINVAL
+	if flags&(OCreat|ODirectory) == OCreat|ODirectory {
+		return -1, EINVAL // build_open_flags(), Linux 6.4+
 	}
+	// An access mode of 3 (O_ACCMODE) is valid: Linux opens the file
+	// for neither reading nor writing (an ioctl-only descriptor).
 	fd := 3
 	for ; fd < maxFDs; fd++ {
 		if _, used := k.fs.fds[fd]; !used {
@@ -131,7 +133,9 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 		return -1, ENOTDIR
 	}
 	k.fs.fds[fd] = openFile{ino: ino, flags: flags}
-	if flags&OTrunc != 0 && flags&OAccMode != ORdOnly {
+	if flags&OTrunc != 0 && exists {
+		// do_open() truncates an existing regular file whatever the
+		// access mode, O_RDONLY included.
 		k.setSize(k.fs.inodes[ino], 0)
 	}
 	return fd, nil
@@ -205,6 +209,9 @@ func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
 	if !ok || !f.readable() {
 		return 0, EBADF
 	}
+	if !rwRangeOK(off, uint64(len(p))) {
+		return 0, EINVAL
+	}
 	return k.readFile(k.fs.inodes[f.ino], p, uint64(off)), nil
 }
 
@@ -221,6 +228,9 @@ func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
 	f, ok := k.fs.file(fd)
 	if !ok || !f.writable() {
 		return 0, EBADF
+	}
+	if !rwRangeOK(off, uint64(len(p))) {
+		return 0, EINVAL
 	}
 	ind := k.fs.inodes[f.ino]
 	pos := uint64(off)
@@ -255,6 +265,9 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 	}
 	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
 		return 0, EFAULT
+	}
+	if !rwRangeOK(off, count) {
+		return 0, EINVAL
 	}
 	count = min(count, maxRWCount(k.g.pageSize))
 	ind := k.fs.inodes[f.ino]
@@ -297,6 +310,9 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
 		return 0, EFAULT
 	}
+	if !rwRangeOK(off, count) {
+		return 0, EINVAL
+	}
 	count = min(count, maxRWCount(k.g.pageSize))
 	if count == 0 {
 		return 0, nil
@@ -326,6 +342,13 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 		return 0, EFAULT
 	}
 	return done, nil
+}
+
+// rwRangeOK is rw_verify_area()'s test: the byte range [off, off+count)
+// must stay below 2^63 (loff_t), or the call fails with EINVAL.
+// Preconditions: off >= 0.
+func rwRangeOK(off int64, count uint64) bool {
+	return count <= maxFileSize-uint64(off)
 }
 
 // maxRWCount is Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.

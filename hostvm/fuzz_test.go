@@ -19,8 +19,9 @@ var fuzzKernelConfigs = []Config{
 // drawn mostly near a few interesting points (the mmap base, the top of the
 // space, the bottom) so calls collide with each other.
 type callDecoder struct {
-	data []byte
-	k    *Kernel
+	data    []byte
+	k       *Kernel
+	orphans []*Kernel // kernels left behind by Clone steps
 }
 
 func (d *callDecoder) u64() uint64 {
@@ -82,7 +83,12 @@ func (d *callDecoder) step() bool {
 		return false
 	}
 	k := d.k
-	switch d.byte() % 12 {
+	op := d.byte()
+	if op >= 0xf0 {
+		d.stepMore(op - 0xf0)
+		return true
+	}
+	switch op % 12 {
 	case 0, 1:
 		flags := MapFlags(d.u64()) & (MapType | MapFixed | MapAnonymous | MapGrowsDown | MapNoReserve |
 			MapPopulate | MapFixedNoReplace | MapLocked | MapStack)
@@ -130,12 +136,49 @@ func (d *callDecoder) step() bool {
 	return true
 }
 
+// stepMore performs the calls added after the first corpus was recorded;
+// they take opcode bytes 0xf0 and up, so older inputs keep their meaning.
+func (d *callDecoder) stepMore(op byte) {
+	k := d.k
+	switch op % 8 {
+	case 0:
+		// mmap with the flags the first decoder never set.
+		flags := MapFlags(d.u64()) & (MapType | MapFixed | MapAnonymous | MapGrowsDown | MapNoReserve |
+			MapPopulate | MapFixedNoReplace | MapLocked | MapStack | Map32Bit | MapHugeTLB |
+			MapHugeMask | MapSync | MapNonBlock | 0x400 | MapUninitialized)
+		k.Mmap(d.addr(), d.length(), Prot(d.u64()), flags, int(d.byte()%6), d.length()&^0xfff)
+	case 1:
+		k.Madvise(d.addr(), d.length(), Advice(d.byte()))
+	case 2:
+		k.Fetch(d.addr(), d.length()%(1<<20))
+	case 3:
+		k.Pwrite(int(d.byte()%6), d.addr(), d.length()%(1<<16), int64(d.u64()))
+	case 4:
+		k.Unlink(string('a' + rune(d.byte()%3)))
+	case 5:
+		buf := make([]byte, d.byte())
+		k.FilePread(int(d.byte()%6), buf, int64(d.u64()))
+	case 6:
+		// Continue on a clone; the original must stay consistent too.
+		c := k.Clone()
+		if d.byte()%2 == 0 {
+			k.Munmap(d.addr(), d.length())
+		}
+		d.k = c
+		d.orphans = append(d.orphans, k)
+	case 7:
+		k.Mremap(d.addr(), d.length(), d.length(), MremapFlags(d.u64()), d.addr())
+	}
+}
+
 // FuzzCalls drives random system-call sequences and asserts that nothing
 // panics and that the kernel's invariants hold after every call.
 func FuzzCalls(f *testing.F) {
 	f.Add([]byte{0})
 	f.Add([]byte("\x00\x00\x22\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03"))
 	f.Add([]byte("\x0a\x00\x00\x00\x42\x00\x01\x07\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add([]byte("\x00\xf0\x22\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\xf6\x00\x00"))
+	f.Add([]byte("\x01\xf0\x01\x00\x04\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -147,8 +190,13 @@ func FuzzCalls(f *testing.F) {
 		}
 		d := &callDecoder{data: data[1:], k: k}
 		for i := 0; d.step(); i++ {
-			if err := k.CheckInvariants(); err != nil {
+			if err := d.k.CheckInvariants(); err != nil {
 				t.Fatalf("after call %d: %v", i, err)
+			}
+		}
+		for i, o := range d.orphans {
+			if err := o.CheckInvariants(); err != nil {
+				t.Fatalf("kernel left by clone %d: %v", i, err)
 			}
 		}
 	})

@@ -71,7 +71,9 @@ func New(cfg Config) (*Kernel, error) {
 	gap := cfg.StackLimit + k.g.guardGap
 	gap = max(gap, 128<<20)
 	gap = min(gap, task/6*5)
-	k.unmappedBase = Addr(AlignDown(task/3, k.g.pageSize) + mmapRnd)
+	// TASK_UNMAPPED_BASE is PAGE_ALIGN(TASK_SIZE / 3): rounded up.
+	ub, _ := AlignUp(task/3, k.g.pageSize)
+	k.unmappedBase = Addr(ub + mmapRnd)
 	if cfg.Layout == TopDown {
 		k.mmapBase = Addr(AlignDown(task-gap-mmapRnd, k.g.pageSize))
 	} else {

@@ -29,6 +29,9 @@ func (k *Kernel) Madvise(addr Addr, length uint64, advice Advice) error {
 	if end == addr {
 		return nil
 	}
+	if advice == MadvPopulateRead || advice == MadvPopulateWrite {
+		return k.populateAdvice(Range{addr, end}, advice == MadvPopulateWrite)
+	}
 	var unmapped error
 	for a := addr; a < end; {
 		v, ok := k.nextVMA(a)
@@ -93,7 +96,15 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		}
 		nv := v
 		nv.flags = (v.flags | f[0]) &^ f[1]
-		return k.modify(v, s, e, nv)
+		if err := k.modify(v, s, e, nv); err != nil {
+			// madvise_vma_behavior(): a failed split is "kernel
+			// resources temporarily unavailable".
+			if err == ENOMEM {
+				return EAGAIN
+			}
+			return err
+		}
+		return nil
 	}
 	switch advice {
 	case MadvDontNeed, MadvDontNeedLocked:
@@ -118,17 +129,6 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 			return EACCES
 		}
 		k.punchHole(k.fs.inodes[v.ino], k.pageOf(v, s), k.pageOf(v, e))
-	case MadvPopulateRead, MadvPopulateWrite:
-		acc := AccessRead
-		if advice == MadvPopulateWrite {
-			acc = AccessWrite
-		}
-		if !k.allows(v.prot, acc) {
-			return EINVAL
-		}
-		if k.prefault(v, r, acc) != nil {
-			return EFAULT
-		}
 	case MadvCollapse:
 		// No transparent huge pages on the simulated host: nothing
 		// can collapse.
@@ -146,24 +146,40 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 	return nil
 }
 
-// punchHole zeroes file pages [from, to) of ind and discards private copies
-// of them in every mapping, as fallocate(FALLOC_FL_PUNCH_HOLE) and
-// truncate_pagecache_range() do.
+// populateAdvice is MADV_POPULATE_READ and MADV_POPULATE_WRITE, which Linux
+// does not run per VMA but as one get_user_pages() walk: it stops at the
+// first hole with ENOMEM, at a VMA that forbids the access (VM_READ for a
+// read, VM_WRITE for a write) with EINVAL, and at a page that cannot be
+// faulted in (SIGBUS beyond end-of-file) with EFAULT. Compare Linux's
+// madvise_populate() and faultin_page_range().
+// Preconditions: r is page aligned and non-empty.
+func (k *Kernel) populateAdvice(r Range, write bool) error {
+	acc, need := AccessRead, ProtRead
+	if write {
+		acc, need = AccessWrite, ProtWrite
+	}
+	for a := r.Start; a < r.End; {
+		v, ok := k.findVMA(a)
+		if !ok {
+			return ENOMEM
+		}
+		if v.prot&need == 0 {
+			return EINVAL
+		}
+		e := min(r.End, v.end)
+		if k.prefault(v, Range{a, e}, acc) != nil {
+			return EFAULT
+		}
+		// prefault may have merged v with a neighbour.
+		a = e
+	}
+	return nil
+}
+
+// punchHole zeroes file pages [from, to) of ind, as
+// fallocate(FALLOC_FL_PUNCH_HOLE) does. Unlike truncation it leaves the
+// private copies mappings made of those pages: truncate_pagecache_range()
+// says "hole-punching should not remove private COWed pages from the hole".
 func (k *Kernel) punchHole(ind *inode, from, to uint64) {
 	deleteKeys(ind.pages, from, to)
-	var drop []Range
-	k.vmas.Ascend(func(v vma) bool {
-		if v.ino != ind.ino || v.shared() {
-			return true
-		}
-		last := v.pgoff + uint64(v.end-v.start)>>k.g.pageShift
-		lo, hi := max(from, v.pgoff), min(to, last)
-		if lo < hi {
-			drop = append(drop, Range{v.start + Addr((lo-v.pgoff)<<k.g.pageShift), v.start + Addr((hi-v.pgoff)<<k.g.pageShift)})
-		}
-		return true
-	})
-	for _, r := range drop {
-		k.dropPrivate(r)
-	}
 }

@@ -31,25 +31,38 @@ func (m Mapping) String() string {
 	if m.Name == "" {
 		return line // Linux leaves the trailing space
 	}
-	if pad := 73 - len(line); pad > 0 {
+	// show_vma_header_prefix() sets a width of 72 columns and seq_pad()
+	// fills up to it, then always adds one more space: names start at
+	// column 73, or one space after a longer header.
+	if pad := 72 - len(line); pad > 0 {
 		line += strings.Repeat(" ", pad)
 	}
-	return line + m.Name
+	return line + " " + m.Name
 }
 
 func (k *Kernel) mapping(v vma) Mapping {
 	m := Mapping{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared(),
 		GrowsDown: v.flags&vmGrowsDown != 0, Anonymous: v.ino == 0}
 	if v.ino != 0 {
-		ind := k.fs.inodes[v.ino]
-		m.Inode = uint64(ind.ino)
+		m.Inode = uint64(v.ino)
 		m.Offset = v.pgoff << k.g.pageShift
-		m.Name = ind.path
-		if ind.path == "" {
+		ind, ok := k.fs.inodes[v.ino]
+		switch {
+		case !ok:
+			// Only a corrupt kernel gets here; CheckInvariants
+			// reports it and dumps the maps with this line.
+			m.Name = "(missing inode)"
+		case ind.path == "":
 			m.Name = "/dev/zero (deleted)"
-			m.Offset = 0
+		case k.fs.paths[ind.path] != ind.ino:
+			m.Name = ind.path + " (deleted)" // unlinked, as d_path() shows it
+		default:
+			m.Name = ind.path
 		}
-	} else if v.start <= k.brk && v.end >= k.startBrk {
+	} else if v.start < k.brk && v.end > k.startBrk {
+		// vma_is_initial_heap(), with Linux 6.18's strict bounds: the
+		// VMA ending exactly at start_brk is not the heap
+		// (probes/out_q27.txt).
 		m.Name = "[heap]"
 	} else if k.cfg.StackSize != 0 && v.start <= k.g.taskSize-1 && v.end >= k.g.taskSize {
 		m.Name = "[stack]"

@@ -215,9 +215,13 @@ type Fault struct {
 func (f *Fault) Error() string {
 	code := "BUS_ADRERR"
 	if f.Signal == SIGSEGV {
-		code = "SEGV_MAPERR"
-		if f.Code == SegvAccErr {
+		switch f.Code {
+		case SegvAccErr:
 			code = "SEGV_ACCERR"
+		case SiKernel:
+			code = "SI_KERNEL"
+		default:
+			code = "SEGV_MAPERR"
 		}
 	}
 	return fmt.Sprintf("%v (%s) on %v at %v", f.Signal, code, f.Access, f.Addr)
@@ -243,6 +247,9 @@ func (k *Kernel) allows(prot Prot, acc Access) bool {
 // returns the VMA. Compare Linux's lock_mm_and_find_vma() and
 // access_error().
 func (k *Kernel) faultIn(a Addr, acc Access) (vma, *Fault) {
+	if k.nonCanonical(a) {
+		return vma{}, &Fault{Signal: SIGSEGV, Code: SiKernel, Addr: 0, Access: acc}
+	}
 	v, ok := k.findVMA(a)
 	if !ok {
 		v, ok = k.stackBelow(a)
@@ -254,6 +261,18 @@ func (k *Kernel) faultIn(a Addr, acc Access) (vma, *Fault) {
 		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: a, Access: acc}
 	}
 	return v, nil
+}
+
+// nonCanonical reports whether a is a non-canonical address on an x86-64
+// host (47- or 57-bit user space): the bits above the address width are
+// not all copies of its top bit, so the access raises a general protection
+// fault rather than a page fault (linux-facts Q28).
+func (k *Kernel) nonCanonical(a Addr) bool {
+	b := k.cfg.AddrBits
+	if b != 47 && b != 57 {
+		return false
+	}
+	return a >= Addr(1)<<b && a < -(Addr(1)<<b)
 }
 
 // stackBelow grows the MAP_GROWSDOWN VMA above the unmapped address a, if
@@ -274,7 +293,7 @@ func (k *Kernel) stackBelow(a Addr) (vma, bool) {
 // expand_downwards() and acct_stack_growth().
 func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 	ns := Addr(AlignDown(uint64(a), k.g.pageSize))
-	if uint64(v.end-ns) > k.cfg.StackLimit || ns < k.g.minAddr {
+	if uint64(v.end-ns) > k.cfg.StackLimit || ns < k.g.lowAddr {
 		return v, false
 	}
 	// a is unmapped and v is the first VMA above it, so ns >= p.end.

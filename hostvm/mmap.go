@@ -17,6 +17,7 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 	var file openFile
 	origFlags := flags
 	anon := flags&MapAnonymous != 0
+	kind := areaAnon
 	if !anon {
 		f, ok := k.fs.file(fd)
 		if !ok {
@@ -26,13 +27,20 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 			return 0, EINVAL
 		}
 		file = f
+		kind = areaFile
 	} else if flags&MapHugeTLB != 0 {
-		// Only 2 MiB huge pages exist, and none is reserved on the
-		// simulated host.
-		if sz := flags & MapHugeMask; sz != 0 && sz != 21<<26 {
+		// ksys_mmap_pgoff() picks the hstate (only the PMD-sized one
+		// exists) and rounds the length up to it; the mapping itself
+		// fails later, in mmap_region(), because the simulated host
+		// reserves no huge pages (vm.nr_hugepages = 0).
+		hs := k.g.hugeSize
+		if sz := flags & MapHugeMask; sz != 0 && uint64(sz>>26) != uint64(k.g.hugeShift) {
 			return 0, EINVAL
 		}
-		return 0, ENOMEM
+		length = (length + hs - 1) &^ (hs - 1) & k.g.wordMask
+		kind = areaHuge
+	} else if flags&MapShared != 0 {
+		kind = areaShmem // __get_unmapped_area() tests the bit
 	}
 
 	// do_mmap()
@@ -56,7 +64,7 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 	if k.vmas.Len() > k.g.maxMaps {
 		return 0, ENOMEM
 	}
-	addr, err := k.getUnmappedArea(addr, length, flags)
+	addr, err := k.getUnmappedArea(addr, length, flags, kind, pgoff)
 	if err != nil {
 		return 0, err
 	}
@@ -77,6 +85,30 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 	}
 	if flags&MapNoReserve != 0 {
 		v.flags |= vmNoReserve
+	}
+	if kind == areaHuge {
+		// The hugetlbfs file takes do_mmap()'s file branch.
+		switch flags & MapType {
+		case MapShared, MapSharedValidate:
+			if flags&MapType == MapShared {
+				flags &= legacyMapMask
+			}
+			if flags&^legacyMapMask != 0 {
+				return 0, EOPNOTSUPP
+			}
+			fallthrough
+		case MapPrivate:
+			if v.flags&vmGrowsDown != 0 {
+				return 0, EINVAL
+			}
+		default:
+			return 0, EINVAL
+		}
+		// hugetlbfs_file_mmap(): hugetlb_reserve_pages() finds the
+		// pool empty. With MAP_NORESERVE Linux maps it anyway (every
+		// access then raises SIGBUS); hostvm does not model hugetlb
+		// VMAs and refuses (see README, "Known differences").
+		return 0, ENOMEM
 	}
 	if !anon {
 		// file_mmap_ok(): the mapping must end below MAX_LFS_FILESIZE.
@@ -126,10 +158,11 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 		case MapPrivate:
 			v.pgoff = uint64(addr) >> k.g.pageShift
 		case MapDroppable:
-			if v.flags&vmGrowsDown != 0 {
+			if flags&(MapLocked|MapHugeTLB) != 0 || v.flags&vmGrowsDown != 0 {
 				return 0, EINVAL
 			}
-			v.flags |= vmDroppable
+			// Droppable pages are neither reserved, inherited nor dumped.
+			v.flags |= vmDroppable | vmNoReserve | vmWipeOnFork | vmDontDump
 			v.pgoff = uint64(addr) >> k.g.pageShift
 		default:
 			return 0, EINVAL
@@ -158,17 +191,56 @@ func (k *Kernel) roundHintToMin(hint Addr) Addr {
 	return hint
 }
 
-// getUnmappedArea chooses (or, for MAP_FIXED, checks) where length bytes go.
+// areaKind says whose get_unmapped_area hook places a mapping, which
+// decides its alignment. Compare Linux's __get_unmapped_area().
+type areaKind uint8
+
+const (
+	// areaAnon is private anonymous memory: aligned to a PMD (a
+	// transparent huge page) when it has no hint and its length is a
+	// multiple of the PMD size (Linux 6.7+, limited to such lengths in
+	// 6.13).
+	areaAnon areaKind = iota
+	// areaFile is a regular file of hostvm's file system, which places
+	// like ext4's thp_get_unmapped_area(): PMD aligned (relative to the
+	// file offset) whenever the mapping can hold an aligned PMD.
+	areaFile
+	// areaShmem is shared anonymous memory: shmem, with huge pages off,
+	// places like plain mmap.
+	areaShmem
+	// areaHuge is a MAP_HUGETLB mapping: huge-page aligned.
+	areaHuge
+)
+
+// getUnmappedArea chooses (or, for MAP_FIXED, checks) where length bytes
+// go. pgoff is the file page the mapping starts at (for areaFile).
 // Preconditions: length is a non-zero multiple of the page size.
 // Compare Linux's __get_unmapped_area() and x86-64's
 // arch_get_unmapped_area{,_topdown}().
-func (k *Kernel) getUnmappedArea(addr Addr, length uint64, flags MapFlags) (Addr, error) {
+func (k *Kernel) getUnmappedArea(addr Addr, length uint64, flags MapFlags, kind areaKind, pgoff uint64) (Addr, error) {
 	task := k.g.taskSize
 	if length > uint64(task) {
 		return 0, ENOMEM
 	}
+	if kind == areaHuge {
+		// hugetlb_get_unmapped_area()
+		hs := k.g.hugeSize
+		if flags&MapFixed != 0 && uint64(addr)&(hs-1) != 0 {
+			return 0, EINVAL
+		}
+		if flags&MapFixed == 0 && addr != 0 {
+			a, ok := AlignUp(uint64(addr), hs)
+			if !ok {
+				a = 0
+			}
+			addr = Addr(a & k.g.wordMask)
+		}
+	}
 	if flags&MapFixed == 0 {
-		a, ok := k.place(addr, length)
+		a, ok := k.placeTHP(addr, length, flags, kind, pgoff)
+		if !ok {
+			a, ok = k.placeAligned(addr, length, flags, kind)
+		}
 		if !ok {
 			return 0, ENOMEM
 		}
@@ -186,16 +258,102 @@ func (k *Kernel) getUnmappedArea(addr Addr, length uint64, flags MapFlags) (Addr
 	return addr, nil
 }
 
+// placeTHP places a mapping PMD aligned, as Linux's
+// __thp_get_unmapped_area() does: it searches for length plus a PMD, then
+// moves the result up so that the file offset (zero for anonymous memory)
+// and the address agree modulo the PMD size. It reports false when the
+// mapping does not qualify or the padded search fails, and the caller then
+// places it unpadded.
+func (k *Kernel) placeTHP(hint Addr, length uint64, flags MapFlags, kind areaKind, pgoff uint64) (Addr, bool) {
+	size := k.g.pmdSize
+	if size == 0 {
+		return 0, false
+	}
+	off := uint64(0)
+	switch kind {
+	case areaAnon:
+		if hint != 0 || length%size != 0 {
+			return 0, false
+		}
+	case areaFile:
+		off = pgoff << k.g.pageShift
+	default:
+		return 0, false
+	}
+	offEnd := off + length
+	offAlign, ok := AlignUp(off, size)
+	if !ok || offEnd <= offAlign || offEnd-offAlign < size {
+		return 0, false
+	}
+	lenPad := length + size
+	if lenPad < length || lenPad > uint64(k.g.taskSize) || off > maxFileSize-lenPad {
+		return 0, false
+	}
+	ret, ok := k.place(hint, lenPad, flags)
+	if !ok {
+		return 0, false
+	}
+	if ret == hint {
+		return ret, true
+	}
+	offSub := (off - uint64(ret)) & (size - 1)
+	if k.cfg.Layout == TopDown && offSub == 0 {
+		return ret + Addr(size), true
+	}
+	return ret + Addr(offSub), true
+}
+
+// placeAligned is place, except that a hugetlb mapping is searched for
+// with huge-page alignment.
+func (k *Kernel) placeAligned(hint Addr, length uint64, flags MapFlags, kind areaKind) (Addr, bool) {
+	if kind != areaHuge {
+		return k.place(hint, length, flags)
+	}
+	hs := k.g.hugeSize
+	if hint != 0 {
+		if a, ok := k.place(hint, length, flags); ok && a == hint {
+			return a, true
+		}
+	}
+	// vm_unmapped_area() with align_mask: search for the worst case
+	// and align within the result.
+	pad := length + hs - k.g.pageSize
+	if pad < length || pad > uint64(k.g.taskSize) {
+		return 0, false
+	}
+	a, ok := k.place(0, pad, flags)
+	if !ok {
+		return 0, false
+	}
+	if k.cfg.Layout == TopDown {
+		return Addr(AlignDown(uint64(a)+pad-length, hs)), true
+	}
+	up, _ := AlignUp(uint64(a), hs)
+	return Addr(up), true
+}
+
 // place finds a free range of length bytes: the hint if it is free (with
 // room for any stack guard gap above it), else the layout's search.
-func (k *Kernel) place(hint Addr, length uint64) (Addr, bool) {
+// Preconditions: 0 < length <= TaskSize.
+func (k *Kernel) place(hint Addr, length uint64, flags MapFlags) (Addr, bool) {
 	task := k.g.taskSize
+	low := max(k.g.lowAddr, Addr(k.g.pageSize))
+	if flags&Map32Bit != 0 && !k.g.is32 {
+		// x86-64's find_start_end(): MAP_32BIT mappings go bottom-up
+		// into [1 GiB, 2 GiB), with no fallback. The hint test is
+		// arch_get_unmapped_area()'s, wrapping as it does.
+		const begin, end = Addr(0x40000000), Addr(0x80000000)
+		if hint != 0 && uint64(hint) <= uint64(task)-length &&
+			uint64(end)-length >= uint64(hint) && k.fits(hint, length) {
+			return hint, true
+		}
+		return k.gaps.bottomUp(max(low, begin), min(end, task), length)
+	}
 	if hint != 0 && uint64(hint) <= uint64(task)-length {
 		if k.fits(hint, length) {
 			return hint, true
 		}
 	}
-	low := max(k.g.lowAddr, Addr(k.g.pageSize))
 	if k.cfg.Layout == TopDown {
 		if a, ok := k.gaps.topDown(low, k.mmapBase, length); ok {
 			return a, true

@@ -34,15 +34,19 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	if !ok || v.start >= end {
 		return ENOMEM
 	}
-	switch {
-	case grows&ProtGrowsDown != 0:
+	if grows&ProtGrowsDown != 0 {
 		start = v.start
 		if v.flags&vmGrowsDown == 0 {
 			return EINVAL
 		}
-	case grows&ProtGrowsUp != 0:
-		// No architecture hostvm models has VM_GROWSUP.
-		return EINVAL
+	} else {
+		if v.start > start {
+			return ENOMEM
+		}
+		if grows&ProtGrowsUp != 0 {
+			// No architecture hostvm models has VM_GROWSUP.
+			return EINVAL
+		}
 	}
 	// Each step re-reads the tree: the step before may have merged.
 	for a := start; a < end; {

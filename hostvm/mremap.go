@@ -80,9 +80,10 @@ func (k *Kernel) checkRemapParams(op *remapOp) error {
 	if op.flags&MremapDontUnmap != 0 && op.oldLen != op.newLen {
 		return EINVAL
 	}
-	oldEnd := uint64(op.addr) + op.oldLen
-	newEnd := uint64(op.newAddr) + op.newLen
-	if oldEnd > uint64(op.newAddr) && newEnd > uint64(op.addr) {
+	// vrm_overlaps(), in unsigned long arithmetic.
+	oldEnd := k.g.add(op.addr, op.oldLen)
+	newEnd := k.g.add(op.newAddr, op.newLen)
+	if oldEnd > op.newAddr && newEnd > op.addr {
 		return EINVAL
 	}
 	// Room for both ends to split in three (measured on Linux 6.18:
@@ -116,8 +117,8 @@ func (k *Kernel) checkPrepVMA(op *remapOp) error {
 	if op.newLen == oldLen {
 		return nil
 	}
-	pgoff := k.pageOf(v, op.addr)
-	if pgoff+op.newLen>>k.g.pageShift < pgoff {
+	pgoff := k.pageOf(v, op.addr) & k.g.wordMask
+	if (pgoff+op.newLen>>k.g.pageShift)&k.g.wordMask < pgoff {
 		return EINVAL
 	}
 	return nil
@@ -129,7 +130,9 @@ func (k *Kernel) mremapAt(op remapOp) (Addr, error) {
 	case op.newLen == op.oldLen:
 		return op.addr, nil
 	case op.newLen < op.oldLen:
-		if err := k.unmapRange(Range{op.addr + Addr(op.newLen), op.addr + Addr(op.oldLen)}); err != nil {
+		// shrink_vma(): do_vmi_munmap() validates the tail, so an
+		// old_len running past TASK_SIZE (or wrapping) fails there.
+		if err := k.doMunmap(k.g.add(op.addr, op.newLen), op.oldLen-op.newLen); err != nil {
 			return 0, err
 		}
 		return op.addr, nil
@@ -167,7 +170,7 @@ func (k *Kernel) mremapAt(op remapOp) (Addr, error) {
 // mremapTo moves to a new address: Linux's mremap_to().
 func (k *Kernel) mremapTo(op remapOp) (Addr, error) {
 	if op.flags&MremapFixed != 0 {
-		if err := k.unmapRange(Range{op.newAddr, op.newAddr + Addr(op.newLen)}); err != nil {
+		if err := k.doMunmap(op.newAddr, op.newLen); err != nil {
 			return 0, err
 		}
 		v, ok := k.findVMA(op.addr)
@@ -177,7 +180,7 @@ func (k *Kernel) mremapTo(op remapOp) (Addr, error) {
 		op.v = v
 	}
 	if op.newLen < op.oldLen {
-		if err := k.unmapRange(Range{op.addr + Addr(op.newLen), op.addr + Addr(op.oldLen)}); err != nil {
+		if err := k.doMunmap(k.g.add(op.addr, op.newLen), op.oldLen-op.newLen); err != nil {
 			return 0, err
 		}
 		v, ok := k.findVMA(op.addr)
@@ -194,8 +197,9 @@ func (k *Kernel) mremapTo(op remapOp) (Addr, error) {
 }
 
 // setRemapAddr chooses the destination as mmap would: exact for
-// MREMAP_FIXED, a hint for MREMAP_DONTUNMAP, anywhere otherwise. Compare
-// Linux's vrm_set_new_addr().
+// MREMAP_FIXED, a hint for MREMAP_DONTUNMAP, anywhere otherwise, with the
+// alignment the VMA's file (or anonymous memory) asks for. Compare Linux's
+// vrm_set_new_addr().
 func (k *Kernel) setRemapAddr(op *remapOp) error {
 	hint := Addr(0)
 	var mf MapFlags
@@ -205,7 +209,14 @@ func (k *Kernel) setRemapAddr(op *remapOp) error {
 	if op.flags&MremapFixed != 0 {
 		mf |= MapFixed
 	}
-	a, err := k.getUnmappedArea(hint, op.newLen, mf)
+	kind := areaAnon
+	if op.v.ino != 0 {
+		kind = areaFile
+		if k.fs.inodes[op.v.ino].path == "" {
+			kind = areaShmem
+		}
+	}
+	a, err := k.getUnmappedArea(hint, op.newLen, mf, kind, k.pageOf(op.v, op.addr))
 	if err != nil {
 		return err
 	}
@@ -227,6 +238,11 @@ func (k *Kernel) moveVMA(op remapOp) (Addr, error) {
 	nv := v
 	nv.start, nv.end = op.newAddr, op.newAddr+Addr(op.newLen)
 	nv.pgoff = k.pageOf(v, op.addr)
+	if v.ino == 0 && v.anon == 0 {
+		// copy_vma(): anonymous memory never written takes the pgoff
+		// of its new address, so it can merge there.
+		nv.pgoff = uint64(nv.start) >> k.g.pageShift
+	}
 	src := Range{op.addr, op.addr + Addr(op.oldLen)}
 	if op.flags&MremapDontUnmap != 0 {
 		k.movePrivate(src.Start, op.newAddr, op.oldLen)

@@ -5,8 +5,15 @@ func (k *Kernel) Munmap(addr Addr, length uint64) error {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("munmap")
 	}
-	addr = Addr(uint64(addr) & k.g.wordMask)
-	length &= k.g.wordMask
+	return k.doMunmap(Addr(uint64(addr)&k.g.wordMask), length&k.g.wordMask)
+}
+
+// doMunmap validates a range as Linux's do_vmi_munmap() does (EINVAL for
+// an unaligned start, a range passing TASK_SIZE or an empty one) and
+// unmaps it. mremap's shrinking paths use it too, so a wrapping old_len
+// fails here as it does on Linux.
+// Preconditions: addr and length are already cut to the host's word width.
+func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 	task := k.g.taskSize
 	if !k.g.pageAligned(uint64(addr)) || addr > task || length > uint64(task-addr) {
 		return EINVAL

@@ -132,21 +132,6 @@ func (k *Kernel) splitAt(a Addr) {
 	k.vmas.ReplaceOrInsert(hi)
 }
 
-// splitsNeeded is how many new VMAs cutting at r's ends would create.
-func (k *Kernel) splitsNeeded(r Range) int {
-	n := 0
-	if v, ok := k.findVMA(r.Start); ok && v.start < r.Start {
-		n++
-		if v.end > r.End {
-			return 1
-		}
-	}
-	if v, ok := k.findVMA(r.End); ok && v.start < r.End {
-		n++
-	}
-	return n
-}
-
 // mergeable reports whether a and b (a directly below b) may be one VMA.
 // Compare Linux's is_mergeable_vma(), is_mergeable_anon_vma() and the pgoff
 // test of can_vma_merge_after().

@@ -1,0 +1,264 @@
+package hostvm
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMprotectArguments: the check order of do_mprotect_pkey(): growsdown
+// and growsup together, alignment, len 0 (which returns before the prot
+// bits are looked at), wrapping, unknown bits, then the VMAs
+// (linux-facts Q16). B is a 4-page rw VMA at H.
+func TestMprotectArguments(t *testing.T) {
+	const b = hAddr
+	for _, c := range []struct {
+		name   string
+		addr   Addr
+		length uint64
+		prot   Prot
+		want   Errno
+		line   string // maps line of B afterwards, if not ""
+	}{
+		{"PROT_SEM accepted", b, 4 * pg, ProtRead | ProtSem, 0, "100020000000-100020004000 r--p"},
+		{"0x10", b, pg, ProtRead | 0x10, EINVAL, ""},
+		{"0x20", b, pg, ProtRead | 0x20, EINVAL, ""},
+		{"0x40", b, pg, 0x40, EINVAL, ""},
+		{"0x80000000", b, pg, 0x80000000, EINVAL, ""},
+		{"growsdown on plain VMA", b, pg, ProtRead | ProtGrowsDown, EINVAL, ""},
+		{"growsup", b, pg, ProtRead | ProtGrowsUp, EINVAL, ""},
+		{"growsdown|growsup", b, pg, ProtGrowsDown | ProtGrowsUp, EINVAL, ""},
+		{"growsdown|growsup, len 0", b, 0, ProtGrowsDown | ProtGrowsUp, EINVAL, ""},
+		{"len 0 unmapped", freeBase, 0, ProtRead, 0, ""},
+		{"len 0 bad prot", freeBase, 0, 0x10, 0, ""},
+		{"unaligned", b + 1, pg, ProtRead, EINVAL, ""},
+		{"unaligned len 0", b + 1, 0, ProtRead, EINVAL, ""},
+		{"unaligned, bad prot", b + 1, pg, 0x10, EINVAL, ""},
+		{"len 1", b, 1, ProtRead, 0, "100020000000-100020001000 r--p"},
+		{"wraps", b, 0xfffffffffffff000, ProtRead, ENOMEM, ""},
+		{"wraps, bad prot", b, 0xfffffffffffff000, 0x10, ENOMEM, ""},
+		{"len -1", b, 0xffffffffffffffff, ProtRead, ENOMEM, ""},
+		{"TASK_SIZE", 0x7ffffffff000, pg, ProtRead, ENOMEM, ""},
+		{"1<<47", 1 << 47, pg, ProtRead, ENOMEM, ""},
+		{"-4096", 0xfffffffffffff000, pg, ProtRead, ENOMEM, ""},
+		{"vsyscall page", 0xffffffffff600000, pg, ProtRead, ENOMEM, ""},
+		{"unmapped", freeBase, pg, ProtRead, ENOMEM, ""},
+		{"starts in a hole before B, growsup", b - pg, 2 * pg, ProtRead | ProtGrowsUp, ENOMEM, ""},
+		{"exec only", b, 4 * pg, ProtExec, 0, "100020000000-100020004000 --xp"},
+		{"write only", b, 4 * pg, ProtWrite, 0, "100020000000-100020004000 -w-p"},
+		{"rwx", b, 4 * pg, ProtRWX, 0, "100020000000-100020004000 rwxp"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			mustMmap(t, k, b, 4*pg, rw, pa|MapFixed, -1, 0)
+			if got := errno(t, k.Mprotect(c.addr, c.length, c.prot)); got != c.want {
+				t.Errorf("mprotect(%v, %#x, %#x) = %s, want %s", c.addr, c.length, uint32(c.prot), res(got), res(c.want))
+			}
+			if c.line != "" {
+				if got := k.Maps()[0].String(); !strings.HasPrefix(got, c.line) {
+					t.Errorf("maps %q, want prefix %q", got, c.line)
+				}
+			}
+		})
+	}
+}
+
+// TestMprotectHoles: mprotect changes the VMAs in order and stops at the
+// first hole with ENOMEM, keeping what it changed; a range starting in a
+// hole changes nothing (linux-facts Q16, [A rw 2pg][hole][B rw 2pg]).
+func TestMprotectHoles(t *testing.T) {
+	const a = hAddr
+	const b = a + 3*pg
+	for _, c := range []struct {
+		name   string
+		addr   Addr
+		length uint64
+		want   []string
+	}{
+		{"over all", a, 5 * pg, []string{
+			"100020000000-100020002000 r--p", "100020003000-100020005000 rw-p"}},
+		{"from A+1", a + pg, 3 * pg, []string{
+			"100020000000-100020001000 rw-p", "100020001000-100020002000 r--p", "100020003000-100020005000 rw-p"}},
+		{"starting in the hole", a + 2*pg, 3 * pg, []string{
+			"100020000000-100020002000 rw-p", "100020003000-100020005000 rw-p"}},
+		{"ending in the hole", a, 3 * pg, []string{
+			"100020000000-100020002000 r--p", "100020003000-100020005000 rw-p"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			mustMmap(t, k, a, 2*pg, rw, pa|MapFixed, -1, 0)
+			mustMmap(t, k, b, 2*pg, rw, pa|MapFixed, -1, 0)
+			if got := errno(t, k.Mprotect(c.addr, c.length, ProtRead)); got != ENOMEM {
+				t.Errorf("mprotect = %s, want ENOMEM", res(got))
+			}
+			ms := k.Maps()
+			if len(ms) != len(c.want) {
+				t.Fatalf("maps:\n%s", k.MapsString())
+			}
+			for i, m := range ms {
+				if !strings.HasPrefix(m.String(), c.want[i]) {
+					t.Errorf("line %d: %q, want prefix %q", i, m.String(), c.want[i])
+				}
+			}
+		})
+	}
+	// EACCES part-way also keeps the earlier changes: a private VMA then
+	// a shared one of a read-only descriptor.
+	k := linuxKernel(t)
+	fileWith(t, k, "f", repeat('A', pg))
+	ro := mustOpen(t, k, "f", ORdOnly)
+	mustMmap(t, k, a, pg, ProtRead, pa|MapFixed, -1, 0)
+	mustMmap(t, k, a+pg, pg, ProtRead, MapShared|MapFixed, ro, 0)
+	if got := errno(t, k.Mprotect(a, 2*pg, rw)); got != EACCES {
+		t.Errorf("mprotect over the shared read-only VMA = %s, want EACCES", res(got))
+	}
+	if m, _ := k.Lookup(a); m.Prot != rw {
+		t.Errorf("first VMA %v, want rw- (changed before the failure)", m.Prot)
+	}
+}
+
+// TestMprotectGrowsDown: PROT_GROWSDOWN extends the range down to the start
+// of a MAP_GROWSDOWN VMA (linux-facts Q16).
+func TestMprotectGrowsDown(t *testing.T) {
+	const b = hAddr
+	k := linuxKernel(t)
+	mustMmap(t, k, b+4*pg, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	mustOK(t, k.Mprotect(b+6*pg, pg, ProtRead|ProtGrowsDown), "mprotect(R|GROWSDOWN)")
+	want := "100020004000-100020007000 r--p 00000000 00:00 0 \n" +
+		"100020007000-100020008000 rw-p 00000000 00:00 0 \n"
+	if got := k.MapsString(); got != want {
+		t.Errorf("maps\n%s\nwant\n%s", got, want)
+	}
+	mustOK(t, k.Mprotect(b+4*pg, pg, ProtExec|ProtGrowsDown), "mprotect(X|GROWSDOWN)")
+	if m, _ := k.Lookup(b + 4*pg); m.Prot != ProtExec {
+		t.Errorf("prot %v, want --x", m.Prot)
+	}
+	if got := errno(t, k.Mprotect(b+4*pg, pg, ProtRead|ProtGrowsUp)); got != EINVAL {
+		t.Errorf("R|GROWSUP = %s, want EINVAL", res(got))
+	}
+	// Starting below the VMA is fine for GROWSDOWN; ending below it is
+	// ENOMEM.
+	mustOK(t, k.Mprotect(b, 5*pg, rw|ProtGrowsDown), "growsdown from below")
+	if got := errno(t, k.Mprotect(b, 4*pg, rw|ProtGrowsDown)); got != ENOMEM {
+		t.Errorf("growsdown ending below the VMA = %s, want ENOMEM", res(got))
+	}
+}
+
+// TestMprotectMerge: mprotect splits and re-merges (linux-facts Q16 and
+// Q33 (c), (c2), (c3), (f)).
+func TestMprotectMerge(t *testing.T) {
+	const a = hAddr
+	for _, c := range []struct {
+		name  string
+		flags MapFlags // of the second VMA
+		prot  Prot     // of the second VMA
+		lines int
+	}{
+		{"PROT_NONE then rw", pa, ProtNone, 1},
+		{"PROT_NONE noreserve then rw", pa | MapNoReserve, ProtNone, 2},
+		{"PROT_READ then rw", pa, ProtRead, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			mustMmap(t, k, a, pg, rw, pa|MapFixed, -1, 0)
+			mustMmap(t, k, a+pg, pg, c.prot, c.flags|MapFixed, -1, 0)
+			mustOK(t, k.Mprotect(a+pg, pg, rw), "mprotect")
+			if n := linesIn(k, Range{a, a + 2*pg}); n != c.lines {
+				t.Errorf("%d lines, want %d:\n%s", n, c.lines, k.Debug())
+			}
+		})
+	}
+	// [rw 2pg][PROT_NONE 2pg] made rwx at once: one line (Q16).
+	k := linuxKernel(t)
+	mustMmap(t, k, a, 2*pg, rw, pa|MapFixed, -1, 0)
+	mustMmap(t, k, a+2*pg, 2*pg, ProtNone, pa|MapFixed, -1, 0)
+	mustOK(t, k.Mprotect(a, 4*pg, ProtRWX), "mprotect rwx")
+	if got := k.MapsString(); got != "100020000000-100020004000 rwxp 00000000 00:00 0 \n" {
+		t.Errorf("maps %q", got)
+	}
+	// The middle page made read-only and back: 3 lines, then 1 (Q33 f).
+	k = linuxKernel(t)
+	mustMmap(t, k, a, 3*pg, rw, pa|MapFixed, -1, 0)
+	mustOK(t, k.Mprotect(a+pg, pg, ProtRead), "mprotect R")
+	if n := linesIn(k, Range{a, a + 3*pg}); n != 3 {
+		t.Errorf("%d lines after R, want 3", n)
+	}
+	mustOK(t, k.Mprotect(a+pg, pg, rw), "mprotect RW")
+	if n := linesIn(k, Range{a, a + 3*pg}); n != 1 {
+		t.Errorf("%d lines after RW, want 1", n)
+	}
+}
+
+// TestMprotectMaxMapCount: each split needs the count below
+// max_map_count (linux-facts Q13, max_map_count 1000). Where Linux leaves
+// a half-done split at 999, hostvm changes nothing; the difference is
+// invisible in the maps text (README, "Known differences").
+func TestMprotectMaxMapCount(t *testing.T) {
+	const t0 = Addr(0x300000000000)
+	for _, c := range []struct {
+		name  string
+		at    Addr
+		count int
+		want  Errno
+		delta int
+	}{
+		{"middle, 1001", 1, 1001, ENOMEM, 0},
+		{"middle, 1000", 1, 1000, ENOMEM, 0},
+		{"middle, 999 (Linux: +1, same text)", 1, 999, ENOMEM, 0},
+		{"middle, 998", 1, 998, 0, 2},
+		{"middle, 996", 1, 996, 0, 2},
+		{"first, 1001", 0, 1001, ENOMEM, 0},
+		{"first, 1000", 0, 1000, ENOMEM, 0},
+		{"first, 999", 0, 999, 0, 1},
+		{"last, 999", 2, 999, 0, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := linuxConfig()
+			cfg.MaxMapCount = 1000
+			k := newKernel(t, cfg)
+			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
+			fillVMAs(t, k, c.count)
+			if got := errno(t, k.Mprotect(t0+c.at*pg, pg, ProtRead)); got != c.want {
+				t.Errorf("mprotect = %s, want %s", res(got), res(c.want))
+			}
+			if d := k.MapCount() - c.count; d != c.delta {
+				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
+			}
+			if c.want != 0 {
+				if got := mapsIn(k, Range{t0, t0 + 3*pg}); got != "300000000000-300000003000 rw-p 00000000 00:00 0 \n" {
+					t.Errorf("T after the failure:\n%s", got)
+				}
+			}
+		})
+	}
+}
+
+// TestMprotectGeometries: 32-bit wrapping and large pages.
+func TestMprotectGeometries(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		cfg    Config
+		addr   Addr
+		length uint64
+		want   Errno
+	}{
+		{"16K: 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100001000, pg, EINVAL},
+		{"16K: len 1", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 0},
+		{"1M: len 1", Config{PageSize: 1 << 20, AddrBits: 48}, 0x100000000, 1, 0},
+		{"32-bit: wraps at 2^32", Config{AddrBits: 32}, 0x10000000, 0xF0000000, ENOMEM},
+		{"32-bit: len 2^32+4K truncates", Config{AddrBits: 32}, 0x10000000, 1<<32 + pg, 0},
+		{"32-bit: addr truncates", Config{AddrBits: 32}, 0x1_1000_0000, pg, 0},
+		{"32-bit 3G: above 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0xC0000000, pg, ENOMEM},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := newKernel(t, c.cfg)
+			base := Addr(0x10000000)
+			if !k.g.is32 {
+				base = 0x100000000
+			}
+			mustMmap(t, k, base, 4*k.PageSize(), rw, pa|MapFixed, -1, 0)
+			if got := errno(t, k.Mprotect(c.addr, c.length, ProtRead)); got != c.want {
+				t.Errorf("mprotect(%v, %#x) = %s, want %s", c.addr, c.length, res(got), res(c.want))
+			}
+		})
+	}
+}
