@@ -13,6 +13,13 @@
 //   - parser.go: the grammar of a call statement
 //   - expr.go: evaluating expressions, and strace's flag tables
 //   - printer.go: Format, the canonical form
+//   - run.go, settings.go, machine.go: Run, the "#!" settings, and the
+//     Machine a scenario runs on (a host kernel, and a simulated QEMU)
+//   - replay.go, replay_proc.go: Replay of real strace logs, per process,
+//     with the map from the trace's addresses to the simulation's
+//   - picture.go, show.go: Picture, the drawing of an address space, and
+//     the Run hooks that draw one after every step
+//   - html.go: HTMLRecorder, the same pictures as one self-contained page
 //
 // # Reading
 //

@@ -23,6 +23,9 @@ type RunOptions struct {
 	// After, when set, is called after each executed statement (to draw a
 	// picture, say).
 	After func(m *Machine, st *Stmt, o Outcome)
+	// Start, when set, is called once the machine is built and the header
+	// written, before the first statement (to draw the initial state).
+	Start func(m *Machine)
 }
 
 // Failure is an expectation that did not hold.
@@ -86,6 +89,9 @@ func Run(f *File, opts RunOptions) (*Report, error) {
 	rep := &Report{Machine: m}
 	r.rep = rep
 	fmt.Fprintf(r.out, "# %s: %s\n", f.Name, m.Describe())
+	if opts.Start != nil {
+		opts.Start(m)
+	}
 	for _, st := range f.Stmts {
 		if err := r.stmt(st); err != nil {
 			return rep, err
@@ -163,7 +169,7 @@ func (r *runner) stmt(st *Stmt) error {
 		res = "ok"
 	}
 	fmt.Fprintf(r.out, "%-14s %s = %s\n", r.pos(st), line, res)
-	if st.Kind == KindCall {
+	if st.Kind == KindCall && guestCalls[st.Call.Name] {
 		for _, c := range r.m.HostCalls() {
 			fmt.Fprintf(r.out, "%-14s   host: %s\n", "", c)
 		}
@@ -199,6 +205,20 @@ func (r *runner) matches(st *Stmt, o Outcome) (string, bool, error) {
 	w := st.Want
 	switch w.Kind {
 	case ExpectAny:
+		// "= ? (success)" asks for any success, "= ? (>= N)" for a value of
+		// at least N; a plain "= ?", or any other text, accepts anything.
+		okay := o.Abort == nil && o.Err == 0 && o.Fault == nil
+		switch {
+		case w.Msg == "success":
+			return "success", okay, nil
+		case strings.HasPrefix(w.Msg, ">= "):
+			n, err := parseNum(strings.TrimSpace(w.Msg[3:]))
+			if err != nil {
+				return "", false, r.usage(st, "expectation (%s): %v", w.Msg, err)
+			}
+			want := n.Value
+			return "a value >= " + formatValue(want), okay && o.Value >= want, nil
+		}
 		return "anything", true, nil
 	case ExpectErrno:
 		want := fmt.Sprintf("-1 %s (%s)", w.Errno.Name(), w.Errno.Error())

@@ -144,7 +144,15 @@ func (s *Settings) Build() (*Machine, error) {
 		return nil
 	}
 	steps := []error{
-		num("host-page", func(v uint64) error { hc.PageSize = v; return nil }),
+		num("host-page", func(v uint64) error {
+			hc.PageSize = v
+			// A preset's task size (x86-64's 1<<47 less a page) is
+			// rounded down to the new page, as that kernel would have it.
+			if v != 0 && v&(v-1) == 0 {
+				hc.TaskSize = hostvm.Addr(hostvm.AlignDown(uint64(hc.TaskSize), v))
+			}
+			return nil
+		}),
 		num("host-bits", func(v uint64) error {
 			hc.AddrBits, hc.TaskSize = int(v), 0
 			return nil

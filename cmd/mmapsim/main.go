@@ -4,11 +4,14 @@
 // Usage:
 //
 //	mmapsim run [flags] FILE...     run scenarios, checking their expectations
+//	mmapsim show [flags] FILE...    run scenarios, drawing the address space after each step
+//	mmapsim replay [flags] TRACE... replay real strace logs on a simulated machine
 //	mmapsim presets                 list host and target presets, policies and quirks
 //	mmapsim demo                    run the built-in example
 //
 // Exit status: 0 when every expectation holds, 1 when one fails, 2 on a
-// usage or input error.
+// usage or input error. replay exits 0 when every trace ran to the end,
+// whatever the divergences (1 with --strict and a divergence).
 package main
 
 import (
@@ -30,7 +33,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "run":
-		return runCmd(args[1:], stdout, stderr)
+		return runCmd(args[1:], stdout, stderr, false)
+	case "show":
+		return runCmd(args[1:], stdout, stderr, true)
+	case "replay":
+		return replayCmd(args[1:], stdout, stderr)
 	case "presets":
 		return presetsCmd(args[1:], stdout, stderr)
 	case "demo":
@@ -50,9 +57,13 @@ func usage(w io.Writer) {
 commands:
   run [flags] FILE...   run scenarios on the simulated host (or, with a target,
                         the simulated QEMU guest), checking expectations
+                        (--show: pictures; --html FILE: an HTML page)
+  show [flags] FILE...  run, drawing the address space after every step
+  replay [flags] TRACE... replay real strace logs natively on a host of
+                        another page size, or under the simulated QEMU
   presets               list host and target presets, policies and quirks
   demo                  run the built-in example
 
-Run "mmapsim run -h" for the flags.
+Run "mmapsim run -h" or "mmapsim replay -h" for the flags.
 `)
 }

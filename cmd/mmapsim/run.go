@@ -1,10 +1,14 @@
 package main
 
 import (
-	"errors"
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/mmapsim/mmapsim/scenario"
 )
@@ -28,14 +32,22 @@ func settingFlags(fs *flag.FlagSet) func() (*scenario.Settings, error) {
 	}
 }
 
-func runCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mmapsim run", flag.ContinueOnError)
+// runCmd is "mmapsim run", and with show set "mmapsim show": the same
+// run, drawing the address space after every statement.
+func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
+	cmd := "run"
+	if show {
+		cmd = "show"
+	}
+	fs := flag.NewFlagSet("mmapsim "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	check := fs.Bool("check", false, "check the invariants after every statement (host consistency, guest/host agreement, RESERVED_VA integrity)")
 	quiet := fs.Bool("q", false, "print only failures and the summary")
+	showFlag := fs.Bool("show", show, "draw the address space after every statement (text)")
+	htmlFile := fs.String("html", "", "write a self-contained HTML page stepping through the run to `FILE` (instead of text pictures)")
 	settings := settingFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mmapsim run [flags] FILE...")
+		fmt.Fprintf(stderr, "usage: mmapsim %s [flags] FILE...\n\nA FILE that is a directory stands for its *.scn files.\n\nflags:\n", cmd)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -50,8 +62,17 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mmapsim:", err)
 		return 2
 	}
+	names, err := scenarioFiles(fs.Args())
+	if err != nil {
+		fmt.Fprintln(stderr, "mmapsim:", err)
+		return 2
+	}
+	var rec *scenario.HTMLRecorder
+	if *htmlFile != "" {
+		rec = &scenario.HTMLRecorder{Title: "mmapsim " + cmd + " " + strings.Join(fs.Args(), " ")}
+	}
 	status := 0
-	for _, name := range fs.Args() {
+	for _, name := range names {
 		f, err := scenario.ReadFile(name)
 		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
@@ -61,12 +82,15 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		if *quiet {
 			out = io.Discard
 		}
-		rep, err := scenario.Run(f, scenario.RunOptions{Settings: set, Check: *check, Out: out})
-		var ue *scenario.UsageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, "mmapsim:", err)
-			return 2
-		} else if err != nil {
+		opts := scenario.RunOptions{Settings: set, Check: *check, Out: out}
+		if *showFlag && rec == nil {
+			opts.Start, opts.After = scenario.ShowHooks(out)
+		}
+		if rec != nil {
+			opts.Start, opts.After = rec.Hooks(name)
+		}
+		rep, err := scenario.Run(f, opts)
+		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
 			return 2
 		}
@@ -75,13 +99,44 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintln(stdout, fl)
 			}
 		}
-		verdict := "ok"
 		if len(rep.Failures) > 0 {
-			verdict = "FAIL"
 			status = 1
 		}
-		fmt.Fprintf(stdout, "%s: %s: %d statements, %d expectations, %d failed, %d skipped\n",
-			name, verdict, rep.Statements, rep.Expectations, len(rep.Failures), len(rep.Skipped))
+		fmt.Fprintln(stdout, rep.Summary(name))
+	}
+	if rec != nil {
+		var buf bytes.Buffer
+		if err := rec.WriteHTML(&buf); err == nil {
+			err = os.WriteFile(*htmlFile, buf.Bytes(), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "mmapsim:", err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d steps)\n", *htmlFile, rec.Steps())
 	}
 	return status
+}
+
+// scenarioFiles expands the arguments: a directory stands for its *.scn
+// files, in name order.
+func scenarioFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a) // ReadFile reports a missing file
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(a, "*.scn"))
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(m)
+		for _, f := range m {
+			// Slashes on every OS, so the output is byte-identical.
+			out = append(out, filepath.ToSlash(f))
+		}
+	}
+	return out, nil
 }
