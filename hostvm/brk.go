@@ -8,7 +8,7 @@ func (k *Kernel) Brk(newBrk Addr) Addr {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("brk")
 	}
-	newBrk = Addr(uint64(newBrk) & k.g.wordMask)
+	newBrk = Addr(uint64(newBrk) & k.g.argMask)
 	orig := k.brk
 	if newBrk < k.startBrk {
 		return orig

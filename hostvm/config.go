@@ -38,6 +38,12 @@ type Config struct {
 	// x86-64 uses (1<<47) - PageSize; a 32-bit process on a 32-bit kernel
 	// with the 3G/1G split uses 0xC0000000.
 	TaskSize Addr
+	// Compat makes a 32-bit address space behave as a 32-bit process on a
+	// 64-bit kernel: arguments are truncated to 32 bits, then computed in
+	// 64 bits (so a range past 4 GiB is out of the space, not wrapped).
+	// Without it, AddrBits 32 is a 32-bit kernel, whose unsigned long
+	// arithmetic wraps.
+	Compat bool
 	// MmapMinAddr is the vm.mmap_min_addr sysctl: MAP_FIXED below it
 	// fails with EPERM unless Privileged. Default 65536.
 	MmapMinAddr Addr
@@ -146,7 +152,8 @@ type geometry struct {
 	pageSize  uint64
 	pageShift uint
 	pageMask  uint64 // ^(pageSize-1)
-	wordMask  uint64 // 1<<32-1 for 32-bit hosts, else all ones
+	wordMask  uint64 // arithmetic: 1<<32-1 for 32-bit kernels, else all ones
+	argMask   uint64 // arguments: 1<<32-1 for 32-bit processes, else all ones
 	taskSize  Addr
 	minAddr   Addr // vm.mmap_min_addr, for the EPERM check
 	lowAddr   Addr // max(vm.mmap_min_addr, CONFIG_LSM_MMAP_MIN_ADDR): hints and placement
@@ -164,6 +171,7 @@ func newGeometry(c *Config) geometry {
 		pageShift: uint(bits.TrailingZeros64(c.PageSize)),
 		pageMask:  ^(c.PageSize - 1),
 		wordMask:  ^uint64(0),
+		argMask:   ^uint64(0),
 		taskSize:  c.TaskSize,
 		minAddr:   c.MmapMinAddr,
 		lowAddr:   max(c.MmapMinAddr, c.LSMMmapMinAddr),
@@ -176,7 +184,10 @@ func newGeometry(c *Config) geometry {
 	// 2 MiB huge pages.
 	g.hugeSize = c.PageSize * (c.PageSize / 8)
 	if g.is32 {
-		g.wordMask = 1<<32 - 1
+		g.argMask = 1<<32 - 1
+		if !c.Compat {
+			g.wordMask = 1<<32 - 1
+		}
 		g.hugeSize = 2 << 20
 	} else if !c.NoTHP {
 		g.pmdSize = g.hugeSize

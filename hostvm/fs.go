@@ -141,6 +141,16 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 	return fd, nil
 }
 
+// FcntlGetFl is fcntl(fd, F_GETFL): the flags fd was opened with (its
+// access mode in OAccMode).
+func (k *Kernel) FcntlGetFl(fd int) (OpenFlags, error) {
+	f, ok := k.fs.file(fd)
+	if !ok {
+		return 0, EBADF
+	}
+	return f.flags, nil
+}
+
 // Close releases fd. Mappings of the file stay.
 func (k *Kernel) Close(fd int) error {
 	if invariantsEnabled {

@@ -10,8 +10,8 @@ func (k *Kernel) Madvise(addr Addr, length uint64, advice Advice) error {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("madvise")
 	}
-	addr = Addr(uint64(addr) & k.g.wordMask)
-	length &= k.g.wordMask
+	addr = Addr(uint64(addr) & k.g.argMask)
+	length &= k.g.argMask
 	if !validAdvice(advice) {
 		return EINVAL
 	}

@@ -9,8 +9,8 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mmap")
 	}
-	addr = Addr(uint64(addr) & k.g.wordMask)
-	length &= k.g.wordMask
+	addr = Addr(uint64(addr) & k.g.argMask)
+	length &= k.g.argMask
 	if !k.g.pageAligned(off) {
 		return 0, EINVAL
 	}
@@ -233,7 +233,7 @@ func (k *Kernel) getUnmappedArea(addr Addr, length uint64, flags MapFlags, kind 
 			if !ok {
 				a = 0
 			}
-			addr = Addr(a & k.g.wordMask)
+			addr = Addr(a & k.g.argMask)
 		}
 	}
 	if flags&MapFixed == 0 {

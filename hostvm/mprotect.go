@@ -7,8 +7,8 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mprotect")
 	}
-	addr = Addr(uint64(addr) & k.g.wordMask)
-	length &= k.g.wordMask
+	addr = Addr(uint64(addr) & k.g.argMask)
+	length &= k.g.argMask
 	grows := prot & (ProtGrowsDown | ProtGrowsUp)
 	prot &^= grows
 	if grows == ProtGrowsDown|ProtGrowsUp {

@@ -27,11 +27,11 @@ func (k *Kernel) Mremap(addr Addr, oldLen, newLen uint64, flags MremapFlags, new
 		defer k.checkInvariantsAfter("mremap")
 	}
 	op := remapOp{
-		addr:    Addr(uint64(addr) & k.g.wordMask),
-		oldLen:  k.g.pageAlign(oldLen & k.g.wordMask),
-		newLen:  k.g.pageAlign(newLen & k.g.wordMask),
+		addr:    Addr(uint64(addr) & k.g.argMask),
+		oldLen:  k.g.pageAlign(oldLen & k.g.argMask),
+		newLen:  k.g.pageAlign(newLen & k.g.argMask),
 		flags:   flags,
-		newAddr: Addr(uint64(newAddr) & k.g.wordMask),
+		newAddr: Addr(uint64(newAddr) & k.g.argMask),
 	}
 	if err := k.checkRemapParams(&op); err != nil {
 		return 0, err

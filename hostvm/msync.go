@@ -7,8 +7,8 @@ func (k *Kernel) Msync(addr Addr, length uint64, flags MsyncFlags) error {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("msync")
 	}
-	addr = Addr(uint64(addr) & k.g.wordMask)
-	length &= k.g.wordMask
+	addr = Addr(uint64(addr) & k.g.argMask)
+	length &= k.g.argMask
 	if flags&^(MsAsync|MsInvalidate|MsSync) != 0 {
 		return EINVAL
 	}

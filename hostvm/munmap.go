@@ -5,7 +5,7 @@ func (k *Kernel) Munmap(addr Addr, length uint64) error {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("munmap")
 	}
-	return k.doMunmap(Addr(uint64(addr)&k.g.wordMask), length&k.g.wordMask)
+	return k.doMunmap(Addr(uint64(addr)&k.g.argMask), length&k.g.argMask)
 }
 
 // doMunmap validates a range as Linux's do_vmi_munmap() does (EINVAL for

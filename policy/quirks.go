@@ -159,6 +159,14 @@ var Quirks = []QuirkInfo{
 		"mmap_frag keeps an existing host page for a new fragment whatever backs it; when that host page is a MAP_SHARED file mapping, the pread of the new fragment's file data (or, in the fix of frag-anon-stale, its zeroing) writes into the shared file. When the shared file is read-only, the mprotect that should make the host page writable fails, and mmap_frag ignores the failure.",
 		"Mapping a private file fragment next to a shared mapping of another file (or the same file at another offset) corrupts that file: the guest kernel's file keeps its data, QEMU's does not. Next to a shared mapping of a read-only file, the guest's page flags say writable while the host page is not.",
 		"frag-shared-host-page.scn", "props"},
+	{sim.QuirkMremapDontUnmapReserve,
+		"Under RESERVED_VA, target_mremap calls mmap_reserve(old_addr, old_size) after every successful move; the seed predates MREMAP_DONTUNMAP (Linux 5.7), which keeps the old range mapped.",
+		"After mremap(MREMAP_MAYMOVE|MREMAP_DONTUNMAP) the old range is a PROT_NONE placeholder on the host while the guest's page flags still say mapped: loads there fault where Linux reads zeros (private anonymous) or the same pages (shared).",
+		"mremap-dontunmap-reserve.scn", "props"},
+	{sim.QuirkFragFileHostPage,
+		"mmap_frag writes a new fragment's bytes (zeros, or file data read with pread) into the existing host page whatever backs it; when that host page is a private mapping of a file and lies past the file's end, the write faults: QEMU itself takes SIGBUS.",
+		"Mapping anonymous memory with MAP_FIXED over part of a host page whose file mapping reaches past the end of its file kills QEMU on a host with larger pages; the guest kernel maps it. The fix first replaces a privately mapped file host page with anonymous memory holding the same bytes, so a guest's anonymous page never lives in file memory (which a later truncation of the file would also take away).",
+		"frag-file-host-page.scn", "props"},
 }
 
 // QuirkInfoFor returns the catalogue entry of q.

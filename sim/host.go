@@ -21,6 +21,9 @@ type Host interface {
 	Madvise(addr hostvm.Addr, length uint64, advice hostvm.Advice) error
 	Pread(fd int, buf hostvm.Addr, count uint64, off int64) (uint64, error)
 	Fstat(fd int) (hostvm.Stat, error)
+	// FcntlGetFl is fcntl(fd, F_GETFL); sim uses it to check a file's
+	// open mode as Linux's mmap does, and does not record it.
+	FcntlGetFl(fd int) (hostvm.OpenFlags, error)
 	Read(addr hostvm.Addr, buf []byte) (int, *hostvm.Fault)
 	Write(addr hostvm.Addr, data []byte) (int, *hostvm.Fault)
 	// CloneHost returns an independent snapshot of the host.

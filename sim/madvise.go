@@ -21,7 +21,7 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 		if !validAdvice(advice) || addr&^g.tMask() != 0 {
 			return hostvm.EINVAL
 		}
-		alen := g.tAlign(length)
+		alen := s.tAlignEnd(length)
 		if length != 0 && alen == 0 {
 			return hostvm.EINVAL
 		}
@@ -44,7 +44,7 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 				err = hostvm.ENOMEM
 			}
 			if r.Flags&PageValid != 0 {
-				if e := s.adviseRun(lo, hi, advice); e != 0 {
+				if e := s.adviseRun(lo, hi, r.Flags, advice); e != 0 {
 					return e
 				}
 			}
@@ -57,13 +57,18 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 	})
 }
 
-// adviseRun applies advice to mapped guest pages [lo, hi). Only
-// MADV_DONTNEED changes anything; MADV_FREE is refused, as Linux refuses
-// it, where the host memory is not private anonymous.
-func (s *Sim) adviseRun(lo, hi uint64, advice hostvm.Advice) hostvm.Errno {
+// adviseRun applies advice to mapped guest pages [lo, hi), whose page
+// flags are flags. Only MADV_DONTNEED changes anything; MADV_FREE is
+// refused, as Linux refuses it, where the guest memory is not private
+// anonymous (as the guest mapped it, or where that is not recorded, as the
+// host memory is).
+func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostvm.Errno {
 	switch advice {
 	case hostvm.MadvFree:
-		if insp, ok := s.host.(HostInspector); ok {
+		if !s.q(QuirkMremapHostPages) && flags&PageAnon == 0 {
+			return hostvm.EINVAL
+		}
+		if insp, ok := s.host.(HostInspector); ok && s.q(QuirkMremapHostPages) {
 			for _, m := range insp.MappingsIn(hostvm.Range{Start: s.g.g2h(lo), End: s.g.g2h(hi)}) {
 				if !m.Anonymous || m.Shared {
 					return hostvm.EINVAL
@@ -79,20 +84,50 @@ func (s *Sim) adviseRun(lo, hi uint64, advice hostvm.Advice) hostvm.Errno {
 // dontNeed discards the guest pages [start, end), all mapped.
 func (s *Sim) dontNeed(start, end uint64) {
 	g := &s.g
+	insp, _ := s.host.(HostInspector)
 	for hp := start &^ (g.h - 1); hp < end; hp += g.h {
 		lo, hi := max(hp, start), min(hp+g.h, end)
-		if lo == hp && hi == hp+g.h || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.h) == 0 {
-			// No other guest page uses this host page: pass through.
-			s.hostMadvise(g.g2h(lo), hi-lo, hostvm.MadvDontNeed)
-			continue
-		}
-		if insp, ok := s.host.(HostInspector); ok {
+		alone := lo == hp && hi == hp+g.h || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.h) == 0
+		privAnon, prot := false, 0
+		if insp != nil {
 			ms := insp.MappingsIn(hostvm.Range{Start: g.g2h(lo), End: g.g2h(lo) + 1})
-			if len(ms) == 1 && ms[0].Anonymous && !ms[0].Shared {
-				s.zeroGuest(lo, hi, int(ms[0].Prot))
+			privAnon = len(ms) == 1 && ms[0].Anonymous && !ms[0].Shared
+			if privAnon {
+				prot = int(ms[0].Prot)
 			}
 		}
+		if privAnon && s.privateFilePages(lo, hi) {
+			// Private file pages QEMU filled with pread: the host cannot
+			// restore them from the file, so they keep their data (a
+			// divergence only where the guest wrote them); the anonymous
+			// guest pages among them are cleared.
+			for _, r := range s.FlagRunsIn(lo, hi) {
+				if r.Flags&PageAnon != 0 {
+					s.zeroGuest(max(r.Start, lo), min(r.End, hi), prot)
+				}
+			}
+			continue
+		}
+		if alone {
+			// No other guest page uses this host page: pass the whole
+			// host page through (the host refuses parts of one).
+			s.hostMadvise(g.g2h(hp), g.h, hostvm.MadvDontNeed)
+		} else if privAnon {
+			s.zeroGuest(lo, hi, prot)
+		}
 	}
+}
+
+// privateFilePages reports whether mapped guest pages in [lo, hi) are not
+// anonymous: on private anonymous host memory, those are private file
+// pages QEMU emulated.
+func (s *Sim) privateFilePages(lo, hi uint64) bool {
+	for _, r := range s.FlagRunsIn(lo, hi) {
+		if r.Flags&PageValid != 0 && r.Flags&PageAnon == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func validAdvice(a hostvm.Advice) bool {

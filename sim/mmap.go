@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"slices"
+	"sort"
+
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/internal/runs"
 )
@@ -79,24 +82,24 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	if start&^g.tMask() != 0 { // seed 83
 		return -int64(hostvm.EINVAL)
 	}
-	if length != 0 && g.tAlign(length) == 0 && !s.q(QuirkMprotectWrapEINVAL) {
-		return -int64(hostvm.ENOMEM) // the length wrapped when aligned
-	}
-	length = g.tAlign(length)
+	// Lengths and ends keep their carry in the fix, as a 32-bit process
+	// on a 64-bit kernel computes them: a range past the top of the space
+	// is a hole there, not a wrap.
+	length = s.tAlignEnd(length)
 	end = s.e(start + length)
-	if end < start || (end > s.g.abiMask && !s.q(QuirkTopPageWrap) && !s.guestRangeValid(start, length)) {
-		if s.q(QuirkMprotectWrapEINVAL) {
-			return -int64(hostvm.EINVAL)
-		}
+	if s.q(QuirkMprotectWrapEINVAL) && g.w(start+length) < start {
+		return -int64(hostvm.EINVAL) // the seed: abi_ulong end < start
+	}
+	if end < start {
 		return -int64(hostvm.ENOMEM) // Linux: a wrapping range is ENOMEM
+	}
+	if length == 0 {
+		return 0 // Linux returns before it looks at prot
 	}
 	if !s.q(QuirkMprotectBadProt) && prot&^(protRead|protWrite|protExec|int(hostvm.ProtSem)) != 0 {
 		return -int64(hostvm.EINVAL) // Linux rejects unknown bits; the seed drops them
 	}
 	prot &= protRead | protWrite | protExec // seed 89
-	if length == 0 {
-		return 0
-	}
 	if !s.q(QuirkUncheckedRange) && !s.guestRangeValid(start, length) {
 		// Past the end of the guest space is a hole, as past TASK_SIZE
 		// on Linux: what lies before it changes, then ENOMEM.
@@ -119,6 +122,20 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 				}
 			}
 			return -int64(hostvm.ENOMEM)
+		}
+		// Linux changes one VMA after another and stops at the first it
+		// refuses (EACCES), keeping the changes before it: go piece by
+		// piece (runs of equal flags, cut where host mappings meet), so
+		// the page flags follow what the host did.
+		if cuts := s.mprotectCuts(start, end); len(cuts) > 0 {
+			lo := start
+			for _, hi := range append(cuts, end) {
+				if e := s.targetMprotect(lo, hi-lo, prot); e != 0 {
+					return e
+				}
+				lo = hi
+			}
+			return 0
 		}
 	}
 
@@ -197,6 +214,9 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 		}
 		return -1
 	}
+	if prot1 != 0 && !s.q(QuirkFragFileHostPage) && !s.anonymizeHostPage(realStart) {
+		return -1
+	}
 	if prot1 == 0 {
 		// no page was there, so we allocate one
 		if _, ok := s.hostMmap(hostStart, g.h, prot, flags|hostvm.MapAnonymous, -1, 0); !ok {
@@ -249,6 +269,77 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 
 // zeroGuest clears guest memory [start, end) inside one host page whose
 // protection is prot, making it writable for the moment if need be.
+// fileAccessOK makes Linux's checks of the file's open mode (do_mmap():
+// EACCES) before any fragment is touched, setting errno when they fail.
+func (s *Sim) fileAccessOK(fd int, prot int, flags hostvm.MapFlags) bool {
+	fl, err := s.host.FcntlGetFl(fd)
+	if !s.setErrno(err) {
+		return false
+	}
+	acc := fl & hostvm.OAccMode
+	readable := acc == hostvm.ORdOnly || acc == hostvm.ORdWr
+	writable := acc == hostvm.OWrOnly || acc == hostvm.ORdWr
+	if !readable || flags&hostvm.MapType == hostvm.MapShared && prot&protWrite != 0 && !writable {
+		s.errno = hostvm.EACCES
+		return false
+	}
+	return true
+}
+
+// mprotectCuts returns the guest-page-aligned addresses inside (start, end)
+// where a run of equal page flags ends or a host mapping begins.
+func (s *Sim) mprotectCuts(start, end uint64) []uint64 {
+	g := &s.g
+	var cuts []uint64
+	add := func(a uint64) {
+		if a > start && a < end && a%g.t == 0 && (len(cuts) == 0 || cuts[len(cuts)-1] < a) {
+			cuts = append(cuts, a)
+		}
+	}
+	for _, r := range s.FlagRunsIn(start, end) {
+		add(r.End)
+	}
+	if insp, ok := s.host.(HostInspector); ok {
+		for _, m := range insp.MappingsIn(hostvm.Range{Start: g.g2h(start), End: g.g2h(start) + hostvm.Addr(end-start)}) {
+			if m.Start > g.g2h(start) {
+				add(uint64(m.Start) - g.guestBase)
+			}
+		}
+	}
+	sort.Slice(cuts, func(i, j int) bool { return cuts[i] < cuts[j] })
+	return slices.Compact(cuts)
+}
+
+// anonymizeHostPage replaces a private file mapping of the host page at
+// guest address realStart with anonymous memory holding the bytes its
+// mapped guest pages show (zeros where they fault): QEMU's pread emulation
+// of a private file page, applied to the neighbours. A fragment written
+// into the file mapping instead would fault past the file's end, and would
+// fault later if the file shrank (truncation unmaps even private copies).
+func (s *Sim) anonymizeHostPage(realStart uint64) bool {
+	g := &s.g
+	m, ok := s.hostMapping(realStart)
+	if !ok || m.Shared || m.Anonymous {
+		return true
+	}
+	buf := make([]byte, g.h)
+	for p := realStart; p < realStart+g.h; p += g.t {
+		if s.pageGetFlags(p)&PageValid != 0 {
+			i := p - realStart
+			s.withAccess(p, g.t, protRead, func() { s.host.Read(g.g2h(p), buf[i:i+g.t]) })
+		}
+	}
+	hs := g.g2h(realStart)
+	if _, ok := s.hostMmap(hs, g.h, int(m.Prot)|protWrite, hostvm.MapPrivate|hostvm.MapFixed|hostvm.MapAnonymous, -1, 0); !ok {
+		return false
+	}
+	s.host.Write(hs, buf)
+	if int(m.Prot)&protWrite == 0 {
+		s.hostMprotect(hs, g.h, int(m.Prot))
+	}
+	return true
+}
+
 func (s *Sim) zeroGuest(start, end uint64, prot int) {
 	g := &s.g
 	hostPage := g.g2h(start & g.hMask())
@@ -593,6 +684,16 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		realEnd = s.hAlignEnd(end)
 		if s.noReplace && s.flagsBetween(start, end) != 0 {
 			s.errno = hostvm.EEXIST
+			goto fail
+		}
+		if !s.q(QuirkFragSharedErrno) && flags&hostvm.MapAnonymous == 0 && !s.fileAccessOK(fd, prot, flags) {
+			goto fail
+		}
+		if !s.q(QuirkUncheckedRange) && uint64(g.g2h(realStart)) < s.cfg.MmapMinAddr {
+			// The host refuses the first host page (below its
+			// mmap_min_addr): fail before a fragment is mapped, which
+			// the failure would leave behind.
+			s.errno = hostvm.EPERM
 			goto fail
 		}
 

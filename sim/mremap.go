@@ -29,7 +29,7 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 		var ok bool
 		hostAddr, ok = s.hostMremap(g.g2h(oldAddr), oldSize, newSize, flags, g.g2h(newAddr))
 		failed = !ok
-		if reserved && ok {
+		if reserved && ok && s.reserveOld(flags) {
 			// If new and old addresses overlap then the above mremap
 			// will already have failed with EINVAL.
 			s.mmapReserve(oldAddr, oldSize)
@@ -43,7 +43,7 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 			var ok bool
 			hostAddr, ok = s.hostMremap(g.g2h(oldAddr), oldSize, newSize, flags|hostvm.MremapFixed, g.g2h(mmapStart))
 			failed = !ok
-			if reserved && (ok || s.q(QuirkMremapMayMoveReserve)) {
+			if reserved && (ok || s.q(QuirkMremapMayMoveReserve)) && s.reserveOld(flags) {
 				saved := s.errno
 				s.mmapReserve(oldAddr, oldSize)
 				s.errno = saved
@@ -138,6 +138,12 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 	return newAddr
 }
 
+// reserveOld reports whether a move with flags gives the old range back to
+// the RESERVED_VA reservation: not when MREMAP_DONTUNMAP keeps it mapped.
+func (s *Sim) reserveOld(flags hostvm.MremapFlags) bool {
+	return flags&hostvm.MremapDontUnmap == 0 || s.q(QuirkMremapDontUnmapReserve)
+}
+
 // plugReservation puts PROT_NONE placeholders into every host hole in the
 // guest range [start, end), so the RESERVED_VA reservation stays whole.
 func (s *Sim) plugReservation(start, end uint64) {
@@ -172,7 +178,9 @@ func (s *Sim) moveFlags(oldAddr, oldSize, newAddr, newSize uint64, flags hostvm.
 	}
 	oldSize, newSize = s.g.tAlign(oldSize), s.g.tAlign(newSize)
 	kept := min(oldSize, newSize)
-	last := uint32(PageValid)
+	// The grown part takes the protection of the last old page; a
+	// duplication (old_len 0) takes that of the page at oldAddr.
+	last := s.pageGetFlags(oldAddr) | PageValid
 	if oldSize > 0 {
 		last = s.pageGetFlags(oldAddr+oldSize-1) | PageValid
 	}

@@ -18,12 +18,11 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 	if s.q(QuirkMremapHostPages) && s.q(QuirkMremapUnchecked) {
 		return s.seedMremap(oldAddr, oldSize, newSize, flags, newAddr)
 	}
-	g := &s.g
 	fail := func(e hostvm.Errno) uint64 {
 		s.errno = e
 		return s.minus1()
 	}
-	oldLen, newLen := g.tAlign(oldSize), g.tAlign(newSize)
+	oldLen, newLen := s.tAlignEnd(oldSize), s.tAlignEnd(newSize)
 	if !s.q(QuirkMremapUnchecked) {
 		if e := s.checkMremap(oldAddr, oldLen, newLen, oldSize, newSize, flags, newAddr); e != 0 {
 			return fail(e)
@@ -37,6 +36,22 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 		}
 		if e := s.checkMremapRun(r, oldAddr, oldLen, newLen, flags); e != 0 {
 			return fail(e)
+		}
+		if flags&hostvm.MremapFixed != 0 && oldLen == 0 && oldAddr >= newAddr && oldAddr-newAddr < newLen {
+			// A duplication (old_len 0) whose source lies in the
+			// destination: Linux unmaps the destination first, and with
+			// it the source, then finds no VMA at old_addr.
+			s.targetMunmap(newAddr, newLen)
+			return fail(hostvm.EFAULT)
+		}
+		if newLen < oldLen && !s.guestRangeValid(oldAddr+newLen, oldLen-newLen) {
+			// Linux unmaps the tail with do_vmi_munmap(), which refuses a
+			// range past TASK_SIZE; mremap_to() has unmapped the
+			// destination by then.
+			if flags&hostvm.MremapFixed != 0 {
+				s.targetMunmap(newAddr, newLen)
+			}
+			return fail(hostvm.EINVAL)
 		}
 	}
 	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) == 0 && flags&hostvm.MremapMayMove != 0 &&
@@ -73,7 +88,10 @@ func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, n
 	case !moves && flags&hostvm.MremapMayMove == 0:
 		// Growing in place needs the old range to end where its mapping
 		// does (Linux's vrm_can_expand_in_place()).
-		if r, ok := s.runAt(oldAddr); ok && r.End != oldAddr+oldLen {
+		// And the pages after it to be free and in the guest space.
+		newEnd := s.e(oldAddr + newLen)
+		if r, ok := s.runAt(oldAddr); ok && r.End != oldAddr+oldLen ||
+			!s.guestRangeValid(oldAddr, newLen) || s.flagsBetween(oldAddr+oldLen, newEnd) != 0 {
 			s.errno = hostvm.ENOMEM
 			return s.minus1()
 		}
@@ -190,14 +208,11 @@ func (s *Sim) hostMapping(a uint64) (hostvm.Mapping, bool) {
 }
 
 // anonPrivate reports whether the guest memory at a is private anonymous
-// memory (as the guest mapped it, not merely as QEMU backs it) on private
-// anonymous host memory.
+// memory as the guest mapped it (whatever backs it on the host: a fragment
+// may live in a host page of a private file mapping), which target_mmap and
+// a copy emulate exactly.
 func (s *Sim) anonPrivate(a uint64) bool {
-	if s.pageGetFlags(a)&PageAnon == 0 {
-		return false
-	}
-	m, ok := s.hostMapping(a)
-	return ok && m.Anonymous && !m.Shared
+	return s.pageGetFlags(a)&PageAnon != 0
 }
 
 func (s *Sim) hostShared(a uint64) bool {
@@ -229,10 +244,12 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 			s.flagsBetween(oldAddr+oldLen, end) == 0 {
 			got := s.targetMmap(oldAddr+oldLen, newLen-oldLen, prot,
 				hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
-			if got == s.minus1() {
-				return got
+			if got != s.minus1() {
+				return oldAddr
 			}
-			return oldAddr
+			// A host page after the old range holds a shared or file
+			// fragment the new pages cannot join: move, or fail as a
+			// kernel without room to grow does.
 		}
 		if flags&hostvm.MremapMayMove == 0 {
 			s.errno = hostvm.ENOMEM
@@ -349,10 +366,16 @@ func (s *Sim) remapMove(oldAddr, length uint64, flags hostvm.MremapFlags, newAdd
 		n := p.end - p.start
 		to := newAddr + (p.start - oldAddr)
 		var got uint64
-		if s.hostAligned(p.start, n, n, flags, to) || !s.anonPrivate(p.start) {
+		switch {
+		case s.hostAligned(p.start, n, n, flags, to):
 			got = s.seedMremap(p.start, n, n, flags, to)
-		} else {
+		case s.anonPrivate(p.start):
 			got = s.emulateMremap(p.start, n, n, flags, to)
+		default:
+			// Shared and file memory moves in whole host pages only, as
+			// in resize.
+			s.errno = hostvm.EINVAL
+			got = s.minus1()
 		}
 		if got == s.minus1() {
 			if i == 0 {

@@ -122,7 +122,7 @@ func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 	if start&^g.tMask() != 0 {
 		return -int64(hostvm.EINVAL)
 	}
-	length = g.tAlign(length)
+	length = s.tAlignEnd(length)
 	end := s.e(start + length)
 	if end < start {
 		if !s.q(QuirkMsyncChecks) {

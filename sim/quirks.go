@@ -157,6 +157,16 @@ const (
 	// shared file is read-only, the mprotect that would make the host page
 	// writable fails, and mmap_frag ignores that.
 	QuirkFragSharedHostPage
+	// QuirkMremapDontUnmapReserve: under RESERVED_VA, target_mremap puts
+	// the PROT_NONE placeholder over the old range after every successful
+	// move, also after MREMAP_DONTUNMAP (a flag younger than the seed),
+	// which leaves the old range mapped.
+	QuirkMremapDontUnmapReserve
+	// QuirkFragFileHostPage: mmap_frag writes a new fragment's bytes (zeros
+	// or file data) into a host page that maps a file privately. Where that
+	// host page lies past the end of its file, the write takes SIGBUS
+	// inside QEMU; where the file later shrinks, the fragment faults.
+	QuirkFragFileHostPage
 
 	numQuirks
 )
@@ -197,6 +207,8 @@ var quirkNames = [...]string{
 	QuirkMremapMayMoveMoves:      "mremap-maymove-moves",
 	QuirkMremapProtFirstPage:     "mremap-prot-first-page",
 	QuirkFragSharedHostPage:      "frag-shared-host-page",
+	QuirkMremapDontUnmapReserve:  "mremap-dontunmap-reserve",
+	QuirkFragFileHostPage:        "frag-file-host-page",
 }
 
 // NumQuirks is how many quirks there are; they are numbered 0..NumQuirks-1.

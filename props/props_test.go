@@ -1,0 +1,67 @@
+package props
+
+import (
+	"flag"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/commands"
+	"github.com/mmapsim/mmapsim/sim"
+)
+
+var (
+	flagSeed   = flag.Int64("props.seed", 1, "seed of the property runs (printed by every test)")
+	flagChecks = flag.Int("props.checks", 40, "sequences per setup and property")
+	flagSteps  = flag.Int("props.steps", 50, "operations per sequence")
+	flagLong   = flag.Bool("props.long", false, "run a deeper campaign (100x the sequences), showing progress")
+)
+
+// runProps checks the transparency properties on one setup and policy and
+// returns the shortest failing run, if any.
+func runProps(t *testing.T, setup Setup, quirks sim.QuirkSet, seed int64, checks int) (*Commands, bool) {
+	params := gopter.DefaultTestParametersWithSeed(seed)
+	params.MinSuccessfulTests = checks
+	params.MinSize = *flagSteps
+	params.MaxSize = *flagSteps + 1
+	params.Workers = 1
+	params.MaxShrinkCount = 2000
+	cmds := NewCommands(setup, quirks)
+	props := gopter.NewProperties(params)
+	props.Property("transparency", commands.Prop(cmds))
+	ok := props.Run(quietReporter{})
+	return cmds, ok
+}
+
+type quietReporter struct{}
+
+func (quietReporter) ReportTestResult(string, *gopter.TestResult) {}
+
+// TestTransparencyFixed runs the properties on every setup with the fixed
+// algorithm: every guest-visible outcome must match the guest kernel's,
+// apart from the named divergences.
+func TestTransparencyFixed(t *testing.T) {
+	checks := *flagChecks
+	if *flagLong {
+		checks *= 100
+	}
+	t.Logf("props.seed=%d props.checks=%d props.steps=%d", *flagSeed, checks, *flagSteps)
+	for _, setup := range Setups {
+		t.Run(setup.Name, func(t *testing.T) {
+			start := time.Now()
+			cmds, ok := runProps(t, setup, 0, *flagSeed, checks)
+			if *flagLong {
+				fmt.Printf("props: %s: %d runs in %v\n", setup.Name, cmds.Runs(), time.Since(start).Round(time.Millisecond))
+			}
+			if !ok {
+				s := cmds.Shortest()
+				if s == nil {
+					t.Fatalf("seed %d: the property failed but no failing run was kept", *flagSeed)
+				}
+				msg, line := s.Failed()
+				t.Fatalf("seed %d: %s\nat line %d of the counterexample:\n%s", *flagSeed, msg, line, s.Scenario())
+			}
+		})
+	}
+}

@@ -1,0 +1,180 @@
+package props
+
+import (
+	"fmt"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/policy"
+	"github.com/mmapsim/mmapsim/sim"
+)
+
+// Setup is one configuration the properties run on: a host, a guest, and
+// how QEMU runs it.
+type Setup struct {
+	Name       string
+	Host       string // host preset
+	HostPage   uint64 // 0: the preset's
+	Target     string // target preset
+	QemuPage   uint64 // qemu_host_page_size (H); 0: the host page size
+	ReservedVA uint64 // 0: none
+}
+
+// Setups are the configurations that matter: H = T, H = 4T, H = 16T, a
+// target page larger than the real host page, 32- and 64-bit guests, with
+// and without RESERVED_VA.
+var Setups = []Setup{
+	{Name: "i386-4k-reserved", Host: "x86_64", Target: "i386", ReservedVA: 0x10000000},
+	{Name: "i386-16k-reserved", Host: "arm64-16k", Target: "i386", ReservedVA: 0x10000000},
+	{Name: "i386-64k-reserved", Host: "arm64-64k", Target: "i386", ReservedVA: 0x10000000},
+	{Name: "i386-64k", Host: "arm64-64k", Target: "i386"},
+	{Name: "i386-p64k-reserved", Host: "x86_64", Target: "i386", QemuPage: 64 << 10, ReservedVA: 0x10000000},
+	{Name: "x86_64-64k", Host: "arm64-64k", Target: "x86_64"},
+	{Name: "x86_64-16k", Host: "arm64-16k", Target: "x86_64"},
+	{Name: "x86_64-4k", Host: "x86_64", Target: "x86_64"},
+	{Name: "sparc64-4k", Host: "x86_64", Target: "sparc64"},
+	{Name: "arm-top-64k", Host: "arm64-64k", Target: "arm"},
+	// Small spaces that fill up, for the searches' wraparound.
+	{Name: "i386-tiny-reserved", Host: "x86_64", Target: "i386", ReservedVA: 0x100000},
+	{Name: "i386-tiny-64k", Host: "arm64-64k", Target: "i386", ReservedVA: 0x200000},
+}
+
+// SetupByName returns the setup called name.
+func SetupByName(name string) (Setup, bool) {
+	for _, s := range Setups {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Setup{}, false
+}
+
+// Settings renders the setup as scenario "#!" settings.
+func (s Setup) Settings(quirks sim.QuirkSet) string {
+	out := fmt.Sprintf("host=%s target=%s reserved-va=%#x", s.Host, s.Target, s.ReservedVA)
+	if s.HostPage != 0 {
+		out += fmt.Sprintf(" host-page=%#x", s.HostPage)
+	}
+	if s.QemuPage != 0 {
+		out += fmt.Sprintf(" qemu-host-page=%#x", s.QemuPage)
+	}
+	return out + " policy=" + policy.PolicyString(quirks)
+}
+
+// build makes the system under test (QEMU over the host) and the reference
+// model (an ideal guest kernel: hostvm with the guest's page size and
+// address space), with the same files in both.
+func (s Setup) build(quirks sim.QuirkSet) (*sim.Sim, *hostvm.Kernel, *hostvm.Kernel, error) {
+	hp, err := policy.Host(s.Host)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tp, err := policy.Target(s.Target)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hc := hp.Config
+	if s.HostPage != 0 {
+		hc.PageSize = s.HostPage
+	}
+	hc.MaxMapCount = 1 << 20
+	k, err := hostvm.New(hc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg := policy.SimConfig(hp, tp, quirks)
+	cfg.HostPageSize = s.QemuPage
+	cfg.ReservedVA = s.ReservedVA
+	cfg.ProbeGuestBase = true
+	sm, err := sim.New(sim.KernelHost{Kernel: k}, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg = sm.Config()
+	// The reference: the guest's own kernel. Its space ends where QEMU's
+	// guest space ends (RESERVED_VA, or the guest's address width); it
+	// runs privileged, because QEMU applies no mmap_min_addr check to
+	// MAP_FIXED, and its minimum address is QEMU's.
+	rc := hostvm.Config{
+		PageSize:       cfg.TargetPageSize,
+		MmapMinAddr:    hostvm.Addr(cfg.MmapMinAddr),
+		LSMMmapMinAddr: hostvm.Addr(cfg.MmapMinAddr),
+		MaxMapCount:    1 << 20,
+		Privileged:     true,
+	}
+	switch {
+	case cfg.ABIBits == 32:
+		// A 32-bit guest as a 64-bit Linux runs one (compat): 32-bit
+		// arguments, 64-bit arithmetic, as QEMU's later fixes compute
+		// range ends.
+		rc.AddrBits = 32
+		rc.Compat = true
+	case cfg.VirtBits <= 47:
+		rc.AddrBits = 47
+	default:
+		rc.AddrBits = 48
+	}
+	rc.TaskSize = hostvm.Addr(uint64(1) << cfg.VirtBits)
+	if cfg.ReservedVA != 0 {
+		rc.TaskSize = hostvm.Addr(cfg.ReservedVA)
+	}
+	ref, err := hostvm.New(rc)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reference kernel: %v", err)
+	}
+	for _, kk := range []*hostvm.Kernel{k, ref} {
+		if err := makeFiles(kk, cfg.TargetPageSize); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return sm, k, ref, nil
+}
+
+// The files every run starts with, opened as fds 3, 4 and 5.
+var files = []struct {
+	name  string
+	pages float64 // size in target pages
+	flags hostvm.OpenFlags
+}{
+	{"a.bin", 2.25, hostvm.ORdWr}, // EOF inside a page
+	{"b.bin", 20, hostvm.ORdWr},   // larger than a 64K host page
+	{"ro.bin", 3, hostvm.ORdOnly}, // read-only: no writable shared mapping
+}
+
+func makeFiles(k *hostvm.Kernel, t uint64) error {
+	for _, f := range files {
+		fd, err := k.Open(f.name, hostvm.ORdWr|hostvm.OCreat|hostvm.OTrunc, 0o644)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, fileSizeOf(f.pages, t))
+		for j := range buf {
+			// fill=seq: consecutive 32-bit little-endian integers, as the
+			// scenario language's file directive makes them.
+			buf[j] = byte((j / 4) >> (8 * (j % 4)))
+		}
+		if _, err := k.FilePwrite(fd, buf, 0); err != nil {
+			return err
+		}
+		k.Close(fd)
+	}
+	for _, f := range files {
+		if _, err := k.Open(f.name, f.flags, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileSizeOf(pages float64, t uint64) uint64 { return uint64(pages * float64(t)) }
+
+// fileLines are the scenario lines that make and open the files.
+func fileLines(t uint64) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, fmt.Sprintf("#! file %s size=%#x fill=seq", f.name, fileSizeOf(f.pages, t)))
+	}
+	for i, f := range files {
+		out = append(out, fmt.Sprintf("openat(AT_FDCWD, %q, %v) = %d", f.name, f.flags, 3+i))
+	}
+	return out
+}
