@@ -121,6 +121,15 @@ func (s Setup) build(quirks sim.QuirkSet) (*sim.Sim, *hostvm.Kernel, *hostvm.Ker
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reference kernel: %v", err)
 	}
+	// What the guest has mapped before its first call (the image's last
+	// host page, through to the start of the heap) the guest kernel has
+	// too.
+	for _, r := range sm.FlagRuns() {
+		if _, err := ref.Mmap(hostvm.Addr(r.Start), r.End-r.Start, hostvm.Prot(r.Flags&sim.PageBits),
+			hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixed, -1, 0); err != nil {
+			return nil, nil, nil, fmt.Errorf("reference kernel: the initial mapping at %#x: %v", r.Start, err)
+		}
+	}
 	for _, kk := range []*hostvm.Kernel{k, ref} {
 		if err := makeFiles(kk, cfg.TargetPageSize); err != nil {
 			return nil, nil, nil, err

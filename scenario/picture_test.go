@@ -79,7 +79,7 @@ func ExampleNewPicture_host() {
 // host page behind QEMU's back makes the host refuse what the guest page
 // allows: the row is marked "!".
 func ExampleNewPicture_qemuHostPage() {
-	m := machine("target=x86_64", "qemu-host-page=16K")
+	m := machine("target=x86_64", "qemu-host-page=16K", "brk=0x555555554000") // heap on a host page: no bss tail
 	m.Mmap(0x40001000, 0x2000, rw, fixed, ^uint64(0), 0)
 	m.Kernel.Mprotect(0x40002000, 0x1000, hostvm.ProtRead)
 	fmt.Print(scenario.NewPicture(m))

@@ -98,8 +98,13 @@ func (c *Config) EnsureDefaults(realHostPage uint64) error {
 	}
 	if c.BrkStart == 0 {
 		c.BrkStart = 0x10000000
-		if c.ABIBits == 64 {
-			c.BrkStart = 0x555555556000
+		switch {
+		case c.ABIBits == 64 && c.VirtBits >= 47:
+			c.BrkStart = 0x555555556000 // after a PIE loaded at 2/3 of 128 TiB
+		case c.ABIBits == 64:
+			// Two thirds of a smaller space (alpha, sparc64), on a
+			// target page: where Linux puts a PIE there.
+			c.BrkStart = (uint64(1) << c.VirtBits) / 3 * 2 &^ (c.TargetPageSize - 1)
 		}
 	}
 	if c.TaskUnmappedBase == 0 {

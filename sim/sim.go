@@ -89,6 +89,13 @@ func New(host Host, cfg Config) (*Sim, error) {
 	}
 	s.cfg.GuestBase = s.g.guestBase
 	s.brk = brkState{original: cfg.BrkStart, cur: cfg.BrkStart, page: s.g.hAlign(cfg.BrkStart)}
+	// The loader maps the image's last host page through to brk_page
+	// (zero_bss): the heap's first bytes live there, and do_brk clears
+	// them. Without it, do_brk's memset faults on hosts with larger pages.
+	if lo := cfg.BrkStart &^ (s.g.t - 1); s.brk.page > lo && s.guestRangeValid(lo, s.brk.page-lo) {
+		s.targetMmap(lo, s.brk.page-lo, protRead|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
+	}
+	s.calls = nil
 	return s, nil
 }
 
