@@ -63,7 +63,10 @@ func BenchmarkSequences(b *testing.B) {
 // divergence the comparison allows is a documented one (Divergences); it
 // reports how often each was seen, so a test shows each happening.
 func TestDivergencesNamed(t *testing.T) {
-	const seeds = 25
+	seeds := int64(25)
+	if testing.Short() {
+		seeds = 3
+	}
 	t.Logf("props.seed=%d..%d on every setup, %d steps", *flagSeed, *flagSeed+seeds-1, *flagSteps)
 	seen := map[string]int{}
 	for _, setup := range Setups {

@@ -71,6 +71,9 @@ var quirkBudgets = map[sim.Quirk]int{
 // shrunk, which replayed as a scenario fails with the quirk and passes
 // without it.
 func TestPropsFindEveryQuirk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quirk search runs in the full test run")
+	}
 	t.Logf("props.seed=%d budget=%d sequences per setup", *flagSeed, quirkBudget)
 	for _, qi := range policy.Quirks {
 		qi := qi
