@@ -48,5 +48,6 @@ var Divergences = map[string]string{
 	"host-space-end":          "the guest space passes the end of the host's (x86-64 Linux ends one page short of 128 TiB)",
 	"host-owned-range":        "without RESERVED_VA and with guest_base 0, QEMU's own memory (stack, heap, binary) lies in the guest space: QEMU refuses to map over it",
 	"placement-room":          "the guest kernel finds no room for a non-fixed mapping, QEMU's search does, and the call then fails for a reason the guest kernel never reached",
+	"placement-host-pages":    "QEMU places a non-fixed mapping on whole free host pages; when only partly used host pages have room, it finds none where the guest kernel does",
 	"mmap-min-addr":           "below mmap_min_addr the answer depends on where guest_base puts the range on the host",
 }
