@@ -190,6 +190,7 @@ type Variant struct {
 var Variants = []Variant{
 	{"seed", "QEMU linux-user/mmap.c as of March 2015, every known defect in", sim.AllQuirks},
 	{"fixed", "the seed with every known defect fixed", 0},
+	{"qemu-7.2", "QEMU 7.2's linux-user/mmap.c (Debian 12's qemu-user): the defects 7.2 still has (see qemu72.go)", Qemu72},
 }
 
 // ParsePolicy reads a policy as scenarios and flags spell it: "seed",

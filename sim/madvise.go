@@ -96,7 +96,8 @@ func (s *Sim) dontNeed(start, end uint64) {
 				prot = int(ms[0].Prot)
 			}
 		}
-		if privAnon && s.privateFilePages(lo, hi) {
+		if privAnon && !s.q(QuirkMremapHostPages) && s.privateFilePages(lo, hi) {
+			// (PageAnon is recorded only where mremap-host-pages is off.)
 			// Private file pages QEMU filled with pread: the host cannot
 			// restore them from the file, so they keep their data (a
 			// divergence only where the guest wrote them); the anonymous
