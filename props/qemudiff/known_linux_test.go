@@ -77,16 +77,6 @@ import (
 //	                          sequences below them, so the searches agree; a
 //	                          non-fixed mapping that does not fit below them would
 //	                          not (the generator draws none).
-//	sim-madvise-dontneed      a sim bug: under a policy with mremap-host-pages on
-//	                          and madvise-ignored off (qemu-7.2), sim's MADV_DONTNEED
-//	                          leaves private anonymous memory's data in place:
-//	                          targetMmap records PageAnon only when
-//	                          mremap-host-pages is off, and Madvise's dontNeed
-//	                          takes private anonymous host memory without
-//	                          PageAnon for file pages QEMU filled with pread, which
-//	                          it keeps. QEMU 7.2 passes MADV_DONTNEED through and
-//	                          the pages read zero. Recognised as a later load or
-//	                          store that differs in a range MADV_DONTNEED covered.
 //	qemu72-died               QEMU itself died: an assertion failed (page_set_flags'
 //	                          start < end, rcu_read_unlock's depth), it crashed
 //	                          (SIGSEGV in QEMU's own code, mostly after
@@ -176,12 +166,6 @@ func (k *knownContext) observe(c call, got, want string) {
 		k.taint("qemu72-eof-truncate")
 	case k.fragRO:
 		k.taint("qemu72-frag-anon-readonly")
-	case c.Op == "madvise" && c.Flags == uint64(hostvm.MadvDontNeed) && got == "R 0":
-		// Both succeeded. 7.2 passed MADV_DONTNEED to the host (or
-		// ignored it, off PAGE_PASSTHROUGH pages); sim, under a policy
-		// with mremap-host-pages, keeps private anonymous data (see
-		// sim-madvise-dontneed).
-		k.ranges = append(k.ranges, taintRange{c.Addr, c.Addr + (c.Len+pg-1)&^(pg-1), "sim-madvise-dontneed"})
 	}
 }
 
