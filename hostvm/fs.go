@@ -27,8 +27,12 @@ type inode struct {
 	pages *btree.BTreeG[pte] // the page cache, by file page index
 }
 
+// openFile is an open file description (Linux's struct file). A mapping
+// holds the one it was made through: VMAs merge only if they map the same
+// one, not merely the same inode (is_mergeable_vma() compares vm_file).
 type openFile struct {
 	ino   uint32
+	id    uint32 // identity of the open file description, for merging
 	flags OpenFlags
 }
 
@@ -40,6 +44,9 @@ type fileSystem struct {
 	paths   map[string]uint32
 	fds     map[int]openFile
 	nextIno uint32
+	// nextFile numbers open file descriptions, including those
+	// shared anonymous mappings make.
+	nextFile uint32
 }
 
 func newFileSystem() fileSystem {
@@ -48,10 +55,11 @@ func newFileSystem() fileSystem {
 
 func (fs *fileSystem) clone() fileSystem {
 	c := fileSystem{
-		inodes:  make(map[uint32]*inode, len(fs.inodes)),
-		paths:   make(map[string]uint32, len(fs.paths)),
-		fds:     make(map[int]openFile, len(fs.fds)),
-		nextIno: fs.nextIno,
+		inodes:   make(map[uint32]*inode, len(fs.inodes)),
+		paths:    make(map[string]uint32, len(fs.paths)),
+		fds:      make(map[int]openFile, len(fs.fds)),
+		nextIno:  fs.nextIno,
+		nextFile: fs.nextFile,
 	}
 	for n, ind := range fs.inodes {
 		ci := *ind
@@ -132,7 +140,8 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 	if flags&ODirectory != 0 {
 		return -1, ENOTDIR
 	}
-	k.fs.fds[fd] = openFile{ino: ino, flags: flags}
+	k.fs.nextFile++
+	k.fs.fds[fd] = openFile{ino: ino, id: k.fs.nextFile, flags: flags}
 	if flags&OTrunc != 0 && exists {
 		// do_open() truncates an existing regular file whatever the
 		// access mode, O_RDONLY included.

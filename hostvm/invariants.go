@@ -41,6 +41,9 @@ func (k *Kernel) CheckInvariants() error {
 				fail("VMAs %v and %v are mergeable but apart", prev.rng(), v.rng())
 			}
 		}
+		if (v.ino == 0) != (v.file == 0) {
+			fail("VMA %v has inode %d but open file %d", v.rng(), v.ino, v.file)
+		}
 		if v.ino != 0 {
 			if _, ok := k.fs.inodes[v.ino]; !ok {
 				fail("VMA %v maps missing inode %d", v.rng(), v.ino)

@@ -31,10 +31,6 @@ type ldRun struct {
 	// stock Linux, gives one only on a write, so the test mirrors the
 	// read faults it causes (mirrorRead, mirrorPopulate).
 	noZeroPage bool
-	// anonChoice: since the last reset, hostvm held a VMA whose anon_vma
-	// came from the previous VMA where the next one offered another
-	// (noteAnonChoice).
-	anonChoice bool
 }
 
 // reset gives both sides a fresh start: an empty sandbox and empty files.
@@ -60,7 +56,6 @@ func (r *ldRun) reset() error {
 		return fmt.Errorf("hostvm reservation: %v", err)
 	}
 	r.k = k
-	r.anonChoice = false
 	r.ino, r.inoRev = map[uint64]uint64{}, map[uint64]uint64{}
 	for i := 0; i < 2; i++ {
 		st, err := k.Fstat(ldFD(i))
@@ -89,7 +84,6 @@ type ldDiff struct {
 	lo, hi         Addr              // the window
 	full           bool              // every page read after every call (else see ldRun.compareContents)
 	ext4           bool              // the files were on ext4
-	anonChoice     bool              // see ldRun.anonChoice
 	seq            int
 	seed           int64
 	from           int // calls before minimizing
@@ -198,11 +192,9 @@ func (r *ldRun) stepIn(c ldCall, lo, hi Addr, full bool) (*ldDiff, ldResult, err
 			d.kind, d.detail = "file", s
 		}
 	}
-	r.noteAnonChoice()
 	if d.kind == "" {
 		return nil, re, nil
 	}
-	d.anonChoice = r.anonChoice
 	d.debug = r.k.Debug()
 	d.fileSize = map[string]uint64{}
 	for i := 0; i < 2; i++ {
@@ -211,31 +203,6 @@ func (r *ldRun) stepIn(c ldCall, lo, hi Addr, full bool) (*ldDiff, ldResult, err
 		}
 	}
 	return d, re, nil
-}
-
-// noteAnonChoice sets r.anonChoice if hostvm has a VMA between two
-// neighbours it could share an anon_vma with (adjacent, same flags and
-// file, contiguous pgoff, as anon_vma_compatible() asks), which have
-// different anon_vmas, holding the previous one's. hostvm's prepareAnon
-// tries the previous VMA first; Linux's find_mergeable_anon_vma() tries
-// the next, so Linux's VMA holds the other, and later merges differ.
-func (r *ldRun) noteAnonChoice() {
-	var vs []vma
-	r.k.vmas.Ascend(func(v vma) bool {
-		vs = append(vs, v)
-		return true
-	})
-	compatible := func(a, b vma) bool {
-		return a.end == b.start && a.ino == b.ino && a.flags == b.flags &&
-			a.pgoff+uint64(a.end-a.start)/ldPage == b.pgoff
-	}
-	for i := 1; i+1 < len(vs); i++ {
-		p, v, n := vs[i-1], vs[i], vs[i+1]
-		if v.anon != 0 && v.anon == p.anon && n.anon != 0 && n.anon != p.anon &&
-			compatible(p, v) && compatible(v, n) {
-			r.anonChoice = true
-		}
-	}
 }
 
 // writablePrefix is how many of the n bytes at a lie in pages hostvm maps

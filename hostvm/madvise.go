@@ -88,11 +88,17 @@ var adviceFlags = map[Advice][2]vmFlags{
 func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 	r := Range{s, e}
 	if f, ok := adviceFlags[advice]; ok {
-		if advice == MadvWipeOnFork && (v.ino != 0) {
+		// madvise_vma_behavior()
+		switch {
+		case advice == MadvWipeOnFork && v.ino != 0:
 			return EINVAL
-		}
-		if (advice == MadvMergeable || advice == MadvUnmergeable) && v.shared() {
-			return nil // KSM leaves shared mappings alone
+		case (advice == MadvKeepOnFork || advice == MadvDoDump) && v.flags&vmDroppable != 0:
+			return EINVAL // droppable pages are never inherited nor dumped
+		case (advice == MadvMergeable || advice == MadvUnmergeable) &&
+			(v.shared() || v.flags&vmDroppable != 0):
+			// ksm_madvise(): KSM leaves shared and droppable
+			// mappings alone (vma_ksm_compatible()).
+			return nil
 		}
 		nv := v
 		nv.flags = (v.flags | f[0]) &^ f[1]
@@ -107,6 +113,11 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		return nil
 	}
 	switch advice {
+	case MadvCold, MadvPageOut:
+		// can_madv_lru_vma(): locked pages stay on their LRU.
+		if v.flags&vmLocked != 0 {
+			return EINVAL
+		}
 	case MadvDontNeed, MadvDontNeedLocked:
 		if advice == MadvDontNeed && v.flags&vmLocked != 0 {
 			return EINVAL
@@ -130,18 +141,67 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		}
 		k.punchHole(k.fs.inodes[v.ino], k.pageOf(v, s), k.pageOf(v, e))
 	case MadvCollapse:
-		// No transparent huge pages on the simulated host: nothing
-		// can collapse.
-		return EINVAL
+		return k.collapse(v, s, e)
 	case MadvGuardInstall:
 		if v.flags&vmLocked != 0 {
 			return EINVAL
 		}
-		// Guard markers replace whatever the page tables held.
+		// Page tables with markers in them need an anon_vma (so that
+		// fork copies them): madvise_guard_install() prepares one for
+		// anonymous VMAs (vma_is_anonymous(): not files, not shmem;
+		// measured on Linux 6.18). Guard markers then replace whatever
+		// the page tables held.
+		if v.ino == 0 {
+			k.prepareAnon(v)
+		}
 		k.dropPrivate(r)
 		k.guards.Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 1)
 	case MadvGuardRemove:
 		k.guards.Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 0)
+	}
+	return nil
+}
+
+// collapse is MADV_COLLAPSE on the part [s, e) of VMA v. hostvm keeps no
+// huge pages, so a collapse changes nothing it shows: only the answer is
+// modelled. The VMA must be able to hold a transparent huge page
+// (thp_vma_allowable_order() with TVA_FORCED_COLLAPSE, which ignores the
+// sysfs settings and shmem's huge= option): THP built in, no VM_NOHUGEPAGE,
+// room for one PMD-aligned huge page (thp_vma_suitable_order()), and
+// either private anonymous memory with an anon_vma, or shared anonymous
+// memory (shmem) whose vm_pgoff is aligned like its address. Files are
+// refused: ext4 files that are open for writing cannot hold one
+// (file_thp_enabled()), and the differential test always has them open.
+// Then the whole PMDs between round_up(s) and round_down(e) are collapsed,
+// which always works here: 0, even for none; a range inside one PMD
+// (round_up(s) > round_down(e)) is EINVAL. Measured on Linux 6.18 with
+// linuxdiff scenarios. Compare Linux's madvise_collapse() and
+// __thp_vma_allowable_orders().
+// Preconditions: v.start <= s < e <= v.end.
+func (k *Kernel) collapse(v vma, s, e Addr) error {
+	pmd := k.g.pmdSize
+	if pmd == 0 || v.flags&vmNoHugePage != 0 {
+		return EINVAL
+	}
+	switch {
+	case v.ino == 0:
+		if v.anon == 0 {
+			return EINVAL
+		}
+	case k.fs.inodes[v.ino].path == "": // shmem
+		if (uint64(v.start)>>k.g.pageShift-v.pgoff)%(pmd>>k.g.pageShift) != 0 {
+			return EINVAL
+		}
+	default:
+		return EINVAL
+	}
+	first, ok := AlignUp(uint64(v.start), pmd)
+	if !ok || first+pmd > uint64(v.end) {
+		return EINVAL
+	}
+	hstart, _ := AlignUp(uint64(s), pmd)
+	if hstart > AlignDown(uint64(e), pmd) {
+		return EINVAL // madvise_collapse_errno(SCAN_FAIL)
 	}
 	return nil
 }

@@ -460,3 +460,212 @@ func TestMadviseGeometries(t *testing.T) {
 		})
 	}
 }
+
+// TestMadviseVMAKind: advice that the kind of VMA refuses or ignores, on
+// the first page of a 2-page mapping: MADV_COLD and MADV_PAGEOUT refuse
+// VM_LOCKED (mm/madvise.c madvise_cold(), madvise_pageout():
+// can_madv_lru_vma()); MADV_KEEPONFORK and MADV_DODUMP refuse
+// MAP_DROPPABLE (madvise_vma_behavior()); MADV_MERGEABLE leaves it alone,
+// unsplit (mm/ksm.c ksm_madvise(): vma_ksm_compatible()).
+func TestMadviseVMAKind(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		flags  MapFlags
+		advice Advice
+		want   Errno
+		lines  int // maps lines of the mapping afterwards
+	}{
+		{"cold, locked", pa | MapLocked, MadvCold, EINVAL, 1},
+		{"pageout, locked", pa | MapLocked, MadvPageOut, EINVAL, 1},
+		{"cold", pa, MadvCold, 0, 1},
+		{"pageout", pa, MadvPageOut, 0, 1},
+		{"dontneed_locked, locked", pa | MapLocked, MadvDontNeedLocked, 0, 1},
+		{"keeponfork, droppable", MapDroppable | MapAnonymous, MadvKeepOnFork, EINVAL, 1},
+		{"dodump, droppable", MapDroppable | MapAnonymous, MadvDoDump, EINVAL, 1},
+		{"dontdump, droppable", MapDroppable | MapAnonymous, MadvDontDump, 0, 1},
+		{"mergeable, droppable", MapDroppable | MapAnonymous, MadvMergeable, 0, 1},
+		{"unmergeable, droppable", MapDroppable | MapAnonymous, MadvUnmergeable, 0, 1},
+		{"mergeable", pa, MadvMergeable, 0, 2},
+		{"keeponfork", pa, MadvKeepOnFork, 0, 1},
+		{"dodump", pa, MadvDoDump, 0, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			mustMmap(t, k, aAddr, 2*pg, rw, c.flags|MapFixed, -1, 0)
+			if got := errno(t, k.Madvise(aAddr, pg, c.advice)); got != c.want {
+				t.Errorf("madvise(%v) = %s, want %s", c.advice, res(got), res(c.want))
+			}
+			if got := linesIn(k, Range{aAddr, aAddr + 2*pg}); got != c.lines {
+				t.Errorf("got %d lines, want %d\n%s", got, c.lines, k.Debug())
+			}
+		})
+	}
+}
+
+// TestMadviseGuardPopulate: MADV_POPULATE_* stops at a guard page with
+// EFAULT, keeping what it populated below it (mm/madvise.c
+// madvise_populate(): the fault on the marker fails, handle_pte_marker()).
+// The mapping is a private 4-page file mapping; page 1 is a guard page.
+func TestMadviseGuardPopulate(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		addr    Addr // offset from the mapping
+		pages   int
+		advice  Advice
+		want    Errno
+		copied  []bool // pages 0 and 2 hold private copies afterwards
+		unguard bool   // no guard page at all
+	}{
+		{"write over the guard", 0, 4, MadvPopulateWrite, EFAULT, []bool{true, false}, false},
+		{"read over the guard", 0, 4, MadvPopulateRead, EFAULT, []bool{false, false}, false},
+		{"write from the guard", pg, 3, MadvPopulateWrite, EFAULT, []bool{false, false}, false},
+		{"write beyond the guard", 2 * pg, 2, MadvPopulateWrite, 0, []bool{false, true}, false},
+		{"write, no guard", 0, 4, MadvPopulateWrite, 0, []bool{true, true}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			fd := fileWith(t, k, "f", repeat('f', 4*pg))
+			mustMmap(t, k, aAddr, 4*pg, rw, MapPrivate|MapFixed, fd, 0)
+			if !c.unguard {
+				mustOK(t, k.Madvise(aAddr+pg, pg, MadvGuardInstall), "GUARD_INSTALL")
+			}
+			if got := errno(t, k.Madvise(aAddr+c.addr, uint64(c.pages)*pg, c.advice)); got != c.want {
+				t.Errorf("madvise(%v) = %s, want %s", c.advice, res(got), res(c.want))
+			}
+			// A private copy no longer shows the file's changes.
+			if _, err := k.FilePwrite(fd, repeat('g', 4*pg), 0); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range []Addr{0, 2 * pg} {
+				want := byte('g')
+				if c.copied[i] {
+					want = 'f'
+				}
+				if got := mustPeek(t, k, aAddr+p); got != want {
+					t.Errorf("page %d reads %q, want %q", p/pg, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestMadviseGuardAnonVMA: MADV_GUARD_INSTALL gives an anonymous VMA an
+// anon_vma (mm/madvise.c madvise_guard_install(): anon_vma_prepare() if
+// vma_is_anonymous()), so a guarded anonymous VMA moved by mremap keeps its
+// vm_pgoff (copy_vma()) and stays apart from a like VMA at its new address,
+// as on Linux 6.18 (linuxdiff). File VMAs get none: two pieces of a file
+// mapping guarded while their flags differed merge once they agree
+// (linuxdiff seed 48).
+func TestMadviseGuardAnonVMA(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		guard bool
+		lines int // maps lines of the reservation at nAddr-pg after the move
+	}{
+		{"guarded", true, 3},
+		{"not guarded", false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			mustMmap(t, k, aAddr, 4*pg, ProtNone, pa|MapFixed|MapNoReserve, -1, 0)
+			mustMmap(t, k, nAddr-pg, 4*pg, ProtNone, pa|MapFixed|MapNoReserve, -1, 0)
+			if c.guard {
+				mustOK(t, k.Madvise(aAddr, 4*pg, MadvGuardInstall), "GUARD_INSTALL")
+				if v, _ := k.findVMA(aAddr); v.anon == 0 {
+					t.Errorf("no anon_vma after GUARD_INSTALL\n%s", k.Debug())
+				}
+			}
+			if _, err := k.Mremap(aAddr, 2*pg, 2*pg, MremapMayMove|MremapFixed, nAddr); err != nil {
+				t.Fatal(err)
+			}
+			if got := linesIn(k, Range{nAddr - pg, nAddr + 3*pg}); got != c.lines {
+				t.Errorf("got %d lines, want %d\n%s", got, c.lines, k.Debug())
+			}
+		})
+	}
+	k := linuxKernel(t)
+	fileWith(t, k, "f", repeat('f', 8*pg))
+	ro := mustOpen(t, k, "f", ORdOnly)
+	mustMmap(t, k, aAddr, 7*pg, ProtExec, MapPrivate|MapFixed, ro, 0)
+	mustOK(t, k.Mprotect(aAddr, 2*pg, ProtWrite|ProtExec), "mprotect") // VM_ACCOUNT too
+	mustOK(t, k.Madvise(aAddr, 6*pg, MadvGuardInstall), "GUARD_INSTALL")
+	mustOK(t, k.Mprotect(aAddr+2*pg, 5*pg, ProtWrite|ProtExec), "mprotect")
+	if got := linesIn(k, Range{aAddr, aAddr + 7*pg}); got != 1 {
+		t.Errorf("file mapping: got %d lines, want 1\n%s", got, k.Debug())
+	}
+}
+
+// TestMadviseCollapse: MADV_COLLAPSE answers as Linux 6.18 does
+// (mm/khugepaged.c madvise_collapse(), mm/huge_memory.c
+// __thp_vma_allowable_orders() and thp_vma_suitable_order()), each case
+// checked on the real kernel with a linuxdiff scenario: EINVAL unless the
+// VMA is private anonymous memory with an anon_vma or shmem with vm_pgoff
+// aligned like its address, without VM_NOHUGEPAGE, that can hold a
+// PMD-aligned huge page; then 0 if round_up(start) <= round_down(end) (to
+// 2 MiB), else EINVAL. Files (open for writing) are EINVAL.
+func TestMadviseCollapse(t *testing.T) {
+	const pmd = 2 << 20
+	base := Addr(0x100000200000) // PMD aligned
+	for _, c := range []struct {
+		name   string
+		flags  MapFlags
+		length uint64 // of the mapping at base
+		write  bool   // a page written, so an anon_vma
+		s, e   Addr   // the advised range, from base
+		want   Errno
+	}{
+		{"no whole PMD, from a boundary", pa, 2 * pmd, true, 0, 3 * pg, 0},
+		{"one whole PMD", pa, 2 * pmd, true, 0, pmd, 0},
+		{"ends on a boundary", pa, 2 * pmd, true, pmd - pg, pmd, 0},
+		{"inside one PMD", pa, 2 * pmd, true, pg, 3 * pg, EINVAL},
+		{"no anon_vma", pa, 2 * pmd, false, 0, pmd, EINVAL},
+		{"VMA holds no aligned PMD", pa, pmd, true, pg, pmd, EINVAL},
+		{"MAP_STACK (VM_NOHUGEPAGE)", pa | MapStack, 2 * pmd, true, 0, pmd, EINVAL},
+		{"shmem, no anon_vma", sa, 2 * pmd, false, 0, 3 * pg, 0},
+		{"shmem inside one PMD", sa, 2 * pmd, false, pg, 3 * pg, EINVAL},
+		{"shmem, MAP_STACK", sa | MapStack, 2 * pmd, false, 0, 3 * pg, EINVAL},
+		{"file", MapPrivate, 2 * pmd, false, 0, 3 * pg, EINVAL},
+		{"file, written", MapPrivate, 2 * pmd, true, 0, 3 * pg, EINVAL},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			at := base
+			if c.length == pmd {
+				at += pg // [base+pg, base+pmd+pg) holds no aligned PMD
+			}
+			fd := -1
+			if c.flags&MapAnonymous == 0 {
+				fd = fileWith(t, k, "f", repeat('f', int(c.length)))
+			}
+			mustMmap(t, k, at, c.length, rw, c.flags|MapFixed, fd, 0)
+			if c.write {
+				poke(t, k, at+Addr(c.length)-pg, 1)
+			}
+			if got := errno(t, k.Madvise(at+c.s, uint64(c.e-c.s), MadvCollapse)); got != c.want {
+				t.Errorf("got %s, want %s", res(got), res(c.want))
+			}
+		})
+	}
+	// shmem whose vm_pgoff is not aligned like its address: EINVAL
+	// (anonymous memory does not care, thp_vma_suitable_order()).
+	for _, c := range []struct {
+		flags MapFlags
+		want  Errno
+	}{{sa, EINVAL}, {pa, 0}} {
+		k := linuxKernel(t)
+		mustMmap(t, k, base+pg, 2*pmd, rw, c.flags|MapFixed, -1, 0)
+		poke(t, k, base+pmd, 1)
+		if got := errno(t, k.Madvise(base+pmd, 3*pg, MadvCollapse)); got != c.want {
+			t.Errorf("%v at a misaligned address: got %s, want %s", c.flags, res(got), res(c.want))
+		}
+	}
+	// Without THP (a 32-bit host) nothing collapses.
+	cfg := linuxConfig()
+	cfg.NoTHP = true
+	k := newKernel(t, cfg)
+	mustMmap(t, k, base, 2*pmd, rw, pa|MapFixed, -1, 0)
+	poke(t, k, base, 1)
+	if got := errno(t, k.Madvise(base, pmd, MadvCollapse)); got != EINVAL {
+		t.Errorf("NoTHP: got %s, want EINVAL", res(got))
+	}
+}

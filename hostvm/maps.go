@@ -116,7 +116,11 @@ func (k *Kernel) MapsString() string {
 func (k *Kernel) Debug() string {
 	var b strings.Builder
 	k.vmas.Ascend(func(v vma) bool {
-		fmt.Fprintf(&b, "%s flags=%s anon=%d pgoff=%#x\n", k.mapping(v), v.flags, v.anon, v.pgoff)
+		fmt.Fprintf(&b, "%s flags=%s anon=%d pgoff=%#x", k.mapping(v), v.flags, v.anon, v.pgoff)
+		if v.file != 0 {
+			fmt.Fprintf(&b, " file=%d", v.file)
+		}
+		b.WriteByte('\n')
 		return true
 	})
 	return b.String()

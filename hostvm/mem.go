@@ -419,12 +419,16 @@ func (k *Kernel) resolve(a Addr, acc Access) (*page, *Fault) {
 
 // privatePage returns the writable private page at a in v (not shared),
 // breaking copy-on-write from the file or allocating a zero page as the
-// write-fault path does. Compare Linux's do_anonymous_page() and wp_page_copy().
+// write-fault path does. The VMA gets its anon_vma first, even when the
+// file page lies beyond end-of-file and the fault ends in SIGBUS. Compare
+// Linux's do_anonymous_page(), do_cow_fault() (vmf_anon_prepare() before
+// the file's fault handler) and wp_page_copy().
 func (k *Kernel) privatePage(v vma, a Addr) (*page, *Fault) {
 	vpn := uint64(a) >> k.g.pageShift
 	if p := k.ownPage(k.pt, vpn); p != nil {
 		return p, nil
 	}
+	k.prepareAnon(v)
 	var p *page
 	if v.ino == 0 {
 		p = k.newPage()
@@ -441,26 +445,26 @@ func (k *Kernel) privatePage(v vma, a Addr) (*page, *Fault) {
 		}
 	}
 	k.pt.ReplaceOrInsert(pte{vpn, p})
-	k.prepareAnon(v)
 	return p, nil
 }
 
 // prepareAnon gives v an anon_vma identity if it has none, reusing a
-// neighbour's when the two could share one. Compare Linux's
-// anon_vma_prepare() and find_mergeable_anon_vma().
+// neighbour's when the two could share one: the next VMA's if it can, else
+// the previous VMA's. Compare Linux's anon_vma_prepare(),
+// find_mergeable_anon_vma() ("Try next first") and anon_vma_compatible().
 func (k *Kernel) prepareAnon(v vma) {
 	if v.anon != 0 {
 		return
 	}
 	id := uint32(0)
 	compatible := func(a, b vma) bool {
-		return a.end == b.start && a.ino == b.ino && a.flags == b.flags &&
+		return a.end == b.start && a.file == b.file && a.flags == b.flags &&
 			a.pgoff+uint64(a.end-a.start)>>k.g.pageShift == b.pgoff
 	}
-	if p, ok := k.prevVMA(v.start); ok && p.anon != 0 && compatible(p, v) {
-		id = p.anon
-	} else if n, ok := k.findVMA(v.end); ok && n.anon != 0 && compatible(v, n) {
+	if n, ok := k.findVMA(v.end); ok && n.anon != 0 && compatible(v, n) {
 		id = n.anon
+	} else if p, ok := k.prevVMA(v.start); ok && p.anon != 0 && compatible(p, v) {
+		id = p.anon
 	}
 	if id == 0 {
 		k.nextAnon++

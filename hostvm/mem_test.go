@@ -417,3 +417,88 @@ func TestLargePages(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareAnonNextFirst: a VMA getting its first anon_vma reuses the
+// next VMA's if the two could share one, else the previous VMA's (mm/vma.c
+// find_mergeable_anon_vma(): "Try next first"). B is rwx so it merges with
+// neither neighbour until mprotect makes it rw-; then it merges with the
+// VMA whose anon_vma it took.
+func TestPrepareAnonNextFirst(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		prev, next bool   // written (so holding an anon_vma) neighbours
+		want       string // maps after B is made rw-
+	}{
+		{"both offer: next", true, true,
+			"100040000000-100040002000 rw-p 00000000 00:00 0 \n" +
+				"100040002000-100040005000 rw-p 00000000 00:00 0 \n"},
+		{"only previous offers", true, false,
+			"100040000000-100040005000 rw-p 00000000 00:00 0 \n"},
+		{"only next offers", false, true,
+			"100040000000-100040005000 rw-p 00000000 00:00 0 \n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			mustMmap(t, k, aAddr, 2*pg, rw, pa|MapFixed, -1, 0)
+			mustMmap(t, k, aAddr+3*pg, 2*pg, rw, pa|MapFixed, -1, 0)
+			if c.prev {
+				poke(t, k, aAddr, 'a')
+			}
+			if c.next {
+				poke(t, k, aAddr+3*pg, 'c')
+			}
+			mustMmap(t, k, aAddr+2*pg, pg, rw|ProtExec, pa|MapFixed, -1, 0)
+			poke(t, k, aAddr+2*pg, 'b')
+			mustOK(t, k.Mprotect(aAddr+2*pg, pg, rw), "mprotect")
+			if got := mapsIn(k, Range{aAddr, aAddr + 5*pg}); got != c.want {
+				t.Errorf("got maps\n%s\nwant\n%s\n%s", got, c.want, k.Debug())
+			}
+		})
+	}
+}
+
+// TestFaultBeyondEOFAnonVMA: a write fault on a private file page beyond
+// end-of-file raises SIGBUS after giving the VMA an anon_vma (mm/memory.c
+// do_cow_fault(): vmf_anon_prepare() before __do_fault()); a read fault
+// (do_read_fault()) and a shared write fault (do_shared_fault()) do not,
+// and neither does MADV_POPULATE_READ.
+func TestFaultBeyondEOFAnonVMA(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		flags    MapFlags
+		access   func(k *Kernel) string // what the access raised
+		want     string
+		wantAnon bool
+	}{
+		{"private write", MapPrivate, func(k *Kernel) string {
+			_, f := k.Write(aAddr, []byte{1})
+			return faultCode(f)
+		}, "SIGBUS (BUS_ADRERR)", true},
+		{"private read", MapPrivate, func(k *Kernel) string {
+			_, f := peek(k, aAddr)
+			return faultCode(f)
+		}, "SIGBUS (BUS_ADRERR)", false},
+		{"shared write", MapShared, func(k *Kernel) string {
+			_, f := k.Write(aAddr, []byte{1})
+			return faultCode(f)
+		}, "SIGBUS (BUS_ADRERR)", false},
+		{"private populate write", MapPrivate, func(k *Kernel) string {
+			return res(errno(t, k.Madvise(aAddr, 2*pg, MadvPopulateWrite)))
+		}, "EFAULT", true},
+		{"private populate read", MapPrivate, func(k *Kernel) string {
+			return res(errno(t, k.Madvise(aAddr, 2*pg, MadvPopulateRead)))
+		}, "EFAULT", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			fd := fileWith(t, k, "f", nil)
+			mustMmap(t, k, aAddr, 2*pg, rw, c.flags|MapFixed, fd, 0)
+			if got := c.access(k); got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+			if v, _ := k.findVMA(aAddr); (v.anon != 0) != c.wantAnon {
+				t.Errorf("got anon_vma %v, want %v\n%s", v.anon != 0, c.wantAnon, k.Debug())
+			}
+		})
+	}
+}

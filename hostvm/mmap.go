@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/runs"
+
 // Mmap is mmap(2): it maps length bytes at addr (a hint, or exact with
 // MAP_FIXED), anonymous or from the file open at fd at offset off. It checks
 // its arguments in the order Linux does (x86-64's sys_mmap, then
@@ -120,7 +122,9 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 			if flags&MapType == MapShared {
 				flags &= legacyMapMask
 			}
-			if flags&^legacyMapMask != 0 {
+			// ext4 supports MAP_SYNC (FOP_MMAP_SYNC), so it passes
+			// here and fails in the file system's hook below.
+			if flags&^(legacyMapMask|MapSync) != 0 {
 				return 0, EOPNOTSUPP
 			}
 			if prot&ProtWrite != 0 && !file.writable() {
@@ -141,12 +145,7 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 		default:
 			return 0, EINVAL
 		}
-		// The file system's mmap hook: ext4 without DAX refuses MAP_SYNC,
-		// which sets VM_SYNC before MAP_SHARED drops the flag.
-		if origFlags&MapSync != 0 {
-			return 0, EOPNOTSUPP
-		}
-		v.ino = file.ino
+		v.ino, v.file = file.ino, file.id
 		v.pgoff = pgoff
 	} else {
 		switch flags & MapType {
@@ -171,6 +170,17 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 	// accountable_mapping(): private writable memory is charged.
 	if v.flags&(vmNoReserve|vmShared) == 0 && v.prot&ProtWrite != 0 {
 		v.flags |= vmAccount
+	}
+	if !anon && origFlags&MapSync != 0 {
+		// The file system's mmap hook: ext4 without DAX refuses
+		// VM_SYNC (which MAP_SYNC sets before MAP_SHARED drops the
+		// flag), after __mmap_setup() unmapped what MAP_FIXED
+		// replaces: the range stays a hole (ext4_file_mmap_prepare(),
+		// __mmap_region(), vms_abort_munmap_vmas()).
+		if err := k.unmapRange(v.rng()); err != nil {
+			return 0, err
+		}
+		return 0, EOPNOTSUPP
 	}
 	if err := k.mmapRegion(v, anon && v.shared()); err != nil {
 		return 0, err
@@ -398,7 +408,8 @@ func (k *Kernel) mmapRegion(v vma, shmem bool) error {
 	if shmem {
 		ind := k.fs.newInode("", 0o600)
 		ind.size = r.Len()
-		v.ino = ind.ino
+		k.fs.nextFile++
+		v.ino, v.file = ind.ino, k.fs.nextFile
 		v.pgoff = 0
 	}
 	k.insertNew(v)
@@ -429,17 +440,27 @@ func (k *Kernel) populate(r Range) {
 // private copies of the file's pages (later changes to the file no longer
 // show through them); anonymous zero pages are not materialised, and pages
 // past end-of-file end the walk with SIGBUS, so the cost is bounded by the
-// file's size, not the mapping's.
+// file's size, not the mapping's. A guard page (MADV_GUARD_INSTALL) ends
+// the walk with SIGSEGV, as its fault does (handle_pte_marker()).
 // Preconditions: s lies inside v.
 func (k *Kernel) prefault(v vma, s Range, acc Access) *Fault {
 	if !k.allows(v.prot, acc) {
 		return &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: s.Start, Access: acc}
 	}
+	var guard *Fault
+	k.guards.EachIn(uint64(s.Start)>>k.g.pageShift, uint64(s.End)>>k.g.pageShift, func(r runs.Run) bool {
+		s.End = Addr(r.First << k.g.pageShift)
+		guard = &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: s.End, Access: acc}
+		return false
+	})
+	if s.Start == s.End {
+		return guard
+	}
 	if v.ino == 0 {
 		if acc == AccessWrite {
 			k.prepareAnon(v)
 		}
-		return nil
+		return guard
 	}
 	ind := k.fs.inodes[v.ino]
 	// First page of s beyond end-of-file, if any.
@@ -451,15 +472,18 @@ func (k *Kernel) prefault(v vma, s Range, acc Access) *Fault {
 		stop = v.start + Addr((eofPage-v.pgoff)<<k.g.pageShift)
 	}
 	if acc == AccessWrite && !v.shared() {
-		for a := s.Start; a < stop; a += Addr(k.g.pageSize) {
+		// The walk ends at stop: privatePage faults there, after
+		// giving the VMA its anon_vma (do_cow_fault()).
+		for a := s.Start; a < s.End; a += Addr(k.g.pageSize) {
 			cur, _ := k.findVMA(a)
 			if _, f := k.privatePage(cur, a); f != nil {
 				return f
 			}
 		}
+		return guard
 	}
 	if stop < s.End {
 		return &Fault{Signal: SIGBUS, Code: BusAdrErr, Addr: stop, Access: acc}
 	}
-	return nil
+	return guard
 }

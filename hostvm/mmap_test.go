@@ -931,3 +931,97 @@ func TestMmapNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// TestMmapMergeSameOpenFile: file VMAs merge only if they map the same open
+// file description (mm/vma.c is_mergeable_vma() compares vm_file, and
+// anon_vma_compatible() too); two open()s of one path make two, so their
+// mappings stay apart however contiguous their offsets. mremap's copy keeps
+// the VMA's file (copy_vma()), so it merges with other mappings through it.
+func TestMmapMergeSameOpenFile(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		setup func(t *testing.T, k *Kernel) // maps [aAddr, aAddr+2pg) in two calls
+		want  int                           // maps lines in [aAddr, aAddr+2pg)
+	}{
+		{"one descriptor", func(t *testing.T, k *Kernel) {
+			fd := fileWith(t, k, "f", repeat('f', 2*pg))
+			mustMmap(t, k, aAddr, pg, ProtRead, MapPrivate|MapFixed, fd, 0)
+			mustMmap(t, k, aAddr+pg, pg, ProtRead, MapPrivate|MapFixed, fd, pg)
+		}, 1},
+		{"two opens of one path", func(t *testing.T, k *Kernel) {
+			fd := fileWith(t, k, "f", repeat('f', 2*pg))
+			ro := mustOpen(t, k, "f", ORdOnly)
+			mustMmap(t, k, aAddr, pg, ProtRead, MapPrivate|MapFixed, ro, 0)
+			mustMmap(t, k, aAddr+pg, pg, ProtRead, MapPrivate|MapFixed, fd, pg)
+		}, 2},
+		{"closed and reopened", func(t *testing.T, k *Kernel) {
+			fd := fileWith(t, k, "f", repeat('f', 2*pg))
+			mustMmap(t, k, aAddr, pg, ProtRead, MapShared|MapFixed, fd, 0)
+			mustOK(t, k.Close(fd), "close")
+			fd = mustOpen(t, k, "f", ORdWr)
+			mustMmap(t, k, aAddr+pg, pg, ProtRead, MapShared|MapFixed, fd, pg)
+		}, 2},
+		{"moved next to a mapping through the same descriptor", func(t *testing.T, k *Kernel) {
+			fd := fileWith(t, k, "f", repeat('f', 2*pg))
+			mustMmap(t, k, aAddr, pg, ProtRead, MapPrivate|MapFixed, fd, 0)
+			mustMmap(t, k, nAddr, pg, ProtRead, MapPrivate|MapFixed, fd, pg)
+			if _, err := k.Mremap(nAddr, pg, pg, MremapMayMove|MremapFixed, aAddr+pg); err != nil {
+				t.Fatal(err)
+			}
+		}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			c.setup(t, k)
+			if got := linesIn(k, Range{aAddr, aAddr + 2*pg}); got != c.want {
+				t.Errorf("got %d lines, want %d\n%s", got, c.want, k.Debug())
+			}
+		})
+	}
+}
+
+// TestMmapSyncExt4: hostvm's files are ext4's, which supports MAP_SYNC in
+// do_mmap()'s MAP_SHARED_VALIDATE check (FOP_MMAP_SYNC), so the access
+// checks come first (EACCES), and refuses it without DAX in its mmap hook
+// (ext4_file_mmap_prepare()), which runs after __mmap_region() unmapped
+// what MAP_FIXED replaces: the range stays a hole (vms_abort_munmap_vmas()).
+// Measured on Linux 6.18 (linuxdiff). Flags ext4 does not support fail
+// before anything changes.
+func TestMmapSyncExt4(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		prot  Prot
+		flags MapFlags
+		ro    bool // through a read-only descriptor
+		want  Errno
+		hole  bool // the old mapping is gone
+	}{
+		{"validate, read-only fd, PROT_WRITE", rw, MapSharedValidate | MapSync, true, EACCES, false},
+		{"validate", ProtRead, MapSharedValidate | MapSync, false, EOPNOTSUPP, true},
+		{"shared", ProtRead, MapShared | MapSync, false, EOPNOTSUPP, true},
+		{"private", ProtRead, MapPrivate | MapSync, false, EOPNOTSUPP, true},
+		{"validate, with an unsupported flag", ProtRead, MapSharedValidate | MapSync | 0x200, false, EOPNOTSUPP, false},
+		{"validate, read-only fd, PROT_READ", ProtRead, MapSharedValidate | MapSync, true, EOPNOTSUPP, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			fd := fileWith(t, k, "f", repeat('f', 2*pg))
+			if c.ro {
+				fd = mustOpen(t, k, "f", ORdOnly)
+			}
+			mustMmap(t, k, aAddr, 2*pg, rw, pa|MapFixed, -1, 0)
+			poke(t, k, aAddr, 'd')
+			_, err := k.Mmap(aAddr, 2*pg, c.prot, c.flags|MapFixed, fd, 0)
+			if got := errno(t, err); got != c.want {
+				t.Errorf("mmap = %s, want %s", res(got), res(c.want))
+			}
+			_, mapped := k.Lookup(aAddr)
+			if mapped == c.hole {
+				t.Errorf("old mapping kept = %v, want %v\n%s", mapped, !c.hole, k.Debug())
+			}
+			if mapped && mustPeek(t, k, aAddr) != 'd' {
+				t.Errorf("old mapping lost its contents")
+			}
+		})
+	}
+}

@@ -72,6 +72,12 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 		if err := k.modify(v, a, e, nv); err != nil {
 			return err
 		}
+		// mprotect_fixup(): a locked private VMA becoming writable is
+		// populated at once with write faults (copy-on-write of its
+		// file pages, an anon_vma), so that no access faults later.
+		if v.flags&(vmShared|vmLocked) == vmLocked && v.prot&ProtWrite == 0 && prot&ProtWrite != 0 {
+			k.populate(Range{a, e})
+		}
 		a = e
 	}
 	return nil

@@ -262,3 +262,48 @@ func TestMprotectGeometries(t *testing.T) {
 		})
 	}
 }
+
+// TestMprotectLockedPopulate: mprotect adding PROT_WRITE to a VM_LOCKED
+// private VMA populates it with write faults (mm/mprotect.c
+// mprotect_fixup(): populate_vma_page_range() when oldflags &
+// (VM_WRITE|VM_SHARED|VM_LOCKED) is VM_LOCKED): file pages are copied, so
+// later changes to the file no longer show, and the VMA gets an anon_vma.
+// Unlocked, shared or already writable VMAs are left alone.
+func TestMprotectLockedPopulate(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		flags  MapFlags
+		prot   Prot // before
+		copied bool // the page reads 'A' after the file changed to 'B'
+	}{
+		{"locked private read-only", MapPrivate | MapLocked, ProtRead, true},
+		{"locked private PROT_NONE", MapPrivate | MapLocked, ProtNone, true},
+		{"unlocked private", MapPrivate, ProtRead, false},
+		{"locked shared", MapShared | MapLocked, ProtRead, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			fd := fileWith(t, k, "f", repeat('A', 2*pg))
+			mustMmap(t, k, aAddr, 2*pg, c.prot, c.flags|MapFixed, fd, 0)
+			mustOK(t, k.Mprotect(aAddr, pg, rw), "mprotect")
+			if _, err := k.FilePwrite(fd, repeat('B', 2*pg), 0); err != nil {
+				t.Fatal(err)
+			}
+			want := byte('B')
+			if c.copied {
+				want = 'A'
+			}
+			if got := mustPeek(t, k, aAddr); got != want {
+				t.Errorf("page 0 reads %q, want %q", got, want)
+			}
+			if v, _ := k.findVMA(aAddr); (v.anon != 0) != c.copied {
+				t.Errorf("got anon_vma %v, want %v\n%s", v.anon != 0, c.copied, k.Debug())
+			}
+			if c.prot != ProtNone {
+				if got := mustPeek(t, k, aAddr+pg); got != 'B' {
+					t.Errorf("page 1 (not made writable) reads %q, want 'B'", got)
+				}
+			}
+		})
+	}
+}

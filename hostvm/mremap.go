@@ -14,6 +14,11 @@ type remapOp struct {
 	flags   MremapFlags
 	newAddr Addr
 	v       vma // the VMA containing addr
+	// batch: remapMove is moving several VMAs, so the source a
+	// MREMAP_DONTUNMAP move leaves is not merged with its neighbours
+	// until all have moved; until then each VMA is what Linux's
+	// remap_move() finds.
+	batch bool
 }
 
 func (op *remapOp) impliesNewAddr() bool { return op.flags&(MremapFixed|MremapDontUnmap) != 0 }
@@ -246,17 +251,11 @@ func (k *Kernel) moveVMA(op remapOp) (Addr, error) {
 	src := Range{op.addr, op.addr + Addr(op.oldLen)}
 	if op.flags&MremapDontUnmap != 0 {
 		k.movePrivate(src.Start, op.newAddr, op.oldLen)
-		// The old VMA stays, unlocked; if all of it moved, it no
-		// longer needs its anon_vma.
-		ov := v
-		ov.flags &^= vmLocked
-		if src == v.rng() {
-			ov.anon = 0
-		}
-		if err := k.modify(v, v.start, v.end, ov); err != nil {
-			return 0, err
-		}
-	} else if src.Len() > 0 {
+		k.insertNew(nv)
+		k.dontUnmapComplete(op, src)
+		return op.newAddr, nil
+	}
+	if src.Len() > 0 {
 		// Detach the source without discarding its pages, which move.
 		k.splitAt(src.Start)
 		k.splitAt(src.End)
@@ -274,6 +273,30 @@ func (k *Kernel) moveVMA(op remapOp) (Addr, error) {
 	return op.newAddr, nil
 }
 
+// dontUnmapComplete clears VM_LOCKED on the source VMA of a MREMAP_DONTUNMAP
+// move, after the copy was inserted, and drops its anon_vma if all of it
+// moved: Linux's dontunmap_complete(). The source VMA is looked up again:
+// when the copy merged with it (an anonymous VMA never written takes the
+// pgoff of its new address, so a copy placed next to it merges, see
+// copy_vma()), it is the merged VMA, copy included, that is unlocked, and
+// it keeps its anon_vma (new_vma == vrm->vma). Linux merges nothing here;
+// hostvm merges the VMA with its neighbours (README, "Merging"), unless
+// op.batch leaves that to remapMove.
+// Preconditions: src was moved and the copy inserted.
+func (k *Kernel) dontUnmapComplete(op remapOp, src Range) {
+	v, _ := k.findVMA(src.Start)
+	ov := v
+	ov.flags &^= vmLocked
+	self := v.start <= op.newAddr && op.newAddr < v.end
+	if !self && src == v.rng() {
+		ov.anon = 0
+	}
+	k.vmas.ReplaceOrInsert(ov) // same start: replaces v
+	if !op.batch {
+		k.mergeRange(v.start, v.end)
+	}
+}
+
 // remapMove is MREMAP_FIXED with equal lengths, which may span several
 // VMAs (and gaps between them, but not before the first): each is moved in
 // turn, keeping the gaps between them. A failure part-way leaves the VMAs
@@ -284,6 +307,20 @@ func (k *Kernel) remapMove(op remapOp) (Addr, error) {
 	var res Addr
 	seen := false
 	var lastEnd Addr
+	if op.flags&MremapDontUnmap != 0 {
+		// The emptied sources stay apart until all VMAs have moved
+		// (op.batch), as on Linux, so that each is found and moved
+		// once; then they merge, failure or not.
+		first := start
+		if v, ok := k.findVMA(start); ok {
+			first = v.start
+		}
+		defer func() {
+			if lastEnd > first {
+				k.mergeRange(first, lastEnd)
+			}
+		}()
+	}
 	for cur := start; cur < end; {
 		v, ok := k.nextVMA(cur)
 		if !ok || v.start >= end {
@@ -300,7 +337,7 @@ func (k *Kernel) remapMove(op remapOp) (Addr, error) {
 		}
 		lastEnd = v.end
 		sub := remapOp{addr: a, oldLen: length, newLen: length, flags: op.flags,
-			newAddr: target + offset, v: v}
+			newAddr: target + offset, v: v, batch: true}
 		if err := k.checkPrepVMA(&sub); err != nil {
 			return 0, err
 		}

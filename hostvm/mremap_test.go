@@ -690,3 +690,130 @@ func TestMremapTHP(t *testing.T) {
 		t.Errorf("move to 2 MiB = %v, %v; want 2 MiB aligned", got, err)
 	}
 }
+
+// TestMremapDontUnmapSeveral: MREMAP_DONTUNMAP|MREMAP_FIXED with equal
+// lengths over several VMAs moves each VMA once, keeping the gaps between
+// them (mm/mremap.c remap_move()), and completes each move as
+// dontunmap_complete() does, after copy_vma() inserted the copy: the source
+// VMA is unlocked, and when the copy merged with it, the merged VMA is
+// (move_vma()). hostvm merges each emptied source with the next VMA, which
+// Linux leaves apart (README, "Merging"); the moves must not be misled by
+// that.
+func TestMremapDontUnmapSeveral(t *testing.T) {
+	const du = MremapMayMove | MremapFixed | MremapDontUnmap
+	for _, c := range []struct {
+		name      string
+		setup     func(t *testing.T, k *Kernel)
+		addr      Addr
+		length    uint64
+		to        Addr
+		peeks     map[Addr]byte // bytes to read after the move (absent: unmapped)
+		unmapped  []Addr
+		locked    map[Addr]bool // VM_LOCKED of the VMA at each address
+		anon      map[Addr]bool // whether the VMA at each address has an anon_vma
+		wantLines int           // maps lines in [to, to+length)
+	}{
+		{
+			// The linuxdiff scenario dontunmap-source-merge: two VMAs with
+			// their own anon_vmas, one mmap.
+			name: "two anon_vmas",
+			setup: func(t *testing.T, k *Kernel) {
+				mustMmap(t, k, aAddr, 3*pg, rw, pa|MapFixed, -1, 0)
+				mustOK(t, k.Madvise(aAddr, pg, MadvDontFork), "madvise")
+				poke(t, k, aAddr, 'y')
+				poke(t, k, aAddr+pg, 'z')
+				mustOK(t, k.Madvise(aAddr, pg, MadvDoFork), "madvise")
+			},
+			addr: aAddr, length: 2 * pg, to: nAddr,
+			peeks:     map[Addr]byte{nAddr: 'y', nAddr + pg: 'z', aAddr: 0, aAddr + pg: 0, aAddr + 2*pg: 0},
+			unmapped:  []Addr{nAddr + 2*pg},
+			wantLines: 2,
+		},
+		{
+			name: "three VMAs and a hole",
+			setup: func(t *testing.T, k *Kernel) {
+				mustMmap(t, k, aAddr, pg, rw, pa|MapFixed, -1, 0)
+				mustMmap(t, k, aAddr+pg, pg, ProtRead, pa|MapFixed, -1, 0)
+				mustMmap(t, k, aAddr+3*pg, pg, rw, pa|MapFixed, -1, 0)
+				poke(t, k, aAddr, 'a')
+				poke(t, k, aAddr+3*pg, 'c')
+			},
+			addr: aAddr, length: 4 * pg, to: nAddr,
+			peeks:     map[Addr]byte{nAddr: 'a', nAddr + pg: 0, nAddr + 3*pg: 'c', aAddr: 0, aAddr + 3*pg: 0},
+			unmapped:  []Addr{nAddr + 2*pg, aAddr + 2*pg},
+			wantLines: 3,
+		},
+		{
+			// A, unlocked and emptied, joins P; B too: P keeps its
+			// anon_vma (only the moved VMAs lose theirs).
+			name: "emptied sources join a written neighbour",
+			setup: func(t *testing.T, k *Kernel) {
+				mustMmap(t, k, aAddr, pg, rw, pa|MapFixed, -1, 0)
+				mustMmap(t, k, aAddr+pg, pg, rw, pa|MapFixed|MapLocked, -1, 0)
+				mustMmap(t, k, aAddr+2*pg, pg, rw, pa|MapFixed, -1, 0)
+				poke(t, k, aAddr, 'p')
+				poke(t, k, aAddr+pg, 'a')
+			},
+			addr: aAddr + pg, length: 2 * pg, to: nAddr,
+			peeks:     map[Addr]byte{aAddr: 'p', aAddr + pg: 0, nAddr: 'a', nAddr + pg: 0},
+			locked:    map[Addr]bool{aAddr + pg: false, nAddr: true, nAddr + pg: false},
+			anon:      map[Addr]bool{aAddr: true, nAddr: true},
+			wantLines: 2,
+		},
+		{
+			name: "locked source, copy elsewhere",
+			setup: func(t *testing.T, k *Kernel) {
+				mustMmap(t, k, aAddr, 2*pg, rw, pa|MapFixed|MapLocked, -1, 0)
+				poke(t, k, aAddr, 'l')
+			},
+			addr: aAddr, length: 2 * pg, to: nAddr,
+			peeks:     map[Addr]byte{nAddr: 'l', aAddr: 0},
+			locked:    map[Addr]bool{aAddr: false, nAddr: true},
+			wantLines: 1,
+		},
+		{
+			// The copy of a never-written locked VMA merges with both
+			// pieces of its source; dontunmap_complete() then unlocks the
+			// merged VMA, copy included.
+			name: "locked source, copy merges with it",
+			setup: func(t *testing.T, k *Kernel) {
+				mustMmap(t, k, aAddr, 16*pg, ProtNone, pa|MapFixed|MapLocked, -1, 0)
+			},
+			addr: aAddr + 10*pg, length: 4 * pg, to: aAddr + 2*pg,
+			locked:    map[Addr]bool{aAddr: false, aAddr + 2*pg: false, aAddr + 15*pg: false},
+			wantLines: 1,
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := linuxKernel(t)
+			c.setup(t, k)
+			got, err := k.Mremap(c.addr, c.length, c.length, du, c.to)
+			if err != nil || got != c.to {
+				t.Fatalf("mremap = %v, %v; want %v", got, err, c.to)
+			}
+			for a, want := range c.peeks {
+				if b, f := peek(k, a); f != nil || b != want {
+					t.Errorf("read at %v: got %q (%v), want %q\n%s", a, b, faultCode(f), want, k.Debug())
+				}
+			}
+			for _, a := range c.unmapped {
+				if _, ok := k.Lookup(a); ok {
+					t.Errorf("%v mapped, want a hole\n%s", a, k.Debug())
+				}
+			}
+			for a, want := range c.anon {
+				if v, ok := k.findVMA(a); !ok || (v.anon != 0) != want {
+					t.Errorf("VMA at %v: got anon_vma %v, want %v\n%s", a, v.anon != 0, want, k.Debug())
+				}
+			}
+			for a, want := range c.locked {
+				if v, ok := k.findVMA(a); !ok || (v.flags&vmLocked != 0) != want {
+					t.Errorf("VMA at %v: got locked=%v, want %v\n%s", a, v.flags&vmLocked != 0, want, k.Debug())
+				}
+			}
+			if n := linesIn(k, Range{c.to, c.to + Addr(c.length)}); n != c.wantLines {
+				t.Errorf("got %d lines at the destination, want %d\n%s", n, c.wantLines, k.Debug())
+			}
+		})
+	}
+}

@@ -38,6 +38,7 @@ type vma struct {
 	prot       Prot    // access bits only (ProtRWX)
 	flags      vmFlags // everything else Linux keeps in vm_flags
 	ino        uint32  // the mapped file or shared-memory object; 0 = private anonymous
+	file       uint32  // the open file description mapped (vm_file); 0 iff ino is 0
 	anon       uint32  // anon_vma identity: 0 until a private page is first written
 	pgoff      uint64  // vm_pgoff: file page of start; start>>pageShift at creation for anonymous
 }
@@ -136,7 +137,7 @@ func (k *Kernel) splitAt(a Addr) {
 // Compare Linux's is_mergeable_vma(), is_mergeable_anon_vma() and the pgoff
 // test of can_vma_merge_after().
 func (k *Kernel) mergeable(a, b vma) bool {
-	return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.ino == b.ino &&
+	return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.file == b.file &&
 		(a.anon == 0 || b.anon == 0 || a.anon == b.anon) &&
 		a.pgoff+uint64(a.end-a.start)>>k.g.pageShift == b.pgoff
 }
