@@ -630,7 +630,7 @@ func (s *System) mremap(op Op) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, newLen)
 		// Snapshot and taint marks move with the pages.
-		n := (oldLen + s.t - 1) / s.t
+		n := (min(oldLen, newLen) + s.t - 1) / s.t // the pages that moved
 		if got != a && n > 0 {
 			s.snapshot.Move(a/s.t, n, got/s.t)
 			s.taint.Move(a/s.t, n, got/s.t)
@@ -667,7 +667,27 @@ func (s *System) store(op Op) {
 	s.compareAccess("store", a, sn, sf, rn, rf, nil, nil)
 	if n := max(sn, rn); n > 0 {
 		s.privatizedHostPages(a, uint64(n))
+		if s.sharedSnapshot(a, uint64(n)) {
+			// A shared file mapping QEMU emulated with a copy (mapped
+			// read-only, made writable since): the store stays in the
+			// copy, the guest kernel's reaches the file.
+			s.stop("shared-file-fragment")
+		}
 	}
+}
+
+// sharedSnapshot reports whether [a, a+n) holds pages QEMU emulated with a
+// copy that the guest kernel maps shared from a file.
+func (s *System) sharedSnapshot(a, n uint64) bool {
+	if !s.snapshot.Any(a/s.t, (a+n+s.t-1)/s.t) {
+		return false
+	}
+	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(a), End: hostvm.Addr(a + n)}) {
+		if m.Shared && !m.Anonymous && s.snapshot.Any(max(uint64(m.Start), a)/s.t, (min(uint64(m.End), a+n)+s.t-1)/s.t) {
+			return true
+		}
+	}
+	return false
 }
 
 // privatizedHostPages marks as snapshots the private file pages sharing a
