@@ -310,18 +310,31 @@ func (s *Sim) findFree(hint, length uint64) uint64 {
 }
 
 // copyGuest copies n bytes of guest memory from src to dst on the host,
-// whatever the protections (QEMU copies with the host's view).
+// whatever the protections (QEMU copies with the host's view). Zero pieces
+// are not written: a large, barely touched mapping costs no memory.
+// Preconditions: dst is fresh anonymous memory (it reads zero).
 func (s *Sim) copyGuest(src, dst, n uint64) {
 	if n == 0 {
 		return
 	}
 	g := &s.g
-	buf := make([]byte, min(n, 1<<20))
+	buf := make([]byte, min(n, 64<<10))
 	for done := uint64(0); done < n; done += uint64(len(buf)) {
 		c := min(uint64(len(buf)), n-done)
 		s.withAccess(src+done, c, protRead, func() { s.host.Read(g.g2h(src+done), buf[:c]) })
-		s.withAccess(dst+done, c, protWrite, func() { s.host.Write(g.g2h(dst+done), buf[:c]) })
+		if !allZero(buf[:c]) {
+			s.withAccess(dst+done, c, protWrite, func() { s.host.Write(g.g2h(dst+done), buf[:c]) })
+		}
 	}
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // withAccess runs fn with the host pages of [a, a+n) given access acc,

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmapsim/mmapsim/policy"
+)
+
+// TestGridRestores runs one batch of the mix on hostvm and through the
+// simulated QEMU (H = 16T) and checks that it leaves the layout as it
+// found it.
+func TestGridRestores(t *testing.T) {
+	k, err := newHost("x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGrid(kernelVM{k}, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := k.MapsString()
+	if k.MapCount() != g.vmas() {
+		t.Fatalf("grid: %d VMAs, want %d", k.MapCount(), g.vmas())
+	}
+	if _, _, err := g.mixBatch(10)(); err != nil {
+		t.Fatal(err)
+	}
+	if after := k.MapsString(); after != before {
+		t.Errorf("hostvm maps changed by the mix:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	fixed, _ := policy.ParsePolicy("fixed")
+	s, host, err := newSim("arm64-64k", simTarget, fixed, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := newGrid(simVM{s}, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = host.MapsString()
+	if _, _, err := sg.mixBatch(10)(); err != nil {
+		t.Fatal(err)
+	}
+	if after := host.MapsString(); after != before {
+		t.Errorf("host maps under sim changed by the mix:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if err := s.CheckAgreement(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestRealGrid runs one batch of the mix on the real kernel (64-bit Linux
+// only: CI runs the 386 tests under qemu-i386, whose RESERVED_VA keeps an
+// unmapped guest page reserved on the host, so mremap cannot grow into it
+// and fails with ENOMEM, as mmapsim's seed policy models).
+func TestRealGrid(t *testing.T) {
+	real, room, skip := newRealVM()
+	if real == nil {
+		t.Skip(skip)
+	}
+	if strconv.IntSize == 32 {
+		t.Skip("32-bit: possibly under qemu-user, not a real kernel")
+	}
+	if room < 1000 {
+		t.Skipf("only %d VMAs left under vm.max_map_count", room)
+	}
+	o := defaults(true)
+	o.budget = time.Millisecond
+	o.batch = 10
+	o.reps = 1
+	k, err := newHost("x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kg, err := newGrid(kernelVM{k}, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kns, lns, _, _, err := compareReal(o, kg, real, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kns) != len(mixOps) || len(lns) != len(mixOps) {
+		t.Fatalf("%d/%d results, want %d", len(kns), len(lns), len(mixOps))
+	}
+}
+
+// TestLadder builds a small ladder and times one batch on it.
+func TestLadder(t *testing.T) {
+	l, err := newLadder(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, n, err := l.scaleBatch(512)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d) != len(scaleOps) || len(n) != len(scaleOps) {
+		t.Fatalf("%d/%d results, want %d", len(d), len(n), len(scaleOps))
+	}
+	if l.k.MapCount() != 100 {
+		t.Errorf("%d VMAs after the batch, want 100", l.k.MapCount())
+	}
+	if err := l.k.CheckInvariants(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestPlotIsXML checks that the plot is well-formed XML with one polyline
+// per operation.
+func TestPlotIsXML(t *testing.T) {
+	var pts []scalePoint
+	for i, n := range []int{100, 1000, 10000} {
+		v := make([]float64, len(scaleOps))
+		for j := range v {
+			v[j] = float64(100*i + j)
+		}
+		pts = append(pts, scalePoint{n, v, 0})
+	}
+	svg := scalingPlot(pts, "a <subtitle> & more").svg()
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	lines := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not XML: %v\n%s", err, svg)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "polyline" {
+			lines++
+		}
+	}
+	if lines != len(scaleOps) {
+		t.Errorf("%d polylines, want %d", lines, len(scaleOps))
+	}
+}
+
+// TestTable checks the column alignment.
+func TestTable(t *testing.T) {
+	tb := &table{title: "T", header: []string{"name", "n"}}
+	tb.add("a", "1")
+	tb.add("long name", "1,000")
+	tb.note("note")
+	var b strings.Builder
+	tb.write(&b)
+	want := "T\n  name           n\n  ----------------\n  a              1\n  long name  1,000\n  note\n\n"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1000: "-1,000"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestRunSkipsMissingTraces runs section 4 on a missing directory, and
+// checks the output files.
+func TestRunSkipsMissingTraces(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if st := run([]string{"--sections", "4", "--traces", filepath.Join(dir, "none"), "--out", dir, "-q"}, &out, &errb); st != 0 {
+		t.Fatalf("status %d\n%s%s", st, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "skipped: no *.strace") {
+		t.Errorf("no skip message:\n%s", out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.txt"))
+	if err != nil || !bytes.Equal(b, out.Bytes()) {
+		t.Errorf("results.txt differs from the output (%v)", err)
+	}
+}
+
+// TestProps runs a few property sequences with a fixed seed.
+func TestProps(t *testing.T) {
+	r, err := runProps("i386-64k-reserved", 1, 5, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ops == 0 || r.failed != 0 {
+		t.Errorf("%d ops, %d failed sequences", r.ops, r.failed)
+	}
+}
