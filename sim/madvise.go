@@ -84,24 +84,17 @@ func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostv
 // dontNeed discards the guest pages [start, end), all mapped.
 func (s *Sim) dontNeed(start, end uint64) {
 	g := &s.g
-	insp, _ := s.host.(HostInspector)
 	for hp := start &^ (g.h - 1); hp < end; hp += g.h {
 		lo, hi := max(hp, start), min(hp+g.h, end)
 		alone := lo == hp && hi == hp+g.h || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.h) == 0
-		privAnon, prot := false, 0
-		if insp != nil {
-			ms := insp.MappingsIn(hostvm.Range{Start: g.g2h(lo), End: g.g2h(lo) + 1})
-			privAnon = len(ms) == 1 && ms[0].Anonymous && !ms[0].Shared
-			if privAnon {
-				prot = int(ms[0].Prot)
-			}
-		}
+		m, mapped := s.hostMapping(lo)
+		privAnon, prot := mapped && m.Anonymous && !m.Shared, int(m.Prot)
 		if privAnon && !s.q(QuirkMremapHostPages) && s.privateFilePages(lo, hi) {
-			// (PageAnon is recorded only where mremap-host-pages is off.)
-			// Private file pages QEMU filled with pread: the host cannot
-			// restore them from the file, so they keep their data (a
-			// divergence only where the guest wrote them); the anonymous
-			// guest pages among them are cleared.
+			// Private file pages QEMU filled with pread (known by the
+			// PageAnon flag, recorded where mremap-host-pages is off):
+			// the host cannot restore them from the file, so they keep
+			// their data (a divergence only where the guest wrote them);
+			// the anonymous guest pages among them are cleared.
 			for _, r := range s.FlagRunsIn(lo, hi) {
 				if r.Flags&PageAnon != 0 {
 					s.zeroGuest(max(r.Start, lo), min(r.End, hi), prot)
