@@ -92,6 +92,13 @@ func (s *System) concrete(v uint64, err error) {
 	}
 }
 
+// reexpect replaces the expectation old on the last line with new, where
+// the run keeps QEMU's outcome after a named divergence.
+func (s *System) reexpect(old, new string) {
+	n := len(s.lines) - 1
+	s.lines[n] = strings.Replace(s.lines[n], " = "+old, " = "+new, 1)
+}
+
 // anySuccess is the expectation of a call whose result may legitimately
 // differ (a placement): any success, but not an error or an abort.
 const anySuccess = "? (success)"
@@ -441,7 +448,7 @@ func (s *System) mmap(op Op) {
 		// as QEMU left the guest.
 		s.Divergences["shared-file-fragment"]++
 		s.ref = before
-		s.lines[len(s.lines)-1] = strings.Replace(s.lines[len(s.lines)-1], " = "+expectText(uint64(want), nil), " = -1 EINVAL (Invalid argument)", 1)
+		s.reexpect(expectText(uint64(want), nil), "-1 EINVAL (Invalid argument)")
 	case serr == hostvm.EINVAL && rerr == hostvm.EACCES && s.sharedFileFragment(addr, l, op, flags, off, uint64(want)):
 		// The same refusal, made before the file's open mode is seen.
 		s.Divergences["shared-file-fragment"]++
@@ -458,17 +465,17 @@ func (s *System) mmap(op Op) {
 		// (x86-64 Linux ends one page short of 128 TiB).
 		s.ref = before
 		s.Divergences["host-owned-range"]++
-		s.lines[len(s.lines)-1] = strings.Replace(s.lines[len(s.lines)-1], " = "+expectText(uint64(want), nil), " = "+expectText(0, serr), 1)
+		s.reexpect(expectText(uint64(want), nil), expectText(0, serr))
 	case serr != nil && nonFixed && rerr == hostvm.ENOMEM && serr != hostvm.ENOMEM:
 		// The guest kernel found no room; QEMU's search did, and the
 		// mapping then failed for a reason the guest kernel never reached.
 		s.Divergences["placement-room"]++
-		s.lines[len(s.lines)-1] = strings.Replace(s.lines[len(s.lines)-1], " = "+expectText(0, rerr), " = "+expectText(0, serr), 1)
+		s.reexpect(expectText(0, rerr), expectText(0, serr))
 	case serr != nil && rerr == nil && nonFixed && serr == hostvm.ENOMEM && !s.freeHostRange(before, l):
 		// QEMU places whole host pages; only partly used ones are left.
 		s.ref = before
 		s.Divergences["placement-host-pages"]++
-		s.lines[len(s.lines)-1] = strings.Replace(s.lines[len(s.lines)-1], " = "+anySuccess, " = "+expectText(0, serr), 1)
+		s.reexpect(anySuccess, expectText(0, serr))
 	case serr != nil && rerr == nil && nonFixed && serr == hostvm.ENOMEM:
 		s.concrete(uint64(want), rerr)
 		s.fail("non-fixed mmap: QEMU found no room, the guest kernel mapped it at %#x", uint64(want))
