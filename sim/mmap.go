@@ -2,7 +2,6 @@ package sim
 
 import (
 	"slices"
-	"sort"
 
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/internal/runs"
@@ -292,7 +291,7 @@ func (s *Sim) mprotectCuts(start, end uint64) []uint64 {
 	g := &s.g
 	var cuts []uint64
 	add := func(a uint64) {
-		if a > start && a < end && a%g.t == 0 && (len(cuts) == 0 || cuts[len(cuts)-1] < a) {
+		if a > start && a < end && a%g.t == 0 {
 			cuts = append(cuts, a)
 		}
 	}
@@ -306,7 +305,7 @@ func (s *Sim) mprotectCuts(start, end uint64) []uint64 {
 			}
 		}
 	}
-	sort.Slice(cuts, func(i, j int) bool { return cuts[i] < cuts[j] })
+	slices.Sort(cuts)
 	return slices.Compact(cuts)
 }
 
