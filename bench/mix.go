@@ -42,7 +42,7 @@ func (v kernelVM) mremap(old, oldLen, newLen uint64, flags hostvm.MremapFlags, n
 
 // simVM runs the mix as guest calls through the simulated QEMU, in guest
 // pages.
-type simVM struct{ s *sim.Sim }
+type simVM struct{ s sim.Guest }
 
 func (v simVM) page() uint64 { return v.s.Config().TargetPageSize }
 

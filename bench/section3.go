@@ -19,7 +19,7 @@ const simTarget = "x86_64"
 // newSim starts a guest of target tname on a fresh host hname, as
 // cmd/mmapsim does (policy presets, guest_base probed), with quirks; a
 // non-zero reservedVA reserves the guest space.
-func newSim(hname, tname string, quirks sim.QuirkSet, reservedVA uint64) (*sim.Sim, *hostvm.Kernel, error) {
+func newSim(hname, tname string, pol policy.Policy, reservedVA uint64) (sim.Guest, *hostvm.Kernel, error) {
 	hp, err := policy.Host(hname)
 	if err != nil {
 		return nil, nil, err
@@ -34,10 +34,10 @@ func newSim(hname, tname string, quirks sim.QuirkSet, reservedVA uint64) (*sim.S
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := policy.SimConfig(hp, tp, quirks)
+	cfg := policy.SimConfig(hp, tp)
 	cfg.ReservedVA = reservedVA
 	cfg.ProbeGuestBase = true
-	s, err := sim.New(sim.KernelHost{Kernel: k}, cfg)
+	s, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

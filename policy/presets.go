@@ -94,11 +94,12 @@ func Target(name string) (TargetPreset, error) {
 	return TargetPreset{}, fmt.Errorf("unknown target preset %q (want one of %s)", name, strings.Join(TargetNames(), ", "))
 }
 
-// SimConfig is the sim.Config for running target t on host h with the
-// given quirks: page sizes and widths from the presets, mmap_min_addr from
-// the host. H (qemu_host_page_size) defaults to the host's page size;
-// callers set HostPageSize for QEMU's -p.
-func SimConfig(h HostPreset, t TargetPreset, quirks sim.QuirkSet) sim.Config {
+// SimConfig is the sim.Config for running target t on host h: page sizes
+// and widths from the presets, mmap_min_addr from the host. H
+// (qemu_host_page_size) defaults to the host's page size; callers set
+// HostPageSize for QEMU's -p. The algorithm and its switches come from a
+// Policy (Policy.New).
+func SimConfig(h HostPreset, t TargetPreset) sim.Config {
 	hc := h.Config
 	_ = hc.EnsureDefaults()
 	return sim.Config{
@@ -108,6 +109,5 @@ func SimConfig(h HostPreset, t TargetPreset, quirks sim.QuirkSet) sim.Config {
 		HostBits:         h.HostBits,
 		MmapMinAddr:      uint64(hc.MmapMinAddr),
 		TaskUnmappedBase: t.TaskUnmappedBase,
-		Quirks:           quirks,
 	}
 }

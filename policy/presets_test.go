@@ -23,9 +23,9 @@ func TestPresetsBuild(t *testing.T) {
 				if err != nil {
 					t.Fatalf("host %s: %v", hn, err)
 				}
-				cfg := SimConfig(h, tp, q)
+				cfg := SimConfig(h, tp)
 				cfg.ProbeGuestBase = true
-				s, err := sim.New(sim.KernelHost{Kernel: k}, cfg)
+				s, err := Policy{Quirks: q}.New(sim.KernelHost{Kernel: k}, cfg)
 				if err != nil {
 					t.Fatalf("host %s target %s: %v", hn, tn, err)
 				}

@@ -1,9 +1,6 @@
 package policy
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -177,75 +174,4 @@ func QuirkInfoFor(q sim.Quirk) (QuirkInfo, bool) {
 		}
 	}
 	return QuirkInfo{}, false
-}
-
-// Variant is a named algorithm variant: a set of quirks.
-type Variant struct {
-	Name        string
-	Description string
-	Quirks      sim.QuirkSet
-}
-
-// Variants are the named variants.
-var Variants = []Variant{
-	{"seed", "QEMU linux-user/mmap.c as of March 2015, every known defect in", sim.AllQuirks},
-	{"fixed", "the seed with every known defect fixed", 0},
-	{"qemu-7.2", "QEMU 7.2's linux-user/mmap.c (Debian 12's qemu-user): the defects 7.2 still has (see qemu72.go)", Qemu72},
-}
-
-// ParsePolicy reads a policy as scenarios and flags spell it: "seed",
-// "fixed", a variant name, "fixed-except=QUIRK,QUIRK" (fixed with those
-// quirks left in), "seed-except=QUIRK,..." (the seed with those fixed), or
-// "quirks=QUIRK,..." (exactly those).
-func ParsePolicy(s string) (sim.QuirkSet, error) {
-	for _, v := range Variants {
-		if s == v.Name {
-			return v.Quirks, nil
-		}
-	}
-	name, list, ok := strings.Cut(s, "=")
-	if !ok {
-		return 0, fmt.Errorf("unknown policy %q (want %s, fixed-except=Q,..., seed-except=Q,... or quirks=Q,...)", s, variantNames())
-	}
-	var set sim.QuirkSet
-	for _, n := range strings.Split(list, ",") {
-		if n == "" {
-			continue
-		}
-		q, ok := sim.QuirkByName(n)
-		if !ok {
-			return 0, fmt.Errorf("unknown quirk %q in policy %q (run mmapsim presets for the list)", n, s)
-		}
-		set = set.With(q)
-	}
-	switch name {
-	case "fixed-except", "quirks":
-		return set, nil
-	case "seed-except":
-		return sim.AllQuirks &^ set, nil
-	}
-	return 0, fmt.Errorf("unknown policy form %q in %q", name, s)
-}
-
-func variantNames() string {
-	var n []string
-	for _, v := range Variants {
-		n = append(n, v.Name)
-	}
-	return strings.Join(n, ", ")
-}
-
-// PolicyString spells set as ParsePolicy reads it: a variant name when one
-// matches, else the shortest of fixed-except= and seed-except=.
-func PolicyString(set sim.QuirkSet) string {
-	for _, v := range Variants {
-		if v.Quirks == set {
-			return v.Name
-		}
-	}
-	off := sim.AllQuirks &^ set
-	if off.Len() < set.Len() {
-		return "seed-except=" + off.String()
-	}
-	return "fixed-except=" + set.String()
 }

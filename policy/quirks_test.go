@@ -103,10 +103,10 @@ func TestParsePolicy(t *testing.T) {
 	}
 	for _, c := range cases {
 		got, err := policy.ParsePolicy(c.in)
-		if err != nil || got != c.want {
+		if err != nil || got != (policy.Policy{Quirks: c.want}) {
 			t.Errorf("ParsePolicy(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
-		back, err := policy.ParsePolicy(policy.PolicyString(got))
+		back, err := policy.ParsePolicy(got.String())
 		if err != nil || back != got {
 			t.Errorf("ParsePolicy(PolicyString(%v)) = %v, %v", got, back, err)
 		}

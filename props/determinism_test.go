@@ -5,13 +5,13 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/mmapsim/mmapsim/sim"
+	"github.com/mmapsim/mmapsim/policy"
 )
 
 // runSeeded executes n generated operations from seed on setup and returns
 // the run as scenario text.
-func runSeeded(t testing.TB, setup Setup, quirks sim.QuirkSet, seed int64, n int) string {
-	s, err := NewSystem(setup, quirks)
+func runSeeded(t testing.TB, setup Setup, pol policy.Policy, seed int64, n int) string {
+	s, err := NewSystem(setup, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,12 +35,12 @@ func runSeeded(t testing.TB, setup Setup, quirks sim.QuirkSet, seed int64, n int
 func TestDeterministic(t *testing.T) {
 	t.Logf("props.seed=%d", *flagSeed)
 	for _, setup := range Setups {
-		a := runSeeded(t, setup, 0, *flagSeed, *flagSteps)
-		b := runSeeded(t, setup, 0, *flagSeed, *flagSteps)
+		a := runSeeded(t, setup, policy.Fixed, *flagSeed, *flagSteps)
+		b := runSeeded(t, setup, policy.Fixed, *flagSeed, *flagSteps)
 		if a != b {
 			t.Errorf("%s: two runs of seed %d differ:\n%s\n---\n%s", setup.Name, *flagSeed, a, b)
 		}
-		if c := runSeeded(t, setup, 0, *flagSeed+1, *flagSteps); c == a {
+		if c := runSeeded(t, setup, policy.Fixed, *flagSeed+1, *flagSteps); c == a {
 			t.Errorf("%s: seeds %d and %d give the same run", setup.Name, *flagSeed, *flagSeed+1)
 		}
 	}
@@ -53,7 +53,7 @@ func BenchmarkSequences(b *testing.B) {
 		setup, _ := SetupByName(name)
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				runSeeded(b, setup, 0, int64(i), *flagSteps)
+				runSeeded(b, setup, policy.Fixed, int64(i), *flagSteps)
 			}
 		})
 	}
@@ -71,7 +71,7 @@ func TestDivergencesNamed(t *testing.T) {
 	seen := map[string]int{}
 	for _, setup := range Setups {
 		for i := int64(0); i < seeds; i++ {
-			s, err := NewSystem(setup, 0)
+			s, err := NewSystem(setup, policy.Fixed)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,8 @@ package props
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/mmapsim/mmapsim/policy"
 )
 
 // byteSource reads random numbers from fuzz input, then zeros.
@@ -26,7 +28,7 @@ func FuzzOps(f *testing.F) {
 			return
 		}
 		setup := Setups[int(data[0])%len(Setups)]
-		sys, err := NewSystem(setup, 0)
+		sys, err := NewSystem(setup, policy.Fixed)
 		if err != nil {
 			t.Fatal(err)
 		}

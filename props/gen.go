@@ -5,7 +5,7 @@ import (
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/commands"
-	"github.com/mmapsim/mmapsim/sim"
+	"github.com/mmapsim/mmapsim/policy"
 )
 
 // rngSource adapts gopter's seeded generator to Source.
@@ -50,17 +50,17 @@ func (c *opCommand) String() string { return c.op.String() }
 type Commands struct {
 	commands.ProtoCommands
 	Setup    Setup
-	Quirks   sim.QuirkSet
+	Policy   policy.Policy
 	shortest *System
 	runs     int
 }
 
 // NewCommands builds the gopter description.
-func NewCommands(setup Setup, quirks sim.QuirkSet) *Commands {
-	c := &Commands{Setup: setup, Quirks: quirks}
+func NewCommands(setup Setup, pol policy.Policy) *Commands {
+	c := &Commands{Setup: setup, Policy: pol}
 	c.ProtoCommands = commands.ProtoCommands{
 		NewSystemUnderTestFunc: func(commands.State) commands.SystemUnderTest {
-			s, err := NewSystem(setup, quirks)
+			s, err := NewSystem(setup, pol)
 			if err != nil {
 				panic("props: " + err.Error()) // a bad setup is a bug in this package
 			}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/commands"
-	"github.com/mmapsim/mmapsim/sim"
+	"github.com/mmapsim/mmapsim/policy"
 )
 
 var (
@@ -20,14 +20,14 @@ var (
 
 // runProps checks the transparency properties on one setup and policy and
 // returns the shortest failing run, if any.
-func runProps(t *testing.T, setup Setup, quirks sim.QuirkSet, seed int64, checks int) (*Commands, bool) {
+func runProps(t *testing.T, setup Setup, pol policy.Policy, seed int64, checks int) (*Commands, bool) {
 	params := gopter.DefaultTestParametersWithSeed(seed)
 	params.MinSuccessfulTests = checks
 	params.MinSize = *flagSteps
 	params.MaxSize = *flagSteps + 1
 	params.Workers = 1
 	params.MaxShrinkCount = 2000
-	cmds := NewCommands(setup, quirks)
+	cmds := NewCommands(setup, pol)
 	props := gopter.NewProperties(params)
 	props.Property("transparency", commands.Prop(cmds))
 	ok := props.Run(quietReporter{})
@@ -53,7 +53,7 @@ func TestTransparencyFixed(t *testing.T) {
 	for _, setup := range Setups {
 		t.Run(setup.Name, func(t *testing.T) {
 			start := time.Now()
-			cmds, ok := runProps(t, setup, 0, *flagSeed, checks)
+			cmds, ok := runProps(t, setup, policy.Fixed, *flagSeed, checks)
 			if *flagLong {
 				fmt.Printf("props: %s: %d runs in %v\n", setup.Name, cmds.Runs(), time.Since(start).Round(time.Millisecond))
 			}

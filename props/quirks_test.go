@@ -82,7 +82,7 @@ func TestPropsFindEveryQuirk(t *testing.T) {
 			if len(setups) == 0 {
 				t.Fatalf("no setup listed for quirk %s", qi.Name())
 			}
-			quirks := sim.QuirkSet(0).With(qi.Quirk)
+			quirks := policy.Policy{Quirks: sim.QuirkSet(0).With(qi.Quirk)}
 			var found *System
 			var runs int
 			for _, name := range setups {
@@ -109,12 +109,12 @@ func TestPropsFindEveryQuirk(t *testing.T) {
 			t.Logf("found in %d runs: %s\n%s", runs, msg, text)
 			// The counterexample is a scenario: it fails with the quirk
 			// and passes with the fixed algorithm.
-			if fails := replay(t, qi.Name(), text, policy.PolicyString(quirks)); fails == 0 {
+			if fails := replay(t, qi.Name(), text, quirks.String()); fails == 0 {
 				t.Errorf("the counterexample passes when replayed with the quirk:\n%s", text)
 			}
 			// The same operations pass under the fixed algorithm, with
 			// the named divergences allowed: the failure is the quirk's.
-			fixed, err := NewSystem(found.setup, 0)
+			fixed, err := NewSystem(found.setup, policy.Fixed)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -49,7 +49,7 @@ func SetupByName(name string) (Setup, bool) {
 }
 
 // Settings renders the setup as scenario "#!" settings.
-func (s Setup) Settings(quirks sim.QuirkSet) string {
+func (s Setup) Settings(pol policy.Policy) string {
 	out := fmt.Sprintf("host=%s target=%s reserved-va=%#x", s.Host, s.Target, s.ReservedVA)
 	if s.HostPage != 0 {
 		out += fmt.Sprintf(" host-page=%#x", s.HostPage)
@@ -57,13 +57,13 @@ func (s Setup) Settings(quirks sim.QuirkSet) string {
 	if s.QemuPage != 0 {
 		out += fmt.Sprintf(" qemu-host-page=%#x", s.QemuPage)
 	}
-	return out + " policy=" + policy.PolicyString(quirks)
+	return out + " policy=" + pol.String()
 }
 
 // build makes the system under test (QEMU over the host) and the reference
 // model (an ideal guest kernel: hostvm with the guest's page size and
 // address space), with the same files in both.
-func (s Setup) build(quirks sim.QuirkSet) (*sim.Sim, *hostvm.Kernel, *hostvm.Kernel, error) {
+func (s Setup) build(pol policy.Policy) (sim.Guest, *hostvm.Kernel, *hostvm.Kernel, error) {
 	hp, err := policy.Host(s.Host)
 	if err != nil {
 		return nil, nil, nil, err
@@ -81,11 +81,11 @@ func (s Setup) build(quirks sim.QuirkSet) (*sim.Sim, *hostvm.Kernel, *hostvm.Ker
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cfg := policy.SimConfig(hp, tp, quirks)
+	cfg := policy.SimConfig(hp, tp)
 	cfg.HostPageSize = s.QemuPage
 	cfg.ReservedVA = s.ReservedVA
 	cfg.ProbeGuestBase = true
-	sm, err := sim.New(sim.KernelHost{Kernel: k}, cfg)
+	sm, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}

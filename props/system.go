@@ -8,6 +8,7 @@ import (
 
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/internal/runs"
+	"github.com/mmapsim/mmapsim/policy"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -16,8 +17,8 @@ import (
 // compares every guest-visible outcome.
 type System struct {
 	setup  Setup
-	quirks sim.QuirkSet
-	sim    *sim.Sim
+	policy policy.Policy
+	sim    sim.Guest
 	host   *hostvm.Kernel
 	ref    *hostvm.Kernel
 	cfg    sim.Config
@@ -47,12 +48,12 @@ type System struct {
 }
 
 // NewSystem starts a run on setup with the given quirks.
-func NewSystem(setup Setup, quirks sim.QuirkSet) (*System, error) {
-	sm, k, ref, err := setup.build(quirks)
+func NewSystem(setup Setup, pol policy.Policy) (*System, error) {
+	sm, k, ref, err := setup.build(pol)
 	if err != nil {
 		return nil, err
 	}
-	s := &System{setup: setup, quirks: quirks, sim: sm, host: k, ref: ref, cfg: sm.Config(),
+	s := &System{setup: setup, policy: pol, sim: sm, host: k, ref: ref, cfg: sm.Config(),
 		taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{}}
 	s.t, s.h = s.cfg.TargetPageSize, s.cfg.HostPageSize
 	s.mask = ^uint64(0)
@@ -61,7 +62,7 @@ func NewSystem(setup Setup, quirks sim.QuirkSet) (*System, error) {
 	}
 	s.spaceEnd = uint64(ref.TaskSize())
 	s.sim.SetRecording(false)
-	s.lines = append(s.lines, "#! "+setup.Settings(quirks))
+	s.lines = append(s.lines, "#! "+setup.Settings(pol))
 	s.lines = append(s.lines, fileLines(s.t)...)
 	return s, nil
 }

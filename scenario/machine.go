@@ -14,7 +14,8 @@ import (
 // guest when there is one (its view), else to the host.
 type Machine struct {
 	Kernel   *hostvm.Kernel
-	Sim      *sim.Sim // nil: the host view
+	Sim      sim.Guest     // nil: the host view
+	Policy   policy.Policy // the algorithm Sim runs
 	Settings *Settings
 }
 
@@ -215,5 +216,5 @@ func (m *Machine) Describe() string {
 	} else {
 		d += fmt.Sprintf(", guest_base %#x", sc.GuestBase)
 	}
-	return d + ", policy " + policy.PolicyString(sc.Quirks)
+	return d + ", policy " + m.Policy.String()
 }

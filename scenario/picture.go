@@ -83,13 +83,13 @@ func NewPicture(m *Machine) *Picture {
 // drawer holds what drawing one picture needs.
 type drawer struct {
 	m        *Machine
-	s        *sim.Sim // nil on the host view
-	row      uint64   // bytes per row
-	cell     uint64   // bytes per cell
-	hostPage uint64   // the host kernel's page
-	top      uint64   // end of the drawn space (exclusive, in row addresses); 0: 1<<64
-	base     uint64   // host address of row address 0 (guest_base)
-	reserved bool     // RESERVED_VA placeholders are expected
+	s        sim.Guest // nil on the host view
+	row      uint64    // bytes per row
+	cell     uint64    // bytes per cell
+	hostPage uint64    // the host kernel's page
+	top      uint64    // end of the drawn space (exclusive, in row addresses); 0: 1<<64
+	base     uint64    // host address of row address 0 (guest_base)
+	reserved bool      // RESERVED_VA placeholders are expected
 }
 
 func newDrawer(m *Machine) *drawer {

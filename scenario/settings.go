@@ -201,13 +201,13 @@ func (s *Settings) Build() (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", s.pos["target"], err)
 	}
-	quirks := sim.QuirkSet(0)
+	pol := policy.Fixed
 	if v, ok := s.vals["policy"]; ok {
-		if quirks, err = policy.ParsePolicy(v); err != nil {
+		if pol, err = policy.ParsePolicy(v); err != nil {
 			return nil, fmt.Errorf("%s: %v", s.pos["policy"], err)
 		}
 	}
-	cfg := policy.SimConfig(hp, tp, quirks)
+	cfg := policy.SimConfig(hp, tp)
 	if hp.HostBits == 64 && tp.ABIBits == 32 {
 		cfg.ReservedVA = tp.DefaultReservedVA
 	}
@@ -238,11 +238,11 @@ func (s *Settings) Build() (*Machine, error) {
 		}
 		cfg.GuestBase, cfg.ProbeGuestBase = n.Value, false
 	}
-	sm, err := sim.New(sim.KernelHost{Kernel: k}, cfg)
+	sm, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %v", tname, err)
 	}
-	m.Sim = sm
+	m.Sim, m.Policy = sm, pol
 	return m, nil
 }
 

@@ -22,7 +22,7 @@ func presetsCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "\npolicies (policy=NAME, or fixed-except=Q,..., seed-except=Q,..., quirks=Q,...):")
 	for _, v := range policy.Variants {
-		fmt.Fprintf(stdout, "  %-12s %s (%d quirks)\n", v.Name, v.Description, v.Quirks.Len())
+		fmt.Fprintf(stdout, "  %-12s %s (%d quirks)\n", v.Name, v.Description, v.Policy.Quirks.Len())
 	}
 	fmt.Fprintln(stdout, "\nquirks of the seed (QEMU linux-user/mmap.c, March 2015):")
 	for _, q := range policy.Quirks {

@@ -113,7 +113,7 @@ func (r pageRun) String() string {
 // generator aims at.
 type machine struct {
 	lay     layout
-	sim     *sim.Sim
+	sim     sim.Guest
 	k       *hostvm.Kernel
 	fds     []int // sim's fd of each file index, -1 until opened
 	handles []handle
@@ -131,6 +131,7 @@ var mmapMinAddr uint64 = 65536
 // lowest start-up mapping (lay.Top) up to RESERVED_VA filled with a
 // PROT_NONE mapping (see the known difference "qemu72-mmap-next-start").
 func newMachine(lay layout, quirks sim.QuirkSet) (*machine, error) {
+	pol := policy.Policy{Quirks: quirks}
 	hp := policy.Hosts["x86_64"]
 	tp := policy.Targets["i386"]
 	hc := hp.Config
@@ -140,12 +141,12 @@ func newMachine(lay layout, quirks sim.QuirkSet) (*machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := policy.SimConfig(hp, tp, quirks)
+	cfg := policy.SimConfig(hp, tp)
 	cfg.HostPageSize = lay.H
 	cfg.ReservedVA = lay.Reserved
 	cfg.ProbeGuestBase = true
 	cfg.MmapMinAddr = mmapMinAddr
-	s, err := sim.New(sim.KernelHost{Kernel: k}, cfg)
+	s, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -517,7 +517,8 @@ func (t *tally) kindText() string {
 func TestQEMU72(t *testing.T) {
 	qemu, guest := tools(t)
 	readMmapMinAddr()
-	quirks, err := policy.ParsePolicy(*flagPolicy)
+	pol, err := policy.ParsePolicy(*flagPolicy)
+	quirks := pol.Quirks
 	if err != nil {
 		t.Fatal(err)
 	}
