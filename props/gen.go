@@ -69,7 +69,7 @@ func NewCommands(setup Setup, pol policy.Policy) *Commands {
 		},
 		DestroySystemUnderTestFunc: func(sut commands.SystemUnderTest) {
 			s := sut.(*System)
-			if s.failure != "" && (c.shortest == nil || s.ops < c.shortest.ops) {
+			if s.failure != "" && (c.shortest == nil || len(s.run) < len(c.shortest.run)) {
 				c.shortest = s
 			}
 		},

@@ -60,10 +60,11 @@ func (s Setup) Settings(pol policy.Policy) string {
 	return out + " policy=" + pol.String()
 }
 
-// build makes the system under test (QEMU over the host) and the reference
-// model (an ideal guest kernel: hostvm with the guest's page size and
-// address space), with the same files in both.
-func (s Setup) build(pol policy.Policy) (sim.Guest, *hostvm.Kernel, *hostvm.Kernel, error) {
+// build makes the system under test (QEMU over the host, through
+// opts.WrapHost when set) and the reference model (an ideal guest kernel:
+// hostvm with the guest's page size and address space), with the same
+// files in both. It returns the guest, the host kernel and the reference.
+func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel, *hostvm.Kernel, error) {
 	hp, err := policy.Host(s.Host)
 	if err != nil {
 		return nil, nil, nil, err
@@ -85,7 +86,11 @@ func (s Setup) build(pol policy.Policy) (sim.Guest, *hostvm.Kernel, *hostvm.Kern
 	cfg.HostPageSize = s.QemuPage
 	cfg.ReservedVA = s.ReservedVA
 	cfg.ProbeGuestBase = true
-	sm, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
+	var host sim.Host = sim.KernelHost{Kernel: k}
+	if opts.WrapHost != nil {
+		host = opts.WrapHost(host)
+	}
+	sm, err := pol.New(host, cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
