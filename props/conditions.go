@@ -77,7 +77,10 @@ type accessOutcome struct {
 	qemuFault   *hostvm.Fault
 	kernelN     int
 	kernelFault *hostvm.Fault
-	parted      uint64 // the first address where they part: addr plus the bytes both accessed, at the guest's width
+	// parted is the first address where they part: addr plus the bytes
+	// both accessed, at the guest's width. Set once the two are known to
+	// differ, before the rules see the outcome.
+	parted uint64
 }
 
 func (*accessOutcome) undo() *undo { return nil }

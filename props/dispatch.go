@@ -134,16 +134,12 @@ func (s *System) runMmap(op Op) {
 	if allow(s, mmapRules, o) {
 		return
 	}
-	switch {
-	case qemuErr == hostvm.ENOMEM && kernelErr == nil && o.nonFixed:
+	if qemuErr == hostvm.ENOMEM && kernelErr == nil && o.nonFixed {
 		s.concrete(uint64(want), kernelErr)
 		s.fail("non-fixed mmap: QEMU found no room, the guest kernel mapped it at %#x", uint64(want))
-	case (qemuErr == nil) != (kernelErr == nil) || qemuErr != nil && qemuErr != kernelErr:
-		s.concrete(uint64(want), kernelErr)
-		s.fail("mmap: QEMU says %s, the guest kernel %s", errString(qemuErr), errString(kernelErr))
-	case qemuErr == nil && got != uint64(want):
-		s.fail("mmap: QEMU returned %#x, the guest kernel %#x", got, uint64(want))
-	case qemuErr == nil:
+		return
+	}
+	if s.sameResult("mmap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, (length+s.targetPage-1)&^(s.targetPage-1))
 		s.mapped(got, length, op.File >= 0, off)
@@ -207,17 +203,29 @@ func (s *System) runMremap(op Op) {
 	if allow(s, mremapRules, o) {
 		return
 	}
-	switch {
-	case (qemuErr == nil) != (kernelErr == nil) || qemuErr != nil && qemuErr != kernelErr:
-		s.concrete(uint64(want), kernelErr)
-		s.fail("mremap: QEMU says %s, the guest kernel %s", errString(qemuErr), errString(kernelErr))
-	case qemuErr == nil && got != uint64(want):
-		s.fail("mremap: QEMU returned %#x, the guest kernel %#x", got, uint64(want))
-	case qemuErr == nil:
+	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, newLen)
 		s.moved(addr, got, min(oldLen, newLen))
 	}
+}
+
+// sameResult compares the outcomes of a call that returns an address,
+// where no rule allowed a difference: it fails the run where they differ,
+// and reports whether both succeeded (at the same address).
+//
+// Preconditions: the call's line is the last of the run's text.
+func (s *System) sameResult(call string, qemuAddr uint64, qemuErr error, kernelAddr uint64, kernelErr error) bool {
+	switch {
+	case (qemuErr == nil) != (kernelErr == nil) || qemuErr != nil && qemuErr != kernelErr:
+		s.concrete(kernelAddr, kernelErr)
+		s.fail("%s: QEMU says %s, the guest kernel %s", call, errString(qemuErr), errString(kernelErr))
+		return false
+	case qemuErr == nil && qemuAddr != kernelAddr:
+		s.fail("%s: QEMU returned %#x, the guest kernel %#x", call, qemuAddr, kernelAddr)
+		return false
+	}
+	return qemuErr == nil
 }
 
 // runLoad reads on both systems and compares.

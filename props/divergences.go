@@ -81,6 +81,9 @@ type undo struct {
 
 // allow tries rules in order on o; it applies the first that holds and
 // reports whether one did.
+//
+// Preconditions: o has every field its point's rules read; for a point
+// with keepQEMU rules, the call's line is the last of the run's text.
 func allow[O outcome](s *System, rules []rule[O], o O) bool {
 	for i := range rules {
 		r := &rules[i]

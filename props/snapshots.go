@@ -41,6 +41,8 @@ func (s *System) taintSnapshots(start, end uint64) {
 // snapshots (file says whether it maps one, at offset off), and so are
 // private file neighbours on the host pages it shares (QEMU writes the new
 // fragments into those host pages, and the host copies them).
+//
+// Preconditions: both systems made the mapping.
 func (s *System) mapped(addr, length uint64, file bool, off uint64) {
 	t, h := s.targetPage, s.hostPage
 	s.taint.Set(addr/t, (addr+length+t-1)/t, 0)
@@ -55,6 +57,8 @@ func (s *System) mapped(addr, length uint64, file bool, off uint64) {
 
 // moved carries the marks of n bytes of pages that mremap moved from old
 // to addr.
+//
+// Preconditions: both systems moved the mapping.
 func (s *System) moved(old, addr, n uint64) {
 	pages := (n + s.targetPage - 1) / s.targetPage
 	if addr != old && pages > 0 {

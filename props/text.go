@@ -24,6 +24,8 @@ func (s *System) emit(line string) { s.lines = append(s.lines, line) }
 // concrete replaces a "= ?" expectation on the last line with the guest
 // kernel's actual result, so the counterexample fails when replayed where
 // it failed here.
+//
+// Preconditions: the call's line is the last of the run's text.
 func (s *System) concrete(v uint64, err error) {
 	n := len(s.lines) - 1
 	if strings.HasSuffix(s.lines[n], " = "+anySuccess) {
@@ -34,6 +36,8 @@ func (s *System) concrete(v uint64, err error) {
 // reexpect replaces the expectation old on the last line with new, where
 // the run keeps QEMU's outcome after a named divergence. A line that does
 // not show old is left as it is.
+//
+// Preconditions: the call's line is the last of the run's text.
 func (s *System) reexpect(old, new string) {
 	n := len(s.lines) - 1
 	s.lines[n] = strings.Replace(s.lines[n], " = "+old, " = "+new, 1)
@@ -53,16 +57,17 @@ type mmapLine struct {
 // kernelErr) as its expectation, binding the next handle when bind is set
 // and the guest kernel's call succeeded, and returns the expectation
 // written.
-func (s *System) emitMmap(l mmapLine, want uint64, kernelErr error, bind bool) string {
+func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool) string {
 	prefix := ""
 	if bind && kernelErr == nil {
 		prefix = fmt.Sprintf("$m%d = ", len(s.handles))
 	}
 	exp := expectText(want, kernelErr)
-	if kernelErr == nil && l.op.Place != PlaceFixed && l.op.Place != PlaceNoReplace {
+	if kernelErr == nil && line.op.Place != PlaceFixed && line.op.Place != PlaceNoReplace {
 		exp = anySuccess // placement may differ
 	}
-	s.emit(fmt.Sprintf("%smmap(%s, %s, %s, %v, %d, %s) = %s", prefix, l.at, hexText(l.length), protText(l.op.Prot), l.flags, l.fd, hexText(l.offset), exp))
+	s.emit(fmt.Sprintf("%smmap(%s, %s, %s, %v, %d, %s) = %s", prefix, line.at, hexText(line.length), protText(line.op.Prot),
+		line.flags, line.fd, hexText(line.offset), exp))
 	return exp
 }
 
