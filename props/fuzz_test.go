@@ -8,12 +8,12 @@ import (
 )
 
 // byteSource reads random numbers from fuzz input, then zeros.
-type byteSource struct{ b []byte }
+type byteSource struct{ rest []byte }
 
 func (s *byteSource) Uint64() uint64 {
 	var w [8]byte
-	n := copy(w[:], s.b)
-	s.b = s.b[n:]
+	n := copy(w[:], s.rest)
+	s.rest = s.rest[n:]
 	return binary.LittleEndian.Uint64(w[:])
 }
 
@@ -34,7 +34,7 @@ func FuzzOps(f *testing.F) {
 		}
 		src := &byteSource{data[1:]}
 		handles := 0
-		for i := 0; i < 64 && len(src.b) > 0; i++ {
+		for i := 0; i < 64 && len(src.rest) > 0; i++ {
 			op := GenOp(src, handles)
 			if op.Kind == OpMmap || op.Kind == OpMremap {
 				handles++

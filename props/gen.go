@@ -9,9 +9,9 @@ import (
 )
 
 // rngSource adapts gopter's seeded generator to Source.
-type rngSource struct{ r *rand.Rand }
+type rngSource struct{ rng *rand.Rand }
 
-func (s rngSource) Uint64() uint64 { return s.r.Uint64() }
+func (s rngSource) Uint64() uint64 { return s.rng.Uint64() }
 
 // genState is what generation knows: how many mappings may exist. gopter's
 // NextState cannot see results (its issue 39), so operations name earlier
@@ -51,8 +51,8 @@ type Commands struct {
 	commands.ProtoCommands
 	Setup    Setup
 	Policy   policy.Policy
-	shortest *System
-	runs     int
+	shortest *System // the failed run with the fewest operations so far, or nil
+	runs     int     // the systems made so far
 }
 
 // NewCommands builds the gopter description.
@@ -69,7 +69,7 @@ func NewCommands(setup Setup, pol policy.Policy) *Commands {
 		},
 		DestroySystemUnderTestFunc: func(sut commands.SystemUnderTest) {
 			s := sut.(*System)
-			if s.failure != "" && (c.shortest == nil || s.ops < c.shortest.ops) {
+			if s.failure != "" && (c.shortest == nil || len(s.run) < len(c.shortest.run)) {
 				c.shortest = s
 			}
 		},

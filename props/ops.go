@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/mmapsim/mmapsim/hostvm"
-	"github.com/mmapsim/mmapsim/scenario"
 )
 
 // Kind is an operation's kind.
@@ -180,39 +179,29 @@ var remapFlags = []hostvm.MremapFlags{0, hostvm.MremapMayMove, hostvm.MremapMayM
 
 var msyncFlags = []hostvm.MsyncFlags{hostvm.MsSync, hostvm.MsAsync, hostvm.MsInvalidate, hostvm.MsAsync | hostvm.MsSync}
 
-// call is an operation resolved against a run: concrete arguments, and how
-// to write them in a scenario.
-type call struct {
-	addr, length uint64
-	addrText     string
-	lenText      string
-}
-
-func hexText(v uint64) string { return fmt.Sprintf("%#x", v) }
-
 // resolve turns w into a guest address and its scenario spelling.
 func (s *System) resolve(w Where) (uint64, string) {
-	t := s.t
+	page := s.targetPage
 	var base uint64
 	var text string
 	switch {
 	case w.Base < baseLow && len(s.handles) > 0:
-		h := int(w.Base) % len(s.handles)
-		base, text = s.handles[h], fmt.Sprintf("$m%d", h)
+		handle := int(w.Base) % len(s.handles)
+		base, text = s.handles[handle], fmt.Sprintf("$m%d", handle)
 	case w.Base == baseTop:
 		base = s.spaceEnd
 	case w.Base == baseMid:
-		base = min(s.cfg.TaskUnmappedBase, s.spaceEnd/2) &^ (t - 1)
+		base = min(s.cfg.TaskUnmappedBase, s.spaceEnd/2) &^ (page - 1)
 	default:
-		base = max(s.cfg.MmapMinAddr, t)
+		base = max(s.cfg.MmapMinAddr, page)
 	}
-	off := int64(w.Page)*int64(t) + int64(w.Byte)
+	off := int64(w.Page)*int64(page) + int64(w.Byte)
 	if w.End && w.Base < baseLow && len(s.handles) > 0 {
 		off += int64(s.handleLens[int(w.Base)%len(s.handles)])
 	}
-	a := s.word(base + uint64(off))
+	addr := s.word(base + uint64(off))
 	if text == "" {
-		return a, hexText(a)
+		return addr, hexText(addr)
 	}
 	switch {
 	case off > 0:
@@ -220,43 +209,13 @@ func (s *System) resolve(w Where) (uint64, string) {
 	case off < 0:
 		text += "-" + hexText(uint64(-off))
 	}
-	return a, text
+	return addr, text
 }
 
+// length is pages guest pages plus extra bytes, at the guest's width.
 func (s *System) length(pages, extra uint32) uint64 {
-	return s.word(uint64(pages)*s.t + uint64(extra))
+	return s.word(uint64(pages)*s.targetPage + uint64(extra))
 }
-
-// scenario spellings.
-
-func protText(p uint8) string { return hostvm.Prot(p).FlagString() }
-
-func mapFlagsText(f hostvm.MapFlags) string { return f.String() }
-
-func fdText(file int8) string {
-	if file < 0 {
-		return "-1"
-	}
-	return fmt.Sprint(3 + int(file))
-}
-
-func quote(b []byte) string { return scenario.Quote(b) }
-
-// expectText renders an outcome as a scenario expectation.
-func expectText(v uint64, err error) string {
-	if err != nil {
-		if e, ok := err.(hostvm.Errno); ok {
-			return fmt.Sprintf("-1 %s (%s)", e.Name(), e.Error())
-		}
-		return "?"
-	}
-	if v >= 0x1000 {
-		return hexText(v)
-	}
-	return fmt.Sprint(v)
-}
-
-func faultText(f *hostvm.Fault) string { return f.Signal.String() }
 
 // String renders op compactly, for gopter's reports.
 func (op Op) String() string {

@@ -60,41 +60,46 @@ func (s Setup) Settings(pol policy.Policy) string {
 	return out + " policy=" + pol.String()
 }
 
-// build makes the system under test (QEMU over the host) and the reference
-// model (an ideal guest kernel: hostvm with the guest's page size and
-// address space), with the same files in both.
-func (s Setup) build(pol policy.Policy) (sim.Guest, *hostvm.Kernel, *hostvm.Kernel, error) {
-	hp, err := policy.Host(s.Host)
+// build makes the system under test (QEMU over the host, through
+// opts.WrapHost when set) and the reference model (an ideal guest kernel:
+// hostvm with the guest's page size and address space), with the same
+// files in both. It returns the guest, the host kernel and the reference.
+func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel, *hostvm.Kernel, error) {
+	hostPreset, err := policy.Host(s.Host)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tp, err := policy.Target(s.Target)
+	targetPreset, err := policy.Target(s.Target)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	hc := hp.Config
+	hostCfg := hostPreset.Config
 	if s.HostPage != 0 {
-		hc.PageSize = s.HostPage
+		hostCfg.PageSize = s.HostPage
 	}
-	hc.MaxMapCount = 1 << 20
-	k, err := hostvm.New(hc)
+	hostCfg.MaxMapCount = 1 << 20
+	hostKernel, err := hostvm.New(hostCfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cfg := policy.SimConfig(hp, tp)
+	cfg := policy.SimConfig(hostPreset, targetPreset)
 	cfg.HostPageSize = s.QemuPage
 	cfg.ReservedVA = s.ReservedVA
 	cfg.ProbeGuestBase = true
-	sm, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
+	var host sim.Host = sim.KernelHost{Kernel: hostKernel}
+	if opts.WrapHost != nil {
+		host = opts.WrapHost(host)
+	}
+	guest, err := pol.New(host, cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cfg = sm.Config()
+	cfg = guest.Config()
 	// The reference: the guest's own kernel. Its space ends where QEMU's
 	// guest space ends (RESERVED_VA, or the guest's address width); it
 	// runs privileged, because QEMU applies no mmap_min_addr check to
 	// MAP_FIXED, and its minimum address is QEMU's.
-	rc := hostvm.Config{
+	refCfg := hostvm.Config{
 		PageSize:       cfg.TargetPageSize,
 		MmapMinAddr:    hostvm.Addr(cfg.MmapMinAddr),
 		LSMMmapMinAddr: hostvm.Addr(cfg.MmapMinAddr),
@@ -106,36 +111,36 @@ func (s Setup) build(pol policy.Policy) (sim.Guest, *hostvm.Kernel, *hostvm.Kern
 		// A 32-bit guest as a 64-bit Linux runs one (compat): 32-bit
 		// arguments, 64-bit arithmetic, as QEMU's later fixes compute
 		// range ends.
-		rc.AddrBits = 32
-		rc.Compat = true
+		refCfg.AddrBits = 32
+		refCfg.Compat = true
 	case cfg.VirtBits <= 47:
-		rc.AddrBits = 47
+		refCfg.AddrBits = 47
 	default:
-		rc.AddrBits = 48
+		refCfg.AddrBits = 48
 	}
-	rc.TaskSize = hostvm.Addr(uint64(1) << cfg.VirtBits)
+	refCfg.TaskSize = hostvm.Addr(uint64(1) << cfg.VirtBits)
 	if cfg.ReservedVA != 0 {
-		rc.TaskSize = hostvm.Addr(cfg.ReservedVA)
+		refCfg.TaskSize = hostvm.Addr(cfg.ReservedVA)
 	}
-	ref, err := hostvm.New(rc)
+	ref, err := hostvm.New(refCfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reference kernel: %v", err)
 	}
 	// What the guest has mapped before its first call (the image's last
 	// host page, through to the start of the heap) the guest kernel has
 	// too.
-	for _, r := range sm.FlagRuns() {
+	for _, r := range guest.FlagRuns() {
 		if _, err := ref.Mmap(hostvm.Addr(r.Start), r.End-r.Start, hostvm.Prot(r.Flags&sim.PageBits),
 			hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixed, -1, 0); err != nil {
 			return nil, nil, nil, fmt.Errorf("reference kernel: the initial mapping at %#x: %v", r.Start, err)
 		}
 	}
-	for _, kk := range []*hostvm.Kernel{k, ref} {
-		if err := makeFiles(kk, cfg.TargetPageSize); err != nil {
+	for _, kernel := range []*hostvm.Kernel{hostKernel, ref} {
+		if err := makeFiles(kernel, cfg.TargetPageSize); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	return sm, k, ref, nil
+	return guest, hostKernel, ref, nil
 }
 
 // The files every run starts with, opened as fds 3, 4 and 5.
@@ -149,13 +154,15 @@ var files = []struct {
 	{"ro.bin", 3, hostvm.ORdOnly}, // read-only: no writable shared mapping
 }
 
-func makeFiles(k *hostvm.Kernel, t uint64) error {
+// makeFiles creates the files in k, sized for target pages of
+// targetPage bytes, and opens them as fds 3, 4 and 5.
+func makeFiles(k *hostvm.Kernel, targetPage uint64) error {
 	for _, f := range files {
 		fd, err := k.Open(f.name, hostvm.ORdWr|hostvm.OCreat|hostvm.OTrunc, 0o644)
 		if err != nil {
 			return err
 		}
-		buf := make([]byte, fileSizeOf(f.pages, t))
+		buf := make([]byte, fileSizeOf(f.pages, targetPage))
 		for j := range buf {
 			// fill=seq: consecutive 32-bit little-endian integers, as the
 			// scenario language's file directive makes them.
@@ -174,13 +181,13 @@ func makeFiles(k *hostvm.Kernel, t uint64) error {
 	return nil
 }
 
-func fileSizeOf(pages float64, t uint64) uint64 { return uint64(pages * float64(t)) }
+func fileSizeOf(pages float64, targetPage uint64) uint64 { return uint64(pages * float64(targetPage)) }
 
 // fileLines are the scenario lines that make and open the files.
-func fileLines(t uint64) []string {
+func fileLines(targetPage uint64) []string {
 	var out []string
 	for _, f := range files {
-		out = append(out, fmt.Sprintf("#! file %s size=%#x fill=seq", f.name, fileSizeOf(f.pages, t)))
+		out = append(out, fmt.Sprintf("#! file %s size=%#x fill=seq", f.name, fileSizeOf(f.pages, targetPage)))
 	}
 	for i, f := range files {
 		out = append(out, fmt.Sprintf("openat(AT_FDCWD, %q, %v) = %d", f.name, f.flags, 3+i))

@@ -1,0 +1,289 @@
+package props
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim"
+)
+
+// abortCheck fails the run if QEMU aborted.
+func (s *System) abortCheck(err error) bool {
+	if a, ok := err.(*sim.Abort); ok {
+		s.fail("QEMU aborted: %v", a)
+		return true
+	}
+	return false
+}
+
+// compareAccess compares a load or a store: the bytes both systems
+// accessed (loads), then how far each got and how it stopped. Where they
+// differ, accessRules (and byteRules, for the bytes) name the divergence
+// or the run fails.
+//
+// Preconditions: for a load, qemuBuf and kernelBuf hold what each system
+// read; for a store, both are nil.
+func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
+	// Bytes both sides accessed must agree.
+	common := min(o.qemuN, o.kernelN)
+	if qemuBuf != nil && !bytes.Equal(qemuBuf[:common], kernelBuf[:common]) {
+		i := 0
+		for qemuBuf[i] == kernelBuf[i] {
+			i++
+		}
+		at := s.word(o.addr + uint64(i))
+		if !allow(s, byteRules, &byteOutcome{at: at}) {
+			s.fail("load: byte at %#x is %#x under QEMU, %#x on the guest kernel", at, qemuBuf[i], kernelBuf[i])
+			return
+		}
+	}
+	qf, kf := o.qemuFault, o.kernelFault
+	if o.qemuN == o.kernelN && (qf == nil) == (kf == nil) && (qf == nil || qf.Signal == kf.Signal) {
+		return
+	}
+	o.parted = s.word(o.addr + uint64(common))
+	if !allow(s, accessRules, o) {
+		s.fail("%s at %#x: QEMU %s after %d bytes, the guest kernel %s after %d bytes",
+			o.kind, o.addr, faultString(qf), o.qemuN, faultString(kf), o.kernelN)
+	}
+}
+
+// sweepAfter compares the contents of the guest pages op could have
+// changed: its range (and the destination of a move), widened to whole host
+// pages so neighbours sharing a host page are included; every mapping of a
+// file it wrote. Large ranges are sampled at both ends.
+func (s *System) sweepAfter(op Op) {
+	var ranges []span
+	widen := func(addr, length uint64) {
+		start := addr &^ (s.hostPage - 1)
+		end := addr + length
+		if end < addr || end > s.spaceEnd {
+			end = s.spaceEnd
+		}
+		end = min((end+s.hostPage-1)&^(s.hostPage-1), s.spaceEnd)
+		if start < end {
+			ranges = append(ranges, span{start, end})
+		}
+	}
+	switch op.Kind {
+	case OpLoad:
+		return
+	case OpFileWrite, OpFtruncate:
+		for _, m := range s.ref.Maps() {
+			if m.Inode != 0 {
+				ranges = append(ranges, span{uint64(m.Start), uint64(m.End)})
+			}
+		}
+	case OpStore:
+		addr, _ := s.resolve(op.At)
+		widen(addr, uint64(op.N))
+	default:
+		addr, _ := s.resolve(op.At)
+		widen(addr, max(s.length(op.Pages, op.Extra), s.length(op.NewPages, 0)))
+		if op.Kind == OpMremap || op.Kind == OpMmap {
+			if n := len(s.handles); n > 0 {
+				widen(s.handles[n-1], max(s.length(op.Pages, op.Extra), s.length(op.NewPages, 0)))
+			}
+			to, _ := s.resolve(op.To)
+			widen(to, s.length(op.NewPages, 0))
+		}
+	}
+	for _, r := range ranges {
+		if !s.sweep(r.start, r.end) {
+			return
+		}
+	}
+}
+
+// sweep compares readable guest pages in [start, end) that the guest kernel
+// has mapped; at most 32 pages at each end of a long range. It returns
+// false once the run has failed.
+//
+// Preconditions: start < end.
+func (s *System) sweep(start, end uint64) bool {
+	t := s.targetPage
+	qemuBuf := make([]byte, t)
+	kernelBuf := make([]byte, t)
+	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(start), End: hostvm.Addr(end)}) {
+		if m.Prot&hostvm.ProtRWX == 0 {
+			continue
+		}
+		lo, hi := max(uint64(m.Start), start), min(uint64(m.End), end)
+		for p := lo; p < hi; p += t {
+			if hi-lo > 64*t && p >= lo+32*t && p < hi-32*t {
+				p = hi - 32*t
+			}
+			if !s.comparePage(p, qemuBuf, kernelBuf) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// comparePage compares the guest page at p, unless its contents are
+// already known to differ (unknownPage). Where they differ, pageRules name
+// the divergence or the run fails, ending the scenario with a read that
+// shows the difference. It returns false once the run has failed.
+//
+// Preconditions: p is a target page the guest kernel maps readable;
+// qemuBuf and kernelBuf are a target page long.
+func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
+	if s.unknownPage(p) {
+		return true
+	}
+	kernelN, kernelFault := s.ref.Read(hostvm.Addr(p), kernelBuf)
+	if kernelFault != nil {
+		return true // past end-of-file: loads compare it
+	}
+	qemuN, qemuFault := s.sim.Load(p, qemuBuf)
+	if qemuFault == nil && qemuN == kernelN && bytes.Equal(qemuBuf, kernelBuf) {
+		return true
+	}
+	if allow(s, pageRules, &pageOutcome{page: p, qemuFault: qemuFault}) {
+		return true
+	}
+	i := 0
+	for qemuFault == nil && i < len(qemuBuf) && qemuBuf[i] == kernelBuf[i] {
+		i++
+	}
+	i &^= 15
+	n := min(16, len(kernelBuf)-i)
+	s.emit(fmt.Sprintf("peek(%s, %d) = %s", hexText(p+uint64(i)), n, quote(kernelBuf[i:i+n])))
+	if qemuFault != nil {
+		s.fail("page %#x faults under QEMU (%v) but reads on the guest kernel", p, qemuFault)
+	} else {
+		for qemuBuf[i] == kernelBuf[i] {
+			i++
+		}
+		s.fail("byte at %#x is %#x under QEMU, %#x on the guest kernel", p+uint64(i), qemuBuf[i], kernelBuf[i])
+	}
+	return false
+}
+
+// check verifies the invariants after an operation: the host kernel's
+// own, QEMU's page flags against the host (CheckAgreement) and against the
+// guest kernel's mappings (the guest's view of which pages exist, with
+// which protection).
+func (s *System) check() {
+	if err := s.host.CheckInvariants(); err != nil {
+		s.fail("host kernel invariants: %v", err)
+		return
+	}
+	if err := s.ref.CheckInvariants(); err != nil {
+		s.fail("reference kernel invariants: %v", err)
+		return
+	}
+	if err := s.sim.CheckAgreement(); err != nil {
+		s.fail("%v", err)
+		return
+	}
+	s.compareViews()
+}
+
+// viewSeg is a run of guest pages with one protection, in either view.
+type viewSeg struct {
+	start, end uint64
+	prot       uint32
+}
+
+// normalize sorts segs and merges adjacent segments of equal protection.
+func normalize(segs []viewSeg) []viewSeg {
+	sort.Slice(segs, func(i, j int) bool { return segs[i].start < segs[j].start })
+	var out []viewSeg
+	for _, x := range segs {
+		if n := len(out); n > 0 && out[n-1].end == x.start && out[n-1].prot == x.prot {
+			out[n-1].end = x.end
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// describeView renders the first six segments, for a failure message.
+func describeView(segs []viewSeg) string {
+	var parts []string
+	for i, x := range segs {
+		if i == 6 {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%#x-%#x %v", x.start, x.end, hostvm.Prot(x.prot)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// protAt is the protection segs give address p (0 where none covers it).
+func protAt(segs []viewSeg, p uint64) uint32 {
+	for _, x := range segs {
+		if x.start <= p && p < x.end {
+			return x.prot
+		}
+	}
+	return 0
+}
+
+// compareViews compares QEMU's page flags with the guest kernel's VMAs.
+func (s *System) compareViews() {
+	var want, got []viewSeg
+	for _, m := range s.ref.Maps() {
+		want = append(want, viewSeg{uint64(m.Start), uint64(m.End), uint32(m.Prot)})
+	}
+	for _, r := range s.sim.FlagRuns() {
+		got = append(got, viewSeg{r.Start, r.End, r.Flags & sim.PageBits})
+	}
+	want, got = normalize(want), normalize(got)
+	if len(want) == len(got) {
+		same := true
+		for i := range want {
+			if want[i] != got[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return
+		}
+	}
+	s.fail("the guest's mappings differ: QEMU's page flags [%s], the guest kernel [%s]", describeView(got), describeView(want))
+	s.showViewDifference(want, got)
+}
+
+// showViewDifference ends the counterexample with an access that shows the
+// difference between the views where one does, so that it replays as a
+// failing scenario.
+func (s *System) showViewDifference(want, got []viewSeg) {
+	var bounds []uint64
+	for _, x := range append(append([]viewSeg{}, want...), got...) {
+		bounds = append(bounds, x.start, x.end-s.targetPage)
+	}
+	sort.Slice(bounds, func(i, j int) bool { return bounds[i] < bounds[j] })
+	for _, p := range bounds {
+		w, g := protAt(want, p), protAt(got, p)
+		var line string
+		switch {
+		case (w^g)&uint32(hostvm.ProtRead) != 0:
+			b := make([]byte, 1)
+			if _, f := s.ref.Read(hostvm.Addr(p), b); f != nil {
+				line = fmt.Sprintf("peek(%#x, 1) = %s", p, faultText(f))
+			} else {
+				line = fmt.Sprintf("peek(%#x, 1) = %s", p, quote(b))
+			}
+		case (w^g)&uint32(hostvm.ProtWrite) != 0:
+			if _, f := s.ref.Write(hostvm.Addr(p), []byte{0}); f != nil {
+				line = fmt.Sprintf("fill(%#x, 1, 0x0) = %s", p, faultText(f))
+			} else {
+				line = fmt.Sprintf("fill(%#x, 1, 0x0)", p)
+			}
+		default:
+			continue
+		}
+		s.emit(line)
+		s.failLine = len(s.lines)
+		return
+	}
+}

@@ -1,0 +1,306 @@
+package props
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+)
+
+// dispatch runs op on both systems and compares the call's outcomes: the
+// result, the errno, the bytes and faults of an access. What the call left
+// behind (the views, the pages' contents) Exec compares afterwards.
+func (s *System) dispatch(op Op) {
+	switch op.Kind {
+	case OpMmap:
+		s.runMmap(op)
+	case OpMunmap:
+		s.runCall(op, "munmap", func(addr, length uint64) (error, error) {
+			return s.sim.Munmap(addr, length), s.ref.Munmap(hostvm.Addr(addr), length)
+		}, "")
+	case OpMprotect:
+		prot := uint64(op.Prot)
+		s.runCall(op, "mprotect", func(addr, length uint64) (error, error) {
+			return s.sim.Mprotect(addr, length, int(prot)), s.ref.Mprotect(hostvm.Addr(addr), length, hostvm.Prot(prot))
+		}, ", "+protText(op.Prot))
+	case OpMsync:
+		flags := msyncFlags[int(op.Advice)%len(msyncFlags)]
+		s.runCall(op, "msync", func(addr, length uint64) (error, error) {
+			return s.sim.Msync(addr, length, int(flags)), s.ref.Msync(hostvm.Addr(addr), length, flags)
+		}, ", "+flags.String())
+	case OpMadvise:
+		advice := advices[int(op.Advice)%len(advices)]
+		s.runCall(op, "madvise", func(addr, length uint64) (error, error) {
+			return s.sim.Madvise(addr, length, advice), s.ref.Madvise(hostvm.Addr(addr), length, advice)
+		}, ", "+advice.String())
+	case OpMremap:
+		s.runMremap(op)
+	case OpLoad:
+		s.runLoad(op)
+	case OpStore:
+		s.runStore(op)
+	case OpFileWrite:
+		s.runFileWrite(op)
+	case OpFtruncate:
+		s.runFtruncate(op)
+	}
+}
+
+// runCall runs a call whose result is 0 or an errno on both sides (munmap,
+// mprotect, msync, madvise): do makes it on QEMU and on the guest kernel,
+// rest is its arguments after the range, as scenario text.
+func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error, error), rest string) {
+	addr, at := s.resolve(op.At)
+	length := s.length(op.Pages, op.Extra)
+	qemuErr, kernelErr := do(addr, length)
+	s.emit(fmt.Sprintf("%s(%s, %s%s) = %s", name, at, hexText(length), rest, expectText(0, kernelErr)))
+	if s.abortCheck(qemuErr) {
+		return
+	}
+	if allow(s, callRules, &callOutcome{name: name, addr: addr, length: length, qemuErr: qemuErr, kernelErr: kernelErr}) {
+		return
+	}
+	if qemuErr != kernelErr {
+		s.fail("%s: QEMU says %s, the guest kernel %s", name, errString(qemuErr), errString(kernelErr))
+		return
+	}
+	if name == "madvise" && (qemuErr == nil || qemuErr == hostvm.ENOMEM) {
+		// DONTNEED of private file pages restores file data; QEMU keeps
+		// a copy where it emulated them.
+		s.taintSnapshots(addr, addr+length)
+	}
+}
+
+// runMmap runs an mmap. A non-fixed mapping's placement may differ: the
+// guest kernel maps it where QEMU did, with MAP_FIXED_NOREPLACE.
+func (s *System) runMmap(op Op) {
+	addr, at := s.resolve(op.At)
+	length := s.length(op.Pages, op.Extra)
+	flags := hostvm.MapPrivate
+	if op.Shared {
+		flags = hostvm.MapShared
+	}
+	fd := -1
+	var off uint64
+	if op.File < 0 {
+		flags |= hostvm.MapAnonymous
+	} else {
+		fd = 3 + int(op.File)
+		off = uint64(op.FilePage) * s.targetPage
+	}
+	switch op.Place {
+	case PlaceAny:
+		addr, at = 0, "NULL"
+	case PlaceFixed:
+		flags |= hostvm.MapFixed
+	case PlaceNoReplace:
+		flags |= hostvm.MapFixedNoReplace
+	}
+	prot := hostvm.Prot(op.Prot)
+	o := &mmapOutcome{op: op, addr: addr, length: length, offset: off,
+		nonFixed: flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) == 0, before: s.ref.Clone()}
+	line := mmapLine{at: at, length: length, op: op, flags: flags, fd: fd, offset: off}
+	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
+	if s.abortCheck(qemuErr) {
+		s.emit(fmt.Sprintf("mmap(%s, %s, %s, %v, %s, %s) = ?", at, hexText(length), protText(op.Prot), flags, fdText(op.File), hexText(off)))
+		return
+	}
+	var want hostvm.Addr
+	var kernelErr error
+	if qemuErr == nil && o.nonFixed {
+		// Placement may legitimately differ: the guest kernel maps where
+		// QEMU did, which must have been free.
+		want, kernelErr = s.ref.Mmap(hostvm.Addr(got), length, prot, flags|hostvm.MapFixedNoReplace, fd, off)
+		if kernelErr != nil {
+			what := "a range that is not free"
+			if kernelErr != hostvm.EEXIST {
+				what = "an address the guest kernel refuses (" + errString(kernelErr) + ")"
+			}
+			s.emitMmap(line, 0, kernelErr, true)
+			s.fail("non-fixed mmap: QEMU placed it at %#x, %s", got, what)
+			return
+		}
+		if got < s.cfg.MmapMinAddr || got == 0 {
+			s.emitMmap(line, uint64(want), nil, true)
+			s.reexpect(anySuccess, fmt.Sprintf("? (>= %#x)", s.cfg.MmapMinAddr))
+			s.fail("non-fixed mmap: QEMU placed it at %#x, below mmap_min_addr %#x", got, s.cfg.MmapMinAddr)
+			return
+		}
+	} else {
+		want, kernelErr = s.ref.Mmap(hostvm.Addr(addr), length, prot, flags, fd, off)
+	}
+	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
+	o.shown = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil)
+	if allow(s, mmapRules, o) {
+		return
+	}
+	if qemuErr == hostvm.ENOMEM && kernelErr == nil && o.nonFixed {
+		s.concrete(uint64(want), kernelErr)
+		s.fail("non-fixed mmap: QEMU found no room, the guest kernel mapped it at %#x", uint64(want))
+		return
+	}
+	if s.sameResult("mmap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
+		s.handles = append(s.handles, got)
+		s.handleLens = append(s.handleLens, (length+s.targetPage-1)&^(s.targetPage-1))
+		s.mapped(got, length, op.File >= 0, off)
+	}
+}
+
+// runMremap runs an mremap. A move QEMU may place (MREMAP_MAYMOVE without
+// MREMAP_FIXED) the guest kernel redoes at QEMU's address.
+func (s *System) runMremap(op Op) {
+	addr, at := s.resolve(op.At)
+	oldLen := s.length(op.Pages, op.Extra)
+	newLen := s.length(op.NewPages, 0)
+	flags := remapFlags[int(op.Remap)%len(remapFlags)]
+	to, toText := uint64(0), "0"
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
+		to, toText = s.resolve(op.To)
+	}
+	if flags&hostvm.MremapDontUnmap != 0 {
+		newLen = oldLen
+	}
+	o := &mremapOutcome{addr: addr, oldLen: oldLen, newLen: newLen, flags: flags, to: to, before: s.ref.Clone(),
+		sharedOld: s.sharedOrFile(addr, oldLen),
+		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags
+	}
+	placed := flags&hostvm.MremapMayMove != 0 && flags&hostvm.MremapFixed == 0 // QEMU chooses where
+	got, qemuErr := s.sim.Mremap(addr, oldLen, newLen, flags, to)
+	line := func(want uint64, kernelErr error) {
+		prefix := ""
+		if qemuErr == nil && kernelErr == nil {
+			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+		}
+		exp := expectText(want, kernelErr)
+		if kernelErr == nil && placed {
+			exp = anySuccess
+		}
+		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
+	}
+	if s.abortCheck(qemuErr) {
+		line(0, nil)
+		return
+	}
+	want, kernelErr := s.ref.Mremap(hostvm.Addr(addr), oldLen, newLen, flags, hostvm.Addr(to))
+	if qemuErr == nil && kernelErr == nil && uint64(want) != got && placed {
+		// The guest kernel moved it elsewhere (or kept it): redo it at
+		// QEMU's address, which must be free.
+		s.ref = o.before
+		if got != addr && len(s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(got), End: hostvm.Addr(got + newLen)})) > 0 {
+			line(0, nil)
+			s.fail("mremap: QEMU moved the mapping to %#x, which is in use", got)
+			return
+		}
+		if got == addr {
+			line(uint64(want), kernelErr)
+			s.fail("mremap: QEMU kept the mapping at %#x, the guest kernel moved it to %#x", got, uint64(want))
+			return
+		}
+		want, kernelErr = s.ref.Mremap(hostvm.Addr(addr), oldLen, newLen, flags|hostvm.MremapFixed, hostvm.Addr(got))
+	}
+	line(uint64(want), kernelErr)
+	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
+	if allow(s, mremapRules, o) {
+		return
+	}
+	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
+		s.handles = append(s.handles, got)
+		s.handleLens = append(s.handleLens, newLen)
+		s.moved(addr, got, min(oldLen, newLen))
+	}
+}
+
+// sameResult compares the outcomes of a call that returns an address,
+// where no rule allowed a difference: it fails the run where they differ,
+// and reports whether both succeeded (at the same address).
+//
+// Preconditions: the call's line is the last of the run's text.
+func (s *System) sameResult(call string, qemuAddr uint64, qemuErr error, kernelAddr uint64, kernelErr error) bool {
+	switch {
+	case (qemuErr == nil) != (kernelErr == nil) || qemuErr != nil && qemuErr != kernelErr:
+		s.concrete(kernelAddr, kernelErr)
+		s.fail("%s: QEMU says %s, the guest kernel %s", call, errString(qemuErr), errString(kernelErr))
+		return false
+	case qemuErr == nil && qemuAddr != kernelAddr:
+		s.fail("%s: QEMU returned %#x, the guest kernel %#x", call, qemuAddr, kernelAddr)
+		return false
+	}
+	return qemuErr == nil
+}
+
+// runLoad reads on both systems and compares.
+func (s *System) runLoad(op Op) {
+	addr, at := s.resolve(op.At)
+	n := int(op.N)
+	qemuBuf := make([]byte, n)
+	kernelBuf := make([]byte, n)
+	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
+	kernelN, kernelFault := s.ref.Read(hostvm.Addr(addr), kernelBuf)
+	if kernelFault != nil {
+		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, faultText(kernelFault)))
+	} else {
+		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, quote(kernelBuf)))
+	}
+	s.compareAccess(&accessOutcome{kind: "load", addr: addr,
+		qemuN: qemuN, qemuFault: qemuFault, kernelN: kernelN, kernelFault: kernelFault}, qemuBuf, kernelBuf)
+}
+
+// runStore writes on both systems and compares.
+func (s *System) runStore(op Op) {
+	addr, at := s.resolve(op.At)
+	n := int(op.N)
+	data := bytes.Repeat([]byte{op.Byte}, n)
+	qemuN, qemuFault := s.sim.Store(addr, data)
+	kernelN, kernelFault := s.ref.Write(hostvm.Addr(addr), data)
+	exp := ""
+	if kernelFault != nil {
+		exp = " = " + faultText(kernelFault)
+	}
+	s.emit(fmt.Sprintf("fill(%s, %d, %#x)%s", at, n, op.Byte, exp))
+	s.compareAccess(&accessOutcome{kind: "store", addr: addr,
+		qemuN: qemuN, qemuFault: qemuFault, kernelN: kernelN, kernelFault: kernelFault}, nil, nil)
+	// This runs even when the comparison above failed or stopped: a
+	// failing scenario may then end with a stop line.
+	if written := max(qemuN, kernelN); written > 0 {
+		s.privatizeHostPages(addr, uint64(written))
+		allow(s, storeRules, &storeOutcome{addr: addr, n: uint64(written)})
+	}
+}
+
+// runFileWrite writes a file through its descriptor on both systems. The
+// read-only file is never written: the first file is, instead.
+func (s *System) runFileWrite(op Op) {
+	fi := int(op.At.Base) % len(files)
+	if files[fi].flags == hostvm.ORdOnly {
+		fi = 0
+	}
+	off := uint64(op.At.Page&0x3f)*s.targetPage + uint64(op.At.Byte)
+	n := int(op.N%256) + 1
+	data := bytes.Repeat([]byte{op.Byte}, n)
+	fd := 3 + fi
+	qemuN, qemuErr := s.host.FilePwrite(fd, data, int64(off))
+	kernelN, kernelErr := s.ref.FilePwrite(fd, data, int64(off))
+	s.emit(fmt.Sprintf("pwrite64(%d, %s, %d, %s) = %s", fd, quote(data), n, hexText(off), expectText(uint64(kernelN), kernelErr)))
+	if qemuN != kernelN || qemuErr != kernelErr {
+		s.fail("pwrite: %d/%v under QEMU, %d/%v on the guest kernel", qemuN, qemuErr, kernelN, kernelErr)
+	}
+	s.fileChanged = true
+}
+
+// runFtruncate truncates a file on both systems. The read-only file is
+// never truncated: the second file is, instead.
+func (s *System) runFtruncate(op Op) {
+	fi := int(op.At.Base) % len(files)
+	if files[fi].flags == hostvm.ORdOnly {
+		fi = 1
+	}
+	size := uint64(op.At.Page&0x1f)*s.targetPage + uint64(op.At.Byte)
+	fd := 3 + fi
+	qemuErr := s.host.Ftruncate(fd, int64(size))
+	kernelErr := s.ref.Ftruncate(fd, int64(size))
+	s.emit(fmt.Sprintf("ftruncate(%d, %s) = %s", fd, hexText(size), expectText(0, kernelErr)))
+	if qemuErr != kernelErr {
+		s.fail("ftruncate: %v under QEMU, %v on the guest kernel", qemuErr, kernelErr)
+	}
+	s.fileChanged = true
+}

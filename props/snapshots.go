@@ -1,0 +1,110 @@
+package props
+
+import (
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/internal/runs"
+)
+
+// Pages whose contents may legitimately differ. Two maps of guest pages
+// record them (System.taint, System.snapshot); the content comparisons
+// skip them, and the rules consult them. Both move with a mapping that
+// mremap moves and are cleared where a new mapping is made.
+
+// unknownPage reports whether the contents of the guest page holding p
+// may differ: tainted by an earlier divergence, or a copy of file data
+// (snapshot) while some file has changed since the run began.
+func (s *System) unknownPage(p uint64) bool {
+	return s.taint.Get(p/s.targetPage) != 0 || s.snapshot.Get(p/s.targetPage) != 0 && s.fileChanged
+}
+
+// snapshotIn reports whether [addr, addr+n) holds pages QEMU filled with a
+// copy of file data.
+func (s *System) snapshotIn(addr, n uint64) bool {
+	return s.snapshot.Any(addr/s.targetPage, (addr+n+s.targetPage-1)/s.targetPage)
+}
+
+// taintSnapshots taints the snapshot pages in [start, end): the guest
+// kernel dropped them back to their file (MADV_DONTNEED), QEMU kept its
+// copy.
+func (s *System) taintSnapshots(start, end uint64) {
+	if end <= start {
+		return
+	}
+	s.snapshot.EachIn(start/s.targetPage, (end+s.targetPage-1)/s.targetPage, func(r runs.Run) bool {
+		s.taint.Set(r.First, r.End, 1)
+		return true
+	})
+}
+
+// mapped records a new mapping of length bytes at addr that both systems
+// made: its pages are known again, those QEMU filled from the file are
+// snapshots (file says whether it maps one, at offset off), and so are
+// private file neighbours on the host pages it shares (QEMU writes the new
+// fragments into those host pages, and the host copies them).
+//
+// Preconditions: both systems made the mapping.
+func (s *System) mapped(addr, length uint64, file bool, off uint64) {
+	t, h := s.targetPage, s.hostPage
+	s.taint.Set(addr/t, (addr+length+t-1)/t, 0)
+	s.snapshot.Set(addr/t, (addr+length+t-1)/t, 0)
+	if file {
+		s.markSnapshots(addr, length, off)
+	}
+	end := addr + (length+t-1)&^(t-1)
+	s.privateFileNeighbours(addr&^(h-1), addr)
+	s.privateFileNeighbours(end, (end+h-1)&^(h-1))
+}
+
+// moved carries the marks of n bytes of pages that mremap moved from old
+// to addr.
+//
+// Preconditions: both systems moved the mapping.
+func (s *System) moved(old, addr, n uint64) {
+	pages := (n + s.targetPage - 1) / s.targetPage
+	if addr != old && pages > 0 {
+		s.snapshot.Move(old/s.targetPage, pages, addr/s.targetPage)
+		s.taint.Move(old/s.targetPage, pages, addr/s.targetPage)
+	}
+}
+
+// markSnapshots records which pages of a file mapping at addr QEMU filled
+// by reading the file: pages on host pages shared with other guest pages,
+// and every page when the offset is not congruent modulo the host page.
+//
+// Preconditions: the mapping [addr, addr+length) of the file at offset
+// off was just made.
+func (s *System) markSnapshots(addr, length, off uint64) {
+	h, t := s.hostPage, s.targetPage
+	end := addr + ((length + t - 1) &^ (t - 1))
+	if addr%h != off%h {
+		s.snapshot.Set(addr/t, end/t, 1)
+		return
+	}
+	if addr%h != 0 {
+		s.snapshot.Set(addr/t, min(end, (addr+h)&^(h-1))/t, 1)
+	}
+	if end%h != 0 {
+		s.snapshot.Set(max(addr, end&^(h-1))/t, end/t, 1)
+	}
+}
+
+// privatizeHostPages marks as snapshots the private file pages sharing a
+// host page with the stored-to range [addr, addr+n): the host copies whole
+// host pages on a write, so they stop seeing changes to their file.
+func (s *System) privatizeHostPages(addr, n uint64) {
+	h := s.hostPage
+	s.privateFileNeighbours(addr&^(h-1), (addr+n+h-1)&^(h-1))
+}
+
+// privateFileNeighbours marks as snapshots the guest kernel's private file
+// pages in [lo, hi).
+func (s *System) privateFileNeighbours(lo, hi uint64) {
+	if hi <= lo {
+		return
+	}
+	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(lo), End: hostvm.Addr(hi)}) {
+		if !m.Shared && !m.Anonymous {
+			s.snapshot.Set(max(uint64(m.Start), lo)/s.targetPage, min(uint64(m.End), hi)/s.targetPage, 1)
+		}
+	}
+}
