@@ -8,8 +8,10 @@ import (
 // TestMprotectArguments: the check order of do_mprotect_pkey(): growsdown
 // and growsup together, alignment, len 0 (which returns before the prot
 // bits are looked at), wrapping, unknown bits, then the VMAs
-// (linux-facts Q16). B is a 4-page rw VMA at H.
+// (linux-facts Q16); the address and length boundaries with PROT_READ are
+// in boundaries_test.go. B is a 4-page rw VMA at H.
 func TestMprotectArguments(t *testing.T) {
+	t.Run("boundaries", func(t *testing.T) { runBoundaryCases(t, mprotectCall) })
 	const b = hAddr
 	for _, c := range []struct {
 		name   string
@@ -28,20 +30,9 @@ func TestMprotectArguments(t *testing.T) {
 		{"growsup", b, pg, ProtRead | ProtGrowsUp, EINVAL, ""},
 		{"growsdown|growsup", b, pg, ProtGrowsDown | ProtGrowsUp, EINVAL, ""},
 		{"growsdown|growsup, len 0", b, 0, ProtGrowsDown | ProtGrowsUp, EINVAL, ""},
-		{"len 0 unmapped", freeBase, 0, ProtRead, 0, ""},
 		{"len 0 bad prot", freeBase, 0, 0x10, 0, ""},
-		{"unaligned", b + 1, pg, ProtRead, EINVAL, ""},
-		{"unaligned len 0", b + 1, 0, ProtRead, EINVAL, ""},
 		{"unaligned, bad prot", b + 1, pg, 0x10, EINVAL, ""},
-		{"len 1", b, 1, ProtRead, 0, "100020000000-100020001000 r--p"},
-		{"wraps", b, 0xfffffffffffff000, ProtRead, ENOMEM, ""},
 		{"wraps, bad prot", b, 0xfffffffffffff000, 0x10, ENOMEM, ""},
-		{"len -1", b, 0xffffffffffffffff, ProtRead, ENOMEM, ""},
-		{"TASK_SIZE", 0x7ffffffff000, pg, ProtRead, ENOMEM, ""},
-		{"1<<47", 1 << 47, pg, ProtRead, ENOMEM, ""},
-		{"-4096", 0xfffffffffffff000, pg, ProtRead, ENOMEM, ""},
-		{"vsyscall page", 0xffffffffff600000, pg, ProtRead, ENOMEM, ""},
-		{"unmapped", freeBase, pg, ProtRead, ENOMEM, ""},
 		{"starts in a hole before B, growsup", b - pg, 2 * pg, ProtRead | ProtGrowsUp, ENOMEM, ""},
 		{"exec only", b, 4 * pg, ProtExec, 0, "100020000000-100020004000 --xp"},
 		{"write only", b, 4 * pg, ProtWrite, 0, "100020000000-100020004000 -w-p"},
@@ -232,36 +223,8 @@ func TestMprotectMaxMapCount(t *testing.T) {
 	}
 }
 
-// TestMprotectGeometries: 32-bit wrapping and large pages.
-func TestMprotectGeometries(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		cfg    Config
-		addr   Addr
-		length uint64
-		want   Errno
-	}{
-		{"16K: 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100001000, pg, EINVAL},
-		{"16K: len 1", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 0},
-		{"1M: len 1", Config{PageSize: 1 << 20, AddrBits: 48}, 0x100000000, 1, 0},
-		{"32-bit: wraps at 2^32", Config{AddrBits: 32}, 0x10000000, 0xF0000000, ENOMEM},
-		{"32-bit: len 2^32+4K truncates", Config{AddrBits: 32}, 0x10000000, 1<<32 + pg, 0},
-		{"32-bit: addr truncates", Config{AddrBits: 32}, 0x1_1000_0000, pg, 0},
-		{"32-bit 3G: above 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0xC0000000, pg, ENOMEM},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			k := newKernel(t, c.cfg)
-			base := Addr(0x10000000)
-			if !k.g.is32 {
-				base = 0x100000000
-			}
-			mustMmap(t, k, base, 4*k.PageSize(), rw, pa|MapFixed, -1, 0)
-			if got := errno(t, k.Mprotect(c.addr, c.length, ProtRead)); got != c.want {
-				t.Errorf("mprotect(%v, %#x) = %s, want %s", c.addr, c.length, res(got), res(c.want))
-			}
-		})
-	}
-}
+// TestMprotectGeometries: page sizes, and 32-bit wrapping (boundaries_test.go).
+func TestMprotectGeometries(t *testing.T) { runGeometryCases(t, mprotectCall) }
 
 // TestMprotectLockedPopulate: mprotect adding PROT_WRITE to a VM_LOCKED
 // private VMA populates it with write faults (mm/mprotect.c
