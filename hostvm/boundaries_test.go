@@ -14,7 +14,7 @@ import (
 // takes a length of -1 for 0; mremap finds no VMA and says EFAULT), and the
 // table shows how, row by row.
 //
-// Each call runs on its own tests' setup (rangeCall.setup), and every case
+// Each call runs on its own tests' setup (rangeCall), and every case
 // checks, besides the errno:
 //   - a failed call changed no mapping (each case's range starts in a hole
 //     or fails its argument checks, so not even mprotect's partial work
@@ -40,35 +40,25 @@ type answers [numRangeCalls]Errno
 // rangeCall is a call as the boundary tables run it.
 type rangeCall struct {
 	index int // its column
-	// setup maps what the call's own tests map at hAddr (on linuxConfig).
-	setup func(t *testing.T, k *Kernel)
-	// geometryPages is how many pages the geometry table maps for it at
-	// geometryBase.
-	geometryPages uint64
+	// pages is how many private anonymous rw pages the call's own tests
+	// map at hAddr (on linuxConfig), unless setup maps something else;
+	// geometryPages is how many the geometry table maps at geometryBase.
+	pages, geometryPages uint64
+	setup                func(t *testing.T, k *Kernel)
 	// call makes the call; the address is mremap's result.
 	call func(k *Kernel, addr Addr, length uint64) (Addr, error)
-	// done checks what a successful call did to [start, end).
+	// done, if not nil, checks what a successful call did to
+	// [start, end).
 	done func(t *testing.T, k *Kernel, start, end, got Addr)
 }
 
-var madviseCall = rangeCall{
-	index: callMadvise,
-	setup: func(t *testing.T, k *Kernel) {
-		mustMmap(t, k, hAddr, 2*pg, rw, pa|MapFixed, -1, 0)
-	},
-	geometryPages: 2,
+var madviseCall = rangeCall{index: callMadvise, pages: 2, geometryPages: 2,
 	call: func(k *Kernel, addr Addr, length uint64) (Addr, error) {
 		return 0, k.Madvise(addr, length, MadvDontNeed)
 	},
-	done: func(t *testing.T, k *Kernel, start, end, got Addr) {},
 }
 
-var mprotectCall = rangeCall{
-	index: callMprotect,
-	setup: func(t *testing.T, k *Kernel) {
-		mustMmap(t, k, hAddr, 4*pg, rw, pa|MapFixed, -1, 0)
-	},
-	geometryPages: 4,
+var mprotectCall = rangeCall{index: callMprotect, pages: 4, geometryPages: 4,
 	call: func(k *Kernel, addr Addr, length uint64) (Addr, error) {
 		return 0, k.Mprotect(addr, length, ProtRead)
 	},
@@ -82,12 +72,7 @@ var mprotectCall = rangeCall{
 	},
 }
 
-var munmapCall = rangeCall{
-	index: callMunmap,
-	setup: func(t *testing.T, k *Kernel) {
-		mustMmap(t, k, hAddr, 4*pg, rw, pa|MapFixed, -1, 0)
-	},
-	geometryPages: 16,
+var munmapCall = rangeCall{index: callMunmap, pages: 4, geometryPages: 16,
 	call: func(k *Kernel, addr Addr, length uint64) (Addr, error) {
 		return 0, k.Munmap(addr, length)
 	},
@@ -101,28 +86,20 @@ var munmapCall = rangeCall{
 
 // msyncCall runs on TestMsync's setup: [A 2 pages][hole][B 2 pages] of a
 // shared file, A at hAddr.
-var msyncCall = rangeCall{
-	index: callMsync,
+var msyncCall = rangeCall{index: callMsync, geometryPages: 2,
 	setup: func(t *testing.T, k *Kernel) {
 		fd := fileWith(t, k, "/tmp/probe_f", repeat('A', 8*pg))
 		mustMmap(t, k, hAddr, 2*pg, rw, MapShared|MapFixed, fd, 0)
 		mustMmap(t, k, hAddr+3*pg, 2*pg, rw, MapShared|MapFixed, fd, 3*pg)
 	},
-	geometryPages: 2,
 	call: func(k *Kernel, addr Addr, length uint64) (Addr, error) {
 		return 0, k.Msync(addr, length, MsSync)
 	},
-	done: func(t *testing.T, k *Kernel, start, end, got Addr) {},
 }
 
 // mremapCall shrinks or keeps the range, in place, to one page: old_len is
 // the case's length.
-var mremapCall = rangeCall{
-	index: callMremap,
-	setup: func(t *testing.T, k *Kernel) {
-		mustMmap(t, k, hAddr, 2*pg, rw, pa|MapFixed, -1, 0)
-	},
-	geometryPages: 2,
+var mremapCall = rangeCall{index: callMremap, pages: 2, geometryPages: 2,
 	call: func(k *Kernel, addr Addr, length uint64) (Addr, error) {
 		return k.Mremap(addr, length, pg, 0, 0)
 	},
@@ -241,7 +218,11 @@ func runBoundaryCases(t *testing.T, rc rangeCall) {
 	for _, c := range boundaryCases {
 		t.Run(c.name, func(t *testing.T) {
 			k := linuxKernel(t)
-			rc.setup(t, k)
+			if rc.setup != nil {
+				rc.setup(t, k)
+			} else {
+				mustMmap(t, k, hAddr, rc.pages*pg, rw, pa|MapFixed, -1, 0)
+			}
 			checkBoundary(t, k, rc, c.addr, c.length, c.want[rc.index])
 		})
 	}
@@ -288,7 +269,9 @@ func checkBoundary(t *testing.T, k *Kernel, rc rangeCall, addr Addr, length uint
 	if diff := mapsDiff(outside(before, start, end), outside(k.Maps(), start, end)); diff != "" {
 		t.Errorf("(%v, %#x) changed the mappings outside %v-%v:\n%s", addr, length, start, end, diff)
 	}
-	rc.done(t, k, start, end, got)
+	if rc.done != nil {
+		rc.done(t, k, start, end, got)
+	}
 }
 
 // mappingsWithin returns the mappings overlapping [start, end), none if

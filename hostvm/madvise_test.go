@@ -394,35 +394,14 @@ func TestMadviseGuard(t *testing.T) {
 // TestMadviseMaxMapCount: a split that would pass max_map_count fails with
 // EAGAIN, not ENOMEM (linux-facts Q13; madvise_vma_behavior()).
 func TestMadviseMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
-	for _, c := range []struct {
-		name  string
-		at    Addr
-		count int
-		want  Errno
-		delta int
-	}{
+	runMapCountCases(t, []mapCountCase{
 		{"middle, 1001", 1, 1001, EAGAIN, 0},
 		{"middle, 1000", 1, 1000, EAGAIN, 0},
 		{"middle, 999 (Linux: +1, same text)", 1, 999, EAGAIN, 0},
 		{"middle, 998", 1, 998, 0, 2},
 		{"first, 999", 0, 999, 0, 1},
 		{"first, 1000", 0, 1000, EAGAIN, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
-			if got := errno(t, k.Madvise(t0+c.at*pg, pg, MadvDontFork)); got != c.want {
-				t.Errorf("madvise = %s, want %s", res(got), res(c.want))
-			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
-		})
-	}
+	}, func(k *Kernel, a Addr) error { return k.Madvise(a, pg, MadvDontFork) })
 }
 
 // TestMadviseGeometries: page sizes, and 32-bit wrapping (boundaries_test.go).

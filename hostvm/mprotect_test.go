@@ -184,14 +184,7 @@ func TestMprotectMerge(t *testing.T) {
 // a half-done split at 999, hostvm changes nothing; the difference is
 // invisible in the maps text (README, "Known differences").
 func TestMprotectMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
-	for _, c := range []struct {
-		name  string
-		at    Addr
-		count int
-		want  Errno
-		delta int
-	}{
+	runMapCountCases(t, []mapCountCase{
 		{"middle, 1001", 1, 1001, ENOMEM, 0},
 		{"middle, 1000", 1, 1000, ENOMEM, 0},
 		{"middle, 999 (Linux: +1, same text)", 1, 999, ENOMEM, 0},
@@ -201,26 +194,7 @@ func TestMprotectMaxMapCount(t *testing.T) {
 		{"first, 1000", 0, 1000, ENOMEM, 0},
 		{"first, 999", 0, 999, 0, 1},
 		{"last, 999", 2, 999, 0, 1},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
-			if got := errno(t, k.Mprotect(t0+c.at*pg, pg, ProtRead)); got != c.want {
-				t.Errorf("mprotect = %s, want %s", res(got), res(c.want))
-			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
-			if c.want != 0 {
-				if got := mapsIn(k, Range{t0, t0 + 3*pg}); got != "300000000000-300000003000 rw-p 00000000 00:00 0 \n" {
-					t.Errorf("T after the failure:\n%s", got)
-				}
-			}
-		})
-	}
+	}, func(k *Kernel, a Addr) error { return k.Mprotect(a, pg, ProtRead) })
 }
 
 // TestMprotectGeometries: page sizes, and 32-bit wrapping (boundaries_test.go).

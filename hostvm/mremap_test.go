@@ -572,7 +572,6 @@ func TestMremapMoveMulti(t *testing.T) {
 // Q13, max_map_count 1000): non-fixed moves fail from 997 VMAs, fixed ones
 // from 995; shrink and grow in place never fail.
 func TestMremapMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
 	for _, c := range []struct {
 		name   string
 		addr   Addr // in pages from T
@@ -598,13 +597,10 @@ func TestMremapMaxMapCount(t *testing.T) {
 		{"fixed whole dontunmap, 994", 0, 3 * pg, 3 * pg, MremapMayMove | MremapFixed | MremapDontUnmap, 994, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			mustMmap(t, k, t0+4*pg, pg, ProtRead, pa|MapFixed, -1, 0) // no room to grow 1->2 in place
-			fillVMAs(t, k, c.count)
-			_, err := k.Mremap(t0+c.addr*pg, c.oldLen, c.newLen, c.flags, nAddr)
+			k := mapCountKernel(t, c.count, func(k *Kernel) {
+				mustMmap(t, k, mapCountT+4*pg, pg, ProtRead, pa|MapFixed, -1, 0) // no room to grow 1->2 in place
+			})
+			_, err := k.Mremap(mapCountT+c.addr*pg, c.oldLen, c.newLen, c.flags, nAddr)
 			if got := errno(t, err); got != c.err {
 				t.Errorf("mremap = %s, want %s", res(got), res(c.err))
 			}

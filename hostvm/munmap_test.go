@@ -70,14 +70,7 @@ func TestMunmapContents(t *testing.T) {
 // TestMunmapMaxMapCount: only a split in three needs room; trimming an end
 // never fails (linux-facts Q13, max_map_count 1000).
 func TestMunmapMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
-	for _, c := range []struct {
-		name  string
-		at    Addr
-		count int
-		want  Errno
-		delta int
-	}{
+	runMapCountCases(t, []mapCountCase{
 		{"middle, 1001", 1, 1001, ENOMEM, 0},
 		{"middle, 1000", 1, 1000, ENOMEM, 0},
 		{"middle, 999", 1, 999, 0, 1},
@@ -86,21 +79,7 @@ func TestMunmapMaxMapCount(t *testing.T) {
 		{"first, 1000", 0, 1000, 0, 0},
 		{"last, 1001", 2, 1001, 0, 0},
 		{"last, 999", 2, 999, 0, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
-			if got := errno(t, k.Munmap(t0+c.at*pg, pg)); got != c.want {
-				t.Errorf("munmap = %s, want %s", res(got), res(c.want))
-			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
-		})
-	}
+	}, func(k *Kernel, a Addr) error { return k.Munmap(a, pg) })
 }
 
 // TestMunmapGeometries: lengths round up to the page size, and 32-bit
