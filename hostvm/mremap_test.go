@@ -35,12 +35,18 @@ func runMremapCases(t *testing.T, setup func(t *testing.T, k *Kernel), cases []m
 		t.Run(c.name, func(t *testing.T) {
 			k := linuxKernel(t)
 			setup(t, k)
-			got, err := k.Mremap(c.addr, c.oldLen, c.newLen, c.flags, c.newAddr)
-			if e := errno(t, err); e != c.err || (e == 0 && got != c.want) {
-				t.Errorf("mremap(%v, %#x, %#x, %v, %v) = %v, %s; want %v, %s",
-					c.addr, c.oldLen, c.newLen, c.flags, c.newAddr, got, res(e), c.want, res(c.err))
-			}
+			checkMremap(t, k, c)
 		})
+	}
+}
+
+// checkMremap makes c's call on k and checks its result.
+func checkMremap(t *testing.T, k *Kernel, c mremapCase) {
+	t.Helper()
+	got, err := k.Mremap(c.addr, c.oldLen, c.newLen, c.flags, c.newAddr)
+	if e := errno(t, err); e != c.err || (e == 0 && got != c.want) {
+		t.Errorf("mremap(%v, %#x, %#x, %v, %v) = %v, %s; want %v, %s",
+			c.addr, c.oldLen, c.newLen, c.flags, c.newAddr, got, res(e), c.want, res(c.err))
 	}
 }
 
@@ -613,39 +619,28 @@ func TestMremapMaxMapCount(t *testing.T) {
 // boundaries_test.go.
 func TestMremapGeometries(t *testing.T) {
 	t.Run("boundaries", func(t *testing.T) { runGeometryCases(t, mremapCall) })
+	b32 := Config{AddrBits: 32}
+	g3 := Config{AddrBits: 32, TaskSize: 0xC0000000}
+	k16 := Config{PageSize: 16 << 10, AddrBits: 48}
 	for _, c := range []struct {
-		name    string
-		cfg     Config
-		addr    Addr
-		oldLen  uint64
-		newLen  uint64
-		flags   MremapFlags
-		newAddr Addr
-		want    Addr
-		err     Errno
+		cfg Config
+		mremapCase
 	}{
-		{"32-bit: new_len -1", Config{AddrBits: 32}, 0x10000000, pg, 0xFFFFFFFF, MremapMayMove, 0, 0, EINVAL},
-		{"32-bit: new_len 2^32+4096 truncates", Config{AddrBits: 32}, 0x10000000, 2 * pg, 1<<32 + pg, 0, 0, 0x10000000, 0},
-		{"32-bit: fixed to 2^32-4096", Config{AddrBits: 32}, 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0xFFFFF000, 0},
-		{"32-bit: fixed past 2^32", Config{AddrBits: 32}, 0x10000000, pg, 2 * pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0, EINVAL},
-		{"32-bit: huge shrink+fixed", Config{AddrBits: 32}, 0x10000000, 0xF0001000, pg, MremapMayMove | MremapFixed, 0x8000000, 0, EINVAL},
-		{"32-bit 3G: new_len 3G+", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0x10000000, pg, 0xC0001000, MremapMayMove, 0, 0, EINVAL},
-		{"32-bit 3G: fixed to 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xC0000000, 0, EINVAL},
-		{"16K: old_len 16K+1 new_len 32K+1", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 16<<10 + 1, 32<<10 + 1, 0, 0, 0x100000000, 0},
-		{"16K: old_len 1 is one page", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 32 << 10, 0, 0, 0, ENOMEM},
-		{"16K: new_addr 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 1, MremapMayMove | MremapFixed, 0x200001000, 0, EINVAL},
+		{b32, mremapCase{"32-bit: new_len -1", 0x10000000, pg, 0xFFFFFFFF, MremapMayMove, 0, 0, EINVAL}},
+		{b32, mremapCase{"32-bit: new_len 2^32+4096 truncates", 0x10000000, 2 * pg, 1<<32 + pg, 0, 0, 0x10000000, 0}},
+		{b32, mremapCase{"32-bit: fixed to 2^32-4096", 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0xFFFFF000, 0}},
+		{b32, mremapCase{"32-bit: fixed past 2^32", 0x10000000, pg, 2 * pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0, EINVAL}},
+		{b32, mremapCase{"32-bit: huge shrink+fixed", 0x10000000, 0xF0001000, pg, MremapMayMove | MremapFixed, 0x8000000, 0, EINVAL}},
+		{g3, mremapCase{"32-bit 3G: new_len 3G+", 0x10000000, pg, 0xC0001000, MremapMayMove, 0, 0, EINVAL}},
+		{g3, mremapCase{"32-bit 3G: fixed to 3G", 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xC0000000, 0, EINVAL}},
+		{k16, mremapCase{"16K: old_len 16K+1 new_len 32K+1", 0x100000000, 16<<10 + 1, 32<<10 + 1, 0, 0, 0x100000000, 0}},
+		{k16, mremapCase{"16K: old_len 1 is one page", 0x100000000, 1, 32 << 10, 0, 0, 0, ENOMEM}},
+		{k16, mremapCase{"16K: new_addr 4K aligned", 0x100000000, 1, 1, MremapMayMove | MremapFixed, 0x200001000, 0, EINVAL}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			k := newKernel(t, c.cfg)
-			base := Addr(0x10000000)
-			if !k.g.is32 {
-				base = 0x100000000
-			}
-			mustMmap(t, k, base, 2*k.PageSize(), rw, pa|MapFixed, -1, 0)
-			got, err := k.Mremap(c.addr, c.oldLen, c.newLen, c.flags, c.newAddr)
-			if e := errno(t, err); e != c.err || (e == 0 && got != c.want) {
-				t.Errorf("mremap = %v, %s; want %v, %s", got, res(e), c.want, res(c.err))
-			}
+			mustMmap(t, k, geometryBase(k), 2*k.PageSize(), rw, pa|MapFixed, -1, 0)
+			checkMremap(t, k, c.mremapCase)
 		})
 	}
 }
