@@ -2,6 +2,7 @@ module github.com/mmapsim/mmapsim
 
 go 1.22
 
-require github.com/google/btree v1.1.3
-
-require github.com/leanovate/gopter v0.2.11 // indirect
+require (
+	github.com/google/btree v1.1.3
+	github.com/leanovate/gopter v0.2.11
+)

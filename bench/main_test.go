@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,20 +58,9 @@ func TestGridRestores(t *testing.T) {
 }
 
 // TestRealGrid runs one batch of the mix on the real kernel (64-bit Linux
-// only: CI runs the 386 tests under qemu-i386, whose RESERVED_VA keeps an
-// unmapped guest page reserved on the host, so mremap cannot grow into it
-// and fails with ENOMEM, as mmapsim's seed policy models).
+// only: see realVMForTest).
 func TestRealGrid(t *testing.T) {
-	real, room, skip := newRealVM()
-	if real == nil {
-		t.Skip(skip)
-	}
-	if strconv.IntSize == 32 {
-		t.Skip("32-bit: possibly under qemu-user, not a real kernel")
-	}
-	if room < 1000 {
-		t.Skipf("only %d VMAs left under vm.max_map_count", room)
-	}
+	real := realVMForTest(t)
 	o := defaults(true)
 	o.budget = time.Millisecond
 	o.batch = 10

@@ -1,39 +1,50 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/internal/linuxsys"
 )
 
 // realMapsIn returns the lines of /proc/self/maps inside [lo, hi), as
 // "start-end prot" relative to lo.
 func realMapsIn(t *testing.T, lo, hi uint64) []string {
-	f, err := os.Open("/proc/self/maps")
+	lines, err := linuxsys.ReadMaps()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		se := strings.SplitN(fs[0], "-", 2)
-		s, err1 := strconv.ParseUint(se[0], 16, 64)
-		e, err2 := strconv.ParseUint(se[1], 16, 64)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("bad maps line %q", sc.Text())
-		}
-		if s >= lo && e <= hi {
-			out = append(out, fmt.Sprintf("%x-%x %s", s-lo, e-lo, fs[1][:3]))
+	for _, m := range lines {
+		if m.Start >= lo && m.End <= hi {
+			out = append(out, fmt.Sprintf("%x-%x %s", m.Start-lo, m.End-lo, m.Perms[:3]))
 		}
 	}
 	return out
+}
+
+// realVMForTest returns the real kernel for a test that runs the mix on
+// it, or skips the test: off Linux; on 32-bit, possibly qemu-user and not
+// a real kernel (CI runs the 386 tests under qemu-i386, whose RESERVED_VA
+// keeps an unmapped guest page reserved on the host, so mremap cannot grow
+// into it and fails with ENOMEM, as mmapsim's seed policy models); and
+// with fewer than 1000 VMAs left under vm.max_map_count.
+func realVMForTest(t *testing.T) vm {
+	t.Helper()
+	real, room, skip := newRealVM()
+	if real == nil {
+		t.Skip(skip)
+	}
+	if strconv.IntSize == 32 {
+		t.Skip("32-bit: possibly under qemu-user, not a real kernel")
+	}
+	if room < 1000 {
+		t.Skipf("only %d VMAs left under vm.max_map_count", room)
+	}
+	return real
 }
 
 // hostvmMapsIn is realMapsIn for hostvm.
@@ -49,16 +60,7 @@ func hostvmMapsIn(k *hostvm.Kernel, lo, hi uint64) []string {
 // the grid, and the mix's operations before they are undone, leave the
 // same VMAs on the real kernel as on hostvm.
 func TestRealGridMatchesHostvm(t *testing.T) {
-	real, room, skip := newRealVM()
-	if real == nil {
-		t.Skip(skip)
-	}
-	if strconv.IntSize == 32 {
-		t.Skip("32-bit: possibly under qemu-user, not a real kernel")
-	}
-	if room < 1000 {
-		t.Skipf("only %d VMAs left under vm.max_map_count", room)
-	}
+	real := realVMForTest(t)
 	k, err := hostvm.New(hostvm.Config{PageSize: real.page(), AddrBits: 47})
 	if err != nil {
 		t.Fatal(err)

@@ -70,7 +70,7 @@ func BenchmarkPlacementSkip(b *testing.B) {
 
 // BenchmarkMmapMunmap: a one-page mmap+munmap pair with 10,000 VMAs
 // present, on hostvm (sim=) and, on Linux, on the real kernel (real=; see
-// bench_linux_test.go).
+// bench_real_test.go).
 func BenchmarkMmapMunmap(b *testing.B) {
 	const vmas = 10000
 	b.Run(fmt.Sprintf("sim/vmas=%d", vmas), func(b *testing.B) {

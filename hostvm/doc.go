@@ -7,6 +7,7 @@
 //
 // The package README describes the model; the files are:
 //
+//	addr.go       Addr and Range, overflow-checked address arithmetic
 //	config.go     Config (page size, address width, layout, limits) and geometry
 //	kernel.go     Kernel: construction, Clone, accessors
 //	vma.go        VMAs in a B-tree: lookup, split, merge, gap maintenance
@@ -21,11 +22,24 @@
 //	fs.go         files, descriptors, pread/pwrite/ftruncate/fstat
 //	mem.go        memory contents, page faults, copy-on-write
 //	maps.go       /proc/self/maps rendering
-//	invariants.go CheckInvariants
+//	invariants.go CheckInvariants (invariants_on/off.go: the build tag)
 //	errno.go      Linux errno values, the project's own type
 //	abi.go        PROT_*, MAP_*, MREMAP_*, MS_*, MADV_*, O_* constants
+//	rand.go       the deterministic generator behind ASLR
+//
+// The examples show the two common uses: Example maps anonymous memory,
+// changes its protection, unmaps a page and prints the maps listing;
+// Example_fileMapping maps a file MAP_SHARED, reads and writes it through
+// the mapping and through the file, and shows msync and SIGBUS.
 //
 // Every exported call validates its arguments in the order Linux does and
 // returns an Errno (as error) exactly where Linux would. Build with
 // -tags invariants to check every invariant after every call.
+//
+// The tests take their expected values from measurements on Linux 6.18
+// (linux-facts, cited "linux-facts Qn"); the argument boundaries every
+// range call checks (zero, unaligned and wrapping lengths, the top of the
+// space, mmap_min_addr) are one table (boundaries_test.go) with each call's
+// answer per case. TestLinuxDiff (Linux only) compares hostvm with the
+// running kernel call by call, through internal/linuxsys.
 package hostvm

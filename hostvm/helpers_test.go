@@ -184,3 +184,61 @@ func fillVMAs(t testing.TB, k *Kernel, n int) {
 		t.Fatalf("fillVMAs: %d VMAs, want %d", k.MapCount(), n)
 	}
 }
+
+// The max_map_count tests (linux-facts Q13) work on T, a 3-page rw VMA at
+// mapCountT, in a process of max_map_count 1000 that holds a given number
+// of VMAs before the call (T and fillVMAs' among them).
+const mapCountT = Addr(0x300000000000)
+
+// mapCountKernel returns such a kernel: T mapped, then whatever extra
+// maps (nil: nothing), then fillVMAs up to count VMAs.
+func mapCountKernel(t *testing.T, count int, extra func(k *Kernel)) *Kernel {
+	t.Helper()
+	cfg := linuxConfig()
+	cfg.MaxMapCount = 1000
+	k := newKernel(t, cfg)
+	mustMmap(t, k, mapCountT, 3*pg, rw, pa|MapFixed, -1, 0)
+	if extra != nil {
+		extra(k)
+	}
+	fillVMAs(t, k, count)
+	return k
+}
+
+// checkMapCountDelta checks how a call changed the VMA count from count.
+func checkMapCountDelta(t *testing.T, k *Kernel, count, delta int) {
+	t.Helper()
+	if d := k.MapCount() - count; d != delta {
+		t.Errorf("VMA count changed by %+d, want %+d", d, delta)
+	}
+}
+
+// mapCountCase is a call on page at of T with count VMAs before it: its
+// errno, and how it changed the VMA count.
+type mapCountCase struct {
+	name  string
+	at    Addr // in pages from T
+	count int
+	want  Errno
+	delta int
+}
+
+// runMapCountCases runs a one-page call (madvise, mprotect or munmap) on
+// each case's page of T, and checks that a failure left T as it was.
+func runMapCountCases(t *testing.T, cases []mapCountCase, call func(k *Kernel, a Addr) error) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			k := mapCountKernel(t, c.count, nil)
+			if got := errno(t, call(k, mapCountT+c.at*pg)); got != c.want {
+				t.Errorf("= %s, want %s", res(got), res(c.want))
+			}
+			checkMapCountDelta(t, k, c.count, c.delta)
+			if c.want != 0 {
+				if got := mapsIn(k, Range{mapCountT, mapCountT + 3*pg}); got != "300000000000-300000003000 rw-p 00000000 00:00 0 \n" {
+					t.Errorf("T after the failure:\n%s", got)
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"math/rand"
 	"strconv"
 	"strings"
+
+	"github.com/mmapsim/mmapsim/internal/linuxsys"
 )
 
 // The calls TestLinuxDiff makes, how they print (in the scenario language,
@@ -366,7 +368,7 @@ func (g *ldGen) mmap() ldCall {
 	}
 	if c.slot >= 0 {
 		c.off = uint64(r.Intn(6)) * ldPage
-		if ldByteOffsets && r.Intn(30) == 0 {
+		if linuxsys.ByteOffsets && r.Intn(30) == 0 {
 			c.off += uint64(1 + r.Intn(ldPage-1))
 		}
 		if g.noExec {

@@ -5,11 +5,11 @@ package hostvm
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/mmapsim/mmapsim/internal/linuxsys"
 )
 
 // The real kernel's side of TestLinuxDiff: a sandbox in this process (one
@@ -55,14 +55,14 @@ func ldOpenReal(hvBase, size uint64, candidates []uint64, dir string) (r *ldReal
 	}
 	base := uint64(0)
 	for _, c := range candidates {
-		got, e := ldRawMmap(uintptr(c), uintptr(size), 0, uintptr(ldReservationFlags|MapFixedNoReplace), -1, 0)
+		got, e := linuxsys.Mmap(uintptr(c), uintptr(size), 0, uintptr(ldReservationFlags|MapFixedNoReplace), -1, 0)
 		if e != 0 {
 			continue // EEXIST: something is there
 		}
 		if uint64(got) != c {
 			// A kernel older than 4.17 takes MAP_FIXED_NOREPLACE
 			// for a hint: give the range back.
-			syscall.Syscall(syscall.SYS_MUNMAP, got, uintptr(size), 0)
+			linuxsys.Munmap(got, uintptr(size))
 			continue
 		}
 		base = c
@@ -109,7 +109,7 @@ func (r *ldReal) selfCheck() (skip string, err error) {
 		return "", err
 	}
 	a := r.hvBase + r.size/2
-	got, e := ldRawMmap(uintptr(a+r.delta), 4096, uintptr(ProtRead), uintptr(MapShared|MapFixed), r.fds[0], 0)
+	got, e := linuxsys.Mmap(uintptr(a+r.delta), 4096, uintptr(ProtRead), uintptr(MapShared|MapFixed), r.fds[0], 0)
 	if e != 0 || uint64(got) != a+r.delta {
 		return "", fmt.Errorf("self-check mmap: %#x %v", got, e)
 	}
@@ -152,13 +152,13 @@ func (r *ldReal) probeZeroPage() (allocates bool, err error) {
 	}()
 	const p = 4096
 	a := r.base + r.size/2
-	if got, e := ldRawMmap(uintptr(a), 16*p, uintptr(ProtRead|ProtWrite), uintptr(MapPrivate|MapAnonymous|MapFixed), -1, 0); e != 0 || uint64(got) != a {
+	if got, e := linuxsys.Mmap(uintptr(a), 16*p, uintptr(ProtRead|ProtWrite), uintptr(MapPrivate|MapAnonymous|MapFixed), -1, 0); e != 0 || uint64(got) != a {
 		return false, fmt.Errorf("zero-page probe: mmap: %v", e)
 	}
 	if _, err := syscall.Pread(r.mem, make([]byte, p), int64(a+2*p)); err != nil {
 		return false, fmt.Errorf("zero-page probe: read: %v", err)
 	}
-	if _, _, e := syscall.Syscall6(syscall.SYS_MREMAP, uintptr(a+2*p), 2*p, 2*p, uintptr(MremapMayMove|MremapFixed), uintptr(a+8*p), 0); e != 0 {
+	if _, e := linuxsys.Mremap(uintptr(a+2*p), 2*p, 2*p, uintptr(MremapMayMove|MremapFixed), uintptr(a+8*p)); e != 0 {
 		return false, fmt.Errorf("zero-page probe: mremap: %v", e)
 	}
 	vmas, err := r.maps()
@@ -192,7 +192,7 @@ func (r *ldReal) close() {
 		}
 	}
 	if r.base != 0 {
-		syscall.Syscall(syscall.SYS_MUNMAP, uintptr(r.base), uintptr(r.size), 0)
+		linuxsys.Munmap(uintptr(r.base), uintptr(r.size))
 		r.base = 0
 	}
 }
@@ -201,7 +201,7 @@ func (r *ldReal) close() {
 // whatever the calls left there, in one step, so no hole ever opens) and
 // empties the files.
 func (r *ldReal) reset() error {
-	got, e := ldRawMmap(uintptr(r.hvBase+r.delta), uintptr(r.size), 0, uintptr(ldReservationFlags|MapFixed), -1, 0)
+	got, e := linuxsys.Mmap(uintptr(r.hvBase+r.delta), uintptr(r.size), 0, uintptr(ldReservationFlags|MapFixed), -1, 0)
 	if e != 0 || uint64(got) != r.hvBase+r.delta {
 		return fmt.Errorf("reset: mmap = %#x, %v", got, e)
 	}
@@ -265,14 +265,9 @@ func (r *ldReal) call(c ldCall, pokeLen int) (ldResult, error) {
 		return ldResult{}, err
 	}
 	d := uintptr(r.delta)
-	res := func(v uintptr, e syscall.Errno) ldResult {
-		if e != 0 {
-			return ldResult{errno: Errno(e)}
-		}
-		return ldResult{val: uint64(v)}
-	}
+	res := func(e linuxsys.Errno) ldResult { return ldResult{errno: Errno(e)} }
 	// addrRes turns a returned address into hostvm's terms.
-	addrRes := func(v uintptr, e syscall.Errno) ldResult {
+	addrRes := func(v uintptr, e linuxsys.Errno) ldResult {
 		if e != 0 {
 			return ldResult{errno: Errno(e)}
 		}
@@ -284,23 +279,18 @@ func (r *ldReal) call(c ldCall, pokeLen int) (ldResult, error) {
 		if c.slot >= 0 {
 			fd = r.fds[c.slot]
 		}
-		return addrRes(ldRawMmap(uintptr(c.addr)+d, uintptr(c.len), uintptr(c.prot), uintptr(c.flags), fd, c.off)), nil
+		return addrRes(linuxsys.Mmap(uintptr(c.addr)+d, uintptr(c.len), uintptr(c.prot), uintptr(c.flags), fd, c.off)), nil
 	case ldMunmap:
-		v, _, e := syscall.Syscall(syscall.SYS_MUNMAP, uintptr(c.addr)+d, uintptr(c.len), 0)
-		return res(v, e), nil
+		return res(linuxsys.Munmap(uintptr(c.addr)+d, uintptr(c.len))), nil
 	case ldMprotect:
-		v, _, e := syscall.Syscall(syscall.SYS_MPROTECT, uintptr(c.addr)+d, uintptr(c.len), uintptr(c.prot))
-		return res(v, e), nil
+		return res(linuxsys.Mprotect(uintptr(c.addr)+d, uintptr(c.len), uintptr(c.prot))), nil
 	case ldMadvise:
-		v, _, e := syscall.Syscall(syscall.SYS_MADVISE, uintptr(c.addr)+d, uintptr(c.len), uintptr(c.flags))
-		return res(v, e), nil
+		return res(linuxsys.Madvise(uintptr(c.addr)+d, uintptr(c.len), uintptr(c.flags))), nil
 	case ldMsync:
-		v, _, e := syscall.Syscall(syscall.SYS_MSYNC, uintptr(c.addr)+d, uintptr(c.len), uintptr(c.flags))
-		return res(v, e), nil
+		return res(linuxsys.Msync(uintptr(c.addr)+d, uintptr(c.len), uintptr(c.flags))), nil
 	case ldMremap:
-		v, _, e := syscall.Syscall6(syscall.SYS_MREMAP, uintptr(c.addr)+d, uintptr(c.len), uintptr(c.newLen),
-			uintptr(c.flags), uintptr(c.newAddr)+d, 0)
-		return addrRes(v, e), nil
+		return addrRes(linuxsys.Mremap(uintptr(c.addr)+d, uintptr(c.len), uintptr(c.newLen),
+			uintptr(c.flags), uintptr(c.newAddr)+d)), nil
 	case ldPwrite:
 		n, err := syscall.Pwrite(r.fds[c.slot], c.data, int64(c.off))
 		if err != nil {
@@ -361,60 +351,19 @@ type ldVMA struct {
 
 // maps reads /proc/self/maps and returns the VMAs overlapping the sandbox.
 func (r *ldReal) maps() ([]ldVMA, error) {
-	b, err := os.ReadFile("/proc/self/maps")
+	lines, err := linuxsys.ReadMaps()
 	if err != nil {
 		return nil, err
 	}
 	lo, hi := r.hvBase+r.delta, r.hvBase+r.delta+r.size
 	var out []ldVMA
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" {
+	for _, m := range lines {
+		if m.End <= lo || m.Start >= hi {
 			continue
 		}
-		v, s, e, err := ldParseMapsLine(line)
-		if err != nil {
-			return nil, err
-		}
-		if e <= lo || s >= hi {
-			continue
-		}
-		s, e = max(s, lo), min(e, hi)
-		v.start, v.end = Addr(s-r.delta), Addr(e-r.delta)
-		v.name = strings.TrimPrefix(v.name, r.dir+"/")
-		out = append(out, v)
+		s, e := max(m.Start, lo), min(m.End, hi)
+		out = append(out, ldVMA{start: Addr(s - r.delta), end: Addr(e - r.delta), perms: m.Perms,
+			off: m.Offset, ino: m.Inode, name: strings.TrimPrefix(m.Name, r.dir+"/")})
 	}
 	return out, nil
-}
-
-// ldParseMapsLine parses "start-end perms offset dev inode   name".
-func ldParseMapsLine(line string) (v ldVMA, s, e uint64, err error) {
-	rest := line
-	field := func() string {
-		rest = strings.TrimLeft(rest, " ")
-		i := strings.IndexByte(rest, ' ')
-		if i < 0 {
-			f := rest
-			rest = ""
-			return f
-		}
-		f := rest[:i]
-		rest = rest[i+1:]
-		return f
-	}
-	rng, perms, off, _, ino := field(), field(), field(), field(), field()
-	dash := strings.IndexByte(rng, '-')
-	if dash < 0 {
-		return v, 0, 0, fmt.Errorf("maps line %q: no range", line)
-	}
-	s, err1 := strconv.ParseUint(rng[:dash], 16, 64)
-	e, err2 := strconv.ParseUint(rng[dash+1:], 16, 64)
-	o, err3 := strconv.ParseUint(off, 16, 64)
-	n, err4 := strconv.ParseUint(ino, 10, 64)
-	for _, err := range []error{err1, err2, err3, err4} {
-		if err != nil {
-			return v, 0, 0, fmt.Errorf("maps line %q: %v", line, err)
-		}
-	}
-	v = ldVMA{perms: perms, off: o, ino: n, name: strings.TrimLeft(rest, " ")}
-	return v, s, e, nil
 }

@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mmapsim/mmapsim/internal/linuxsys"
 )
 
 // Flags of TestLinuxDiff and TestLinuxDiffKnown; sizes default to a few
@@ -115,10 +116,8 @@ func ldSetup(t *testing.T) (run *ldRun, skip string) {
 		return nil, fmt.Sprintf("hostvm models x86; this is %s", runtime.GOARCH)
 	}
 	minAddr := uint64(65536)
-	if b, err := os.ReadFile("/proc/sys/vm/mmap_min_addr"); err == nil {
-		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 {
-			minAddr = v
-		}
+	if v, err := linuxsys.VMSysctl("mmap_min_addr"); err == nil && v > 0 {
+		minAddr = v
 	}
 	cfg := Config{PageSize: 4096, AddrBits: 47, TaskSize: 1<<47 - 4096, MmapMinAddr: Addr(minAddr)}
 	hvBase := uint64(ldBase64)
@@ -168,7 +167,7 @@ func ldSetup(t *testing.T) (run *ldRun, skip string) {
 	if noZero {
 		t.Logf("this kernel maps no zero page: a read fault on private anonymous memory allocates a page and the VMA's anon_vma (pvm_no_zero_page=1?); hostvm's state mirrors the read faults the test causes")
 	}
-	release := ldKernelRelease()
+	release := linuxsys.KernelRelease()
 	strict := *ldStrictFlag || strings.HasPrefix(release, ldModelled+".")
 	if !strict {
 		t.Logf("kernel %s: hostvm models Linux %s, so differences are logged, not failed (-linuxdiff.strict fails them)", release, ldModelled)
@@ -179,22 +178,6 @@ func ldSetup(t *testing.T) (run *ldRun, skip string) {
 
 // ldModelled is the kernel hostvm follows (README, "Which Linux").
 const ldModelled = "6.18"
-
-// ldKernelRelease is uname -r.
-func ldKernelRelease() string {
-	var u syscall.Utsname
-	if syscall.Uname(&u) != nil {
-		return "?"
-	}
-	var b []byte
-	for _, c := range u.Release {
-		if c == 0 {
-			break
-		}
-		b = append(b, byte(c))
-	}
-	return string(b)
-}
 
 // report fails the test on a kernel hostvm models (or with
 // -linuxdiff.strict), and logs otherwise.

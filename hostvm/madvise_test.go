@@ -3,8 +3,10 @@ package hostvm
 import "testing"
 
 // TestMadviseArguments: advice, alignment and length checks
-// (linux-facts Q26). A is a 2-page rw VMA at H.
+// (linux-facts Q26), the address and length boundaries with MADV_DONTNEED
+// in boundaries_test.go. A is a 2-page rw VMA at H.
 func TestMadviseArguments(t *testing.T) {
+	t.Run("boundaries", func(t *testing.T) { runBoundaryCases(t, madviseCall) })
 	const a = hAddr
 	for _, c := range []struct {
 		name   string
@@ -15,17 +17,8 @@ func TestMadviseArguments(t *testing.T) {
 	}{
 		{"999", a, pg, 999, EINVAL},
 		{"0x7fffffff", a, pg, 0x7fffffff, EINVAL},
-		{"unaligned", a + 1, pg, MadvDontNeed, EINVAL},
 		{"unaligned, 999", a + 1, pg, 999, EINVAL},
-		{"len 0", a, 0, MadvDontNeed, 0},
-		{"len 0 unmapped", freeBase, 0, MadvDontNeed, 0},
-		{"len 0 unaligned", a + 1, 0, MadvDontNeed, EINVAL},
 		{"len 0, 999", a, 0, 999, EINVAL},
-		{"len 1", a, 1, MadvDontNeed, 0},
-		{"len wraps (EINVAL, unlike mprotect)", a, 0xfffffffffffff000, MadvDontNeed, EINVAL},
-		{"len -1", a, 0xffffffffffffffff, MadvDontNeed, EINVAL},
-		{"TASK_SIZE", 0x7ffffffff000, pg, MadvDontNeed, ENOMEM},
-		{"1<<47", 1 << 47, pg, MadvDontNeed, ENOMEM},
 		{"unmapped, valid advice", freeBase, pg, MadvNormal, ENOMEM},
 		{"unmapped, invalid advice", freeBase, pg, 999, EINVAL},
 		{"hwpoison", a, pg, MadvHwPoison, EINVAL},
@@ -401,65 +394,18 @@ func TestMadviseGuard(t *testing.T) {
 // TestMadviseMaxMapCount: a split that would pass max_map_count fails with
 // EAGAIN, not ENOMEM (linux-facts Q13; madvise_vma_behavior()).
 func TestMadviseMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
-	for _, c := range []struct {
-		name  string
-		at    Addr
-		count int
-		want  Errno
-		delta int
-	}{
+	runMapCountCases(t, []mapCountCase{
 		{"middle, 1001", 1, 1001, EAGAIN, 0},
 		{"middle, 1000", 1, 1000, EAGAIN, 0},
 		{"middle, 999 (Linux: +1, same text)", 1, 999, EAGAIN, 0},
 		{"middle, 998", 1, 998, 0, 2},
 		{"first, 999", 0, 999, 0, 1},
 		{"first, 1000", 0, 1000, EAGAIN, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
-			if got := errno(t, k.Madvise(t0+c.at*pg, pg, MadvDontFork)); got != c.want {
-				t.Errorf("madvise = %s, want %s", res(got), res(c.want))
-			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
-		})
-	}
+	}, func(k *Kernel, a Addr) error { return k.Madvise(a, pg, MadvDontFork) })
 }
 
-// TestMadviseGeometries: 32-bit wrapping and page sizes.
-func TestMadviseGeometries(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		cfg    Config
-		addr   Addr
-		length uint64
-		want   Errno
-	}{
-		{"32-bit: len -1", Config{AddrBits: 32}, 0x10000000, 0xFFFFFFFF, EINVAL},
-		{"32-bit: len wraps", Config{AddrBits: 32}, 0x10000000, 0xFFFFF000, EINVAL},
-		{"32-bit: 64-bit len truncates", Config{AddrBits: 32}, 0x10000000, 1<<32 + 1, 0},
-		{"16K: 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100001000, pg, EINVAL},
-		{"1M: len 1", Config{PageSize: 1 << 20, AddrBits: 48}, 0x100000000, 1, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			k := newKernel(t, c.cfg)
-			base := Addr(0x10000000)
-			if !k.g.is32 {
-				base = 0x100000000
-			}
-			mustMmap(t, k, base, 2*k.PageSize(), rw, pa|MapFixed, -1, 0)
-			if got := errno(t, k.Madvise(c.addr, c.length, MadvDontNeed)); got != c.want {
-				t.Errorf("madvise(%v, %#x) = %s, want %s", c.addr, c.length, res(got), res(c.want))
-			}
-		})
-	}
-}
+// TestMadviseGeometries: page sizes, and 32-bit wrapping (boundaries_test.go).
+func TestMadviseGeometries(t *testing.T) { runGeometryCases(t, madviseCall) }
 
 // TestMadviseVMAKind: advice that the kind of VMA refuses or ignores, on
 // the first page of a 2-page mapping: MADV_COLD and MADV_PAGEOUT refuse

@@ -830,7 +830,6 @@ func TestMmapGeometries(t *testing.T) {
 // max_map_count; MAP_FIXED that must split a VMA in three needs the count
 // below it (linux-facts Q13, max_map_count 1000).
 func TestMmapMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000) // the 3-page VMA T
 	for _, c := range []struct {
 		name  string
 		at, n Addr // in pages from T
@@ -853,22 +852,16 @@ func TestMmapMaxMapCount(t *testing.T) {
 		{"new, 1000", 0, 1, ProtRead, false, 1000, 0, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
+			k := mapCountKernel(t, c.count, nil)
 			flags, addr := pa, Addr(0)
 			if c.fixed {
-				flags, addr = pa|MapFixed, t0+c.at*pg
+				flags, addr = pa|MapFixed, mapCountT+c.at*pg
 			}
 			_, err := k.Mmap(addr, uint64(c.n)*pg, c.prot, flags, -1, 0)
 			if got := errno(t, err); got != c.want {
 				t.Errorf("mmap = %s, want %s", res(got), res(c.want))
 			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
+			checkMapCountDelta(t, k, c.count, c.delta)
 		})
 	}
 	// The loop of Q13: alternating one-page mappings succeed until the

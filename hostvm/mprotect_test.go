@@ -8,8 +8,10 @@ import (
 // TestMprotectArguments: the check order of do_mprotect_pkey(): growsdown
 // and growsup together, alignment, len 0 (which returns before the prot
 // bits are looked at), wrapping, unknown bits, then the VMAs
-// (linux-facts Q16). B is a 4-page rw VMA at H.
+// (linux-facts Q16); the address and length boundaries with PROT_READ are
+// in boundaries_test.go. B is a 4-page rw VMA at H.
 func TestMprotectArguments(t *testing.T) {
+	t.Run("boundaries", func(t *testing.T) { runBoundaryCases(t, mprotectCall) })
 	const b = hAddr
 	for _, c := range []struct {
 		name   string
@@ -28,20 +30,9 @@ func TestMprotectArguments(t *testing.T) {
 		{"growsup", b, pg, ProtRead | ProtGrowsUp, EINVAL, ""},
 		{"growsdown|growsup", b, pg, ProtGrowsDown | ProtGrowsUp, EINVAL, ""},
 		{"growsdown|growsup, len 0", b, 0, ProtGrowsDown | ProtGrowsUp, EINVAL, ""},
-		{"len 0 unmapped", freeBase, 0, ProtRead, 0, ""},
 		{"len 0 bad prot", freeBase, 0, 0x10, 0, ""},
-		{"unaligned", b + 1, pg, ProtRead, EINVAL, ""},
-		{"unaligned len 0", b + 1, 0, ProtRead, EINVAL, ""},
 		{"unaligned, bad prot", b + 1, pg, 0x10, EINVAL, ""},
-		{"len 1", b, 1, ProtRead, 0, "100020000000-100020001000 r--p"},
-		{"wraps", b, 0xfffffffffffff000, ProtRead, ENOMEM, ""},
 		{"wraps, bad prot", b, 0xfffffffffffff000, 0x10, ENOMEM, ""},
-		{"len -1", b, 0xffffffffffffffff, ProtRead, ENOMEM, ""},
-		{"TASK_SIZE", 0x7ffffffff000, pg, ProtRead, ENOMEM, ""},
-		{"1<<47", 1 << 47, pg, ProtRead, ENOMEM, ""},
-		{"-4096", 0xfffffffffffff000, pg, ProtRead, ENOMEM, ""},
-		{"vsyscall page", 0xffffffffff600000, pg, ProtRead, ENOMEM, ""},
-		{"unmapped", freeBase, pg, ProtRead, ENOMEM, ""},
 		{"starts in a hole before B, growsup", b - pg, 2 * pg, ProtRead | ProtGrowsUp, ENOMEM, ""},
 		{"exec only", b, 4 * pg, ProtExec, 0, "100020000000-100020004000 --xp"},
 		{"write only", b, 4 * pg, ProtWrite, 0, "100020000000-100020004000 -w-p"},
@@ -193,14 +184,7 @@ func TestMprotectMerge(t *testing.T) {
 // a half-done split at 999, hostvm changes nothing; the difference is
 // invisible in the maps text (README, "Known differences").
 func TestMprotectMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
-	for _, c := range []struct {
-		name  string
-		at    Addr
-		count int
-		want  Errno
-		delta int
-	}{
+	runMapCountCases(t, []mapCountCase{
 		{"middle, 1001", 1, 1001, ENOMEM, 0},
 		{"middle, 1000", 1, 1000, ENOMEM, 0},
 		{"middle, 999 (Linux: +1, same text)", 1, 999, ENOMEM, 0},
@@ -210,58 +194,11 @@ func TestMprotectMaxMapCount(t *testing.T) {
 		{"first, 1000", 0, 1000, ENOMEM, 0},
 		{"first, 999", 0, 999, 0, 1},
 		{"last, 999", 2, 999, 0, 1},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
-			if got := errno(t, k.Mprotect(t0+c.at*pg, pg, ProtRead)); got != c.want {
-				t.Errorf("mprotect = %s, want %s", res(got), res(c.want))
-			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
-			if c.want != 0 {
-				if got := mapsIn(k, Range{t0, t0 + 3*pg}); got != "300000000000-300000003000 rw-p 00000000 00:00 0 \n" {
-					t.Errorf("T after the failure:\n%s", got)
-				}
-			}
-		})
-	}
+	}, func(k *Kernel, a Addr) error { return k.Mprotect(a, pg, ProtRead) })
 }
 
-// TestMprotectGeometries: 32-bit wrapping and large pages.
-func TestMprotectGeometries(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		cfg    Config
-		addr   Addr
-		length uint64
-		want   Errno
-	}{
-		{"16K: 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100001000, pg, EINVAL},
-		{"16K: len 1", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 0},
-		{"1M: len 1", Config{PageSize: 1 << 20, AddrBits: 48}, 0x100000000, 1, 0},
-		{"32-bit: wraps at 2^32", Config{AddrBits: 32}, 0x10000000, 0xF0000000, ENOMEM},
-		{"32-bit: len 2^32+4K truncates", Config{AddrBits: 32}, 0x10000000, 1<<32 + pg, 0},
-		{"32-bit: addr truncates", Config{AddrBits: 32}, 0x1_1000_0000, pg, 0},
-		{"32-bit 3G: above 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0xC0000000, pg, ENOMEM},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			k := newKernel(t, c.cfg)
-			base := Addr(0x10000000)
-			if !k.g.is32 {
-				base = 0x100000000
-			}
-			mustMmap(t, k, base, 4*k.PageSize(), rw, pa|MapFixed, -1, 0)
-			if got := errno(t, k.Mprotect(c.addr, c.length, ProtRead)); got != c.want {
-				t.Errorf("mprotect(%v, %#x) = %s, want %s", c.addr, c.length, res(got), res(c.want))
-			}
-		})
-	}
-}
+// TestMprotectGeometries: page sizes, and 32-bit wrapping (boundaries_test.go).
+func TestMprotectGeometries(t *testing.T) { runGeometryCases(t, mprotectCall) }
 
 // TestMprotectLockedPopulate: mprotect adding PROT_WRITE to a VM_LOCKED
 // private VMA populates it with write faults (mm/mprotect.c

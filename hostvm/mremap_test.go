@@ -35,12 +35,18 @@ func runMremapCases(t *testing.T, setup func(t *testing.T, k *Kernel), cases []m
 		t.Run(c.name, func(t *testing.T) {
 			k := linuxKernel(t)
 			setup(t, k)
-			got, err := k.Mremap(c.addr, c.oldLen, c.newLen, c.flags, c.newAddr)
-			if e := errno(t, err); e != c.err || (e == 0 && got != c.want) {
-				t.Errorf("mremap(%v, %#x, %#x, %v, %v) = %v, %s; want %v, %s",
-					c.addr, c.oldLen, c.newLen, c.flags, c.newAddr, got, res(e), c.want, res(c.err))
-			}
+			checkMremap(t, k, c)
 		})
+	}
+}
+
+// checkMremap makes c's call on k and checks its result.
+func checkMremap(t *testing.T, k *Kernel, c mremapCase) {
+	t.Helper()
+	got, err := k.Mremap(c.addr, c.oldLen, c.newLen, c.flags, c.newAddr)
+	if e := errno(t, err); e != c.err || (e == 0 && got != c.want) {
+		t.Errorf("mremap(%v, %#x, %#x, %v, %v) = %v, %s; want %v, %s",
+			c.addr, c.oldLen, c.newLen, c.flags, c.newAddr, got, res(e), c.want, res(c.err))
 	}
 }
 
@@ -51,8 +57,10 @@ func oneVMA(pages int) func(t *testing.T, k *Kernel) {
 }
 
 // TestMremapArguments: check_mremap_params() in order (linux-facts Q17,
-// Q24).
+// Q24); the address and old_len boundaries, with new_len one page and no
+// flags, are in boundaries_test.go.
 func TestMremapArguments(t *testing.T) {
+	t.Run("boundaries", func(t *testing.T) { runBoundaryCases(t, mremapCall) })
 	const mm, fx, du = MremapMayMove, MremapFixed, MremapDontUnmap
 	runMremapCases(t, oneVMA(2), []mremapCase{
 		{"flags 0x8", aAddr, pg, pg, 0x8, 0, 0, EINVAL},
@@ -66,12 +74,10 @@ func TestMremapArguments(t *testing.T) {
 		{"dontunmap shrink", aAddr, 2 * pg, pg, du | mm, 0, 0, EINVAL},
 		{"dontunmap alone", aAddr, pg, pg, du, 0, 0, EINVAL},
 		{"dontunmap|fixed", aAddr, pg, pg, du | fx, nAddr, 0, EINVAL},
-		{"unaligned", aAddr + 1, pg, pg, 0, 0, 0, EINVAL},
 		{"unaligned maymove", aAddr + 1, pg, 2 * pg, mm, 0, 0, EINVAL},
 		{"new_len 0", aAddr, pg, 0, 0, 0, 0, EINVAL},
 		{"new_len 0, old_len 0", aAddr, 0, 0, mm, 0, 0, EINVAL},
 		{"new_len 1", aAddr, pg, 1, 0, 0, aAddr, 0},
-		{"old_len 1", aAddr, 1, pg, 0, 0, aAddr, 0},
 		{"new_len -1", aAddr, pg, 0xffffffffffffffff, mm, 0, 0, EINVAL},
 		{"old_len -1 (rounds to 0, private)", aAddr, 0xffffffffffffffff, pg, mm, 0, 0, EINVAL},
 		{"new_len 1<<47", aAddr, pg, 1 << 47, mm, 0, 0, EINVAL},
@@ -92,7 +98,6 @@ func TestMremapArguments(t *testing.T) {
 		{"fixed to 0, nobody", aAddr, pg, pg, fx | mm, 0, 0, EPERM},
 		{"fixed to 0x1000", aAddr, pg, pg, fx | mm, 0x1000, 0x1000, 0},
 		{"fixed to 0x2000", aAddr, pg, pg, fx | mm, 0x2000, 0x2000, 0},
-		{"old range wraps", aAddr, 0xfffffffffffff000, pg, 0, 0, 0, EINVAL},
 	})
 	// Root may move to address 0 (linux-facts "misc").
 	cfg := linuxConfig()
@@ -573,7 +578,6 @@ func TestMremapMoveMulti(t *testing.T) {
 // Q13, max_map_count 1000): non-fixed moves fail from 997 VMAs, fixed ones
 // from 995; shrink and grow in place never fail.
 func TestMremapMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
 	for _, c := range []struct {
 		name   string
 		addr   Addr // in pages from T
@@ -599,13 +603,10 @@ func TestMremapMaxMapCount(t *testing.T) {
 		{"fixed whole dontunmap, 994", 0, 3 * pg, 3 * pg, MremapMayMove | MremapFixed | MremapDontUnmap, 994, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			mustMmap(t, k, t0+4*pg, pg, ProtRead, pa|MapFixed, -1, 0) // no room to grow 1->2 in place
-			fillVMAs(t, k, c.count)
-			_, err := k.Mremap(t0+c.addr*pg, c.oldLen, c.newLen, c.flags, nAddr)
+			k := mapCountKernel(t, c.count, func(k *Kernel) {
+				mustMmap(t, k, mapCountT+4*pg, pg, ProtRead, pa|MapFixed, -1, 0) // no room to grow 1->2 in place
+			})
+			_, err := k.Mremap(mapCountT+c.addr*pg, c.oldLen, c.newLen, c.flags, nAddr)
 			if got := errno(t, err); got != c.err {
 				t.Errorf("mremap = %s, want %s", res(got), res(c.err))
 			}
@@ -614,42 +615,32 @@ func TestMremapMaxMapCount(t *testing.T) {
 }
 
 // TestMremapGeometries: 32-bit hosts wrap every argument at 32 bits; page
-// sizes round lengths.
+// sizes round lengths. The boundaries of the old range are in
+// boundaries_test.go.
 func TestMremapGeometries(t *testing.T) {
+	t.Run("boundaries", func(t *testing.T) { runGeometryCases(t, mremapCall) })
+	b32 := Config{AddrBits: 32}
+	g3 := Config{AddrBits: 32, TaskSize: 0xC0000000}
+	k16 := Config{PageSize: 16 << 10, AddrBits: 48}
 	for _, c := range []struct {
-		name    string
-		cfg     Config
-		addr    Addr
-		oldLen  uint64
-		newLen  uint64
-		flags   MremapFlags
-		newAddr Addr
-		want    Addr
-		err     Errno
+		cfg Config
+		mremapCase
 	}{
-		{"32-bit: new_len -1", Config{AddrBits: 32}, 0x10000000, pg, 0xFFFFFFFF, MremapMayMove, 0, 0, EINVAL},
-		{"32-bit: addr truncates", Config{AddrBits: 32}, 0x1_1000_0000, pg, pg, 0, 0, 0x10000000, 0},
-		{"32-bit: new_len 2^32+4096 truncates", Config{AddrBits: 32}, 0x10000000, 2 * pg, 1<<32 + pg, 0, 0, 0x10000000, 0},
-		{"32-bit: fixed to 2^32-4096", Config{AddrBits: 32}, 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0xFFFFF000, 0},
-		{"32-bit: fixed past 2^32", Config{AddrBits: 32}, 0x10000000, pg, 2 * pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0, EINVAL},
-		{"32-bit: huge shrink+fixed", Config{AddrBits: 32}, 0x10000000, 0xF0001000, pg, MremapMayMove | MremapFixed, 0x8000000, 0, EINVAL},
-		{"32-bit 3G: new_len 3G+", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0x10000000, pg, 0xC0001000, MremapMayMove, 0, 0, EINVAL},
-		{"32-bit 3G: fixed to 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xC0000000, 0, EINVAL},
-		{"16K: old_len 16K+1 new_len 32K+1", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 16<<10 + 1, 32<<10 + 1, 0, 0, 0x100000000, 0},
-		{"16K: old_len 1 is one page", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 32 << 10, 0, 0, 0, ENOMEM},
-		{"16K: new_addr 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 1, MremapMayMove | MremapFixed, 0x200001000, 0, EINVAL},
+		{b32, mremapCase{"32-bit: new_len -1", 0x10000000, pg, 0xFFFFFFFF, MremapMayMove, 0, 0, EINVAL}},
+		{b32, mremapCase{"32-bit: new_len 2^32+4096 truncates", 0x10000000, 2 * pg, 1<<32 + pg, 0, 0, 0x10000000, 0}},
+		{b32, mremapCase{"32-bit: fixed to 2^32-4096", 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0xFFFFF000, 0}},
+		{b32, mremapCase{"32-bit: fixed past 2^32", 0x10000000, pg, 2 * pg, MremapMayMove | MremapFixed, 0xFFFFF000, 0, EINVAL}},
+		{b32, mremapCase{"32-bit: huge shrink+fixed", 0x10000000, 0xF0001000, pg, MremapMayMove | MremapFixed, 0x8000000, 0, EINVAL}},
+		{g3, mremapCase{"32-bit 3G: new_len 3G+", 0x10000000, pg, 0xC0001000, MremapMayMove, 0, 0, EINVAL}},
+		{g3, mremapCase{"32-bit 3G: fixed to 3G", 0x10000000, pg, pg, MremapMayMove | MremapFixed, 0xC0000000, 0, EINVAL}},
+		{k16, mremapCase{"16K: old_len 16K+1 new_len 32K+1", 0x100000000, 16<<10 + 1, 32<<10 + 1, 0, 0, 0x100000000, 0}},
+		{k16, mremapCase{"16K: old_len 1 is one page", 0x100000000, 1, 32 << 10, 0, 0, 0, ENOMEM}},
+		{k16, mremapCase{"16K: new_addr 4K aligned", 0x100000000, 1, 1, MremapMayMove | MremapFixed, 0x200001000, 0, EINVAL}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			k := newKernel(t, c.cfg)
-			base := Addr(0x10000000)
-			if !k.g.is32 {
-				base = 0x100000000
-			}
-			mustMmap(t, k, base, 2*k.PageSize(), rw, pa|MapFixed, -1, 0)
-			got, err := k.Mremap(c.addr, c.oldLen, c.newLen, c.flags, c.newAddr)
-			if e := errno(t, err); e != c.err || (e == 0 && got != c.want) {
-				t.Errorf("mremap = %v, %s; want %v, %s", got, res(e), c.want, res(c.err))
-			}
+			mustMmap(t, k, geometryBase(k), 2*k.PageSize(), rw, pa|MapFixed, -1, 0)
+			checkMremap(t, k, c.mremapCase)
 		})
 	}
 }

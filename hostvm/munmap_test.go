@@ -2,9 +2,11 @@ package hostvm
 
 import "testing"
 
-// TestMunmapArguments: alignment, length and range checks, and what an
-// accepted call unmaps (linux-facts Q15). B is a 4-page VMA at H.
+// TestMunmapArguments: alignment, length and range checks (the boundaries
+// in boundaries_test.go), and what an accepted call unmaps
+// (linux-facts Q15). B is a 4-page VMA at H.
 func TestMunmapArguments(t *testing.T) {
+	t.Run("boundaries", func(t *testing.T) { runBoundaryCases(t, munmapCall) })
 	const b = hAddr
 	for _, c := range []struct {
 		name     string
@@ -14,23 +16,6 @@ func TestMunmapArguments(t *testing.T) {
 		unmapped []Addr // pages that must be unmapped afterwards
 		mapped   []Addr // pages that must still be mapped
 	}{
-		{"len 0", b, 0, EINVAL, nil, []Addr{b}},
-		{"unaligned", b + 1, pg, EINVAL, nil, []Addr{b}},
-		{"unaligned, len 0", b + 1, 0, EINVAL, nil, []Addr{b}},
-		{"len 1 unmaps a page", b, 1, 0, []Addr{b}, []Addr{b + pg}},
-		{"unmapped region", freeBase, 16 * pg, 0, nil, []Addr{b}},
-		{"TASK_SIZE", 0x7ffffffff000, pg, EINVAL, nil, nil},
-		{"TASK_SIZE len 0", 0x7ffffffff000, 0, EINVAL, nil, nil},
-		{"crosses TASK_SIZE", 0x7fffffffe000, 2 * pg, EINVAL, nil, nil},
-		{"last page", 0x7fffffffe000, pg, 0, nil, nil},
-		{"1<<47", 1 << 47, pg, EINVAL, nil, nil},
-		{"-4096", 0xfffffffffffff000, pg, EINVAL, nil, nil},
-		{"B len -4096", b, 0xfffffffffffff000, EINVAL, nil, []Addr{b}},
-		{"0 len -4096", 0, 0xfffffffffffff000, EINVAL, nil, []Addr{b}},
-		{"B len -1", b, 0xffffffffffffffff, EINVAL, nil, []Addr{b}},
-		{"0 len PG", 0, pg, 0, nil, []Addr{b}},
-		{"0x1000 len PG", 0x1000, pg, 0, nil, []Addr{b}},
-		{"whole space", 0, 0x7ffffffff000, 0, []Addr{b, b + 3*pg}, nil},
 		{"middle", b + pg, 2 * pg, 0, []Addr{b + pg, b + 2*pg}, []Addr{b, b + 3*pg}},
 		{"past the end", b + 2*pg, 8 * pg, 0, []Addr{b + 2*pg, b + 3*pg}, []Addr{b + pg}},
 	} {
@@ -85,14 +70,7 @@ func TestMunmapContents(t *testing.T) {
 // TestMunmapMaxMapCount: only a split in three needs room; trimming an end
 // never fails (linux-facts Q13, max_map_count 1000).
 func TestMunmapMaxMapCount(t *testing.T) {
-	const t0 = Addr(0x300000000000)
-	for _, c := range []struct {
-		name  string
-		at    Addr
-		count int
-		want  Errno
-		delta int
-	}{
+	runMapCountCases(t, []mapCountCase{
 		{"middle, 1001", 1, 1001, ENOMEM, 0},
 		{"middle, 1000", 1, 1000, ENOMEM, 0},
 		{"middle, 999", 1, 999, 0, 1},
@@ -101,62 +79,9 @@ func TestMunmapMaxMapCount(t *testing.T) {
 		{"first, 1000", 0, 1000, 0, 0},
 		{"last, 1001", 2, 1001, 0, 0},
 		{"last, 999", 2, 999, 0, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := linuxConfig()
-			cfg.MaxMapCount = 1000
-			k := newKernel(t, cfg)
-			mustMmap(t, k, t0, 3*pg, rw, pa|MapFixed, -1, 0)
-			fillVMAs(t, k, c.count)
-			if got := errno(t, k.Munmap(t0+c.at*pg, pg)); got != c.want {
-				t.Errorf("munmap = %s, want %s", res(got), res(c.want))
-			}
-			if d := k.MapCount() - c.count; d != c.delta {
-				t.Errorf("VMA count changed by %+d, want %+d", d, c.delta)
-			}
-		})
-	}
+	}, func(k *Kernel, a Addr) error { return k.Munmap(a, pg) })
 }
 
 // TestMunmapGeometries: lengths round up to the page size, and 32-bit
-// hosts wrap their arguments at 32 bits.
-func TestMunmapGeometries(t *testing.T) {
-	for _, c := range []struct {
-		name     string
-		cfg      Config
-		addr     Addr
-		length   uint64
-		want     Errno
-		unmapped Addr // a page that must be unmapped on success
-	}{
-		{"16K: 4K aligned", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100001000, pg, EINVAL, 0},
-		{"16K: len 1 unmaps 16K", Config{PageSize: 16 << 10, AddrBits: 48}, 0x100000000, 1, 0, 0x100003fff},
-		{"64K: len 4096 unmaps 64K", Config{PageSize: 64 << 10, AddrBits: 48}, 0x100000000, pg, 0, 0x10000ffff},
-		{"1M: 64K aligned", Config{PageSize: 1 << 20, AddrBits: 48}, 0x100010000, pg, EINVAL, 0},
-		{"32-bit 4G: addr truncates", Config{AddrBits: 32}, 0x1_1000_0000, pg, 0, 0x10000000},
-		{"32-bit 4G: len -1", Config{AddrBits: 32}, 0x10000000, 0xFFFFFFFF, EINVAL, 0},
-		{"32-bit 4G: len 2^32+4096 truncates", Config{AddrBits: 32}, 0x10000000, 1<<32 + pg, 0, 0x10000000},
-		{"32-bit 4G: last page", Config{AddrBits: 32}, 0xFFFFF000, pg, 0, 0},
-		{"32-bit 4G: past 2^32", Config{AddrBits: 32}, 0xFFFFF000, 2 * pg, EINVAL, 0},
-		{"32-bit 3G: at 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0xC0000000, pg, EINVAL, 0},
-		{"32-bit 3G: len 3G", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0, 0xC0000000, 0, 0x10000000},
-		{"32-bit 3G: len 3G+4K", Config{AddrBits: 32, TaskSize: 0xC0000000}, 0, 0xC0001000, EINVAL, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			k := newKernel(t, c.cfg)
-			base := Addr(0x10000000)
-			if !k.g.is32 {
-				base = 0x100000000
-			}
-			mustMmap(t, k, base, 16*k.PageSize(), rw, pa|MapFixed, -1, 0)
-			if got := errno(t, k.Munmap(c.addr, c.length)); got != c.want {
-				t.Errorf("munmap(%v, %#x) = %s, want %s", c.addr, c.length, res(got), res(c.want))
-			}
-			if c.unmapped != 0 {
-				if _, ok := k.Lookup(c.unmapped); ok {
-					t.Errorf("%v still mapped", c.unmapped)
-				}
-			}
-		})
-	}
-}
+// hosts wrap their arguments at 32 bits (boundaries_test.go).
+func TestMunmapGeometries(t *testing.T) { runGeometryCases(t, munmapCall) }
