@@ -112,13 +112,18 @@ type Translator interface {
 	Break(addr uint64) uint64
 }
 
-// Run runs the call on m. args must come from Eval on this spec. Under a
-// target, the Outcome of a MemoryCall carries the host calls it made. The
-// error is a problem with the arguments themselves (a fill too large to
-// make), never the call's failure, which is in the Outcome.
-//
-// Preconditions: c.Class != UnmodelledCall; len(args) == len(c.Params).
+// Run runs the call on m with args from Eval on this spec. Under a target,
+// the Outcome of a MemoryCall carries the host calls it made. The error is
+// a problem with the arguments themselves (a fill too large to make, args
+// not of this spec, a call mmapsim has no model of), never the call's
+// failure, which is in the Outcome.
 func (c *CallSpec) Run(m *Machine, args CallArgs) (Outcome, error) {
+	switch {
+	case c.run == nil:
+		return Outcome{}, fmt.Errorf("mmapsim does not simulate %s", c.Name)
+	case len(args) != len(c.Params):
+		return Outcome{}, fmt.Errorf("%s: %d arguments evaluated for %d parameters", c.Name, len(args), len(c.Params))
+	}
 	o, err := c.run(m, args)
 	if err == nil && c.Class == MemoryCall {
 		o.HostCalls = m.HostCalls()
@@ -150,15 +155,15 @@ func (c *CallSpec) CheckArity(n int, strict bool) error {
 // "4 or 5 arguments (old_address, old_size, new_size, flags[, new_address])".
 func (c *CallSpec) arity() string {
 	var count string
-	switch n, min := len(c.Params), c.Min; {
-	case n == min && n == 1:
+	switch all, required := len(c.Params), c.Min; {
+	case all == required && all == 1:
 		count = "1 argument"
-	case n == min:
-		count = fmt.Sprintf("%d arguments", n)
-	case n == min+1:
-		count = fmt.Sprintf("%d or %d arguments", min, n)
+	case all == required:
+		count = fmt.Sprintf("%d arguments", all)
+	case all == required+1:
+		count = fmt.Sprintf("%d or %d arguments", required, all)
 	default:
-		count = fmt.Sprintf("%d to %d arguments", min, n)
+		count = fmt.Sprintf("%d to %d arguments", required, all)
 	}
 	var names strings.Builder
 	for i, p := range c.Params {
