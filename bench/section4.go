@@ -7,7 +7,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mmapsim/mmapsim/replay"
 	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
 // replayMachines are the machines traces are replayed on: natively, and
@@ -24,7 +26,7 @@ var replayMachines = []struct {
 // memory calls per second.
 func sectionReplay(o *options) (*table, error) {
 	t := &table{
-		title:  "4. strace replay speed (scenario.Replay)",
+		title:  "4. strace replay speed (replay.Replay)",
 		header: []string{"trace", "machine", "lines", "memory calls", "match", "replays", "ms/replay", "calls/s", "lines/s"},
 	}
 	names, _ := filepath.Glob(filepath.Join(o.traces, "*.strace"))
@@ -35,7 +37,7 @@ func sectionReplay(o *options) (*table, error) {
 	}
 	for _, name := range names {
 		parseStart := time.Now()
-		f, err := scenario.ReadFile(name)
+		f, err := syntax.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}
@@ -48,11 +50,11 @@ func sectionReplay(o *options) (*table, error) {
 				}
 			}
 			o.progress("4: %s on %s", filepath.Base(name), m.name)
-			var rep *scenario.ReplayReport
+			var rep *replay.Report
 			runs := 0
 			start := time.Now()
 			for runs < 3 || time.Since(start) < o.budget {
-				rep, err = scenario.Replay(f, scenario.ReplayOptions{Settings: set})
+				rep, err = replay.Replay(f, replay.Options{Settings: set})
 				if err != nil {
 					return nil, fmt.Errorf("%s: %v", name, err)
 				}

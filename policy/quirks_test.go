@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmapsim/mmapsim/policy"
 	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -19,7 +20,7 @@ const quirkDir = "../testdata/quirks"
 // its failures.
 func runQuirkScenario(t *testing.T, file, pol string) []scenario.Failure {
 	t.Helper()
-	f, err := scenario.ReadFile(filepath.Join(quirkDir, file))
+	f, err := syntax.ReadFile(filepath.Join(quirkDir, file))
 	if err != nil {
 		t.Fatal(err)
 	}

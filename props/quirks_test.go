@@ -10,6 +10,7 @@ import (
 
 	"github.com/mmapsim/mmapsim/policy"
 	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -147,7 +148,7 @@ func TestPropsFindEveryQuirk(t *testing.T) {
 // and returns the number of failures.
 func replay(t *testing.T, name, text, pol string) int {
 	t.Helper()
-	f, err := scenario.Parse(name+".scn", []byte(text))
+	f, err := syntax.Parse(name+".scn", []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}

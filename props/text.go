@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/mmapsim/mmapsim/hostvm"
-	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -84,7 +84,7 @@ func fdText(file int8) string {
 	return fmt.Sprint(3 + int(file))
 }
 
-func quote(b []byte) string { return scenario.Quote(b) }
+func quote(b []byte) string { return syntax.Quote(b) }
 
 // expectText renders an outcome as a scenario expectation.
 func expectText(v uint64, err error) string {

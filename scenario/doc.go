@@ -1,130 +1,63 @@
-// Package scenario parses and prints mmapsim's scenario language: strace's
-// own output syntax, so a real strace log is a valid input, plus a few
-// extensions for hand-written scenarios (bindings, expressions, memory
-// statements and directives).
+// Package scenario runs scenarios: it builds the machine a scenario's
+// settings describe and runs the scenario's statements on it, one by one,
+// comparing each result with the expectation written beside it.
+//
+// A scenario is a file in mmapsim's scenario language (package
+// scenario/syntax parses it): strace's output syntax, plus "#!" settings,
+// file directives, $bindings, expressions and the memory statements poke,
+// peek and fill. A Machine is a simulated host kernel (hostvm) and, when
+// the settings name a target, a simulated QEMU guest over it (the sim.Guest
+// that policy.Policy.New builds); calls go to the guest when there is one.
+//
+// # Layers
+//
+// Data flows one way:
+//
+//	cmd/mmapsim ──> replay, picture ──> scenario ──> scenario/syntax
+//	                                       │
+//	                                       └──> policy ──> sim ──> hostvm
+//
+// Package syntax knows the language and nothing of mmapsim. This package
+// gives it meaning: which calls exist and what their arguments are (the
+// call table), which flag and errno names exist, and what running a
+// statement does. Package replay replays strace logs with the same call
+// table; package picture draws a Machine, and hooks into Run to draw one
+// after every step. Neither is imported here.
 //
 // # Files
 //
-//   - ast.go: File, Stmt and the argument, expression and result types
-//   - lexer.go: tokens of one statement, number and string literals
-//   - line.go: Parse; lines, strace's prefixes, signal and exit lines,
-//     joining unfinished/resumed pairs
-//   - directive.go: "#!" lines
-//   - parser.go: the grammar of a call statement
-//   - expr.go: evaluating expressions, and strace's flag tables
-//   - printer.go: Format, the canonical form
-//   - run.go, settings.go, machine.go: Run, the "#!" settings, and the
-//     Machine a scenario runs on (a host kernel, and a simulated QEMU)
-//   - replay.go, replay_proc.go: Replay of real strace logs, per process,
-//     with the map from the trace's addresses to the simulation's
-//   - picture.go, show.go: Picture, the drawing of an address space, and
-//     the Run hooks that draw one after every step
-//   - html.go: HTMLRecorder, the same pictures as one self-contained page
+//   - settings.go: Settings, the "#!" keys (SettingKeys), which are also
+//     mmapsim's flags
+//   - build.go: Settings.Build, the Machine the settings describe
+//   - machine.go: Machine, its calls, and Outcome, what a statement did
+//   - run.go: Run, the runner, Report and its Summary, UsageError
+//   - expect.go: comparing an outcome with an expectation; errno names
+//   - filedirective.go: "#! file NAME size=N fill=..." makes a file
+//   - calls.go: the call table (CallSpec, LookupCall): one per call,
+//     with its parameters, class, result and how to run it
+//   - params.go: ParamKind, what a parameter is: its flag names (strace's,
+//     from hostvm's tables and a few of Linux's uapi headers) and how it
+//     is written
+//   - call_args.go: evaluating a statement's arguments (CallArgs), arity
+//   - calls_mapping.go, calls_range.go, calls_brk.go, calls_file.go,
+//     calls_memory.go, calls_unmodelled.go: the calls, one family a file
 //
-// # Reading
+// # Running
 //
-// Parse never stops at a bad line: every line becomes a Stmt, and one it
-// cannot understand is a KindBad statement whose Err reads
-// "name:line:col: expected X, found Y". Trace replay reads leniently and
-// skips or reports Bad statements; scenario files are read strictly with
-// (*File).Err, which returns the first one. Columns count bytes from 1, so
-// a tab is one column. Lines end in "\n"; a "\r" before it is dropped, and
-// the last line needs no line end.
+// Run reads the file strictly: a line that does not parse, or an errno
+// name Linux does not have, is a UsageError before anything runs. Then the
+// settings (the file's "#!" lines, overridden by RunOptions.Settings)
+// build the Machine, file directives make their files, and each call or
+// memory statement runs in order. A call the table does not know (or
+// knows mmapsim has no model of) is skipped with a note. The table checks
+// each call's arity: too few or too many arguments is a UsageError naming
+// file:line, the call and the arguments it takes. A failed expectation is
+// a Failure in the Report, and the run goes on; a UsageError stops it,
+// keeping what ran.
 //
-// # Grammar
-//
-// One statement per line. White space (space, tab, \r, \v, \f) and C
-// comments ("/* 20 vars */", which strace prints) may separate tokens.
-//
-//	line       = blank | comment | directive | [ prefix ] body .
-//	comment    = "#" text .                          (not "#!")
-//	directive  = "#!" pair { pair } [ comment ]
-//	           | "#!" "file" NAME { pair } [ comment ] .
-//	pair       = key "=" value .                     (runs of non-space bytes; neither empty)
-//	prefix     = ( pid | "[pid" pid "]" ) [ time ] | time .
-//	time       = H ":" MM ":" SS [ "." digits ] | digits "." digits .
-//	body       = statement | signal | exit | unfinished | resumed .
-//	signal     = "---" NAME detail "---" .           ("--- SIGCHLD {si_signo=SIGCHLD, ...} ---")
-//	exit       = "+++" detail "+++" .                ("+++ exited with 0 +++", "+++ killed by SIGSEGV +++")
-//	unfinished = NAME "(" text "<unfinished ...>" .
-//	resumed    = "<..." NAME "resumed>" text .
-//	statement  = [ var "=" ] call [ "=" result ] [ duration ] [ comment ] .
-//	call       = NAME "(" [ arg { "," arg } ] ")" .
-//	arg        = "NULL" | string | struct | array | NAME "(" [ arg { "," arg } ] ")" | expr .
-//	string     = '"' { char | escape } '"' [ "..." ] .  ("..." marks strace's truncation)
-//	struct     = "{" [ field { "," field } [ "," "..." ] | "..." ] "}" .
-//	field      = NAME "=" arg .
-//	array      = "[" [ arg { "," arg } [ "," "..." ] | "..." ] "]" .
-//	expr       = [ "-" ] term { ( "+" | "-" ) term } .
-//	term       = var | item { "|" item } .
-//	item       = NAME | number .
-//	var        = "$" NAME .
-//	number     = ( decimal | "0x" hex | "0" octal ) [ "K" | "M" | "G" ] .
-//	result     = "?" [ NAME ] [ msg ] | expr [ msg ] | "-1" ERRNO [ msg ]
-//	           | string | "SIGSEGV" | "SIGBUS" .      (the last three: memory statements only)
-//	msg        = "(" text ")" .                      (parentheses may nest)
-//	duration   = "<" digits "." digits ">" .         (strace -T)
-//
-// Notes on the grammar:
-//
-//   - A pid is a run of digits followed by white space at the start of a
-//     line; statements never start with a digit otherwise. It is 0 when
-//     absent.
-//   - Numbers are unsigned 64-bit; a literal that does not fit is an error
-//     ("out of range"). A size suffix multiplies by 1<<10, 1<<20 or 1<<30
-//     and must be upper case (64K, 4M, 1G); it is accepted everywhere,
-//     though only scenarios use it. "0644" is octal, as strace prints modes.
-//   - String escapes are C's: \n \t \r \v \f \a \b \\ \" \' \?, octal \0 to
-//     \377 (at most three digits) and hex \xHH (at most two digits, as
-//     strace writes them, so "\x7fELF" is 0x7f 'E' 'L' 'F'). Any other
-//     escape is an error.
-//   - A term that is a set of names (MAP_PRIVATE|MAP_FIXED, S_IFREG|0644,
-//     MAP_PRIVATE|0x400) keeps its names and or's its numbers into Rest. The
-//     bare name NULL is an ArgNull argument. Expressions have only + and -.
-//   - "-1 ERRNO" needs a name hostvm knows (hostvm.ErrnoByName).
-//   - A statement whose name is poke, peek or fill is a memory statement
-//     (KindMemory) and may not be bound:
-//     poke(addr, "bytes"), peek(addr, len), fill(addr, len, byte). Their
-//     result may be ?, SIGSEGV or SIGBUS, and for peek "bytes".
-//   - Every other name is a system call (KindCall), known to the runner or
-//     not: the parser checks no arity.
-//   - An unfinished call waits for the resumed line of the same pid and
-//     name; the pair becomes one statement, placed at the resumed line, with
-//     Line the first line and EndLine the second. A half without its partner
-//     (an exit of the pid drops the waiting one) stays as a KindUnfinished or
-//     KindResumed statement.
-//   - "#!" lines belong at the top; one after the first call statement is
-//     still parsed, with Late set, and the runner may refuse it. A file
-//     directive takes size=N (required, suffixes allowed), fill=BYTE or
-//     fill=seq (byte i holds i mod 256), and mode=N. Its NAME is a word
-//     without '=' or a C string.
-//
-// # Examples
-//
-// A strace line, with pid:
-//
-//	3458  mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7fbe84f1a000
-//
-// A scenario:
-//
-//	#! host=x86_64 target=i386 host-page=64K target-page=4K policy=fixed-except=A,B
-//	#! file data.bin size=0x1100 fill=seq
-//	openat(AT_FDCWD, "data.bin", O_RDWR) = 3
-//	$a = mmap(NULL, 0x3000, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0)
-//	peek($a+0x10, 2) = "\x10\x11"
-//	poke($a, "hello\x00")
-//	peek($a+0x2000, 1) = SIGBUS   # beyond EOF
-//	munmap($a, 12K) = 0
-//
-// # Evaluating
-//
-// Expr.Eval computes an expression in an Env, which resolves $variables and
-// flag names through functions the runner provides, so the runner decides
-// which table applies to which argument; FlagTable has strace's tables by
-// call and argument position, and Call.Uint uses them.
-//
-// # Printing
-//
-// Format writes a statement in canonical form, which Parse reads back to an
-// equal statement; see Format for the rules.
+// Expectations: "= VALUE" (an expression, at the machine's word width),
+// "= -1 ERRNO", "= ?" (anything), "= ? (success)", "= ? (>= N)", and for
+// memory statements "= SIGSEGV", "= SIGBUS" and peek's "= \"bytes\"". A
+// $binding takes the call's value; when the call fails, a later use of
+// the variable is a failure, not a usage error.
 package scenario

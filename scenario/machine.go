@@ -6,6 +6,7 @@ import (
 
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/policy"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -22,8 +23,9 @@ type Machine struct {
 // Guest reports whether calls run under the simulated QEMU.
 func (m *Machine) Guest() bool { return m.Sim != nil }
 
-// word truncates v to the width of the side calls run on.
-func (m *Machine) word(v uint64) uint64 {
+// Word truncates v to the width of the side calls run on: 32 bits for a
+// 32-bit guest (or host), as the C does.
+func (m *Machine) Word(v uint64) uint64 {
 	if m.Sim != nil && m.Sim.Config().ABIBits == 32 {
 		return v & 0xffffffff
 	}
@@ -36,12 +38,13 @@ func (m *Machine) word(v uint64) uint64 {
 // Outcome is what one statement did: a value or an errno, the fault of a
 // memory access, bytes read, or QEMU's abort.
 type Outcome struct {
-	Value uint64
-	Err   hostvm.Errno
-	Fault *hostvm.Fault
-	Bytes []byte
-	Abort *sim.Abort
-	Note  string // for a skipped statement: why
+	Value     uint64
+	Err       hostvm.Errno
+	Fault     *hostvm.Fault
+	Bytes     []byte
+	Abort     *sim.Abort
+	Note      string         // for a skipped statement: why
+	HostCalls []sim.HostCall // a MemoryCall under a target: the host calls it made (CallSpec.Run)
 }
 
 // String renders the outcome as the result part of a line: "0x7f..",
@@ -55,13 +58,24 @@ func (o Outcome) String() string {
 	case o.Fault != nil:
 		return o.Fault.Signal.String()
 	case o.Bytes != nil:
-		return Quote(o.Bytes)
+		return syntax.Quote(o.Bytes)
 	case o.Note != "":
 		return "? (" + o.Note + ")"
 	}
 	return formatValue(o.Value)
 }
 
+// Text is the outcome of statement st as the run log writes it: as String,
+// except that a poke or fill that did not fault is "ok".
+func (o Outcome) Text(st *syntax.Stmt) string {
+	if st.Kind == syntax.KindMemory && st.Call.Name != "peek" && o.Fault == nil {
+		return "ok"
+	}
+	return o.String()
+}
+
+// formatValue writes a call's value as strace does: an address in hex, a
+// small or negative number in decimal.
 func formatValue(v uint64) string {
 	if v >= 0x1000 && v < 1<<63 {
 		return fmt.Sprintf("%#x", v)
@@ -175,7 +189,7 @@ func (m *Machine) Store(addr uint64, data []byte) Outcome {
 }
 
 // HostCalls are the host calls the last guest call made (none on the host
-// view).
+// view). CallSpec.Run puts them in a MemoryCall's Outcome.
 func (m *Machine) HostCalls() []sim.HostCall {
 	if m.Sim == nil {
 		return nil

@@ -3,12 +3,9 @@ package scenario
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/mmapsim/mmapsim/hostvm"
-	"github.com/mmapsim/mmapsim/policy"
-	"github.com/mmapsim/mmapsim/sim"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
 // A scenario's configuration is a list of key=value settings: "#!" lines at
@@ -114,147 +111,9 @@ func (s *Settings) number(key string) (uint64, bool, error) {
 	if !ok {
 		return 0, false, nil
 	}
-	n, err := parseNum(v)
+	n, err := syntax.ParseNum(v)
 	if err != nil {
 		return 0, true, fmt.Errorf("%s: %s=%s: %v", s.pos[key], key, v, err)
 	}
 	return n.Value, true, nil
-}
-
-// Build makes the machine the settings describe: a host kernel, and a
-// simulated QEMU over it when a target is set.
-func (s *Settings) Build() (*Machine, error) {
-	hostName := "x86_64"
-	if v, ok := s.vals["host"]; ok {
-		hostName = v
-	}
-	hp, err := policy.Host(hostName)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", s.pos["host"], err)
-	}
-	hc := hp.Config
-	num := func(key string, set func(uint64) error) error {
-		v, ok, err := s.number(key)
-		if err != nil || !ok {
-			return err
-		}
-		if err := set(v); err != nil {
-			return fmt.Errorf("%s: %s=%s: %v", s.pos[key], key, s.vals[key], err)
-		}
-		return nil
-	}
-	steps := []error{
-		num("host-page", func(v uint64) error {
-			hc.PageSize = v
-			// A preset's task size (x86-64's 1<<47 less a page) is
-			// rounded down to the new page, as that kernel would have it.
-			if v != 0 && v&(v-1) == 0 {
-				hc.TaskSize = hostvm.Addr(hostvm.AlignDown(uint64(hc.TaskSize), v))
-			}
-			return nil
-		}),
-		num("host-bits", func(v uint64) error {
-			hc.AddrBits, hc.TaskSize = int(v), 0
-			return nil
-		}),
-		num("aslr-seed", func(v uint64) error { hc.ASLR, hc.Seed = true, v; return nil }),
-		num("mmap-min-addr", func(v uint64) error { hc.MmapMinAddr = hostvm.Addr(v); return nil }),
-		num("max-map-count", func(v uint64) error {
-			if v > 1<<30 {
-				return fmt.Errorf("too large")
-			}
-			hc.MaxMapCount = int(v)
-			return nil
-		}),
-		num("stack", func(v uint64) error { hc.StackSize = v; return nil }),
-	}
-	for _, err := range steps {
-		if err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := s.vals["layout"]; ok {
-		switch v {
-		case "top-down":
-			hc.Layout = hostvm.TopDown
-		case "bottom-up":
-			hc.Layout = hostvm.BottomUp
-		default:
-			return nil, fmt.Errorf("%s: layout=%s: want top-down or bottom-up", s.pos["layout"], v)
-		}
-	}
-	k, err := hostvm.New(hc)
-	if err != nil {
-		return nil, fmt.Errorf("host %s: %v", hostName, err)
-	}
-	m := &Machine{Kernel: k, Settings: s}
-	tname, ok := s.vals["target"]
-	if !ok {
-		for _, key := range []string{"target-page", "target-bits", "virt-bits", "qemu-host-page", "reserved-va", "guest-base", "brk", "policy"} {
-			if _, set := s.vals[key]; set {
-				return nil, fmt.Errorf("%s: %s needs a target (set target=PRESET)", s.pos[key], key)
-			}
-		}
-		return m, nil
-	}
-	tp, err := policy.Target(tname)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", s.pos["target"], err)
-	}
-	pol := policy.Fixed
-	if v, ok := s.vals["policy"]; ok {
-		if pol, err = policy.ParsePolicy(v); err != nil {
-			return nil, fmt.Errorf("%s: %v", s.pos["policy"], err)
-		}
-	}
-	cfg := policy.SimConfig(hp, tp)
-	if hp.HostBits == 64 && tp.ABIBits == 32 {
-		cfg.ReservedVA = tp.DefaultReservedVA
-	}
-	cfg.ProbeGuestBase = true
-	steps = []error{
-		num("target-page", func(v uint64) error { cfg.TargetPageSize = v; return nil }),
-		num("target-bits", func(v uint64) error {
-			cfg.ABIBits = int(v)
-			if cfg.VirtBits > cfg.ABIBits {
-				cfg.VirtBits = cfg.ABIBits
-			}
-			return nil
-		}),
-		num("virt-bits", func(v uint64) error { cfg.VirtBits = int(v); return nil }),
-		num("qemu-host-page", func(v uint64) error { cfg.HostPageSize = v; return nil }),
-		num("reserved-va", func(v uint64) error { cfg.ReservedVA = v; return nil }),
-		num("brk", func(v uint64) error { cfg.BrkStart = v; return nil }),
-	}
-	for _, err := range steps {
-		if err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := s.vals["guest-base"]; ok && v != "probe" {
-		n, err := parseNum(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: guest-base=%s: %v (or probe)", s.pos["guest-base"], v, err)
-		}
-		cfg.GuestBase, cfg.ProbeGuestBase = n.Value, false
-	}
-	sm, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("target %s: %v", tname, err)
-	}
-	m.Sim, m.Policy = sm, pol
-	return m, nil
-}
-
-// sizeString renders a size as settings write it.
-func sizeString(v uint64) string {
-	switch {
-	case v != 0 && v%(1<<30) == 0:
-		return strconv.FormatUint(v>>30, 10) + "G"
-	case v != 0 && v%(1<<20) == 0:
-		return strconv.FormatUint(v>>20, 10) + "M"
-	case v != 0 && v%(1<<10) == 0:
-		return strconv.FormatUint(v>>10, 10) + "K"
-	}
-	return "0x" + strconv.FormatUint(v, 16)
 }

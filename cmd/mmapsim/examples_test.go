@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
 var update = flag.Bool("update", false, "rewrite examples/testdata/*.golden from the current output")
@@ -54,7 +55,7 @@ func examples(t *testing.T) []string {
 func TestExamples(t *testing.T) {
 	inRepoRoot(t, func() {
 		for _, name := range examples(t) {
-			f, err := scenario.ReadFile(name)
+			f, err := syntax.ReadFile(name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,23 +1,14 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
-	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/replay"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
-func replayCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mmapsim replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	strict := fs.Bool("strict", false, "exit 1 when any call diverges from the trace")
-	check := fs.Bool("check", false, "check the invariants after every memory call (a violation is a divergence)")
-	quiet := fs.Bool("q", false, "print only the summary")
-	verbose := fs.Bool("v", false, "print every replayed memory call with the simulation's result (and host calls under a target)")
-	settings := settingFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: mmapsim replay [flags] TRACE...
+const replayUsage = `usage: mmapsim replay [flags] TRACE...
 
 Replays real strace logs, recorded with
   strace -f -e trace=%memory,openat,close,newfstatat,fstat -o TRACE COMMAND
@@ -28,33 +19,30 @@ every trace ran to the end, whatever the divergences (1 with --strict and a
 divergence), 2 on a usage or input error.
 
 flags:
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
-	}
-	set, err := settings()
-	if err != nil {
-		fmt.Fprintln(stderr, "mmapsim:", err)
+`
+
+func replayCmd(args []string, stdout, stderr io.Writer) int {
+	cmd := newCommand("replay", stderr, replayUsage,
+		"check the invariants after every memory call (a violation is a divergence)",
+		"print only the summary")
+	strict := cmd.flags.Bool("strict", false, "exit 1 when any call diverges from the trace")
+	verbose := cmd.flags.Bool("v", false, "print every replayed memory call with the simulation's result (and host calls under a target)")
+	set, ok := cmd.parse(args)
+	if !ok {
 		return 2
 	}
 	status := 0
-	for i, name := range fs.Args() {
-		f, err := scenario.ReadFile(name)
+	for i, name := range cmd.flags.Args() {
+		f, err := syntax.ReadFile(name)
 		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
 			return 2
 		}
-		opts := scenario.ReplayOptions{Settings: set, Check: *check}
+		opts := replay.Options{Settings: set, Check: *cmd.check}
 		if *verbose {
 			opts.Log = stdout
 		}
-		rep, err := scenario.Replay(f, opts)
+		rep, err := replay.Replay(f, opts)
 		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
 			return 2
@@ -63,7 +51,7 @@ flags:
 			fmt.Fprintln(stdout)
 		}
 		rep.WriteSummary(stdout)
-		if !*quiet {
+		if !*cmd.quiet {
 			rep.WriteDetails(stdout)
 		}
 		if *strict && len(rep.Divergences) > 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,91 +9,61 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mmapsim/mmapsim/picture"
 	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
-
-// settingFlags defines one string flag per scenario setting, so every
-// "#! key=value" can be given as --key value (flags win over the file).
-func settingFlags(fs *flag.FlagSet) func() (*scenario.Settings, error) {
-	vals := map[string]*string{}
-	for _, k := range scenario.SettingKeys {
-		vals[k.Key] = fs.String(k.Key, "", k.Help+" ("+k.Value+")")
-	}
-	return func() (*scenario.Settings, error) {
-		s := scenario.NewSettings()
-		var err error
-		fs.Visit(func(f *flag.Flag) {
-			if p, ok := vals[f.Name]; ok && err == nil {
-				err = s.Set(f.Name, *p, "flag --"+f.Name)
-			}
-		})
-		return s, err
-	}
-}
 
 // runCmd is "mmapsim run", and with show set "mmapsim show": the same
 // run, drawing the address space after every statement.
 func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
-	cmd := "run"
+	name := "run"
 	if show {
-		cmd = "show"
+		name = "show"
 	}
-	fs := flag.NewFlagSet("mmapsim "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	check := fs.Bool("check", false, "check the invariants after every statement (host consistency, guest/host agreement, RESERVED_VA integrity)")
-	quiet := fs.Bool("q", false, "print only failures and the summary")
-	showFlag := fs.Bool("show", show, "draw the address space after every statement (text)")
-	htmlFile := fs.String("html", "", "write a self-contained HTML page stepping through the run to `FILE` (instead of text pictures)")
-	settings := settingFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: mmapsim %s [flags] FILE...\n\nA FILE that is a directory stands for its *.scn files.\n\nflags:\n", cmd)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	cmd := newCommand(name, stderr,
+		"usage: mmapsim "+name+" [flags] FILE...\n\nA FILE that is a directory stands for its *.scn files.\n\nflags:\n",
+		"check the invariants after every statement (host consistency, guest/host agreement, RESERVED_VA integrity)",
+		"print only failures and the summary")
+	showFlag := cmd.flags.Bool("show", show, "draw the address space after every statement (text)")
+	htmlFile := cmd.flags.String("html", "", "write a self-contained HTML page stepping through the run to `FILE` (instead of text pictures)")
+	set, ok := cmd.parse(args)
+	if !ok {
 		return 2
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
-	}
-	set, err := settings()
+	names, err := scenarioFiles(cmd.flags.Args())
 	if err != nil {
 		fmt.Fprintln(stderr, "mmapsim:", err)
 		return 2
 	}
-	names, err := scenarioFiles(fs.Args())
-	if err != nil {
-		fmt.Fprintln(stderr, "mmapsim:", err)
-		return 2
-	}
-	var rec *scenario.HTMLRecorder
+	var rec *picture.HTMLRecorder
 	if *htmlFile != "" {
-		rec = &scenario.HTMLRecorder{Title: "mmapsim " + cmd + " " + strings.Join(fs.Args(), " ")}
+		rec = &picture.HTMLRecorder{Title: "mmapsim " + name + " " + strings.Join(cmd.flags.Args(), " ")}
 	}
 	status := 0
-	for _, name := range names {
-		f, err := scenario.ReadFile(name)
+	for _, file := range names {
+		f, err := syntax.ReadFile(file)
 		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
 			return 2
 		}
 		out := stdout
-		if *quiet {
+		if *cmd.quiet {
 			out = io.Discard
 		}
-		opts := scenario.RunOptions{Settings: set, Check: *check, Out: out}
+		opts := scenario.RunOptions{Settings: set, Check: *cmd.check, Out: out}
 		if *showFlag && rec == nil {
-			opts.Start, opts.After = scenario.ShowHooks(out)
+			opts.Start, opts.After = picture.TextHooks(out)
 		}
 		if rec != nil {
-			opts.Start, opts.After = rec.Hooks(name)
+			opts.Start, opts.After = rec.Hooks(file)
 		}
 		rep, err := scenario.Run(f, opts)
 		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
 			return 2
 		}
-		if *quiet {
+		if *cmd.quiet {
 			for _, fl := range rep.Failures {
 				fmt.Fprintln(stdout, fl)
 			}
@@ -102,7 +71,7 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 		if len(rep.Failures) > 0 {
 			status = 1
 		}
-		fmt.Fprintln(stdout, rep.Summary(name))
+		fmt.Fprintln(stdout, rep.Summary(file))
 	}
 	if rec != nil {
 		var buf bytes.Buffer

@@ -1,0 +1,27 @@
+// Package picture draws a scenario.Machine's address space for people: as
+// text, one line per host page, and as one self-contained HTML page that
+// steps through a run.
+//
+// Under a target, each row is one host page as QEMU sees it
+// (qemu_host_page_size, H), split into H/T cells, one per guest page of T
+// bytes: the guest page's flags ("r-x"; "---" for a valid PROT_NONE page;
+// "." for an unmapped one), and beside them the host's real protection of
+// that host page, from the host kernel's mappings. Marks say where the two
+// views part: F a fragment (the host page's guest pages differ, so its
+// protection is their union), R a reservation placeholder (RESERVED_VA), !
+// guest and host disagree. On the host alone, each row is one host page.
+// Legend is the full notation.
+//
+// Use New to draw a machine, TextHooks to draw after every statement of a
+// scenario.Run (mmapsim show), and HTMLRecorder for the HTML page
+// (mmapsim show --html).
+//
+// # Files
+//
+//   - picture.go: Picture, New, and choosing what to draw: the rows near
+//     something mapped, runs of identical rows drawn once
+//   - row.go: one row: the guest's cells, the host pages, the mark
+//   - text.go: Legend, and the picture as text
+//   - html.go: HTMLRecorder, the picture as SVG in one page
+//   - hooks.go: TextHooks, for scenario.RunOptions
+package picture

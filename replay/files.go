@@ -1,0 +1,156 @@
+package replay
+
+import (
+	"fmt"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
+)
+
+// traceFile is a descriptor the trace opened, as the simulation holds it.
+type traceFile struct {
+	simFD int
+	path  string
+	flags hostvm.OpenFlags
+}
+
+// follow follows a call on descriptors (spec.FD), to keep the simulated
+// descriptors and file sizes what the trace says. The trace is the truth
+// here: nothing is compared. A successful open opens (creating if need be)
+// the file in the simulated file system, with the trace's access mode; a
+// stat's st_size sets its size (a different size gives the path a new
+// file, so mappings of the old one keep theirs); close closes it. Failed
+// calls change nothing, and so does an argument that does not read.
+//
+// Preconditions: spec.FD != scenario.FDNone.
+func (p *process) follow(st *syntax.Stmt, spec *scenario.CallSpec) {
+	res := traceResult(st)
+	if !res.ok() {
+		return
+	}
+	call := st.Call
+	switch spec.FD {
+	case scenario.FDOpen:
+		path := ""
+		if i := spec.Index(scenario.ParamPath); i >= 0 && i < len(call.Args) && call.Args[i].Kind == syntax.ArgString {
+			path = string(call.Args[i].Bytes)
+		}
+		if path == "" {
+			path = fmt.Sprintf("(fd %d)", int64(res.value))
+		}
+		var flags hostvm.OpenFlags
+		if v, ok := argNum(spec, call, scenario.ParamOpenFlags); ok {
+			flags = hostvm.OpenFlags(v)
+		}
+		p.closeFD(res.value)
+		acc := flags & hostvm.OAccMode
+		if acc == hostvm.OAccMode {
+			acc = hostvm.ORdOnly
+		}
+		if simFD, err := p.openFile(path, acc, 0, false); err == nil {
+			p.fds[res.value] = traceFile{simFD: simFD, path: path, flags: acc}
+		}
+	case scenario.FDClose:
+		if fd, ok := argNum(spec, call, scenario.ParamFD); ok {
+			p.closeFD(fd)
+		}
+	case scenario.FDStat:
+		p.followStat(spec, call)
+	}
+}
+
+// followStat gives the file of a stat'ed descriptor the size the trace's
+// st_size says. A stat by path (newfstatat without AT_EMPTY_PATH's empty
+// path) names no descriptor: nothing to follow.
+//
+// Preconditions: spec.FD == scenario.FDStat.
+func (p *process) followStat(spec *scenario.CallSpec, call *syntax.Call) {
+	si := spec.Index(scenario.ParamStat)
+	if pi := spec.Index(scenario.ParamPath); pi >= 0 {
+		if si >= len(call.Args) || pi >= len(call.Args) || call.Args[pi].Kind != syntax.ArgString || len(call.Args[pi].Bytes) != 0 {
+			return
+		}
+	}
+	fdKind := scenario.ParamFD
+	if spec.Index(fdKind) < 0 {
+		fdKind = scenario.ParamDirFD
+	}
+	fd, ok := argNum(spec, call, fdKind)
+	if !ok || si >= len(call.Args) {
+		return
+	}
+	f, ok := p.fds[fd]
+	if !ok {
+		return
+	}
+	sz, ok := call.Args[si].Field("st_size")
+	if !ok {
+		return
+	}
+	size, err := sz.Uint(syntax.Env{})
+	if err != nil || size > 1<<40 {
+		return
+	}
+	if st, err := p.machine.Kernel.Fstat(f.simFD); err == nil && uint64(st.Size) == size {
+		return
+	}
+	// Close first, so the new file gets the same descriptor.
+	p.closeFD(fd)
+	if simFD, err := p.openFile(f.path, f.flags, size, true); err == nil {
+		f.simFD = simFD
+		p.fds[fd] = f
+	}
+}
+
+// argNum evaluates the argument of call at spec's first parameter of kind
+// k; ok is false when the call lacks it or it does not evaluate.
+func argNum(spec *scenario.CallSpec, call *syntax.Call, k scenario.ParamKind) (uint64, bool) {
+	i := spec.Index(k)
+	if i < 0 || i >= len(call.Args) {
+		return 0, false
+	}
+	arg, err := spec.EvalArg(call, i, nil)
+	return arg.Num, err == nil
+}
+
+// closeFD closes the simulation's file for the trace's descriptor fd.
+func (p *process) closeFD(fd uint64) {
+	if f, ok := p.fds[fd]; ok {
+		p.machine.Kernel.Close(f.simFD)
+		delete(p.fds, fd)
+	}
+}
+
+// openFile opens path in the simulated file system with access mode acc.
+// With sized, the file must have size bytes: an existing file of another
+// size is replaced by a new one (mappings of the old one keep it). Without,
+// an existing file is opened as it is and a missing one is created empty.
+// Contents are zeros: a trace has none.
+func (p *process) openFile(path string, acc hostvm.OpenFlags, size uint64, sized bool) (int, error) {
+	k := p.machine.Kernel
+	fd, err := k.Open(path, acc, 0)
+	if err == nil {
+		if !sized {
+			return fd, nil
+		}
+		if st, serr := k.Fstat(fd); serr == nil && uint64(st.Size) == size {
+			return fd, nil
+		}
+		k.Close(fd)
+		k.Unlink(path)
+	}
+	w, err := k.Open(path, hostvm.ORdWr|hostvm.OCreat|hostvm.OExcl, 0o644)
+	if err != nil {
+		return -1, err
+	}
+	if err := k.Ftruncate(w, int64(size)); err != nil {
+		k.Close(w)
+		return -1, err
+	}
+	if acc == hostvm.ORdWr {
+		return w, nil
+	}
+	k.Close(w)
+	return k.Open(path, acc, 0)
+}

@@ -1,0 +1,324 @@
+package syntax
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+// This file cuts a file into lines and parses what surrounds calls: strace's
+// pid and timestamp prefixes, signal and exit lines, unfinished/resumed
+// pairs, comments and "#!" directives.
+
+// Parse parses src, named name in messages. Every line becomes a statement;
+// a line it cannot understand becomes a KindBad statement whose Err says
+// "name:line:col: expected X, found Y", and parsing goes on. Use
+// (*File).Err to read strictly.
+//
+// The error result is for failures to obtain the text at all, which cannot
+// happen with a byte slice: it is always nil here (ReadFile returns read
+// errors). Parse does not panic on any input.
+func Parse(name string, src []byte) (*File, error) {
+	lp := &lineParser{name: name, pending: map[int]*pending{}, joined: map[int]bool{}}
+	text := string(src)
+	for n := 1; text != ""; n++ {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = ""
+		}
+		lp.line(n, strings.TrimRight(line, "\r"))
+	}
+	return lp.finish(), nil
+}
+
+// ReadFile reads and parses the file at path, named path in messages.
+func ReadFile(path string) (*File, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// lineParser holds what crosses lines: the statements so far, and per pid
+// the call strace left unfinished.
+type lineParser struct {
+	name    string
+	stmts   []*Stmt
+	pending map[int]*pending
+	joined  map[int]bool // indices of unfinished halves that found their resumed half
+	sawCall bool         // a call statement came before: later directives are Late
+}
+
+// pending is an unfinished call waiting for its resumed half.
+type pending struct {
+	idx  int    // its KindUnfinished statement in stmts
+	name string // the call's name
+	raw  string // its line
+	body int    // offset of the call in raw (after pid and timestamp)
+	end  int    // offset in raw where its text ends (before " <unfinished ...>")
+}
+
+const (
+	unfinishedMarker = "<unfinished ...>"
+	resumedPrefix    = "<..."
+)
+
+func (lp *lineParser) line(n int, raw string) {
+	s := &Stmt{Line: n, EndLine: n, Text: raw}
+	lp.stmts = append(lp.stmts, s)
+	src := lineSource(lp.name, n, raw)
+	i := skipSpace(raw, 0)
+	switch {
+	case i == len(raw):
+		s.Kind = KindBlank
+		return
+	case strings.HasPrefix(raw[i:], "#!"):
+		lp.directive(s, src, i+2)
+		return
+	case raw[i] == '#':
+		s.Kind, s.Comment = KindComment, trimSpace(raw[i+1:])
+		return
+	}
+	body, err := prefix(s, src, i)
+	if err != nil {
+		bad(s, err)
+		return
+	}
+	rest := trimRight(raw[body:])
+	switch {
+	case strings.HasPrefix(rest, "---"):
+		lp.marked(s, src, body, "---")
+	case strings.HasPrefix(rest, "+++"):
+		lp.marked(s, src, body, "+++")
+	case strings.HasPrefix(rest, resumedPrefix):
+		lp.resumed(s, src, body)
+	case strings.HasSuffix(rest, unfinishedMarker):
+		lp.unfinished(s, src, body, body+len(rest)-len(unfinishedMarker))
+	default:
+		lp.call(s, src, body)
+	}
+}
+
+func bad(s *Stmt, err *Error) {
+	*s = Stmt{Kind: KindBad, Line: s.Line, EndLine: s.EndLine, Pid: s.Pid, Time: s.Time, Text: s.Text, Err: err}
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// spaceEnd returns the end of the word of non-space bytes starting at i.
+func spaceEnd(s string, i int) int {
+	for i < len(s) && !isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+const spaces = " \t\r\v\f" // the bytes isSpace accepts
+
+func trimSpace(s string) string { return strings.Trim(s, spaces) }
+func trimRight(s string) string { return strings.TrimRight(s, spaces) }
+
+// prefix reads strace's optional pid ("3458  " or "[pid  3458] ") and
+// timestamp ("12:34:56", "12:34:56.123456", "1700000000.123456") starting
+// at i, sets s.Pid and s.Time, and returns the offset of what follows.
+func prefix(s *Stmt, src *source, i int) (int, *Error) {
+	t := src.text
+	switch {
+	case strings.HasPrefix(t[i:], "[pid"):
+		j := skipSpace(t, i+4)
+		k := j
+		for k < len(t) && isDigit(t[k]) {
+			k++
+		}
+		if k == j || k >= len(t) || t[k] != ']' {
+			return 0, src.errorf(i, "expected [pid N], found %s", strconv.Quote(shorten(t[i:])))
+		}
+		pid, err := strconv.ParseInt(t[j:k], 10, 32)
+		if err != nil {
+			return 0, src.errorf(j, "pid %s out of range", t[j:k])
+		}
+		s.Pid = int(pid)
+		i = skipSpace(t, k+1)
+	case i < len(t) && isDigit(t[i]):
+		k := i
+		for k < len(t) && isDigit(t[k]) {
+			k++
+		}
+		if k < len(t) && isSpace(t[k]) {
+			pid, err := strconv.ParseInt(t[i:k], 10, 32)
+			if err != nil {
+				return 0, src.errorf(i, "pid %s out of range", t[i:k])
+			}
+			s.Pid = int(pid)
+			i = skipSpace(t, k)
+		}
+	}
+	if i < len(t) && isDigit(t[i]) {
+		k := i
+		for k < len(t) && (isDigit(t[k]) || t[k] == ':' || t[k] == '.') {
+			k++
+		}
+		if !isTimestamp(t[i:k]) || k == len(t) || !isSpace(t[k]) {
+			return 0, src.errorf(i, "expected pid or timestamp, found %s", strconv.Quote(shorten(t[i:k])))
+		}
+		s.Time = t[i:k]
+		i = skipSpace(t, k)
+	}
+	return i, nil
+}
+
+// isTimestamp recognises strace's -t "12:34:56", -tt "12:34:56.123456",
+// and -ttt or -r "1700000000.123456".
+func isTimestamp(ts string) bool {
+	clock, frac, hasFrac := strings.Cut(ts, ".")
+	if hasFrac && !allDigits(frac) {
+		return false
+	}
+	parts := strings.Split(clock, ":")
+	switch len(parts) {
+	case 1:
+		return hasFrac && allDigits(parts[0])
+	case 3:
+		return allDigits(parts[0]) && len(parts[1]) == 2 && allDigits(parts[1]) &&
+			len(parts[2]) == 2 && allDigits(parts[2])
+	}
+	return false
+}
+
+// call parses a call statement starting at off.
+func (lp *lineParser) call(s *Stmt, src *source, off int) {
+	if err := newParser(src, off).parseStmt(s); err != nil {
+		bad(s, err)
+		return
+	}
+	lp.sawCall = true
+}
+
+// marked parses a line between two markers: "--- SIGNAL detail ---" or
+// "+++ exited with N +++".
+func (lp *lineParser) marked(s *Stmt, src *source, off int, mark string) {
+	t := trimRight(src.text)
+	if len(t)-off < 2*len(mark) || !strings.HasSuffix(t, mark) {
+		bad(s, src.errorf(len(t), "expected %q at the end of the line, found end of line", " "+mark))
+		return
+	}
+	start := skipSpace(t, off+len(mark))
+	end := trimRight(t[:len(t)-len(mark)])
+	if start >= len(end) {
+		what := "signal name"
+		if mark == "+++" {
+			what = "exit status"
+		}
+		bad(s, src.errorf(start, "expected %s, found %q", what, mark))
+		return
+	}
+	inner := end[start:]
+	if mark == "+++" {
+		s.Kind, s.Exit = KindExit, exitInfo(inner)
+		delete(lp.pending, s.Pid)
+		return
+	}
+	name := inner[:spaceEnd(inner, 0)]
+	detail := trimSpace(inner[len(name):])
+	sig := &SignalInfo{Name: name, Detail: detail}
+	if strings.HasPrefix(detail, "{") {
+		// Parse the detail on its own, with the offsets it has in the line.
+		sub := &source{name: src.name, text: end, segs: src.segs}
+		p := newParser(sub, len(end)-len(detail))
+		if a, err := p.parseArg(); err == nil && p.tok.kind == tEOF && a.Kind == ArgStruct {
+			sig.Info = &a
+		}
+	}
+	s.Kind, s.Signal = KindSignal, sig
+}
+
+// exitInfo reads "exited with N", "killed by SIGX" and "killed by SIGX (core dumped)".
+func exitInfo(detail string) *ExitInfo {
+	x := &ExitInfo{Detail: detail, Status: -1}
+	if n, ok := strings.CutPrefix(detail, "exited with "); ok {
+		if v, err := strconv.Atoi(n); err == nil && v >= 0 {
+			x.Status = v
+		}
+	} else if sig, ok := strings.CutPrefix(detail, "killed by "); ok {
+		sig, x.Core = strings.CutSuffix(sig, " (core dumped)")
+		if sig != "" && !strings.ContainsAny(sig, " \t") {
+			x.Signal = sig
+		} else {
+			x.Core = false
+		}
+	}
+	return x
+}
+
+// unfinished records "mmap(NULL, 4096, <unfinished ...>": marker is the
+// offset of "<unfinished ...>".
+func (lp *lineParser) unfinished(s *Stmt, src *source, off, marker int) {
+	t := src.text
+	end := off + len(trimRight(t[off:marker]))
+	name := t[off:wordEnd(t, off)]
+	if name == "" || !isLetter(name[0]) || off+len(name) >= len(t) || t[off+len(name)] != '(' {
+		bad(s, src.errorf(off, "expected system call before %s, found %s", unfinishedMarker, strconv.Quote(shorten(t[off:marker]))))
+		return
+	}
+	s.Kind, s.Call, s.Partial = KindUnfinished, &Call{Name: name, Pos: src.pos(off)}, t[off:end]
+	lp.pending[s.Pid] = &pending{idx: len(lp.stmts) - 1, name: name, raw: t, body: off, end: end}
+	lp.sawCall = true
+}
+
+// resumed joins "<... mmap resumed>, -1, 0) = 0x7f..." with its unfinished
+// half, or records an orphan.
+func (lp *lineParser) resumed(s *Stmt, src *source, off int) {
+	t := src.text
+	gt := strings.IndexByte(t[off:], '>')
+	if gt < 0 {
+		bad(s, src.errorf(off, "expected <... NAME resumed>, found %s", strconv.Quote(shorten(t[off:]))))
+		return
+	}
+	words := strings.Fields(t[off+len(resumedPrefix) : off+gt])
+	if len(words) != 2 || words[1] != "resumed" || !isName(words[0]) {
+		bad(s, src.errorf(off, "expected <... NAME resumed>, found %s", strconv.Quote(t[off:off+gt+1])))
+		return
+	}
+	name, rest := words[0], off+gt+1
+	p, ok := lp.pending[s.Pid]
+	delete(lp.pending, s.Pid)
+	if !ok || p.name != name {
+		s.Kind, s.Call = KindResumed, &Call{Name: name, Pos: src.pos(off + strings.Index(t[off:], name))}
+		s.Partial = trimSpace(t[rest:])
+		lp.sawCall = true
+		return
+	}
+	// Glue the halves into one source whose offsets map back to both lines.
+	first := lp.stmts[p.idx]
+	lp.joined[p.idx] = true
+	joined := &source{
+		name: src.name,
+		text: p.raw[:p.end] + t[rest:],
+		segs: []segment{{0, first.Line, 1}, {p.end, s.Line, rest + 1}},
+	}
+	s.Line, s.Time, s.Text = first.Line, first.Time, first.Text+"\n"+s.Text
+	lp.call(s, joined, p.body)
+}
+
+func isName(w string) bool {
+	return w != "" && isLetter(w[0]) && wordEnd(w, 0) == len(w)
+}
+
+// finish drops the unfinished halves that were joined.
+func (lp *lineParser) finish() *File {
+	f := &File{Name: lp.name, Stmts: lp.stmts[:0]}
+	for i, s := range lp.stmts {
+		if !lp.joined[i] {
+			f.Stmts = append(f.Stmts, s)
+		}
+	}
+	return f
+}

@@ -1,0 +1,454 @@
+package syntax
+
+import (
+	"fmt"
+	"strings"
+)
+
+// This file parses the token-level grammar of a statement: the call, its
+// arguments and expressions, and its result. line.go cuts the file into
+// lines and deals with everything around a call.
+
+// parser reads one statement's tokens with one token of lookahead.
+type parser struct {
+	src     *source
+	lx      lexer
+	tok     token // the current token
+	prevEnd int   // end offset of the token before tok
+	depth   int   // of nested arguments, bounded by maxDepth
+}
+
+// maxDepth bounds the nesting of structs, arrays and calls in arguments,
+// so that no input can exhaust the stack.
+const maxDepth = 64
+
+func newParser(src *source, off int) *parser {
+	p := &parser{src: src, lx: lexer{src: src, off: off}}
+	p.prevEnd = off
+	p.tok = p.lx.next()
+	return p
+}
+
+func (p *parser) advance() {
+	p.prevEnd = p.tok.end
+	p.tok = p.lx.next()
+}
+
+// peek returns the token after the current one without consuming anything.
+func (p *parser) peek() token {
+	l := p.lx
+	return l.next()
+}
+
+// unexpected reports the current token where something else was expected.
+// An illegal token reports its own problem instead.
+func (p *parser) unexpected(what string) *Error {
+	if p.tok.kind == tIllegal {
+		return p.src.errorf(p.tok.errOff, "%s", p.tok.err)
+	}
+	return p.src.errorf(p.tok.off, "expected %s, found %s", what, p.tok.describe())
+}
+
+func (p *parser) expect(k tokKind, what string) *Error {
+	if p.tok.kind != k {
+		return p.unexpected(what)
+	}
+	p.advance()
+	return nil
+}
+
+// memoryCalls are the scenario-only memory statements, with their
+// argument names (which say how many they take).
+var memoryCalls = map[string][]string{
+	"poke": {"addr", "bytes"},
+	"peek": {"addr", "len"},
+	"fill": {"addr", "len", "byte"},
+}
+
+// parseStmt reads a call statement into s:
+//
+//	[ "$" name "=" ] call [ "=" result ] [ duration ] [ "#" comment ]
+func (p *parser) parseStmt(s *Stmt) *Error {
+	bindTok := p.tok
+	if p.tok.kind == tVar {
+		s.Bind = p.tok.text[1:]
+		p.advance()
+		if err := p.expect(tAssign, "'=' after "+bindTok.text); err != nil {
+			return err
+		}
+	}
+	if p.tok.kind != tIdent {
+		return p.unexpected("system call")
+	}
+	call, err := p.parseCall()
+	if err != nil {
+		return err
+	}
+	s.Kind, s.Call = KindCall, call
+	_, memory := memoryCalls[call.Name]
+	if memory {
+		s.Kind = KindMemory
+		if s.Bind != "" {
+			return p.src.errorf(bindTok.off, "%s cannot be bound to %s: it returns nothing", call.Name, bindTok.text)
+		}
+	}
+	if p.tok.kind == tAssign {
+		p.advance()
+		if s.Want, err = p.parseResult(memory); err != nil {
+			return err
+		}
+	}
+	if p.tok.kind == tAngle {
+		d, ok := duration(p.tok.text)
+		if !ok {
+			return p.unexpected("end of line")
+		}
+		s.Duration = d
+		p.advance()
+	}
+	if p.tok.kind == tHash {
+		s.Comment = trimSpace(p.tok.text[1:])
+		p.advance()
+	}
+	if p.tok.kind != tEOF {
+		if s.Want == nil && p.tok.kind != tIllegal {
+			return p.unexpected("'=' or end of line")
+		}
+		return p.unexpected("end of line")
+	}
+	if memory {
+		return checkMemory(p.src, s)
+	}
+	return nil
+}
+
+// duration recognises strace's -T suffix "<0.000123>".
+func duration(angle string) (string, bool) {
+	d := angle[1 : len(angle)-1]
+	dot := strings.IndexByte(d, '.')
+	if dot <= 0 || dot == len(d)-1 || !allDigits(d[:dot]) || !allDigits(d[dot+1:]) {
+		return "", false
+	}
+	return d, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkMemory checks the shape of poke, peek and fill.
+func checkMemory(src *source, s *Stmt) *Error {
+	c := s.Call
+	want := memoryCalls[c.Name]
+	if len(c.Args) != len(want) {
+		return &Error{Pos: c.Pos, Msg: fmt.Sprintf("%s wants %d arguments (%s), found %d",
+			c.Name, len(want), strings.Join(want, ", "), len(c.Args))}
+	}
+	for i, a := range c.Args {
+		switch {
+		case want[i] == "bytes":
+			if a.Kind != ArgString || a.Truncated {
+				return &Error{Pos: a.Pos, Msg: fmt.Sprintf("expected string for %s argument %s, found %s", c.Name, want[i], a.Src)}
+			}
+		case a.Kind != ArgExpr && a.Kind != ArgNull:
+			return &Error{Pos: a.Pos, Msg: fmt.Sprintf("expected number for %s argument %s, found %s", c.Name, want[i], a.Kind)}
+		}
+	}
+	if s.Want != nil && s.Want.Kind == ExpectBytes && c.Name != "peek" {
+		return &Error{Pos: s.Want.Pos, Msg: fmt.Sprintf("expected ?, SIGSEGV or SIGBUS as the result of %s, found a string", c.Name)}
+	}
+	return nil
+}
+
+// parseCall reads name "(" [ arg { "," arg } ] ")".
+// Precondition: p.tok is the name.
+func (p *parser) parseCall() (*Call, *Error) {
+	c := &Call{Name: p.tok.text, Pos: p.src.pos(p.tok.off)}
+	p.advance()
+	if err := p.expect(tLParen, "'(' after "+c.Name); err != nil {
+		return nil, err
+	}
+	var err *Error
+	c.Args, _, err = p.parseList(tRParen, "')'", false)
+	return c, err
+}
+
+// parseList reads comma-separated arguments up to the closing token, which
+// it consumes. With dots, a final "..." is allowed and reported by more.
+func (p *parser) parseList(close tokKind, closeName string, dots bool) (args []Arg, more bool, err *Error) {
+	if p.tok.kind == close {
+		p.advance()
+		return nil, false, nil
+	}
+	for {
+		if dots && p.tok.kind == tEllipsis {
+			p.advance()
+			return args, true, p.expect(close, closeName+" after ...")
+		}
+		a, err := p.parseArg()
+		if err != nil {
+			return nil, false, err
+		}
+		args = append(args, a)
+		if p.tok.kind == close {
+			p.advance()
+			return args, false, nil
+		}
+		if p.tok.kind != tComma {
+			return nil, false, p.unexpected("',' or " + closeName)
+		}
+		p.advance()
+	}
+}
+
+// parseArg reads one argument.
+func (p *parser) parseArg() (Arg, *Error) {
+	start := p.tok.off
+	if p.depth >= maxDepth {
+		return Arg{}, p.src.errorf(start, "expected at most %d levels of nested arguments, found more", maxDepth)
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	a := Arg{Pos: p.src.pos(start)}
+	var err *Error
+	switch p.tok.kind {
+	case tString:
+		a.Kind, a.Bytes, a.Truncated = ArgString, p.tok.str, p.tok.trunc
+		p.advance()
+	case tLBrace:
+		a.Kind = ArgStruct
+		p.advance()
+		a.Fields, a.More, err = p.parseFields()
+	case tLBrack:
+		a.Kind = ArgArray
+		p.advance()
+		a.Elems, a.More, err = p.parseList(tRBrack, "']'", true)
+	case tIdent:
+		if p.peek().kind == tLParen {
+			var c *Call
+			c, err = p.parseCall()
+			if err == nil {
+				a.Kind, a.Name, a.Elems = ArgCall, c.Name, c.Args
+			}
+			break
+		}
+		fallthrough
+	default:
+		a.Kind = ArgExpr
+		a.Expr, err = p.parseExpr()
+		if err == nil && isNull(a.Expr) {
+			a.Kind, a.Expr = ArgNull, Expr{}
+		}
+	}
+	if err != nil {
+		return Arg{}, err
+	}
+	a.Src = p.src.text[start:p.prevEnd]
+	return a, nil
+}
+
+// isNull says whether e is the bare name NULL, which is an ArgNull.
+func isNull(e Expr) bool {
+	if len(e.Terms) != 1 {
+		return false
+	}
+	t := e.Terms[0]
+	return t.Kind == TermFlags && !t.Neg && t.Rest == nil && len(t.Names) == 1 && t.Names[0] == "NULL"
+}
+
+// parseFields reads a struct's fields after its '{': name "=" arg, ...,
+// with an optional final "...".
+func (p *parser) parseFields() (fields []Field, more bool, err *Error) {
+	if p.tok.kind == tRBrace {
+		p.advance()
+		return nil, false, nil
+	}
+	for {
+		if p.tok.kind == tEllipsis {
+			p.advance()
+			return fields, true, p.expect(tRBrace, "'}' after ...")
+		}
+		if p.tok.kind != tIdent {
+			return nil, false, p.unexpected("field name")
+		}
+		f := Field{Name: p.tok.text}
+		p.advance()
+		if err := p.expect(tAssign, "'=' after field "+f.Name); err != nil {
+			return nil, false, err
+		}
+		if f.Value, err = p.parseArg(); err != nil {
+			return nil, false, err
+		}
+		fields = append(fields, f)
+		if p.tok.kind == tRBrace {
+			p.advance()
+			return fields, false, nil
+		}
+		if p.tok.kind != tComma {
+			return nil, false, p.unexpected("',' or '}'")
+		}
+		p.advance()
+	}
+}
+
+// parseExpr reads [ "-" ] term { ( "+" | "-" ) term }.
+func (p *parser) parseExpr() (Expr, *Error) {
+	var e Expr
+	neg := false
+	if p.tok.kind == tMinus {
+		neg = true
+		p.advance()
+	}
+	for {
+		t, err := p.parseTerm(neg)
+		if err != nil {
+			return Expr{}, err
+		}
+		e.Terms = append(e.Terms, t)
+		switch p.tok.kind {
+		case tPlus:
+			neg = false
+		case tMinus:
+			neg = true
+		default:
+			return e, nil
+		}
+		p.advance()
+	}
+}
+
+// parseTerm reads a $variable, or a flag set: ( name | number ) { "|" ( name | number ) }.
+// A flag set of numbers only is a number.
+func (p *parser) parseTerm(neg bool) (Term, *Error) {
+	t := Term{Pos: p.src.pos(p.tok.off), Neg: neg}
+	if p.tok.kind == tVar {
+		t.Kind, t.Var = TermVar, p.tok.text[1:]
+		p.advance()
+		return t, nil
+	}
+	var nums []Num
+	for {
+		switch p.tok.kind {
+		case tIdent:
+			t.Names = append(t.Names, p.tok.text)
+		case tNumber:
+			nums = append(nums, p.tok.num)
+		default:
+			what := "number, $variable or flag name"
+			if len(t.Names)+len(nums) > 0 {
+				what = "flag name or number after '|'"
+			}
+			return Term{}, p.unexpected(what)
+		}
+		p.advance()
+		if p.tok.kind != tPipe {
+			break
+		}
+		p.advance()
+	}
+	var rest *Num
+	if len(nums) > 0 {
+		n := nums[0]
+		for _, m := range nums[1:] {
+			n.Value |= m.Value
+			n.Suffix = 0
+		}
+		rest = &n
+	}
+	if len(t.Names) == 0 {
+		t.Kind, t.Num = TermNum, *rest
+		return t, nil
+	}
+	t.Kind, t.Rest = TermFlags, rest
+	return t, nil
+}
+
+// parseResult reads what follows " = ". Calls expect "?", a value, or
+// "-1 ERRNO"; memory statements expect "?", SIGSEGV, SIGBUS or "bytes".
+// Either may end with a parenthesised message.
+func (p *parser) parseResult(memory bool) (*Expect, *Error) {
+	w := &Expect{Pos: p.src.pos(p.tok.off)}
+	switch {
+	case p.tok.kind == tQuest:
+		w.Kind = ExpectAny
+		p.advance()
+		if p.tok.kind == tIdent {
+			w.Name, w.NamePos = p.tok.text, p.src.pos(p.tok.off)
+			p.advance()
+		}
+	case !memory:
+		switch p.tok.kind {
+		case tMinus, tNumber, tIdent, tVar:
+		default:
+			return nil, p.unexpected("result (number, -1 ERRNO or ?)")
+		}
+		e, err := p.parseExpr()
+		if err != nil {
+			return nil, err
+		}
+		w.Kind, w.Value = ExpectValue, e
+		if p.tok.kind == tIdent {
+			if !isMinusOne(e) {
+				return nil, p.unexpected("end of line")
+			}
+			w.Kind, w.Value = ExpectErrno, Expr{}
+			w.Name, w.NamePos = p.tok.text, p.src.pos(p.tok.off)
+			p.advance()
+		}
+	case p.tok.kind == tString:
+		if p.tok.trunc {
+			return nil, p.src.errorf(p.tok.off, "expected complete string, found truncated %s", shorten(p.tok.text))
+		}
+		w.Kind, w.Bytes = ExpectBytes, p.tok.str
+		p.advance()
+		return w, nil
+	case p.tok.kind == tIdent && (p.tok.text == "SIGSEGV" || p.tok.text == "SIGBUS"):
+		w.Kind, w.Name, w.NamePos = ExpectSignal, p.tok.text, p.src.pos(p.tok.off)
+		p.advance()
+		return w, nil
+	default:
+		return nil, p.unexpected(`?, SIGSEGV, SIGBUS or "bytes"`)
+	}
+	if p.tok.kind == tLParen {
+		msg, err := p.rawParens()
+		if err != nil {
+			return nil, err
+		}
+		w.Msg = msg
+	}
+	return w, nil
+}
+
+// isMinusOne says whether e is "-1", strace's prefix of an errno result.
+func isMinusOne(e Expr) bool {
+	return len(e.Terms) == 1 && e.Terms[0].Neg && e.Terms[0].Kind == TermNum && e.Terms[0].Num.Value == 1
+}
+
+// rawParens reads "(text)" as raw text, parentheses nested, and returns
+// the text trimmed. strace's messages ("Can't ...") are not tokens.
+// Precondition: p.tok is '('.
+func (p *parser) rawParens() (string, *Error) {
+	t := p.src.text
+	depth := 0
+	for i := p.tok.off; i < len(t); i++ {
+		switch t[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				msg := trimSpace(t[p.tok.off+1 : i])
+				p.lx.off = i + 1
+				p.prevEnd = i + 1
+				p.tok = p.lx.next()
+				return msg, nil
+			}
+		}
+	}
+	return "", p.src.errorf(p.tok.off, "expected ')' to close this '(', found end of line")
+}
