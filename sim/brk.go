@@ -1,6 +1,9 @@
 package sim
 
-import "github.com/mmapsim/mmapsim/hostvm"
+import (
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim/internal/base"
+)
 
 // The program break, as QEMU's do_brk() (linux-user/syscall.c of the seed's
 // era) emulates it on top of target_mmap: the heap grows by non-fixed
@@ -17,7 +20,7 @@ type brkState struct {
 func (s *Sim) Brk(newBrk uint64) (uint64, error) {
 	var res uint64
 	err := s.guard(func() error {
-		res = s.doBrk(s.g.w(newBrk))
+		res = s.doBrk(s.geom.ABIWord(newBrk))
 		return nil
 	})
 	return res, err
@@ -27,7 +30,7 @@ func (s *Sim) Brk(newBrk uint64) (uint64, error) {
 func (s *Sim) BrkStart() uint64 { return s.brk.original }
 
 func (s *Sim) doBrk(newBrk uint64) uint64 {
-	g := &s.g
+	g := &s.geom
 	b := &s.brk
 	if newBrk == 0 || newBrk < b.original {
 		return b.cur
@@ -44,7 +47,7 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 	// Allocate more after the break. MAP_FIXED is not used, because that
 	// would map over anything already there; "mapped at the wrong address"
 	// means there was no room.
-	newAllocSize := g.hAlign(newBrk - b.page)
+	newAllocSize := g.HostPageAlign(newBrk - b.page)
 	mapped := s.targetMmap(b.page, newAllocSize, protRead|protWrite,
 		hostvm.MapAnonymous|hostvm.MapPrivate, 0, 0)
 	if mapped == b.page {
@@ -52,9 +55,9 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 		// page may hold data from a heap that grew and shrank.
 		s.brkZero(b.cur, b.page)
 		b.cur = newBrk
-		b.page = g.hAlign(b.cur)
+		b.page = g.HostPageAlign(b.cur)
 		return b.cur
-	} else if mapped != s.minus1() {
+	} else if mapped != s.minusOne() {
 		s.targetMunmap(mapped, newAllocSize)
 	}
 	return b.cur
@@ -66,7 +69,7 @@ func (s *Sim) brkZero(from, to uint64) {
 	if to <= from {
 		return
 	}
-	if _, f := s.host.Write(s.g.g2h(from), make([]byte, to-from)); f != nil {
-		s.abort("do_brk", "memset of the heap tail faulted on the host (%v)", f)
+	if _, f := s.libc.Host.Write(s.geom.G2H(from), make([]byte, to-from)); f != nil {
+		base.Raise("do_brk", "memset of the heap tail faulted on the host (%v)", f)
 	}
 }

@@ -32,7 +32,7 @@ func TestBrkGrows(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := s.BrkStart()
-			if start%s.Config().TargetPageSize != 0 || !s.guestRangeValid(start, 1) {
+			if start%s.Config().TargetPageSize != 0 || !s.geom.GuestRangeValid(start, 1) {
 				t.Fatalf("brk starts at %#x: want a target page inside the guest space", start)
 			}
 			want := start + 0x23000
