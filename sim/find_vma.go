@@ -223,4 +223,3 @@ func (s *Sim) findVMAFallback(size uint64) uint64 {
 	}
 	return s.minusOne()
 }
-

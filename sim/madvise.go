@@ -60,15 +60,15 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 // adviseRun applies advice to mapped guest pages [lo, hi), whose page
 // flags are flags. Only MADV_DONTNEED changes anything; MADV_FREE is
 // refused, as Linux refuses it, where the guest memory is not private
-// anonymous (as the guest mapped it, or where that is not recorded, as the
-// host memory is).
+// anonymous (as the guest mapped it, or, under QuirkNoPageAnon, which
+// records no PageAnon, as the host memory is).
 func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostvm.Errno {
 	switch advice {
 	case hostvm.MadvFree:
-		if !s.quirk(QuirkMremapHostPages) && flags&PageAnon == 0 {
+		if !s.quirk(QuirkNoPageAnon) && flags&PageAnon == 0 {
 			return hostvm.EINVAL
 		}
-		if s.quirk(QuirkMremapHostPages) {
+		if s.quirk(QuirkNoPageAnon) {
 			for _, m := range s.libc.Host.MappingsIn(hostvm.Range{Start: s.geom.G2H(lo), End: s.geom.G2H(hi)}) {
 				if !m.Anonymous || m.Shared {
 					return hostvm.EINVAL
@@ -89,9 +89,9 @@ func (s *Sim) dontNeed(start, end uint64) {
 		alone := lo == hp && hi == hp+g.HostPageSize || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.HostPageSize) == 0
 		m, mapped := s.hostMapping(lo)
 		privAnon, prot := mapped && m.Anonymous && !m.Shared, int(m.Prot)
-		if privAnon && !s.quirk(QuirkMremapHostPages) && s.privateFilePages(lo, hi) {
+		if privAnon && !s.quirk(QuirkNoPageAnon) && s.privateFilePages(lo, hi) {
 			// Private file pages QEMU filled with pread (known by the
-			// PageAnon flag, recorded where mremap-host-pages is off):
+			// PageAnon flag, recorded where no-page-anon is off):
 			// the host cannot restore them from the file, so they keep
 			// their data (a divergence only where the guest wrote them);
 			// the anonymous guest pages among them are cleared.

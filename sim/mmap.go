@@ -139,7 +139,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			if !s.libc.Pread(fd, g.G2H(start), length, offset) {
 				goto fail
 			}
-			if !s.quirk(QuirkMremapHostPages) {
+			if !s.quirk(QuirkNoPageAnon) {
 				// The guest mapped a file: the anonymous memory holding
 				// its copy is not private anonymous memory to the guest.
 				s.setFlags(start, s.rangeEnd(start+length), uint32(prot|protWrite|PageValid))
@@ -202,7 +202,7 @@ the_end1:
 		flagsLen = length // the length truncated at end-of-file (seed 450)
 	}
 	pflags = uint32(prot | PageValid)
-	if !s.quirk(QuirkMremapHostPages) && flags&(hostvm.MapAnonymous|hostvm.MapType) == hostvm.MapAnonymous|hostvm.MapPrivate {
+	if !s.quirk(QuirkNoPageAnon) && flags&(hostvm.MapAnonymous|hostvm.MapType) == hostvm.MapAnonymous|hostvm.MapPrivate {
 		pflags |= PageAnon
 	}
 	s.setFlags(start, s.rangeEnd(start+flagsLen), pflags)
@@ -226,9 +226,9 @@ fail:
 //   - start is target-page aligned (the seed's own check, seed 483): EINVAL;
 //   - MAP_FIXED_NOREPLACE finds no guest page mapped: EEXIST;
 //   - the file's open mode allows the mapping, as Linux's do_mmap()
-//     checks: EACCES; skipped under QuirkFragSharedErrno;
+//     checks: EACCES; skipped under QuirkFileModeUnchecked;
 //   - the first host page is not below the host's mmap_min_addr: EPERM;
-//     skipped under QuirkUncheckedRange.
+//     skipped under QuirkMinAddrUnchecked.
 //
 // It returns 0 when the request may go on.
 //
@@ -247,12 +247,12 @@ func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFl
 	if s.noReplace && s.flagsBetween(start, s.rangeEnd(start+length)) != 0 {
 		return hostvm.EEXIST
 	}
-	if !s.quirk(QuirkFragSharedErrno) && flags&hostvm.MapAnonymous == 0 {
+	if !s.quirk(QuirkFileModeUnchecked) && flags&hostvm.MapAnonymous == 0 {
 		if errno := s.fileModeErrno(fd, prot, flags); errno != 0 {
 			return errno
 		}
 	}
-	if !s.quirk(QuirkUncheckedRange) && uint64(g.G2H(start&g.HostPageMask())) < s.cfg.MmapMinAddr {
+	if !s.quirk(QuirkMinAddrUnchecked) && uint64(g.G2H(start&g.HostPageMask())) < s.cfg.MmapMinAddr {
 		// The host refuses the first host page (below its mmap_min_addr):
 		// fail before a fragment is mapped, which the failure would leave
 		// behind.

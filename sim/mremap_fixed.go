@@ -194,7 +194,8 @@ func (s *Sim) hostAligned(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFla
 // anonPrivate reports whether the guest memory at a is private anonymous
 // memory as the guest mapped it (whatever backs it on the host: a fragment
 // may live in a host page of a private file mapping), which target_mmap and
-// a copy emulate exactly.
+// a copy emulate exactly. Under QuirkNoPageAnon nothing is known to be:
+// the emulation refuses what it cannot prove.
 func (s *Sim) anonPrivate(a uint64) bool {
 	return s.pageGetFlags(a)&PageAnon != 0
 }

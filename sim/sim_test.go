@@ -372,3 +372,28 @@ func TestBrk(t *testing.T) {
 		t.Errorf("brk shrink = %#x", got)
 	}
 }
+
+// TestQuirkTable checks the quirk table: one entry per quirk, in numeric
+// order, each with a unique name, seed lines and a description.
+func TestQuirkTable(t *testing.T) {
+	descs := QuirkDescs()
+	if len(descs) != NumQuirks {
+		t.Fatalf("%d descriptions for %d quirks", len(descs), NumQuirks)
+	}
+	names := map[string]bool{}
+	for i, d := range descs {
+		if d.Quirk != Quirk(i) {
+			t.Errorf("entry %d describes quirk %d", i, d.Quirk)
+		}
+		if d.Name == "" || d.SeedLines == "" || d.Doc == "" || names[d.Name] {
+			t.Errorf("quirk %d: empty or repeated field in %+v", i, d)
+		}
+		names[d.Name] = true
+		if q, ok := QuirkByName(d.Name); !ok || q != d.Quirk {
+			t.Errorf("QuirkByName(%q) = %v, %v", d.Name, q, ok)
+		}
+	}
+	if AllQuirks.Len() != NumQuirks || NumQuirks > 64 {
+		t.Errorf("AllQuirks has %d quirks of %d (at most 64 fit a QuirkSet)", AllQuirks.Len(), NumQuirks)
+	}
+}
