@@ -10,9 +10,13 @@ import (
 // anonymous mappings placed at the current end, and fails when the mapping
 // lands elsewhere.
 
-// brkState is target_original_brk, target_brk and brk_page.
+// brkState is the program break as do_brk keeps it. Invariant: all three
+// are abi_ulong values, original <= cur <= page (unless aligning page
+// wrapped it to 0 at the top of a 32-bit space).
 type brkState struct {
-	original, cur, page uint64
+	original uint64 // target_original_brk: where the heap begins
+	cur      uint64 // target_brk: the current break
+	page     uint64 // brk_page: the host-page-aligned end of the memory mapped for the heap
 }
 
 // Brk is the guest's brk(newBrk): it returns the new break, or the old one
@@ -29,6 +33,11 @@ func (s *Sim) Brk(newBrk uint64) (uint64, error) {
 // BrkStart is where the guest's heap begins (target_original_brk).
 func (s *Sim) BrkStart() uint64 { return s.brk.original }
 
+// doBrk is do_brk() of the seed's era (linux-user/syscall.c): it returns
+// the new break, or the old one when the heap cannot move there.
+//
+// Preconditions: newBrk is an abi_ulong; called inside guard (brkZero may
+// abort).
 func (s *Sim) doBrk(newBrk uint64) uint64 {
 	g := &s.geom
 	b := &s.brk
@@ -65,6 +74,8 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 
 // brkZero is do_brk's memset(g2h(from), 0, to-from): a host store, which
 // kills QEMU if the host page does not allow it.
+//
+// Preconditions: called inside guard.
 func (s *Sim) brkZero(from, to uint64) {
 	if to <= from {
 		return

@@ -12,6 +12,9 @@ func (s *Sim) mmapFindVMAReserved(start, size uint64) uint64 {
 
 // findTopDown is mmap_find_vma_reserved's search, with the top of the space
 // searched (RESERVED_VA in the seed) as a parameter.
+//
+// Preconditions: the mmap lock is held; start is host-page aligned;
+// reserved is a non-zero multiple of the host page.
 func (s *Sim) findTopDown(start, size, reserved uint64) uint64 {
 	g := &s.geom
 	looped := false
@@ -61,11 +64,13 @@ func (s *Sim) findTopDown(start, size, reserved uint64) uint64 {
 
 // skipDown is the seed's "addr -= qemu_host_page_size" (seed 246) with the
 // steps that cannot change the outcome skipped, so the search costs the
-// number of host pages in use rather than the size of the space. All of
-// addr, endAddr and size are host-page aligned. From addr down, the loop's
-// next event is the first of: the address where addr+size == endAddr (it
-// stops), a host page in use (endAddr moves), or falling below low or
-// through zero (it wraps); every step between only decrements addr.
+// number of host pages in use rather than the size of the space. From addr
+// down, the loop's next event is the first of: the address where
+// addr+size == endAddr (it stops), a host page in use (endAddr moves), or
+// falling below low or through zero (it wraps); every step between only
+// decrements addr.
+//
+// Preconditions: addr, endAddr, size and low are host-page aligned.
 func (s *Sim) skipDown(addr, endAddr, size, low uint64) uint64 {
 	g := &s.geom
 	next := g.ABIWord(addr - g.HostPageSize)
@@ -108,7 +113,11 @@ func (s *Sim) usedHostPageBelow(addr uint64) (uint64, bool) {
 // with a PROT_NONE host mapping) size bytes of free guest space from start.
 // Without RESERVED_VA it asks the host kernel, using start as a hint, and
 // retries when the host's answer is outside the guest space. Compare QEMU
-// linux-user/mmap.c:mmap_find_vma() (seed lines 263-367).
+// linux-user/mmap.c:mmap_find_vma() (seed lines 263-367). It returns the
+// guest address, or (abi_ulong)-1.
+//
+// Preconditions: the mmap lock is held (as the seed's comment at line 260
+// requires); start and size are abi_ulong values.
 func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 	g := &s.geom
 	var ptr, prev hostvm.Addr

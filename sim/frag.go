@@ -115,6 +115,9 @@ func (s *Sim) fragAsLinux(realStart uint64, prot1, prot int, flags hostvm.MapFla
 // of a private file page, applied to the neighbours. A fragment written
 // into the file mapping instead would fault past the file's end, and would
 // fault later if the file shrank (truncation unmaps even private copies).
+// It returns false, with errno set, when the host refuses the new page.
+//
+// Preconditions: realStart is host-page aligned and inside the guest space.
 func (s *Sim) anonymizeHostPage(realStart uint64) bool {
 	g := &s.geom
 	m, ok := s.hostMapping(realStart)
@@ -141,6 +144,8 @@ func (s *Sim) anonymizeHostPage(realStart uint64) bool {
 
 // zeroGuest clears guest memory [start, end) inside one host page whose
 // protection is prot, making it writable for the moment if need be.
+//
+// Preconditions: [start, end) lies inside one mapped host page.
 func (s *Sim) zeroGuest(start, end uint64, prot int) {
 	g := &s.geom
 	hostPage := g.G2H(start & g.HostPageMask())

@@ -62,6 +62,9 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 // refused, as Linux refuses it, where the guest memory is not private
 // anonymous (as the guest mapped it, or, under QuirkNoPageAnon, which
 // records no PageAnon, as the host memory is).
+//
+// Preconditions: the mmap lock is held; [lo, hi) is one run of mapped
+// guest pages, target-page aligned.
 func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostvm.Errno {
 	switch advice {
 	case hostvm.MadvFree:
@@ -81,7 +84,13 @@ func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostv
 	return 0
 }
 
-// dontNeed discards the guest pages [start, end), all mapped.
+// dontNeed is MADV_DONTNEED of the guest pages [start, end): whole host
+// pages no other guest page uses go to the host; elsewhere private
+// anonymous guest pages are cleared, and private file pages QEMU filled with
+// pread (known by PageAnon) keep their data.
+//
+// Preconditions: the mmap lock is held; every page of [start, end) is
+// mapped (PageValid); start and end are target-page aligned.
 func (s *Sim) dontNeed(start, end uint64) {
 	g := &s.geom
 	for hp := start &^ (g.HostPageSize - 1); hp < end; hp += g.HostPageSize {

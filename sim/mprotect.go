@@ -9,6 +9,8 @@ import (
 // targetMprotect is target_mprotect(). Compare QEMU
 // linux-user/mmap.c:target_mprotect() (seed lines 70-137). It returns 0,
 // -errno, or -1 with s.libc.Errno set.
+//
+// Preconditions: start and length are abi_ulong values.
 func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	g := &s.geom
 	var end, hostStart, hostEnd, addr uint64

@@ -3,8 +3,12 @@ package sim
 import "github.com/mmapsim/mmapsim/hostvm"
 
 // seedMremap is target_mremap() as the seed has it. Compare QEMU
-// linux-user/mmap.c (seed 688-764). It returns the new guest address, or
-// (abi_ulong)-1 with s.libc.Errno set.
+// linux-user/mmap.c:target_mremap() (seed lines 688-764). It returns the
+// new guest address, or (abi_ulong)-1 with s.libc.Errno set.
+//
+// Preconditions: the arguments are abi_ulong values. Unless the seed's
+// QuirkMremapUnchecked is on, targetMremap has checked them as Linux does,
+// and with QuirkMremapHostPages off they are whole host pages.
 func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
 	g := &s.geom
 	reserved := s.cfg.ReservedVA != 0
@@ -146,6 +150,8 @@ func (s *Sim) reserveOld(flags hostvm.MremapFlags) bool {
 
 // plugReservation puts PROT_NONE placeholders into every host hole in the
 // guest range [start, end), so the RESERVED_VA reservation stays whole.
+//
+// Preconditions: RESERVED_VA is set; [start, end) lies in the guest space.
 func (s *Sim) plugReservation(start, end uint64) {
 	if end <= start {
 		return
@@ -170,6 +176,9 @@ func (s *Sim) plugReservation(start, end uint64) {
 // different protections), the old range is cleared (unless
 // MREMAP_DONTUNMAP keeps it, or old_size is 0), and pages added by growth
 // get the flags of the last old page, whose mapping grew.
+//
+// Preconditions: the host mremap succeeded; oldAddr and newAddr are
+// target-page aligned; the old and new ranges lie in the guest space.
 func (s *Sim) moveFlags(oldAddr, oldSize, newAddr, newSize uint64, flags hostvm.MremapFlags) {
 	t := s.geom.TargetPageSize
 	if oldSize == 0 && s.quirk(QuirkMremapZeroOldSize) {

@@ -66,6 +66,9 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 
 // resize hands an mremap to the host where the host's pages fit it, and
 // emulates it where they do not.
+//
+// Preconditions: unless QuirkMremapUnchecked, the arguments passed
+// checkMremap and checkMremapRun; oldLen and newLen are target-page aligned.
 func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
 	if s.quirk(QuirkMremapHostPages) {
 		return s.seedMremap(oldAddr, oldLen, newLen, flags, newAddr)
@@ -166,6 +169,8 @@ func (s *Sim) runAt(addr uint64) (FlagRun, bool) {
 }
 
 // checkMremapRun is Linux's check_prep_vma() for the run at oldAddr.
+//
+// Preconditions: checkMremap passed; r is runAt(oldAddr).
 func (s *Sim) checkMremapRun(r FlagRun, oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags) hostvm.Errno {
 	moves := flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0
 	if newLen <= oldLen && !moves {
@@ -323,7 +328,10 @@ func allZero(b []byte) bool {
 }
 
 // withAccess runs fn with the host pages of [a, a+n) given access acc,
-// restoring their protection afterwards.
+// restoring their protection afterwards. The protection changes are the
+// emulator's own, not recorded host calls.
+//
+// Preconditions: [a, a+n) lies in the guest space.
 func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
 	g := &s.geom
 	lo, hi := a&g.HostPageMask(), s.hostPageAlignEnd(a+n)
@@ -344,6 +352,9 @@ func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
 // remapMove is MREMAP_FIXED with equal lengths, which Linux 6.18 allows to
 // span several VMAs (and the gaps between them, but not a gap at the
 // start): each run of guest pages moves to the same offset from newAddr.
+//
+// Preconditions: checkMremap passed (length > 0, both ranges aligned, in
+// the guest space and apart).
 func (s *Sim) remapMove(oldAddr, length uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
 	type piece struct{ start, end uint64 }
 	var pieces []piece

@@ -6,6 +6,9 @@ import "github.com/mmapsim/mmapsim/hostvm"
 // is not returned to the host but replaced by PROT_NONE placeholders, host
 // page by host page, skipping host pages other guest pages still use.
 // Compare QEMU linux-user/mmap.c:mmap_reserve() (seed lines 585-624).
+//
+// Preconditions: RESERVED_VA is set; the mmap lock is held; start and size
+// are target-page aligned.
 func (s *Sim) mmapReserve(start, size uint64) {
 	g := &s.geom
 	var realStart, realEnd, end uint64
@@ -39,6 +42,8 @@ func (s *Sim) mmapReserve(start, size uint64) {
 // unmapOrReserve gives back [start, start+size) after a failed non-fixed
 // mmap: the seed munmaps it, which under RESERVED_VA punches a hole in the
 // reservation; the fix puts the placeholder back.
+//
+// Preconditions: start and size are host-page aligned.
 func (s *Sim) unmapOrReserve(start, size uint64) {
 	if s.cfg.ReservedVA != 0 && !s.quirk(QuirkNonFixedFailUnmap) {
 		s.libc.Mmap(s.geom.G2H(start), size, 0,
@@ -49,7 +54,10 @@ func (s *Sim) unmapOrReserve(start, size uint64) {
 }
 
 // targetMunmap is target_munmap(). Compare QEMU
-// linux-user/mmap.c:target_munmap() (seed lines 626-686). It returns 0, -errno, or -1 with s.libc.Errno set.
+// linux-user/mmap.c:target_munmap() (seed lines 626-686). It returns 0,
+// -errno, or -1 with s.libc.Errno set.
+//
+// Preconditions: start and length are abi_ulong values.
 func (s *Sim) targetMunmap(start, length uint64) int64 {
 	g := &s.geom
 	var end, realStart, realEnd uint64
@@ -109,7 +117,10 @@ func (s *Sim) targetMunmap(start, length uint64) int64 {
 }
 
 // targetMsync is target_msync(). Compare QEMU
-// linux-user/mmap.c:target_msync() (seed lines 766-781). It returns 0, -errno, or -1 with s.libc.Errno set.
+// linux-user/mmap.c:target_msync() (seed lines 766-781). It returns 0,
+// -errno, or -1 with s.libc.Errno set.
+//
+// Preconditions: start and length are abi_ulong values.
 func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 	g := &s.geom
 	if !s.quirk(QuirkMsyncChecks) && (flags&^int(hostvm.MsAsync|hostvm.MsInvalidate|hostvm.MsSync) != 0 ||

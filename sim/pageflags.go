@@ -31,6 +31,8 @@ func (s *Sim) pageGetFlags(addr uint64) uint32 { return s.flags.Get(addr) }
 // pageSetFlags is page_set_flags(start, end, flags): QEMU asserts
 // start < end and that end-1 lies in the guest space, then rounds both to
 // target pages. Setting PAGE_WRITE sets PAGE_WRITE_ORG.
+//
+// Preconditions: called inside guard (a failed assertion aborts).
 func (s *Sim) pageSetFlags(start, end uint64, flags uint32) {
 	g := &s.geom
 	if !(start < end) {
