@@ -237,7 +237,7 @@ var quirkTable = [...]QuirkDesc{
 	{
 		Quirk:     QuirkMinAddrUnchecked,
 		Name:      "min-addr-unchecked",
-		SeedLines: "528-566",
+		SeedLines: "544-566",
 		Doc:       "target_mmap maps a MAP_FIXED request's fragments (the tail's first) before the host's mmap of the middle, which the host refuses with EPERM below its mmap_min_addr: nothing checks the first host page against mmap_min_addr before the fragments are in place.",
 	},
 }
