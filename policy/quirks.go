@@ -1,169 +1,270 @@
 package policy
 
-import (
-	"github.com/mmapsim/mmapsim/sim"
-)
+import "github.com/mmapsim/mmapsim/sim"
 
-// QuirkInfo describes one defect of the seed: what the code does wrong, how
-// a guest notices, and the regression scenario (in testdata/quirks/) that
-// replays it under policy=seed and shows it gone under policy=fixed.
+// QuirkInfo is one defect of the seed as a user meets it: the quirk (whose
+// name, seed lines and description of the code are sim's, Quirk.Desc), what
+// the guest sees, who found it, and the regression scenario that replays
+// it: it fails under policy=fixed-except=<quirk> (and policy=seed) and
+// passes under policy=fixed.
 type QuirkInfo struct {
-	Quirk       sim.Quirk
-	Description string // one paragraph: the defect in the code
-	Symptom     string // what the guest sees
-	Scenario    string // file name under testdata/quirks/
-	FoundBy     string // "issue" (known when the project began) or "props" (found by the property suite)
+	Quirk    sim.Quirk
+	FoundBy  string // FoundByIssue or FoundByProps
+	Scenario string // file name under policy/testdata/quirks/
+	Symptom  string // what the guest sees
 }
+
+// Who found a quirk.
+const (
+	FoundByIssue = "issue" // known when the project began
+	FoundByProps = "props" // found by the property suite (package props)
+)
 
 // Name is the quirk's stable name.
 func (q QuirkInfo) Name() string { return q.Quirk.String() }
 
+// Description says what the seed's code does wrong (sim's QuirkDesc.Doc).
+func (q QuirkInfo) Description() string { return q.Quirk.Desc().Doc }
+
+// SeedLines are the seed's lines the quirk keeps (sim's QuirkDesc.SeedLines).
+func (q QuirkInfo) SeedLines() string { return q.Quirk.Desc().SeedLines }
+
 // Quirks is the catalogue, in sim's numeric order.
 var Quirks = []QuirkInfo{
-	{sim.QuirkMmapLenZero,
-		"target_mmap aligns the length with TARGET_PAGE_ALIGN and, when the result is 0, jumps to the_end and returns start: a length of 0, or one so large that aligning it wraps to 0, is a success that maps nothing.",
-		"mmap(NULL, 0, ...) returns an address (mmap_next_start or the hint) instead of failing with EINVAL; mmap(NULL, 0xfffff001, ...) succeeds instead of failing with ENOMEM.",
-		"mmap-len-zero.scn", "issue"},
-	{sim.QuirkFragTailRealEnd,
-		"For the host page holding the end of a MAP_FIXED mapping, target_mmap calls mmap_frag(real_end - H, real_end - H, real_end, ...): the fragment is said to cover the whole host page, so mmap_frag sees no other guest page to keep and maps a fresh host page over it.",
-		"Guest pages after the new mapping, in the same host page, lose their contents (and read as the new mapping's protection) although the guest never unmapped them.",
-		"frag-tail-real-end.scn", "issue"},
-	{sim.QuirkFragAnonStale,
-		"When an anonymous mapping covers only part of a host page that already holds other guest pages, mmap_frag keeps the existing host page and only adjusts its protection; nothing clears the bytes of the new fragment.",
-		"A fresh anonymous mapping reads the old bytes of whatever was mapped there before (data of an unmapped neighbour, or of the mapping it replaced) instead of zeros.",
-		"frag-anon-stale.scn", "issue"},
-	{sim.QuirkMremapShrinkReserve,
-		"Shrinking in place under RESERVED_VA, target_mremap calls mmap_reserve(old_addr + old_size, new_size - old_size): the address is the old end instead of the new end, and the length is negative, so it wraps to nearly the whole guest space.",
-		"After mremap shrinks a mapping, a PROT_NONE host mapping is laid over the guest pages above the old mapping (and past the reservation): other mappings fault with SIGSEGV, while the shrunk tail stays accessible.",
-		"mremap-shrink-reserve.scn", "issue"},
-	{sim.QuirkMremapMayMoveReserve,
-		"With MREMAP_MAYMOVE under RESERVED_VA, target_mremap calls mmap_reserve(old_addr, old_size) whether or not the host mremap succeeded.",
-		"A failed mremap (EFAULT, EINVAL) replaces the old mapping with a PROT_NONE placeholder: the guest's data is gone and its pages fault, although its page flags still say mapped.",
-		"mremap-maymove-reserve.scn", "issue"},
-	{sim.QuirkFindVMAReservedZero,
-		"mmap_find_vma_reserved walks down one host page at a time and only stops when the address wraps below zero, so page 0 (and everything below mmap_min_addr) is a candidate.",
-		"A non-fixed mmap can return guest address 0, which the guest takes for NULL; Linux never places a mapping below mmap_min_addr.",
-		"find-vma-reserved-zero.scn", "issue"},
-	{sim.QuirkTopPageWrap,
-		"Range ends are computed as abi_ulong start + len, which wraps to 0 for a range ending at the top of a 32-bit guest space; page_set_flags asserts start < end.",
-		"Mapping the top page of a 32-bit guest aborts QEMU (the host mapping is already made); mprotect and munmap of it fail with EINVAL.",
-		"top-page-wrap.scn", "props"},
-	{sim.QuirkMprotectWrapEINVAL,
-		"target_mprotect returns -EINVAL when start + len wraps.",
-		"mprotect of a range that runs off the end of the space fails with EINVAL where Linux says ENOMEM.",
-		"mprotect-wrap-einval.scn", "props"},
-	{sim.QuirkMprotectBadProt,
-		"target_mprotect masks prot with PROT_READ|PROT_WRITE|PROT_EXEC and ignores any other bit.",
-		"mprotect with an unknown bit (0x10, say) succeeds where Linux fails with EINVAL.",
-		"mprotect-bad-prot.scn", "props"},
-	{sim.QuirkUncheckedRange,
-		"target_mmap (MAP_FIXED), target_munmap, target_mprotect and target_mremap never check that the guest range lies inside the guest space; under RESERVED_VA the host then acts beyond the reservation.",
-		"MAP_FIXED above RESERVED_VA succeeds (on host memory QEMU does not own); munmap there returns 0 where Linux (whose space ends there) says EINVAL.",
-		"unchecked-range.scn", "props"},
-	{sim.QuirkMprotectUnmapped,
-		"target_mprotect changes host protections and page flags over the whole range, whether or not the guest pages are mapped; under RESERVED_VA the host mprotect of the placeholder succeeds.",
-		"mprotect over a hole succeeds and the hole becomes accessible memory in the guest's view (page flags valid); Linux fails with ENOMEM at the first hole.",
-		"mprotect-unmapped.scn", "props"},
-	{sim.QuirkFragSharedErrno,
-		"mmap_frag returns -1 for a writable MAP_SHARED file fragment without setting errno.",
-		"The guest's mmap fails with whatever errno the previous failing call left (or returns 0 as an address if none did).",
-		"frag-shared-errno.scn", "props"},
-	{sim.QuirkFindVMAFirstPage,
-		"mmap_find_vma_reserved checks page_get_flags() of the first guest page of each host page only.",
-		"A non-fixed mmap is placed over a host page whose later guest pages are in use, and destroys them.",
-		"find-vma-first-page.scn", "props"},
-	{sim.QuirkNonFixedFileShort,
-		"A non-fixed file mapping whose offset is not host-page aligned is mapped from the aligned-down offset with length len, not len + (offset - host_offset).",
-		"The last (offset mod H) bytes of the guest's file mapping read zero instead of file data.",
-		"nonfixed-file-short.scn", "props"},
-	{sim.QuirkNonFixedFailUnmap,
-		"When the file part of a non-fixed mapping fails, target_mmap munmaps the area even under RESERVED_VA.",
-		"The reservation gets a hole that later host mappings (QEMU's own) may take.",
-		"nonfixed-fail-unmap.scn", "props"},
-	{sim.QuirkFixedFitEINVAL,
-		"target_mmap's check that a MAP_FIXED range fits the 32-bit guest space sets errno to EINVAL.",
-		"Linux reports ENOMEM for a range passing the top of the address space.",
-		"fixed-fit-einval.scn", "props"},
-	{sim.QuirkMsyncUnmapped,
-		"target_msync passes the range to the host, which under RESERVED_VA finds it mapped (by placeholders).",
-		"msync of unmapped guest memory succeeds where Linux fails with ENOMEM.",
-		"msync-unmapped.scn", "props"},
-	{sim.QuirkMremapMayMoveLeak,
-		"Without RESERVED_VA, mmap_find_vma reserves the destination with a PROT_NONE host mapping; when the host mremap then fails, target_mremap leaves it there.",
-		"A PROT_NONE host mapping that no guest page owns stays in the guest space.",
-		"mremap-maymove-leak.scn", "props"},
-	{sim.QuirkMremapShrinkReserveAddr,
-		"Shrinking in place under RESERVED_VA reserves from old_addr + old_size (QEMU 7.2 fixed the length of QuirkMremapShrinkReserve but not the address).",
-		"The freed tail of the shrunk mapping stays mapped on the host, and the placeholder lands on the guest pages after the old end.",
-		"mremap-shrink-reserve-addr.scn", "props"},
-	{sim.QuirkMremapFitHostAddr,
-		"target_mremap's check that the result fits the guest space compares the host address ((unsigned long)host_addr + new_size) with (abi_ulong)-1.",
-		"With RESERVED_VA (so a non-zero guest_base), every in-place mremap of a 32-bit guest is reverted and fails with ENOMEM.",
-		"mremap-fit-host-addr.scn", "props"},
-	{sim.QuirkMremapZeroOldSize,
-		"target_mremap with old_size 0 calls page_set_flags(old_addr, old_addr, 0), whose assertion start < end fails.",
-		"mremap(old, 0, n, MREMAP_MAYMOVE) of a shared mapping, which Linux uses to duplicate it, aborts QEMU.",
-		"mremap-zero-old-size.scn", "props"},
-	{sim.QuirkNoReplaceIgnored,
-		"The seed era's mmap_flags_tbl has no MAP_FIXED_NOREPLACE (it did not exist): the syscall layer drops the flag.",
-		"mmap(addr, ..., MAP_FIXED_NOREPLACE) over a mapping succeeds at another address instead of failing with EEXIST.",
-		"noreplace-ignored.scn", "props"},
-	{sim.QuirkMadviseIgnored,
-		"The seed era's do_syscall answers madvise with 0 without doing anything (\"this is a hint\").",
-		"MADV_DONTNEED leaves a private anonymous page's data in place; Linux makes it read zero.",
-		"madvise-ignored.scn", "props"},
-	{sim.QuirkEOFTruncatedFlags,
-		"With a target page larger than the real host page, target_mmap truncates a file mapping's length at end-of-file (so the host does not fault inside the last target page) and then uses the truncated length for page_set_flags.",
-		"The guest pages of the mapping past end-of-file are not valid: accesses raise SIGSEGV instead of SIGBUS, and later non-fixed mappings can be placed over them.",
-		"eof-truncated-flags.scn", "props"},
-	{sim.QuirkMremapUnchecked,
-		"target_mremap checks none of mremap's rules before calling the host: it does not look at the guest's page flags for the old range, and under RESERVED_VA the host finds placeholders everywhere.",
-		"mremap of unmapped guest memory succeeds (moving a placeholder) where Linux fails with EFAULT; a range spanning mappings of different protections comes out with the first one's.",
-		"mremap-unchecked.scn", "props"},
-	{sim.QuirkMremapHostPages,
-		"target_mremap hands the guest's addresses and lengths to the host's mremap unchanged, although the host works in whole host pages.",
-		"With host pages larger than guest pages, an mremap that is not host-page aligned fails with EINVAL (or resizes a whole host page, taking neighbouring guest pages with it).",
-		"mremap-host-pages.scn", "props"},
-	{sim.QuirkMremapGrowReserved,
-		"Under RESERVED_VA the PROT_NONE placeholder that follows a mapping occupies the host range an in-place mremap needs.",
-		"Growing a mapping without MREMAP_MAYMOVE always fails with ENOMEM, although the guest range after it is free.",
-		"mremap-grow-reserved.scn", "props"},
-	{sim.QuirkFindVMAProbe,
-		"Without RESERVED_VA, mmap_find_vma reserves space by asking the host kernel with hints (mmap_next_start, then mmap_min_addr) and gives up when the host's answers fall outside the guest space.",
-		"A non-fixed mmap of a 64-bit guest with a smaller address space than the host (sparc64's 44 bits on a 47-bit host) fails with ENOMEM once low memory is taken, although the guest space has room.",
-		"find-vma-probe.scn", "props"},
-	{sim.QuirkFragSharedLeak,
-		"mmap_frag allocates a fresh host page for a fragment when no other guest page uses its host page, and only then refuses a writable MAP_SHARED file fragment with -1.",
-		"The failed mmap leaves a host page mapped in the guest space that no guest page owns (under RESERVED_VA, a hole in the reservation's PROT_NONE instead).",
-		"frag-shared-leak.scn", "props"},
-	{sim.QuirkMsyncChecks,
-		"target_msync returns 0 for an empty range before looking at the flags, and -EINVAL for a range that wraps.",
-		"msync(addr, 0, MS_SYNC|MS_ASYNC) succeeds where Linux fails with EINVAL; msync of a range that wraps fails with EINVAL where Linux says ENOMEM.",
-		"msync-checks.scn", "props"},
-	{sim.QuirkMmapProtUnmasked,
-		"target_mmap passes prot on as the guest gave it: the host's mmap ignores unknown bits, but mmap_frag's mprotect rejects them, and page_set_flags stores them (0x10 is PAGE_WRITE_ORG).",
-		"mmap with an unknown protection bit succeeds where it covers whole host pages and misbehaves on fragments; Linux ignores the bit.",
-		"mmap-prot-unmasked.scn", "props"},
-	{sim.QuirkMremapMayMoveMoves,
-		"target_mremap's MREMAP_MAYMOVE branch always asks mmap_find_vma for a new place and moves there with MREMAP_FIXED.",
-		"A shrink or an in-place-possible growth with MREMAP_MAYMOVE returns a new address; Linux keeps the old one. A shrink of a range spanning mappings even fails (EFAULT) where Linux succeeds.",
-		"mremap-maymove-moves.scn", "props"},
-	{sim.QuirkMremapProtFirstPage,
-		"After a successful mremap, target_mremap reads page_get_flags(old_addr) and sets the whole new range to it.",
-		"Shrinking a range that spans mappings of different protections gives them all the first one's protection in the guest's view, disagreeing with the host.",
-		"mremap-prot-first-page.scn", "props"},
-	{sim.QuirkFragSharedHostPage,
-		"mmap_frag keeps an existing host page for a new fragment whatever backs it; when that host page is a MAP_SHARED file mapping, the pread of the new fragment's file data (or, in the fix of frag-anon-stale, its zeroing) writes into the shared file. When the shared file is read-only, the mprotect that should make the host page writable fails, and mmap_frag ignores the failure.",
-		"Mapping a private file fragment next to a shared mapping of another file (or the same file at another offset) corrupts that file: the guest kernel's file keeps its data, QEMU's does not. Next to a shared mapping of a read-only file, the guest's page flags say writable while the host page is not.",
-		"frag-shared-host-page.scn", "props"},
-	{sim.QuirkMremapDontUnmapReserve,
-		"Under RESERVED_VA, target_mremap calls mmap_reserve(old_addr, old_size) after every successful move; the seed predates MREMAP_DONTUNMAP (Linux 5.7), which keeps the old range mapped.",
-		"After mremap(MREMAP_MAYMOVE|MREMAP_DONTUNMAP) the old range is a PROT_NONE placeholder on the host while the guest's page flags still say mapped: loads there fault where Linux reads zeros (private anonymous) or the same pages (shared).",
-		"mremap-dontunmap-reserve.scn", "props"},
-	{sim.QuirkFragFileHostPage,
-		"mmap_frag writes a new fragment's bytes (zeros, or file data read with pread) into the existing host page whatever backs it; when that host page is a private mapping of a file and lies past the file's end, the write faults: QEMU itself takes SIGBUS.",
-		"Mapping anonymous memory with MAP_FIXED over part of a host page whose file mapping reaches past the end of its file kills QEMU on a host with larger pages; the guest kernel maps it. The fix first replaces a privately mapped file host page with anonymous memory holding the same bytes, so a guest's anonymous page never lives in file memory (which a later truncation of the file would also take away).",
-		"frag-file-host-page.scn", "props"},
+	{
+		Quirk:    sim.QuirkMmapLenZero,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-len-zero.scn",
+		Symptom:  "mmap(NULL, 0, ...) returns an address (mmap_next_start or the hint) instead of failing with EINVAL; mmap(NULL, 0xfffff001, ...) succeeds instead of failing with ENOMEM.",
+	},
+	{
+		Quirk:    sim.QuirkFragTailRealEnd,
+		FoundBy:  FoundByIssue,
+		Scenario: "frag-tail-real-end.scn",
+		Symptom:  "Guest pages after the new mapping, in the same host page, lose their contents (and read as the new mapping's protection) although the guest never unmapped them.",
+	},
+	{
+		Quirk:    sim.QuirkFragAnonStale,
+		FoundBy:  FoundByIssue,
+		Scenario: "frag-anon-stale.scn",
+		Symptom:  "A fresh anonymous mapping reads the old bytes of whatever was mapped there before (data of an unmapped neighbour, or of the mapping it replaced) instead of zeros.",
+	},
+	{
+		Quirk:    sim.QuirkMremapShrinkReserve,
+		FoundBy:  FoundByIssue,
+		Scenario: "mremap-shrink-reserve.scn",
+		Symptom:  "After mremap shrinks a mapping, a PROT_NONE host mapping is laid over the guest pages above the old mapping (and past the reservation): other mappings fault with SIGSEGV, while the shrunk tail stays accessible.",
+	},
+	{
+		Quirk:    sim.QuirkMremapMayMoveReserve,
+		FoundBy:  FoundByIssue,
+		Scenario: "mremap-maymove-reserve.scn",
+		Symptom:  "A failed mremap (EFAULT, EINVAL) replaces the old mapping with a PROT_NONE placeholder: the guest's data is gone and its pages fault, although its page flags still say mapped.",
+	},
+	{
+		Quirk:    sim.QuirkFindVMAReservedZero,
+		FoundBy:  FoundByIssue,
+		Scenario: "find-vma-reserved-zero.scn",
+		Symptom:  "A non-fixed mmap can return guest address 0, which the guest takes for NULL; Linux never places a mapping below mmap_min_addr.",
+	},
+	{
+		Quirk:    sim.QuirkTopPageWrap,
+		FoundBy:  FoundByProps,
+		Scenario: "top-page-wrap.scn",
+		Symptom:  "Mapping the top page of a 32-bit guest aborts QEMU (the host mapping is already made); mprotect and munmap of it fail with EINVAL.",
+	},
+	{
+		Quirk:    sim.QuirkMprotectWrapEINVAL,
+		FoundBy:  FoundByProps,
+		Scenario: "mprotect-wrap-einval.scn",
+		Symptom:  "mprotect of a range that runs off the end of the space fails with EINVAL where Linux says ENOMEM.",
+	},
+	{
+		Quirk:    sim.QuirkMprotectBadProt,
+		FoundBy:  FoundByProps,
+		Scenario: "mprotect-bad-prot.scn",
+		Symptom:  "mprotect with an unknown bit (0x10, say) succeeds where Linux fails with EINVAL.",
+	},
+	{
+		Quirk:    sim.QuirkUncheckedRange,
+		FoundBy:  FoundByProps,
+		Scenario: "unchecked-range.scn",
+		Symptom:  "MAP_FIXED above RESERVED_VA succeeds (on host memory QEMU does not own); munmap there returns 0 where Linux (whose space ends there) says EINVAL.",
+	},
+	{
+		Quirk:    sim.QuirkMprotectUnmapped,
+		FoundBy:  FoundByProps,
+		Scenario: "mprotect-unmapped.scn",
+		Symptom:  "mprotect over a hole succeeds and the hole becomes accessible memory in the guest's view (page flags valid); Linux fails with ENOMEM at the first hole.",
+	},
+	{
+		Quirk:    sim.QuirkFragSharedErrno,
+		FoundBy:  FoundByProps,
+		Scenario: "frag-shared-errno.scn",
+		Symptom:  "The guest's mmap fails with whatever errno the previous failing call left (or returns 0 as an address if none did).",
+	},
+	{
+		Quirk:    sim.QuirkFindVMAFirstPage,
+		FoundBy:  FoundByProps,
+		Scenario: "find-vma-first-page.scn",
+		Symptom:  "A non-fixed mmap is placed over a host page whose later guest pages are in use, and destroys them.",
+	},
+	{
+		Quirk:    sim.QuirkNonFixedFileShort,
+		FoundBy:  FoundByProps,
+		Scenario: "nonfixed-file-short.scn",
+		Symptom:  "The last (offset mod H) bytes of the guest's file mapping read zero instead of file data.",
+	},
+	{
+		Quirk:    sim.QuirkNonFixedFailUnmap,
+		FoundBy:  FoundByProps,
+		Scenario: "nonfixed-fail-unmap.scn",
+		Symptom:  "The reservation gets a hole that later host mappings (QEMU's own) may take.",
+	},
+	{
+		Quirk:    sim.QuirkFixedFitEINVAL,
+		FoundBy:  FoundByProps,
+		Scenario: "fixed-fit-einval.scn",
+		Symptom:  "Linux reports ENOMEM for a range passing the top of the address space.",
+	},
+	{
+		Quirk:    sim.QuirkMsyncUnmapped,
+		FoundBy:  FoundByProps,
+		Scenario: "msync-unmapped.scn",
+		Symptom:  "msync of unmapped guest memory succeeds where Linux fails with ENOMEM.",
+	},
+	{
+		Quirk:    sim.QuirkMremapMayMoveLeak,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-maymove-leak.scn",
+		Symptom:  "A PROT_NONE host mapping that no guest page owns stays in the guest space.",
+	},
+	{
+		Quirk:    sim.QuirkMremapShrinkReserveAddr,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-shrink-reserve-addr.scn",
+		Symptom:  "The freed tail of the shrunk mapping stays mapped on the host, and the placeholder lands on the guest pages after the old end.",
+	},
+	{
+		Quirk:    sim.QuirkMremapFitHostAddr,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-fit-host-addr.scn",
+		Symptom:  "With RESERVED_VA (so a non-zero guest_base), every in-place mremap of a 32-bit guest is reverted and fails with ENOMEM.",
+	},
+	{
+		Quirk:    sim.QuirkMremapZeroOldSize,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-zero-old-size.scn",
+		Symptom:  "mremap(old, 0, n, MREMAP_MAYMOVE) of a shared mapping, which Linux uses to duplicate it, aborts QEMU.",
+	},
+	{
+		Quirk:    sim.QuirkNoReplaceIgnored,
+		FoundBy:  FoundByProps,
+		Scenario: "noreplace-ignored.scn",
+		Symptom:  "mmap(addr, ..., MAP_FIXED_NOREPLACE) over a mapping succeeds at another address instead of failing with EEXIST.",
+	},
+	{
+		Quirk:    sim.QuirkMadviseIgnored,
+		FoundBy:  FoundByProps,
+		Scenario: "madvise-ignored.scn",
+		Symptom:  "MADV_DONTNEED leaves a private anonymous page's data in place; Linux makes it read zero.",
+	},
+	{
+		Quirk:    sim.QuirkEOFTruncatedFlags,
+		FoundBy:  FoundByProps,
+		Scenario: "eof-truncated-flags.scn",
+		Symptom:  "The guest pages of the mapping past end-of-file are not valid: accesses raise SIGSEGV instead of SIGBUS, and later non-fixed mappings can be placed over them.",
+	},
+	{
+		Quirk:    sim.QuirkMremapUnchecked,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-unchecked.scn",
+		Symptom:  "mremap of unmapped guest memory succeeds (moving a placeholder) where Linux fails with EFAULT; a range spanning mappings of different protections comes out with the first one's.",
+	},
+	{
+		Quirk:    sim.QuirkMremapHostPages,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-host-pages.scn",
+		Symptom:  "With host pages larger than guest pages, an mremap that is not host-page aligned fails with EINVAL (or resizes a whole host page, taking neighbouring guest pages with it).",
+	},
+	{
+		Quirk:    sim.QuirkMremapGrowReserved,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-grow-reserved.scn",
+		Symptom:  "Growing a mapping without MREMAP_MAYMOVE always fails with ENOMEM, although the guest range after it is free.",
+	},
+	{
+		Quirk:    sim.QuirkFindVMAProbe,
+		FoundBy:  FoundByProps,
+		Scenario: "find-vma-probe.scn",
+		Symptom:  "A non-fixed mmap of a 64-bit guest with a smaller address space than the host (sparc64's 44 bits on a 47-bit host) fails with ENOMEM once low memory is taken, although the guest space has room.",
+	},
+	{
+		Quirk:    sim.QuirkFragSharedLeak,
+		FoundBy:  FoundByProps,
+		Scenario: "frag-shared-leak.scn",
+		Symptom:  "The failed mmap leaves a host page mapped in the guest space that no guest page owns (under RESERVED_VA, a hole in the reservation's PROT_NONE instead).",
+	},
+	{
+		Quirk:    sim.QuirkMsyncChecks,
+		FoundBy:  FoundByProps,
+		Scenario: "msync-checks.scn",
+		Symptom:  "msync(addr, 0, MS_SYNC|MS_ASYNC) succeeds where Linux fails with EINVAL; msync of a range that wraps fails with EINVAL where Linux says ENOMEM.",
+	},
+	{
+		Quirk:    sim.QuirkMmapProtUnmasked,
+		FoundBy:  FoundByProps,
+		Scenario: "mmap-prot-unmasked.scn",
+		Symptom:  "mmap with an unknown protection bit succeeds where it covers whole host pages and misbehaves on fragments; Linux ignores the bit.",
+	},
+	{
+		Quirk:    sim.QuirkMremapMayMoveMoves,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-maymove-moves.scn",
+		Symptom:  "A shrink or an in-place-possible growth with MREMAP_MAYMOVE returns a new address; Linux keeps the old one. A shrink of a range spanning mappings even fails (EFAULT) where Linux succeeds.",
+	},
+	{
+		Quirk:    sim.QuirkMremapProtFirstPage,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-prot-first-page.scn",
+		Symptom:  "Shrinking a range that spans mappings of different protections gives them all the first one's protection in the guest's view, disagreeing with the host.",
+	},
+	{
+		Quirk:    sim.QuirkFragSharedHostPage,
+		FoundBy:  FoundByProps,
+		Scenario: "frag-shared-host-page.scn",
+		Symptom:  "Mapping a private file fragment next to a shared mapping of another file (or the same file at another offset) corrupts that file: the guest kernel's file keeps its data, QEMU's does not. Next to a shared mapping of a read-only file, the guest's page flags say writable while the host page is not.",
+	},
+	{
+		Quirk:    sim.QuirkMremapDontUnmapReserve,
+		FoundBy:  FoundByProps,
+		Scenario: "mremap-dontunmap-reserve.scn",
+		Symptom:  "After mremap(MREMAP_MAYMOVE|MREMAP_DONTUNMAP) the old range is a PROT_NONE placeholder on the host while the guest's page flags still say mapped: loads there fault where Linux reads zeros (private anonymous) or the same pages (shared).",
+	},
+	{
+		Quirk:    sim.QuirkFragFileHostPage,
+		FoundBy:  FoundByProps,
+		Scenario: "frag-file-host-page.scn",
+		Symptom:  "Mapping anonymous memory with MAP_FIXED over part of a host page whose file mapping reaches past the end of its file kills QEMU on a host with larger pages; the guest kernel maps it. The fix first replaces a privately mapped file host page with anonymous memory holding the same bytes, so a guest's anonymous page never lives in file memory (which a later truncation of the file would also take away).",
+	},
+	{
+		Quirk:    sim.QuirkFileModeUnchecked,
+		FoundBy:  FoundByProps,
+		Scenario: "file-mode-unchecked.scn",
+		Symptom:  "A MAP_FIXED file mapping of a file opened write-only (or, writable and shared, of a file opened read-only) fails with EBADF or EINVAL instead of EACCES where it has fragments, and can leave a fresh host page mapped that no guest page owns.",
+	},
+	{
+		Quirk:    sim.QuirkNoPageAnon,
+		FoundBy:  FoundByProps,
+		Scenario: "no-page-anon.scn",
+		Symptom:  "madvise(MADV_DONTNEED) of a private file mapping QEMU filled with pread (its offset not congruent with its address modulo the host page) makes it read zeros instead of the file's data, and MADV_FREE of it succeeds where Linux fails with EINVAL. With the fixed mremap, a resize or move of private anonymous memory that does not fill whole host pages fails with EINVAL.",
+	},
+	{
+		Quirk:    sim.QuirkMinAddrUnchecked,
+		FoundBy:  FoundByProps,
+		Scenario: "min-addr-unchecked.scn",
+		Symptom:  "Without RESERVED_VA (guest_base 0), a MAP_FIXED mapping that starts below the host's mmap_min_addr fails with EPERM only after its tail fragment is in place: the guest pages it would have replaced in a host page the guest uses read zero afterwards, and a host page that was free stays mapped with no guest page in it.",
+	},
 }
 
 // QuirkInfoFor returns the catalogue entry of q.

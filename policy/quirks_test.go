@@ -13,7 +13,7 @@ import (
 	"github.com/mmapsim/mmapsim/sim"
 )
 
-const quirkDir = "../testdata/quirks"
+const quirkDir = "testdata/quirks"
 
 // runQuirkScenario runs a quirk's regression scenario under the given
 // policy, with the invariants checked after every statement, and returns
@@ -65,8 +65,8 @@ func TestQuirkCatalogue(t *testing.T) {
 		if qi.Scenario != qi.Name()+".scn" {
 			t.Errorf("quirk %v: scenario %q, want %q", qi.Quirk, qi.Scenario, qi.Name()+".scn")
 		}
-		if qi.Description == "" || qi.Symptom == "" {
-			t.Errorf("quirk %v: empty description or symptom", qi.Quirk)
+		if qi.Description() == "" || qi.Symptom == "" || qi.SeedLines() == "" {
+			t.Errorf("quirk %v: empty description, symptom or seed lines", qi.Quirk)
 		}
 	}
 	for q := sim.Quirk(0); int(q) < sim.NumQuirks; q++ {

@@ -55,6 +55,17 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkFragSharedHostPage:      {"i386-64k", "x86_64-64k"},
 	sim.QuirkMremapDontUnmapReserve:  {"i386-4k-reserved"},
 	sim.QuirkFragFileHostPage:        {"x86_64-16k", "i386-64k"},
+	sim.QuirkNoPageAnon:              {"i386-64k", "i386-64k-reserved", "x86_64-64k"},
+	sim.QuirkMinAddrUnchecked:        {"i386-64k", "x86_64-16k"},
+}
+
+// quirksPropsCannotFind are the quirks the properties cannot show, and why;
+// the search skips them (their scenarios in policy/testdata/quirks still
+// show each one).
+var quirksPropsCannotFind = map[sim.Quirk]string{
+	sim.QuirkFileModeUnchecked: "the runs open no write-only file, and the one open-mode refusal they can provoke " +
+		"(a writable shared mapping of the read-only file) ends, with or without the quirk, in mmap_frag's EINVAL, " +
+		"which the named divergence shared-file-fragment allows for EACCES",
 }
 
 // quirkBudget is how many sequences the search for one quirk may run on
@@ -79,6 +90,9 @@ func TestPropsFindEveryQuirk(t *testing.T) {
 	for _, qi := range policy.Quirks {
 		qi := qi
 		t.Run(qi.Name(), func(t *testing.T) {
+			if why, ok := quirksPropsCannotFind[qi.Quirk]; ok {
+				t.Skip("the properties cannot find this quirk: " + why)
+			}
 			setups := quirkSetups[qi.Quirk]
 			if len(setups) == 0 {
 				t.Fatalf("no setup listed for quirk %s", qi.Name())

@@ -1,15 +1,22 @@
 package sim
 
-import "github.com/mmapsim/mmapsim/hostvm"
+import (
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim/internal/base"
+)
 
 // The program break, as QEMU's do_brk() (linux-user/syscall.c of the seed's
 // era) emulates it on top of target_mmap: the heap grows by non-fixed
 // anonymous mappings placed at the current end, and fails when the mapping
 // lands elsewhere.
 
-// brkState is target_original_brk, target_brk and brk_page.
+// brkState is the program break as do_brk keeps it. Invariant: all three
+// are abi_ulong values, original <= cur <= page (unless aligning page
+// wrapped it to 0 at the top of a 32-bit space).
 type brkState struct {
-	original, cur, page uint64
+	original uint64 // target_original_brk: where the heap begins
+	cur      uint64 // target_brk: the current break
+	page     uint64 // brk_page: the host-page-aligned end of the memory mapped for the heap
 }
 
 // Brk is the guest's brk(newBrk): it returns the new break, or the old one
@@ -17,7 +24,7 @@ type brkState struct {
 func (s *Sim) Brk(newBrk uint64) (uint64, error) {
 	var res uint64
 	err := s.guard(func() error {
-		res = s.doBrk(s.g.w(newBrk))
+		res = s.doBrk(s.geom.ABIWord(newBrk))
 		return nil
 	})
 	return res, err
@@ -26,8 +33,13 @@ func (s *Sim) Brk(newBrk uint64) (uint64, error) {
 // BrkStart is where the guest's heap begins (target_original_brk).
 func (s *Sim) BrkStart() uint64 { return s.brk.original }
 
+// doBrk is do_brk() of the seed's era (linux-user/syscall.c): it returns
+// the new break, or the old one when the heap cannot move there.
+//
+// Preconditions: newBrk is an abi_ulong; called inside guard (brkZero may
+// abort).
 func (s *Sim) doBrk(newBrk uint64) uint64 {
-	g := &s.g
+	g := &s.geom
 	b := &s.brk
 	if newBrk == 0 || newBrk < b.original {
 		return b.cur
@@ -44,7 +56,7 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 	// Allocate more after the break. MAP_FIXED is not used, because that
 	// would map over anything already there; "mapped at the wrong address"
 	// means there was no room.
-	newAllocSize := g.hAlign(newBrk - b.page)
+	newAllocSize := g.HostPageAlign(newBrk - b.page)
 	mapped := s.targetMmap(b.page, newAllocSize, protRead|protWrite,
 		hostvm.MapAnonymous|hostvm.MapPrivate, 0, 0)
 	if mapped == b.page {
@@ -52,9 +64,9 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 		// page may hold data from a heap that grew and shrank.
 		s.brkZero(b.cur, b.page)
 		b.cur = newBrk
-		b.page = g.hAlign(b.cur)
+		b.page = g.HostPageAlign(b.cur)
 		return b.cur
-	} else if mapped != s.minus1() {
+	} else if mapped != s.minusOne() {
 		s.targetMunmap(mapped, newAllocSize)
 	}
 	return b.cur
@@ -62,11 +74,13 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 
 // brkZero is do_brk's memset(g2h(from), 0, to-from): a host store, which
 // kills QEMU if the host page does not allow it.
+//
+// Preconditions: called inside guard.
 func (s *Sim) brkZero(from, to uint64) {
 	if to <= from {
 		return
 	}
-	if _, f := s.host.Write(s.g.g2h(from), make([]byte, to-from)); f != nil {
-		s.abort("do_brk", "memset of the heap tail faulted on the host (%v)", f)
+	if _, f := s.libc.Host.Write(s.geom.G2H(from), make([]byte, to-from)); f != nil {
+		base.Raise("do_brk", "memset of the heap tail faulted on the host (%v)", f)
 	}
 }

@@ -32,7 +32,7 @@ func TestBrkGrows(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := s.BrkStart()
-			if start%s.Config().TargetPageSize != 0 || !s.guestRangeValid(start, 1) {
+			if start%s.Config().TargetPageSize != 0 || !s.geom.GuestRangeValid(start, 1) {
 				t.Fatalf("brk starts at %#x: want a target page inside the guest space", start)
 			}
 			want := start + 0x23000
@@ -59,11 +59,11 @@ func TestBrkGrows(t *testing.T) {
 }
 
 // TestDontNeedClearsAnonymousWithoutAnonFlags: where the PageAnon flag is
-// not recorded (mremap-host-pages on, as in qemu-7.2), MADV_DONTNEED of
+// not recorded (no-page-anon on, as in qemu-7.2), MADV_DONTNEED of
 // private anonymous memory still reads zero afterwards, as on Linux. Found
 // by the comparison with QEMU 7.2 (props/qemudiff).
 func TestDontNeedClearsAnonymousWithoutAnonFlags(t *testing.T) {
-	for _, quirks := range []QuirkSet{0, QuirkSet(0).With(QuirkMremapHostPages)} {
+	for _, quirks := range []QuirkSet{0, QuirkSet(0).With(QuirkNoPageAnon), QuirkSet(0).With(QuirkNoPageAnon).With(QuirkMremapHostPages)} {
 		s, _ := newTestSim(t, 4096, 0, 0x10000000, quirks)
 		a := mustMmap(t, s, 0, 0x2000, rw, anon)
 		s.Store(a, []byte{1, 2, 3})

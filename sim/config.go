@@ -1,10 +1,6 @@
 package sim
 
-import (
-	"fmt"
-
-	"github.com/mmapsim/mmapsim/hostvm"
-)
+import "fmt"
 
 // Config describes the emulated guest and how QEMU runs it. Zero fields take
 // the defaults their comments name.
@@ -114,48 +110,4 @@ func (c *Config) EnsureDefaults(realHostPage uint64) error {
 		}
 	}
 	return nil
-}
-
-// geom holds the sizes and word widths the seed's arithmetic uses, and the
-// C macros built on them. Every guest value is an abi_ulong: a uint64
-// masked to ABIBits. Host addresses are unsigned longs: masked to HostBits.
-type geom struct {
-	t, h       uint64 // TARGET_PAGE_SIZE, qemu_host_page_size
-	realHost   uint64 // qemu_real_host_page_size
-	abiMask    uint64 // (abi_ulong)-1
-	hostMask   uint64 // (unsigned long)-1
-	virtBits   int
-	hostBits   int
-	reservedVA uint64
-	guestBase  uint64
-}
-
-// w converts to abi_ulong.
-func (g *geom) w(x uint64) uint64 { return x & g.abiMask }
-
-// tMask is TARGET_PAGE_MASK as an abi_ulong.
-func (g *geom) tMask() uint64 { return ^(g.t - 1) & g.abiMask }
-
-// hMask is qemu_host_page_mask as an abi_ulong.
-func (g *geom) hMask() uint64 { return ^(g.h - 1) & g.abiMask }
-
-// tAlign is TARGET_PAGE_ALIGN, wrapping as abi_ulong.
-func (g *geom) tAlign(x uint64) uint64 { return (x + g.t - 1) & g.tMask() }
-
-// hAlign is HOST_PAGE_ALIGN, assigned to an abi_ulong.
-func (g *geom) hAlign(x uint64) uint64 { return (x + g.h - 1) & g.hMask() }
-
-// g2h is the host address of guest address x.
-func (g *geom) g2h(x uint64) hostvm.Addr { return hostvm.Addr((g.guestBase + x) & g.hostMask) }
-
-// h2g is the guest address of host address p (valid p only).
-func (g *geom) h2g(p hostvm.Addr) uint64 { return g.w(uint64(p) - g.guestBase) }
-
-// h2gValid reports whether host address p lies in the guest space.
-func (g *geom) h2gValid(p uint64) bool {
-	if g.hostBits <= g.virtBits {
-		return true
-	}
-	guest := (p - g.guestBase) & g.hostMask
-	return guest < 1<<g.virtBits && (g.reservedVA == 0 || guest < g.reservedVA)
 }

@@ -13,19 +13,19 @@ import "github.com/mmapsim/mmapsim/hostvm"
 // documented divergence, as in later QEMU).
 func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 	return s.guard(func() error {
-		g := &s.g
-		addr, length = g.w(addr), g.w(length)
-		if s.q(QuirkMadviseIgnored) {
+		g := &s.geom
+		addr, length = g.ABIWord(addr), g.ABIWord(length)
+		if s.quirk(QuirkMadviseIgnored) {
 			return nil
 		}
-		if !validAdvice(advice) || addr&^g.tMask() != 0 {
+		if !validAdvice(advice) || addr&^g.TargetPageMask() != 0 {
 			return hostvm.EINVAL
 		}
-		alen := s.tAlignEnd(length)
+		alen := s.targetPageAlignEnd(length)
 		if length != 0 && alen == 0 {
 			return hostvm.EINVAL
 		}
-		end := s.e(addr + alen)
+		end := s.rangeEnd(addr + alen)
 		if end < addr {
 			return hostvm.EINVAL
 		}
@@ -60,16 +60,19 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 // adviseRun applies advice to mapped guest pages [lo, hi), whose page
 // flags are flags. Only MADV_DONTNEED changes anything; MADV_FREE is
 // refused, as Linux refuses it, where the guest memory is not private
-// anonymous (as the guest mapped it, or where that is not recorded, as the
-// host memory is).
+// anonymous (as the guest mapped it, or, under QuirkNoPageAnon, which
+// records no PageAnon, as the host memory is).
+//
+// Preconditions: the mmap lock is held; [lo, hi) is one run of mapped
+// guest pages, target-page aligned.
 func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostvm.Errno {
 	switch advice {
 	case hostvm.MadvFree:
-		if !s.q(QuirkMremapHostPages) && flags&PageAnon == 0 {
+		if !s.quirk(QuirkNoPageAnon) && flags&PageAnon == 0 {
 			return hostvm.EINVAL
 		}
-		if insp, ok := s.host.(HostInspector); ok && s.q(QuirkMremapHostPages) {
-			for _, m := range insp.MappingsIn(hostvm.Range{Start: s.g.g2h(lo), End: s.g.g2h(hi)}) {
+		if s.quirk(QuirkNoPageAnon) {
+			for _, m := range s.libc.Host.MappingsIn(hostvm.Range{Start: s.geom.G2H(lo), End: s.geom.G2H(hi)}) {
 				if !m.Anonymous || m.Shared {
 					return hostvm.EINVAL
 				}
@@ -81,17 +84,23 @@ func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostv
 	return 0
 }
 
-// dontNeed discards the guest pages [start, end), all mapped.
+// dontNeed is MADV_DONTNEED of the guest pages [start, end): whole host
+// pages no other guest page uses go to the host; elsewhere private
+// anonymous guest pages are cleared, and private file pages QEMU filled with
+// pread (known by PageAnon) keep their data.
+//
+// Preconditions: the mmap lock is held; every page of [start, end) is
+// mapped (PageValid); start and end are target-page aligned.
 func (s *Sim) dontNeed(start, end uint64) {
-	g := &s.g
-	for hp := start &^ (g.h - 1); hp < end; hp += g.h {
-		lo, hi := max(hp, start), min(hp+g.h, end)
-		alone := lo == hp && hi == hp+g.h || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.h) == 0
+	g := &s.geom
+	for hp := start &^ (g.HostPageSize - 1); hp < end; hp += g.HostPageSize {
+		lo, hi := max(hp, start), min(hp+g.HostPageSize, end)
+		alone := lo == hp && hi == hp+g.HostPageSize || s.flagsBetween(hp, lo)|s.flagsBetween(hi, hp+g.HostPageSize) == 0
 		m, mapped := s.hostMapping(lo)
 		privAnon, prot := mapped && m.Anonymous && !m.Shared, int(m.Prot)
-		if privAnon && !s.q(QuirkMremapHostPages) && s.privateFilePages(lo, hi) {
+		if privAnon && !s.quirk(QuirkNoPageAnon) && s.privateFilePages(lo, hi) {
 			// Private file pages QEMU filled with pread (known by the
-			// PageAnon flag, recorded where mremap-host-pages is off):
+			// PageAnon flag, recorded where no-page-anon is off):
 			// the host cannot restore them from the file, so they keep
 			// their data (a divergence only where the guest wrote them);
 			// the anonymous guest pages among them are cleared.
@@ -105,7 +114,7 @@ func (s *Sim) dontNeed(start, end uint64) {
 		if alone {
 			// No other guest page uses this host page: pass the whole
 			// host page through (the host refuses parts of one).
-			s.hostMadvise(g.g2h(hp), g.h, hostvm.MadvDontNeed)
+			s.libc.Madvise(g.G2H(hp), g.HostPageSize, hostvm.MadvDontNeed)
 		} else if privAnon {
 			s.zeroGuest(lo, hi, prot)
 		}

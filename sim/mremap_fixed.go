@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"github.com/mmapsim/mmapsim/hostvm"
-	"github.com/mmapsim/mmapsim/internal/runs"
-)
+import "github.com/mmapsim/mmapsim/hostvm"
 
 // targetMremap is the guest's mremap. With QuirkMremapHostPages (the seed)
 // it is seedMremap, which hands guest ranges to the host's mremap as they
@@ -15,15 +12,15 @@ import (
 // mappings on partial host pages it falls back to the host (a documented
 // divergence).
 func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
-	if s.q(QuirkMremapHostPages) && s.q(QuirkMremapUnchecked) {
+	if s.quirk(QuirkMremapHostPages) && s.quirk(QuirkMremapUnchecked) {
 		return s.seedMremap(oldAddr, oldSize, newSize, flags, newAddr)
 	}
 	fail := func(e hostvm.Errno) uint64 {
-		s.errno = e
-		return s.minus1()
+		s.libc.Errno = e
+		return s.minusOne()
 	}
-	oldLen, newLen := s.tAlignEnd(oldSize), s.tAlignEnd(newSize)
-	if !s.q(QuirkMremapUnchecked) {
+	oldLen, newLen := s.targetPageAlignEnd(oldSize), s.targetPageAlignEnd(newSize)
+	if !s.quirk(QuirkMremapUnchecked) {
 		if e := s.checkMremap(oldAddr, oldLen, newLen, oldSize, newSize, flags, newAddr); e != 0 {
 			return fail(e)
 		}
@@ -44,7 +41,7 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 			s.targetMunmap(newAddr, newLen)
 			return fail(hostvm.EFAULT)
 		}
-		if newLen < oldLen && !s.guestRangeValid(oldAddr+newLen, oldLen-newLen) {
+		if newLen < oldLen && !s.geom.GuestRangeValid(oldAddr+newLen, oldLen-newLen) {
 			// Linux unmaps the tail with do_vmi_munmap(), which refuses a
 			// range past TASK_SIZE; mremap_to() has unmapped the
 			// destination by then.
@@ -55,22 +52,25 @@ func (s *Sim) targetMremap(oldAddr, oldSize, newSize uint64, flags hostvm.Mremap
 		}
 	}
 	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) == 0 && flags&hostvm.MremapMayMove != 0 &&
-		!s.q(QuirkMremapMayMoveMoves) {
+		!s.quirk(QuirkMremapMayMoveMoves) {
 		// Linux resizes in place when it can, and moves only when it
 		// must; the seed always moves.
-		saved := s.errno
-		if got := s.resize(oldAddr, oldLen, newLen, flags&^hostvm.MremapMayMove, newAddr); got != s.minus1() || newLen <= oldLen {
+		saved := s.libc.Errno
+		if got := s.resize(oldAddr, oldLen, newLen, flags&^hostvm.MremapMayMove, newAddr); got != s.minusOne() || newLen <= oldLen {
 			return got
 		}
-		s.errno = saved
+		s.libc.Errno = saved
 	}
 	return s.resize(oldAddr, oldLen, newLen, flags, newAddr)
 }
 
 // resize hands an mremap to the host where the host's pages fit it, and
 // emulates it where they do not.
+//
+// Preconditions: unless QuirkMremapUnchecked, the arguments passed
+// checkMremap and checkMremapRun; oldLen and newLen are target-page aligned.
 func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
-	if s.q(QuirkMremapHostPages) {
+	if s.quirk(QuirkMremapHostPages) {
 		return s.seedMremap(oldAddr, oldLen, newLen, flags, newAddr)
 	}
 	moves := flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0
@@ -89,11 +89,11 @@ func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, n
 		// Growing in place needs the old range to end where its mapping
 		// does (Linux's vrm_can_expand_in_place()).
 		// And the pages after it to be free and in the guest space.
-		newEnd := s.e(oldAddr + newLen)
+		newEnd := s.rangeEnd(oldAddr + newLen)
 		if r, ok := s.runAt(oldAddr); ok && r.End != oldAddr+oldLen ||
-			!s.guestRangeValid(oldAddr, newLen) || s.flagsBetween(oldAddr+oldLen, newEnd) != 0 {
-			s.errno = hostvm.ENOMEM
-			return s.minus1()
+			!s.geom.GuestRangeValid(oldAddr, newLen) || s.flagsBetween(oldAddr+oldLen, newEnd) != 0 {
+			s.libc.Errno = hostvm.ENOMEM
+			return s.minusOne()
 		}
 	}
 	if s.hostAligned(oldAddr, oldLen, newLen, flags, newAddr) {
@@ -103,8 +103,8 @@ func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, n
 		// Shared and file memory can only move in whole host pages: the
 		// host would take the neighbours along. Refuse, as a host with
 		// such pages refuses.
-		s.errno = hostvm.EINVAL
-		return s.minus1()
+		s.libc.Errno = hostvm.EINVAL
+		return s.minusOne()
 	}
 	return s.emulateMremap(oldAddr, oldLen, newLen, flags, newAddr)
 }
@@ -113,28 +113,28 @@ func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, n
 // the host's mremap, because one of the defects of that path is switched
 // on (so it can be seen by itself).
 func (s *Sim) seedShrinkPath(flags hostvm.MremapFlags) bool {
-	return s.q(QuirkMremapProtFirstPage) || s.q(QuirkMremapShrinkReserve) ||
-		s.q(QuirkMremapShrinkReserveAddr) || s.q(QuirkMremapFitHostAddr) ||
-		flags&hostvm.MremapMayMove != 0 && s.q(QuirkMremapMayMoveMoves)
+	return s.quirk(QuirkMremapProtFirstPage) || s.quirk(QuirkMremapShrinkReserve) ||
+		s.quirk(QuirkMremapShrinkReserveAddr) || s.quirk(QuirkMremapFitHostAddr) ||
+		flags&hostvm.MremapMayMove != 0 && s.quirk(QuirkMremapMayMoveMoves)
 }
 
 // failWith sets errno from a function's negative result and returns
 // (abi_ulong)-1.
 func (s *Sim) failWith(r int64) uint64 {
 	if r < -1 {
-		s.errno = hostvm.Errno(-r)
+		s.libc.Errno = hostvm.Errno(-r)
 	}
-	return s.minus1()
+	return s.minusOne()
 }
 
 // checkMremap is Linux's check_mremap_params(), in guest terms.
 func (s *Sim) checkMremap(oldAddr, oldLen, newLen, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) hostvm.Errno {
-	g := &s.g
-	space := s.guestAddrMax() + 1
+	g := &s.geom
+	space := s.geom.GuestAddrMax() + 1
 	if flags&^(hostvm.MremapFixed|hostvm.MremapMayMove|hostvm.MremapDontUnmap) != 0 {
 		return hostvm.EINVAL
 	}
-	if oldAddr&^g.tMask() != 0 {
+	if oldAddr&^g.TargetPageMask() != 0 {
 		return hostvm.EINVAL
 	}
 	if newLen == 0 || newLen > space && space != 0 {
@@ -146,7 +146,7 @@ func (s *Sim) checkMremap(oldAddr, oldLen, newLen, oldSize, newSize uint64, flag
 	if space != 0 && newAddr > space-newLen {
 		return hostvm.EINVAL
 	}
-	if newAddr&^g.tMask() != 0 || flags&hostvm.MremapMayMove == 0 {
+	if newAddr&^g.TargetPageMask() != 0 || flags&hostvm.MremapMayMove == 0 {
 		return hostvm.EINVAL
 	}
 	if flags&hostvm.MremapDontUnmap != 0 && oldLen != newLen {
@@ -161,14 +161,16 @@ func (s *Sim) checkMremap(oldAddr, oldLen, newLen, oldSize, newSize uint64, flag
 // runAt returns the run of valid guest pages with equal flags that holds
 // addr: what QEMU knows of the VMA there.
 func (s *Sim) runAt(addr uint64) (FlagRun, bool) {
-	r, ok := s.flags.At(addr / s.g.t)
-	if !ok || r.Val&PageValid == 0 {
+	r, ok := s.flags.RunAt(addr)
+	if !ok || r.Flags&PageValid == 0 {
 		return FlagRun{}, false
 	}
-	return FlagRun{Start: r.First * s.g.t, End: r.End * s.g.t, Flags: r.Val}, true
+	return r, true
 }
 
 // checkMremapRun is Linux's check_prep_vma() for the run at oldAddr.
+//
+// Preconditions: checkMremap passed; r is runAt(oldAddr).
 func (s *Sim) checkMremapRun(r FlagRun, oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags) hostvm.Errno {
 	moves := flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0
 	if newLen <= oldLen && !moves {
@@ -186,7 +188,7 @@ func (s *Sim) checkMremapRun(r FlagRun, oldAddr, oldLen, newLen uint64, flags ho
 // hostAligned reports whether the request is made of whole host pages, so
 // the host's mremap does exactly what the guest asked.
 func (s *Sim) hostAligned(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr uint64) bool {
-	h := s.g.h
+	h := s.geom.HostPageSize
 	ok := oldAddr%h == 0 && oldLen%h == 0 && newLen%h == 0
 	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
 		ok = ok && newAddr%h == 0
@@ -194,23 +196,11 @@ func (s *Sim) hostAligned(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFla
 	return ok
 }
 
-// hostMapping returns the host mapping at guest address a.
-func (s *Sim) hostMapping(a uint64) (hostvm.Mapping, bool) {
-	insp, ok := s.host.(HostInspector)
-	if !ok {
-		return hostvm.Mapping{}, false
-	}
-	ms := insp.MappingsIn(hostvm.Range{Start: s.g.g2h(a), End: s.g.g2h(a) + 1})
-	if len(ms) != 1 {
-		return hostvm.Mapping{}, false
-	}
-	return ms[0], true
-}
-
 // anonPrivate reports whether the guest memory at a is private anonymous
 // memory as the guest mapped it (whatever backs it on the host: a fragment
 // may live in a host page of a private file mapping), which target_mmap and
-// a copy emulate exactly.
+// a copy emulate exactly. Under QuirkNoPageAnon nothing is known to be:
+// the emulation refuses what it cannot prove.
 func (s *Sim) anonPrivate(a uint64) bool {
 	return s.pageGetFlags(a)&PageAnon != 0
 }
@@ -239,12 +229,12 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 		// Grow in place when the run ends where the old range does and
 		// the pages after it are free.
 		r, _ := s.runAt(oldAddr)
-		end := s.e(oldAddr + newLen)
-		if r.End == oldAddr+oldLen && end <= s.guestAddrMax()+1 && end > oldAddr &&
+		end := s.rangeEnd(oldAddr + newLen)
+		if r.End == oldAddr+oldLen && end <= s.geom.GuestAddrMax()+1 && end > oldAddr &&
 			s.flagsBetween(oldAddr+oldLen, end) == 0 {
 			got := s.targetMmap(oldAddr+oldLen, newLen-oldLen, prot,
 				hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
-			if got != s.minus1() {
+			if got != s.minusOne() {
 				return oldAddr
 			}
 			// A host page after the old range holds a shared or file
@@ -252,8 +242,8 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 			// kernel without room to grow does.
 		}
 		if flags&hostvm.MremapMayMove == 0 {
-			s.errno = hostvm.ENOMEM
-			return s.minus1()
+			s.libc.Errno = hostvm.ENOMEM
+			return s.minusOne()
 		}
 	}
 	// Shrink first, then move.
@@ -276,12 +266,12 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 			hint = newAddr
 		}
 		dest = s.findFree(hint, newLen)
-		if dest == s.minus1() {
-			s.errno = hostvm.ENOMEM
-			return s.minus1()
+		if dest == s.minusOne() {
+			s.libc.Errno = hostvm.ENOMEM
+			return s.minusOne()
 		}
 	}
-	if got := s.targetMmap(dest, newLen, prot|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0); got == s.minus1() {
+	if got := s.targetMmap(dest, newLen, prot|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0); got == s.minusOne() {
 		return got
 	}
 	s.copyGuest(oldAddr, dest, oldLen)
@@ -301,7 +291,7 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 // get_unmapped_area would: the guest kernel's mremap places the mapping
 // wherever its mmap would.
 func (s *Sim) findFree(hint, length uint64) uint64 {
-	if hint != 0 && s.flagsBetween(hint, s.e(hint+length)) == 0 && s.guestRangeValid(hint, length) {
+	if hint != 0 && s.flagsBetween(hint, s.rangeEnd(hint+length)) == 0 && s.geom.GuestRangeValid(hint, length) {
 		return hint
 	}
 	// Without RESERVED_VA, mmap_find_vma leaves a PROT_NONE host
@@ -317,13 +307,13 @@ func (s *Sim) copyGuest(src, dst, n uint64) {
 	if n == 0 {
 		return
 	}
-	g := &s.g
+	g := &s.geom
 	buf := make([]byte, min(n, 64<<10))
 	for done := uint64(0); done < n; done += uint64(len(buf)) {
 		c := min(uint64(len(buf)), n-done)
-		s.withAccess(src+done, c, protRead, func() { s.host.Read(g.g2h(src+done), buf[:c]) })
+		s.withAccess(src+done, c, protRead, func() { s.libc.Host.Read(g.G2H(src+done), buf[:c]) })
 		if !allZero(buf[:c]) {
-			s.withAccess(dst+done, c, protWrite, func() { s.host.Write(g.g2h(dst+done), buf[:c]) })
+			s.withAccess(dst+done, c, protWrite, func() { s.libc.Host.Write(g.G2H(dst+done), buf[:c]) })
 		}
 	}
 }
@@ -338,23 +328,23 @@ func allZero(b []byte) bool {
 }
 
 // withAccess runs fn with the host pages of [a, a+n) given access acc,
-// restoring their protection afterwards.
+// restoring their protection afterwards. The protection changes are the
+// emulator's own, not recorded host calls.
+//
+// Preconditions: [a, a+n) lies in the guest space.
 func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
-	g := &s.g
-	lo, hi := a&g.hMask(), s.hAlignEnd(a+n)
-	var saved []hostvm.Mapping
-	if insp, ok := s.host.(HostInspector); ok {
-		saved = insp.MappingsIn(hostvm.Range{Start: g.g2h(lo), End: g.g2h(lo) + hostvm.Addr(hi-lo)})
-	}
+	g := &s.geom
+	lo, hi := a&g.HostPageMask(), s.hostPageAlignEnd(a+n)
+	saved := s.libc.Host.MappingsIn(g.HostRange(lo, hi-lo))
 	for _, m := range saved {
 		if int(m.Prot)&acc == 0 {
-			s.host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot|hostvm.Prot(acc))
+			s.libc.Host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot|hostvm.Prot(acc))
 		}
 	}
 	fn()
 	for _, m := range saved {
 		if int(m.Prot)&acc == 0 {
-			s.host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot)
+			s.libc.Host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot)
 		}
 	}
 }
@@ -362,18 +352,20 @@ func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
 // remapMove is MREMAP_FIXED with equal lengths, which Linux 6.18 allows to
 // span several VMAs (and the gaps between them, but not a gap at the
 // start): each run of guest pages moves to the same offset from newAddr.
+//
+// Preconditions: checkMremap passed (length > 0, both ranges aligned, in
+// the guest space and apart).
 func (s *Sim) remapMove(oldAddr, length uint64, flags hostvm.MremapFlags, newAddr uint64) uint64 {
 	type piece struct{ start, end uint64 }
 	var pieces []piece
-	s.flags.EachIn(oldAddr/s.g.t, (oldAddr+length)/s.g.t, func(r runs.Run) bool {
-		if r.Val&PageValid != 0 {
-			pieces = append(pieces, piece{r.First * s.g.t, r.End * s.g.t})
+	for _, r := range s.FlagRunsIn(oldAddr, oldAddr+length) {
+		if r.Flags&PageValid != 0 {
+			pieces = append(pieces, piece{r.Start, r.End})
 		}
-		return true
-	})
+	}
 	if len(pieces) == 0 || pieces[0].start != oldAddr {
-		s.errno = hostvm.EFAULT
-		return s.minus1()
+		s.libc.Errno = hostvm.EFAULT
+		return s.minusOne()
 	}
 	for i, p := range pieces {
 		n := p.end - p.start
@@ -387,14 +379,14 @@ func (s *Sim) remapMove(oldAddr, length uint64, flags hostvm.MremapFlags, newAdd
 		default:
 			// Shared and file memory moves in whole host pages only, as
 			// in resize.
-			s.errno = hostvm.EINVAL
-			got = s.minus1()
+			s.libc.Errno = hostvm.EINVAL
+			got = s.minusOne()
 		}
-		if got == s.minus1() {
+		if got == s.minusOne() {
 			if i == 0 {
 				return got
 			}
-			return s.minus1() // Linux leaves the pieces already moved where they went
+			return s.minusOne() // Linux leaves the pieces already moved where they went
 		}
 	}
 	return newAddr

@@ -51,37 +51,6 @@ func mustMmap(t *testing.T, s *Sim, addr, length uint64, prot int, flags hostvm.
 	return a
 }
 
-func TestGeometryMacros(t *testing.T) {
-	g := geom{t: 4096, h: 65536, abiMask: 1<<32 - 1, hostMask: ^uint64(0), virtBits: 32, hostBits: 64, guestBase: 0x1000000}
-	cases := []struct {
-		name      string
-		got, want uint64
-	}{
-		{"TARGET_PAGE_ALIGN wraps at 32 bits", g.tAlign(0xfffff001), 0},
-		{"TARGET_PAGE_ALIGN", g.tAlign(0x1001), 0x2000},
-		{"HOST_PAGE_ALIGN wraps", g.hAlign(0xffff0001), 0},
-		{"HOST_PAGE_ALIGN", g.hAlign(0x10001), 0x20000},
-		{"g2h", uint64(g.g2h(0x1234)), 0x1001234},
-		{"h2g", g.h2g(0x1001234), 0x1234},
-		{"h2g truncates to abi_ulong", g.h2g(0x101001234), 0x1234},
-	}
-	for _, c := range cases {
-		if c.got != c.want {
-			t.Errorf("%s: got %#x, want %#x", c.name, c.got, c.want)
-		}
-	}
-	if !g.h2gValid(0x1000000 + 0xffffffff) {
-		t.Errorf("h2g_valid(guest_base + 0xffffffff) = false, want true")
-	}
-	if g.h2gValid(0x1000000 + 1<<32) {
-		t.Errorf("h2g_valid(guest_base + 1<<32) = true, want false")
-	}
-	g.reservedVA = 0xf7000000
-	if g.h2gValid(0x1000000 + 0xf7000000) {
-		t.Errorf("h2g_valid at RESERVED_VA = true, want false")
-	}
-}
-
 func TestPageFlagsWriteOrg(t *testing.T) {
 	s, _ := newTestSim(t, 4096, 0, 0, 0)
 	s.pageSetFlags(0x10000, 0x12000, PageValid|PageRead|PageWrite)
@@ -401,5 +370,30 @@ func TestBrk(t *testing.T) {
 	}
 	if got, _ := s.Brk(start + 0x100); got != start+0x100 {
 		t.Errorf("brk shrink = %#x", got)
+	}
+}
+
+// TestQuirkTable checks the quirk table: one entry per quirk, in numeric
+// order, each with a unique name, seed lines and a description.
+func TestQuirkTable(t *testing.T) {
+	descs := QuirkDescs()
+	if len(descs) != NumQuirks {
+		t.Fatalf("%d descriptions for %d quirks", len(descs), NumQuirks)
+	}
+	names := map[string]bool{}
+	for i, d := range descs {
+		if d.Quirk != Quirk(i) {
+			t.Errorf("entry %d describes quirk %d", i, d.Quirk)
+		}
+		if d.Name == "" || d.SeedLines == "" || d.Doc == "" || names[d.Name] {
+			t.Errorf("quirk %d: empty or repeated field in %+v", i, d)
+		}
+		names[d.Name] = true
+		if q, ok := QuirkByName(d.Name); !ok || q != d.Quirk {
+			t.Errorf("QuirkByName(%q) = %v, %v", d.Name, q, ok)
+		}
+	}
+	if AllQuirks.Len() != NumQuirks || NumQuirks > 64 {
+		t.Errorf("AllQuirks has %d quirks of %d (at most 64 fit a QuirkSet)", AllQuirks.Len(), NumQuirks)
 	}
 }

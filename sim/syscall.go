@@ -1,6 +1,9 @@
 package sim
 
-import "github.com/mmapsim/mmapsim/hostvm"
+import (
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim/internal/base"
+)
 
 // The guest's system calls, as QEMU's do_syscall() runs them: arguments
 // truncated to the guest word, flags translated, the mmap.c function
@@ -18,10 +21,10 @@ const mmapFlagsTable = hostvm.MapShared | hostvm.MapPrivate | hostvm.MapFixed | 
 func (s *Sim) Mmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) (uint64, error) {
 	var res uint64
 	err := s.guard(func() error {
-		g := &s.g
-		addr, length, offset = g.w(addr), g.w(length), g.w(offset)
+		g := &s.geom
+		addr, length, offset = g.ABIWord(addr), g.ABIWord(length), g.ABIWord(offset)
 		hflags := flags & mmapFlagsTable
-		if flags&hostvm.MapFixedNoReplace != 0 && !s.q(QuirkNoReplaceIgnored) {
+		if flags&hostvm.MapFixedNoReplace != 0 && !s.quirk(QuirkNoReplaceIgnored) {
 			// Later QEMU: MAP_FIXED_NOREPLACE is MAP_FIXED after a check
 			// of the guest's own page flags (made in target_mmap, where
 			// Linux makes it: after the range checks).
@@ -40,14 +43,14 @@ func (s *Sim) Mmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd int,
 // Munmap is the guest's munmap(addr, length).
 func (s *Sim) Munmap(addr, length uint64) error {
 	return s.guard(func() error {
-		return s.getErrno(s.targetMunmap(s.g.w(addr), s.g.w(length)))
+		return s.getErrno(s.targetMunmap(s.geom.ABIWord(addr), s.geom.ABIWord(length)))
 	})
 }
 
 // Mprotect is the guest's mprotect(addr, length, prot).
 func (s *Sim) Mprotect(addr, length uint64, prot int) error {
 	return s.guard(func() error {
-		return s.getErrno(s.targetMprotect(s.g.w(addr), s.g.w(length), prot))
+		return s.getErrno(s.targetMprotect(s.geom.ABIWord(addr), s.geom.ABIWord(length), prot))
 	})
 }
 
@@ -55,8 +58,8 @@ func (s *Sim) Mprotect(addr, length uint64, prot int) error {
 func (s *Sim) Mremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) (uint64, error) {
 	var res uint64
 	err := s.guard(func() error {
-		g := &s.g
-		r := s.targetMremap(g.w(oldAddr), g.w(oldSize), g.w(newSize), flags, g.w(newAddr))
+		g := &s.geom
+		r := s.targetMremap(g.ABIWord(oldAddr), g.ABIWord(oldSize), g.ABIWord(newSize), flags, g.ABIWord(newAddr))
 		v, err := s.getErrnoAddr(r)
 		res = v
 		return err
@@ -69,37 +72,15 @@ func (s *Sim) Mremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFlags,
 // target_msync, which that era's mmap.c also had.
 func (s *Sim) Msync(addr, length uint64, flags int) error {
 	return s.guard(func() error {
-		return s.getErrno(s.targetMsync(s.g.w(addr), s.g.w(length), flags))
+		return s.getErrno(s.targetMsync(s.geom.ABIWord(addr), s.geom.ABIWord(length), flags))
 	})
 }
 
 // getErrnoAddr is get_errno() for an abi_ulong result: (abi_ulong)-1 is
 // -errno, and values in the last page of the word are negated errnos.
 func (s *Sim) getErrnoAddr(r uint64) (uint64, error) {
-	if r == s.g.abiMask {
-		if s.errno == 0 {
-			return 0, nil // -0: what the seed returns with errno unset
-		}
-		return 0, s.errno
-	}
-	if r > s.g.abiMask-4095 {
-		return 0, hostvm.Errno(s.g.abiMask - r + 1)
-	}
-	return r, nil
+	return base.GetErrnoAddr(r, s.minusOne(), s.libc.Errno)
 }
 
 // getErrno is get_errno() for an int result: 0, -errno, or -1 with errno.
-func (s *Sim) getErrno(r int64) error {
-	switch {
-	case r == 0:
-		return nil
-	case r == -1:
-		if s.errno == 0 {
-			return nil
-		}
-		return s.errno
-	case r < 0:
-		return hostvm.Errno(-r)
-	}
-	return nil
-}
+func (s *Sim) getErrno(r int64) error { return base.GetErrno(r, s.libc.Errno) }

@@ -1,0 +1,109 @@
+package base
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+)
+
+// CheckAgreement verifies that an emulator's page flags and the host's
+// mappings tell one story, for any algorithm that keeps QEMU's layout
+// (guest address a at host address g2h(a), whole host pages of
+// g.HostPageSize, RESERVED_VA placeholders):
+//
+//   - every valid guest page lies in a host mapping whose protection
+//     includes the guest page's (the host may allow more: the union of the
+//     guest pages sharing a host page);
+//   - a host page none of whose guest pages is valid is unmapped, or, under
+//     RESERVED_VA, a PROT_NONE placeholder;
+//   - under RESERVED_VA, every byte of the reservation stays mapped on the
+//     host, and no host mapping lies outside it.
+//
+// It returns nil, or an error naming each violation (at most 20) with both
+// views.
+func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
+	var bad []string
+	fail := func(format string, args ...any) {
+		if len(bad) < 20 {
+			bad = append(bad, fmt.Sprintf(format, args...))
+		}
+	}
+	// The guest space as host addresses.
+	var space hostvm.Range
+	if g.ReservedVA != 0 {
+		space = g.HostRange(0, g.ReservedVA)
+	} else {
+		space = hostvm.Range{Start: g.G2H(0), End: hostvm.Addr(^uint64(0))}
+	}
+
+	// Valid guest pages must be mapped with at least their protection.
+	for _, r := range flags.Runs() {
+		want := hostvm.Prot(r.Flags & PageBits)
+		at := g.G2H(r.Start)
+		hend := at + hostvm.Addr(r.End-r.Start)
+		for _, m := range host.MappingsIn(hostvm.Range{Start: at, End: hend}) {
+			if m.Start > at {
+				fail("guest pages %#x-%#x are valid (%s) but host %v-%v is unmapped",
+					g.H2G(at), g.H2G(m.Start), protLetters(r.Flags), at, m.Start)
+			}
+			if m.Prot&want != want {
+				lo, hi := max(m.Start, g.G2H(r.Start)), min(m.End, hend)
+				fail("guest pages %#x-%#x are %s but their host mapping %v-%v is %v",
+					g.H2G(lo), g.H2G(hi), protLetters(r.Flags), lo, hi, m.Prot)
+			}
+			at = m.End
+		}
+		if at < hend {
+			fail("guest pages %#x-%#x are valid (%s) but host %v-%v is unmapped",
+				g.H2G(at), r.End, protLetters(r.Flags), at, hend)
+		}
+		if len(bad) >= 20 {
+			break
+		}
+	}
+
+	// Host mappings must belong to some valid guest page, or be
+	// placeholders in the reservation.
+	for _, m := range host.MappingsIn(hostvm.Range{Start: 0, End: hostvm.Addr(^uint64(0))}) {
+		if g.ReservedVA != 0 && (m.Start < space.Start || m.End > space.End) {
+			fail("host mapping %v-%v (%v) lies outside the reservation %v", m.Start, m.End, m.Prot, space)
+			continue
+		}
+		if m.Start < space.Start {
+			continue // below guest_base: not guest memory
+		}
+		if g.ReservedVA != 0 && m.Prot == hostvm.ProtNone && m.Anonymous && !m.Shared {
+			continue // a placeholder (or a PROT_NONE guest mapping)
+		}
+		lo := uint64(m.Start-space.Start) &^ (g.HostPageSize - 1)
+		hi := uint64(m.End - space.Start)
+		if g.ABIMask != ^uint64(0) && hi > g.ABIMask+1 {
+			fail("host mapping %v-%v (%v) reaches past the guest space", m.Start, m.End, m.Prot)
+			continue
+		}
+		if p, ok := flags.UnusedHostPage(lo, hi, g.HostPageSize); ok {
+			fail("host page %v (guest %#x) is mapped %v but none of its guest pages is valid", g.G2H(p), p, m.Prot)
+		}
+	}
+
+	// The reservation stays whole.
+	if g.ReservedVA != 0 {
+		at := space.Start
+		for _, m := range host.MappingsIn(space) {
+			if m.Start > at {
+				fail("the reservation has a hole at %v-%v (guest %#x-%#x)", at, m.Start, g.H2G(at), g.H2G(m.Start))
+			}
+			at = m.End
+		}
+		if at < space.End {
+			fail("the reservation has a hole at %v-%v (guest %#x-%#x)", at, space.End, g.H2G(at), g.ReservedVA)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("guest and host disagree:\n  %s", strings.Join(bad, "\n  "))
+}
+
+func protLetters(f uint32) string { return hostvm.Prot(f & PageBits).String() }

@@ -1,0 +1,176 @@
+package sim
+
+import (
+	"slices"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+)
+
+// targetMprotect is target_mprotect(). Compare QEMU
+// linux-user/mmap.c:target_mprotect() (seed lines 70-137). It returns 0,
+// -errno, or -1 with s.libc.Errno set.
+//
+// Preconditions: start and length are abi_ulong values.
+func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
+	g := &s.geom
+	var end, hostStart, hostEnd, addr uint64
+	var prot1 int
+	if start&^g.TargetPageMask() != 0 { // seed 83
+		return -int64(hostvm.EINVAL)
+	}
+	// Lengths and ends keep their carry in the fix, as a 32-bit process
+	// on a 64-bit kernel computes them: a range past the top of the space
+	// is a hole there, not a wrap.
+	length = s.targetPageAlignEnd(length)
+	end = s.rangeEnd(start + length)
+	if s.quirk(QuirkMprotectWrapEINVAL) && g.ABIWord(start+length) < start {
+		return -int64(hostvm.EINVAL) // the seed: abi_ulong end < start
+	}
+	if end < start {
+		return -int64(hostvm.ENOMEM) // Linux: a wrapping range is ENOMEM
+	}
+	if length == 0 {
+		return 0 // Linux returns before it looks at prot
+	}
+	if !s.quirk(QuirkMprotectBadProt) && prot&^(protRead|protWrite|protExec|int(hostvm.ProtSem)) != 0 {
+		return -int64(hostvm.EINVAL) // Linux rejects unknown bits; the seed drops them
+	}
+	prot &= protRead | protWrite | protExec // seed 89
+	if r, done := s.mprotectAsLinux(start, length, end, prot); done {
+		return r
+	}
+
+	s.mmapLock()
+	hostStart = start & g.HostPageMask()
+	hostEnd = s.hostPageAlignEnd(end)
+	if start > hostStart {
+		// handle host page containing start (seed 96)
+		prot1 = prot
+		for addr = hostStart; addr < start; addr += g.TargetPageSize {
+			prot1 |= int(s.pageGetFlags(addr))
+		}
+		if hostEnd == s.rangeEnd(hostStart+g.HostPageSize) {
+			prot1 |= s.flagsBetween(end, hostEnd)
+			end = hostEnd
+		}
+		if !s.libc.Mprotect(g.G2H(hostStart), g.HostPageSize, prot1&PageBits) {
+			goto error
+		}
+		hostStart += g.HostPageSize
+	}
+	if end < hostEnd {
+		prot1 = prot | s.flagsBetween(end, hostEnd)
+		if !s.libc.Mprotect(g.G2H(hostEnd-g.HostPageSize), g.HostPageSize, prot1&PageBits) {
+			goto error
+		}
+		hostEnd -= g.HostPageSize
+	}
+	// handle the pages in the middle (seed 125)
+	if hostStart < hostEnd {
+		if !s.libc.Mprotect(g.G2H(hostStart), hostEnd-hostStart, prot) {
+			goto error
+		}
+	}
+	s.keepAnonSetFlags(start, s.rangeEnd(start+length), uint32(prot|PageValid))
+	s.mmapUnlock()
+	return 0
+error:
+	s.mmapUnlock()
+	return -1
+}
+
+// mprotectAsLinux makes the fix's checks of a protection change that the
+// seed lacks: a range past the end of the guest space (unless
+// QuirkUncheckedRange) or over unmapped pages (unless
+// QuirkMprotectUnmapped) changes what lies before the hole and then fails
+// with ENOMEM, and a range spanning several host mappings changes them one
+// after another, stopping at the first the host refuses. It reports
+// whether it has done the call (with its result); if not, the seed's body
+// does it whole.
+//
+// Preconditions: start is target-page aligned; length is aligned, non-zero
+// and end = start+length does not wrap; prot has only PROT_READ,
+// PROT_WRITE and PROT_EXEC.
+func (s *Sim) mprotectAsLinux(start, length, end uint64, prot int) (int64, bool) {
+	g := &s.geom
+	if !s.quirk(QuirkUncheckedRange) && !g.GuestRangeValid(start, length) {
+		// Past the end of the guest space is a hole, as past TASK_SIZE
+		// on Linux: what lies before it changes, then ENOMEM.
+		spaceEnd := g.GuestAddrMax() + 1
+		if s.quirk(QuirkMprotectUnmapped) || start >= spaceEnd || spaceEnd == 0 {
+			return -int64(hostvm.ENOMEM), true
+		}
+		if r := s.targetMprotect(start, spaceEnd-start, prot); r != 0 {
+			return r, true
+		}
+		return -int64(hostvm.ENOMEM), true
+	}
+	if s.quirk(QuirkMprotectUnmapped) {
+		return 0, false
+	}
+	// Linux changes the mapped pages up to the first hole, then fails
+	// with ENOMEM; the seed marks the hole's pages valid.
+	if hole := s.flags.FirstHole(start, end); hole < end {
+		if hole > start {
+			if r := s.targetMprotect(start, hole-start, prot); r != 0 {
+				return r, true
+			}
+		}
+		return -int64(hostvm.ENOMEM), true
+	}
+	// Linux changes one VMA after another and stops at the first it
+	// refuses (EACCES), keeping the changes before it: go piece by piece
+	// (runs of equal flags, cut where host mappings meet), so the page
+	// flags follow what the host did.
+	cuts := s.mprotectCuts(start, end)
+	if len(cuts) == 0 {
+		return 0, false
+	}
+	lo := start
+	for _, hi := range append(cuts, end) {
+		if r := s.targetMprotect(lo, hi-lo, prot); r != 0 {
+			return r, true
+		}
+		lo = hi
+	}
+	return 0, true
+}
+
+// mprotectCuts returns the guest-page-aligned addresses inside (start, end)
+// where a run of equal page flags ends or a host mapping begins.
+func (s *Sim) mprotectCuts(start, end uint64) []uint64 {
+	g := &s.geom
+	var cuts []uint64
+	add := func(a uint64) {
+		if a > start && a < end && a%g.TargetPageSize == 0 {
+			cuts = append(cuts, a)
+		}
+	}
+	for _, r := range s.FlagRunsIn(start, end) {
+		add(r.End)
+	}
+	for _, m := range s.libc.Host.MappingsIn(g.HostRange(start, end-start)) {
+		if m.Start > g.G2H(start) {
+			add(uint64(m.Start) - g.GuestBase)
+		}
+	}
+	slices.Sort(cuts)
+	return slices.Compact(cuts)
+}
+
+// keepAnonSetFlags sets the flags of [start, end) as page_set_flags does,
+// keeping each page's PageAnon bit (mprotect changes protection, not
+// backing).
+func (s *Sim) keepAnonSetFlags(start, end uint64, flags uint32) {
+	var anon []FlagRun
+	for _, r := range s.FlagRunsIn(start, end) {
+		if r.Flags&PageAnon != 0 {
+			anon = append(anon, r)
+		}
+	}
+	s.setFlags(start, end, flags)
+	for _, r := range anon {
+		lo, hi := max(r.Start, start), min(r.End, end)
+		s.setFlags(lo, hi, flags|PageAnon)
+	}
+}
