@@ -154,14 +154,6 @@ func runDifference(plain, wrapped *System, plainGuest, wrappedGuest *observedGue
 // change what the algorithm does (issue 11: sim type-asserted optional
 // host interfaces, so a wrapper that lacked them changed results).
 func TestPassThroughHost(t *testing.T) {
-	// Until sim.Host carries MappingsIn, sim type-asserts HostInspector
-	// for it and this test fails (a MAP_FIXED private anonymous fragment
-	// into a shared host page: EINVAL over KernelHost, success over the
-	// wrapper). The change that moves MappingsIn into sim.Host makes the
-	// test run; delete this probe with it.
-	if _, ok := reflect.TypeOf((*sim.Host)(nil)).Elem().MethodByName("MappingsIn"); !ok {
-		t.Skip("sim.Host has no MappingsIn yet: sim still type-asserts HostInspector (issue 11)")
-	}
 	seeds := int64(10)
 	if testing.Short() {
 		seeds = 2
