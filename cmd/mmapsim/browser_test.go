@@ -218,6 +218,12 @@ func checkPlaygroundSession(t *testing.T, p *browser.Page, want playground.Respo
 	checkStep(t, p, want, len(want.Steps)-1)
 	press(t, p, "Home", 1)
 	checkStep(t, p, want, 0)
+	if err := p.Click("#next"); err != nil {
+		t.Fatal(err)
+	}
+	checkStep(t, p, want, 1)
+	press(t, p, "ArrowRight", 1) // the focus is on the button now
+	checkStep(t, p, want, 2)
 
 	// The target selector: on the host alone, the host is all there is.
 	setSelect(t, p, "target", "none")

@@ -45,6 +45,16 @@ var demoProgram = []demoStep{
 	{"overflow", `poke($stack, "x")`, "a bug: a store to the guard page", false},
 }
 
+// demoStepIndex is the index of the step called label in demoProgram.
+func demoStepIndex(label string) int {
+	for i, s := range demoProgram {
+		if s.label == label {
+			return i
+		}
+	}
+	panic("demo: no step " + label) // a programmer error
+}
+
 // demoFile is the file the program opens: 36K, the 32-bit integers 0, 1,
 // 2, ... (so the text at offset 0x1000 starts with 0x400).
 const demoFile = `#! file libdemo.so size=0x9000 fill=seq`
@@ -192,15 +202,14 @@ calls as strace writes them, and its loads and stores (peek, poke):
 and both bugs fault (SIGSEGV) as they should.
 `)
 	if large.failed >= 0 {
-		s := demoProgram[large.failed]
-		fmt.Fprintf(w, `
-On the 16K host, ld.so's %q mmap fails with EINVAL: a kernel with 16K
+		fmt.Fprint(w, `
+On the 16K host, ld.so's "text" mmap fails with EINVAL: a kernel with 16K
 pages maps files in whole 16K pages, and the segment starts at $lib+0x1000,
 file offset 0x1000: 4K multiples, not 16K ones. ld.so gives up ("error while
 loading shared libraries: libdemo.so: failed to map segment from shared
 object"); the program never starts. Linking with -z max-page-size=16384 fixes
 it (examples/00-host-16k.scn).
-`, s.label)
+`)
 	}
 	fmt.Fprint(w, `
 Under QEMU on the 64K host, the library's nine guest pages share one host
@@ -208,7 +217,7 @@ page, which has one protection. QEMU's mmap_frag makes it a fragment (F):
 anonymous memory into which it reads each file segment with pread, as here
 for "text":
 `)
-	for _, c := range qemu.hosts[2] {
+	for _, c := range qemu.hosts[demoStepIndex("text")] {
 		fmt.Fprintf(w, "  host: %s\n", c)
 	}
 	fmt.Fprint(w, `A host page gets the union of its guest pages' protections (rwx for the
@@ -219,8 +228,8 @@ and the host page's protection at the right, after the last step:
 	picture.New(qemu.machine).WriteText(w)
 	fmt.Fprint(w, `
 Next:
-  go run ./cmd/mmapsim show examples/04-prot-union.scn     a lesson, step by step
-  go run ./cmd/mmapsim replay --host-page 16K TRACE         your program's strace log
-  go run ./cmd/mmapsim playground /tmp/mmapsim-play         the lessons in a browser
+  go run ./cmd/mmapsim show examples/04-prot-union.scn  a lesson, drawn step by step
+  go run ./cmd/mmapsim replay --host-page 16K TRACE      TRACE: a program's strace log (replay -h)
+  go run ./cmd/mmapsim playground /tmp/mmapsim-play      the lessons, in your browser
 `)
 }

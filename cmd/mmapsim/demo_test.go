@@ -62,15 +62,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := func(label string) int {
-		for i, s := range demoProgram {
-			if s.label == label {
-				return i
-			}
-		}
-		t.Fatalf("no step %q", label)
-		return -1
-	}
+	step := demoStepIndex
 	for name, r := range map[string]*demoRun{"4K": native, "QEMU": qemu} {
 		if r.failed >= 0 {
 			t.Errorf("%s: the loader failed at %q", name, demoProgram[r.failed].label)

@@ -107,10 +107,11 @@ func (p *Page) Navigate(url string) error {
 	}
 	select {
 	case <-p.loaded:
-		return nil
 	case <-time.After(Timeout):
 		return fmt.Errorf("navigate %s: no load event in %v", url, Timeout)
 	}
+	// A late load event of the page before must not count.
+	return p.WaitFor(`document.readyState === "complete" && location.href !== "about:blank"`, Timeout)
 }
 
 // Eval evaluates a JavaScript expression in the page (awaiting it when it

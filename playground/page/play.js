@@ -281,6 +281,7 @@
     var t = e.target && e.target.tagName;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { run(); e.preventDefault(); return; }
     if (t === "TEXTAREA" || t === "SELECT" || t === "INPUT") return;
+    if (t === "BUTTON" && (e.key === " " || e.key === "Enter")) return; // the button's own click
     if (!state.resp) return;
     var last = state.resp.steps.length - 1;
     switch (e.key) {
