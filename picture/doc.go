@@ -14,7 +14,8 @@
 //
 // Use New to draw a machine, TextHooks to draw after every statement of a
 // scenario.Run (mmapsim show), and HTMLRecorder for the HTML page
-// (mmapsim show --html).
+// (mmapsim show --html). Picture.SVG and LegendHTML give the HTML page's
+// drawing and legend to other pages (the playground).
 //
 // # Files
 //

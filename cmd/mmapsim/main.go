@@ -8,6 +8,7 @@
 //	mmapsim replay [flags] TRACE... replay real strace logs on a simulated machine
 //	mmapsim presets                 list host and target presets, policies and quirks
 //	mmapsim demo                    run the built-in example
+//	mmapsim playground DIR          write the playground page to DIR/index.html
 //
 // Exit status: 0 when every expectation holds, 1 when one fails, 2 on a
 // usage or input error. replay exits 0 when every trace ran to the end,
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return presetsCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demo(stdout, stderr)
+	case "playground":
+		return playgroundCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -63,6 +66,8 @@ commands:
                         another page size, or under the simulated QEMU
   presets               list host and target presets, policies and quirks
   demo                  run the built-in example
+  playground DIR        write the playground (a page to try scenarios in a
+                        browser) to DIR/index.html
 
 Run "mmapsim run -h" or "mmapsim replay -h" for the flags.
 `)
