@@ -1,7 +1,6 @@
 package syntax
 
 import (
-	"os"
 	"strconv"
 	"strings"
 )
@@ -10,51 +9,22 @@ import (
 // pid and timestamp prefixes, signal and exit lines, unfinished/resumed
 // pairs, comments and "#!" directives.
 
-// Parse parses src, named name in messages. Every line becomes a statement;
-// a line it cannot understand becomes a KindBad statement whose Err says
-// "name:line:col: expected X, found Y", and parsing goes on. Use
-// (*File).Err to read strictly.
-//
-// The error result is for failures to obtain the text at all, which cannot
-// happen with a byte slice: it is always nil here (ReadFile returns read
-// errors). Parse does not panic on any input.
-func Parse(name string, src []byte) (*File, error) {
-	lp := &lineParser{name: name, pending: map[int]*pending{}, joined: map[int]bool{}}
-	text := string(src)
-	for n := 1; text != ""; n++ {
-		line := text
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = ""
-		}
-		lp.line(n, strings.TrimRight(line, "\r"))
-	}
-	return lp.finish(), nil
-}
-
-// ReadFile reads and parses the file at path, named path in messages.
-func ReadFile(path string) (*File, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
-}
-
-// lineParser holds what crosses lines: the statements so far, and per pid
-// the call strace left unfinished.
+// lineParser holds what crosses lines: per pid the call strace left
+// unfinished, and whether a call came before (later directives are Late).
+// It keeps no statement it has returned, so memory stays bounded by the
+// number of pids with an unfinished call, whatever the input's length.
 type lineParser struct {
 	name    string
-	stmts   []*Stmt
 	pending map[int]*pending
-	joined  map[int]bool // indices of unfinished halves that found their resumed half
-	sawCall bool         // a call statement came before: later directives are Late
+	sawCall bool // a call statement came before: later directives are Late
+
+	joinedHalf *Stmt // set by resumed when it joins a pair: the unfinished half
+	scratch    []Arg // the parsers' scratch, kept from line to line
 }
 
 // pending is an unfinished call waiting for its resumed half.
 type pending struct {
-	idx  int    // its KindUnfinished statement in stmts
+	half *Stmt  // its KindUnfinished statement, already returned
 	name string // the call's name
 	raw  string // its line
 	body int    // offset of the call in raw (after pid and timestamp)
@@ -66,9 +36,19 @@ const (
 	resumedPrefix    = "<..."
 )
 
-func (lp *lineParser) line(n int, raw string) {
-	s := &Stmt{Line: n, EndLine: n, Text: raw}
-	lp.stmts = append(lp.stmts, s)
+// line parses line n, raw without its line end, into its statement. When
+// raw is the resumed half of an unfinished call, the statement is the
+// joined call and half is the unfinished half returned earlier.
+func (lp *lineParser) line(n int, raw string) (s, half *Stmt) {
+	s = &Stmt{Line: n, EndLine: n, Text: raw}
+	lp.joinedHalf = nil
+	lp.parseLine(s, raw)
+	return s, lp.joinedHalf
+}
+
+// parseLine fills s, the statement of line raw.
+func (lp *lineParser) parseLine(s *Stmt, raw string) {
+	n := s.Line
 	src := lineSource(lp.name, n, raw)
 	i := skipSpace(raw, 0)
 	switch {
@@ -195,7 +175,11 @@ func isTimestamp(ts string) bool {
 
 // call parses a call statement starting at off.
 func (lp *lineParser) call(s *Stmt, src *source, off int) {
-	if err := newParser(src, off).parseStmt(s); err != nil {
+	p := newParser(src, off)
+	p.scratch = lp.scratch[:0]
+	err := p.parseStmt(s)
+	lp.scratch = p.scratch[:0]
+	if err != nil {
 		bad(s, err)
 		return
 	}
@@ -269,7 +253,7 @@ func (lp *lineParser) unfinished(s *Stmt, src *source, off, marker int) {
 		return
 	}
 	s.Kind, s.Call, s.Partial = KindUnfinished, &Call{Name: name, Pos: src.pos(off)}, t[off:end]
-	lp.pending[s.Pid] = &pending{idx: len(lp.stmts) - 1, name: name, raw: t, body: off, end: end}
+	lp.pending[s.Pid] = &pending{half: s, name: name, raw: t, body: off, end: end}
 	lp.sawCall = true
 }
 
@@ -297,8 +281,8 @@ func (lp *lineParser) resumed(s *Stmt, src *source, off int) {
 		return
 	}
 	// Glue the halves into one source whose offsets map back to both lines.
-	first := lp.stmts[p.idx]
-	lp.joined[p.idx] = true
+	first := p.half
+	lp.joinedHalf = first
 	joined := &source{
 		name: src.name,
 		text: p.raw[:p.end] + t[rest:],
@@ -310,15 +294,4 @@ func (lp *lineParser) resumed(s *Stmt, src *source, off int) {
 
 func isName(w string) bool {
 	return w != "" && isLetter(w[0]) && wordEnd(w, 0) == len(w)
-}
-
-// finish drops the unfinished halves that were joined.
-func (lp *lineParser) finish() *File {
-	f := &File{Name: lp.name, Stmts: lp.stmts[:0]}
-	for i, s := range lp.stmts {
-		if !lp.joined[i] {
-			f.Stmts = append(f.Stmts, s)
-		}
-	}
-	return f
 }

@@ -16,6 +16,10 @@ type parser struct {
 	tok     token // the current token
 	prevEnd int   // end offset of the token before tok
 	depth   int   // of nested arguments, bounded by maxDepth
+	// scratch is where parseList gathers a list's arguments before
+	// copying them into a slice of the right size; nested lists stack on
+	// top of their outer list's arguments.
+	scratch []Arg
 }
 
 // maxDepth bounds the nesting of structs, arrays and calls in arguments,
@@ -174,36 +178,54 @@ func (p *parser) parseCall() (*Call, *Error) {
 		return nil, err
 	}
 	var err *Error
-	c.Args, _, err = p.parseList(tRParen, "')'", false)
+	c.Args, _, err = p.parseList(tRParen, "')'", false, true)
 	return c, err
 }
 
 // parseList reads comma-separated arguments up to the closing token, which
-// it consumes. With dots, a final "..." is allowed and reported by more.
-func (p *parser) parseList(close tokKind, closeName string, dots bool) (args []Arg, more bool, err *Error) {
+// it consumes. With dots, a final "..." is allowed and reported by more;
+// with labels, an argument may be labelled (name=value, as strace prints
+// clone's).
+func (p *parser) parseList(close tokKind, closeName string, dots, labels bool) (args []Arg, more bool, err *Error) {
 	if p.tok.kind == close {
 		p.advance()
 		return nil, false, nil
 	}
+	base := len(p.scratch)
+	defer func() { p.scratch = p.scratch[:base] }()
 	for {
 		if dots && p.tok.kind == tEllipsis {
 			p.advance()
-			return args, true, p.expect(close, closeName+" after ...")
+			return p.list(base), true, p.expect(close, closeName+" after ...")
+		}
+		label := ""
+		if labels && p.tok.kind == tIdent && p.peek().kind == tAssign {
+			label = p.tok.text
+			p.advance()
+			p.advance()
 		}
 		a, err := p.parseArg()
 		if err != nil {
 			return nil, false, err
 		}
-		args = append(args, a)
+		a.Label = label
+		p.scratch = append(p.scratch, a)
 		if p.tok.kind == close {
 			p.advance()
-			return args, false, nil
+			return p.list(base), false, nil
 		}
 		if p.tok.kind != tComma {
 			return nil, false, p.unexpected("',' or " + closeName)
 		}
 		p.advance()
 	}
+}
+
+// list copies the arguments gathered since base out of the scratch.
+func (p *parser) list(base int) []Arg {
+	out := make([]Arg, len(p.scratch)-base)
+	copy(out, p.scratch[base:])
+	return out
 }
 
 // parseArg reads one argument.
@@ -227,7 +249,7 @@ func (p *parser) parseArg() (Arg, *Error) {
 	case tLBrack:
 		a.Kind = ArgArray
 		p.advance()
-		a.Elems, a.More, err = p.parseList(tRBrack, "']'", true)
+		a.Elems, a.More, err = p.parseList(tRBrack, "']'", true, false)
 	case tIdent:
 		if p.peek().kind == tLParen {
 			var c *Call
@@ -248,8 +270,30 @@ func (p *parser) parseArg() (Arg, *Error) {
 	if err != nil {
 		return Arg{}, err
 	}
+	a.Decor = p.decoration()
+	if p.tok.kind == tArrow {
+		p.advance()
+		out, err := p.parseArg()
+		if err != nil {
+			return Arg{}, err
+		}
+		a.Out = &out
+	}
 	a.Src = p.src.text[start:p.prevEnd]
 	return a, nil
+}
+
+// decoration reads strace's -y/-yy decoration, an angle-bracketed text
+// written right after a value ("3</usr/lib/libc.so.6>"), and returns its
+// text; "" when the current token is not one. An angle after white space
+// is not a decoration (it is -T's duration, say).
+func (p *parser) decoration() string {
+	if p.tok.kind != tAngle || p.tok.off != p.prevEnd {
+		return ""
+	}
+	d := p.tok.text[1 : len(p.tok.text)-1]
+	p.advance()
+	return d
 }
 
 // isNull says whether e is the bare name NULL, which is an ArgNull.
@@ -392,7 +436,8 @@ func (p *parser) parseResult(memory bool) (*Expect, *Error) {
 			return nil, err
 		}
 		w.Kind, w.Value = ExpectValue, e
-		if p.tok.kind == tIdent {
+		w.Decor = p.decoration()
+		if p.tok.kind == tIdent && w.Decor == "" {
 			if !isMinusOne(e) {
 				return nil, p.unexpected("end of line")
 			}
