@@ -106,13 +106,14 @@ func (t *task) replayCall(st *syntax.Stmt, spec *scenario.CallSpec) {
 	if i := spec.Index(scenario.ParamMapFlags); i >= 0 {
 		t.noreplace = hostvm.MapFlags(args[i].Num)&hostvm.MapFixedNoReplace != 0
 	}
-	traceArgs := append(scenario.CallArgs(nil), args...)
+	t.traceArgs = append(t.traceArgs[:0], args...)
+	traceArgs := t.traceArgs
 	spec.Translate(t, args)
 	probe := t.probeProtections(spec, args)
-	c := simCall{text: spec.Format(args)}
+	c := simCall{spec: spec, args: args}
 	if c.o, err = spec.Run(sp.machine, args); err != nil {
 		t.count(true, false)
-		s.diverge(t, st, DivNotSimulated, c.text+": "+err.Error(), false)
+		s.diverge(t, st, DivNotSimulated, c.text()+": "+err.Error(), false)
 		return
 	}
 	switch spec.Result {
@@ -130,7 +131,7 @@ func (t *task) replayCall(st *syntax.Stmt, spec *scenario.CallSpec) {
 		t.afterCall(st, spec, traceArgs, args, c.o, probe)
 		if s.opts.Check {
 			if err := sp.machine.Check(); err != nil {
-				s.diverge(t, st, DivInvariant, c.text+": "+err.Error(), false)
+				s.diverge(t, st, DivInvariant, c.text()+": "+err.Error(), false)
 			}
 		}
 	}
@@ -153,22 +154,27 @@ func mappedKind(spec *scenario.CallSpec, args scenario.CallArgs, sp *space) memK
 
 // simCall is what the simulation ran for a trace call, and its outcome.
 type simCall struct {
-	text    string // the call as run, strace-style, without the result
+	spec    *scenario.CallSpec
+	args    scenario.CallArgs // as run
 	o       scenario.Outcome
 	fixedAt uint64 // for a call that must return one address (MAP_FIXED): it, else 0
 	fixed   bool
 	brk     bool // o.Value is a break, to compare after subtracting the break's delta
 }
 
+// text is the call as run, strace-style, without the result: written
+// only when a divergence or the log needs it.
+func (c *simCall) text() string { return c.spec.Format(c.args) }
+
 // judge compares the simulation's outcome with the trace's result. Two
 // failures with one errno match, whatever address a MAP_FIXED asked for.
 func (t *task) judge(st *syntax.Stmt, spec *scenario.CallSpec, c simCall, res result, traceArgs, args scenario.CallArgs) {
 	s, sp := t.sess, t.space
-	full := c.text + " = " + c.o.String()
+	full := func() string { return c.text() + " = " + c.o.String() }
 	if w := s.opts.Log; w != nil {
 		pos := s.pos(st)
 		indent := strings.Repeat(" ", len(pos))
-		fmt.Fprintf(w, "%s  %s\n%s  sim: %s\n", pos, traceBody(st), indent, full)
+		fmt.Fprintf(w, "%s  %s\n%s  sim: %s\n", pos, traceBody(st), indent, full())
 		for _, hc := range c.o.HostCalls {
 			fmt.Fprintf(w, "%s    host: %s\n", indent, hc)
 		}
@@ -202,7 +208,7 @@ func (t *task) judge(st *syntax.Stmt, spec *scenario.CallSpec, c simCall, res re
 		return
 	}
 	t.count(true, false)
-	if s.diverge(t, st, kind, full, isFatal(kind, spec)) {
+	if s.diverge(t, st, kind, full(), isFatal(kind, spec)) {
 		sp.image.Cause, sp.image.Fix = t.explain(st, spec, traceArgs, args, o)
 	}
 }

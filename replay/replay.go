@@ -176,11 +176,11 @@ func (s *session) step(st *syntax.Stmt) {
 			t.half = nil // this call joins it
 		}
 		name := st.Call.Name
-		if processCallNames[name] {
+		spec, known := scenario.LookupCall(name)
+		if !known && processCallNames[name] {
 			s.processCall(st, name)
 			return
 		}
-		spec, known := scenario.LookupCall(name)
 		if !known || spec.Class != scenario.MemoryCall && spec.Class != scenario.UnmodelledCall && spec.FD == scenario.FDNone {
 			s.report.Skipped++
 			return

@@ -60,7 +60,8 @@ type task struct {
 	// methods (translate.go).
 	stmt      *syntax.Stmt
 	res       result
-	noreplace bool // the call is an mmap with MAP_FIXED_NOREPLACE
+	noreplace bool              // the call is an mmap with MAP_FIXED_NOREPLACE
+	traceArgs scenario.CallArgs // its arguments before translation (reused from call to call)
 }
 
 // pendingClone is a clone whose child may speak before it returns.

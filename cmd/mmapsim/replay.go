@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/mmapsim/mmapsim/replay"
 	"github.com/mmapsim/mmapsim/scenario"
@@ -41,6 +42,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
+	tuneGC()
 	status := 0
 	for i, name := range cmd.flags.Args() {
 		if i > 0 {
@@ -63,6 +65,17 @@ func replayCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// tuneGC lets the heap grow to five times what is live before the garbage
+// collector runs (GOGC=400), unless GOGC says otherwise: reading a trace
+// allocates a statement per line that dies at once, and the live heap of
+// a replay is small (the simulated processes), so collecting less often
+// buys about a fifth of the time for some tens of MB.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 // replayFile replays the trace called name ("-": the standard input) as

@@ -31,6 +31,7 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 	if !ok {
 		return 2
 	}
+	tuneGC()
 	names, err := scenarioFiles(cmd.flags.Args())
 	if err != nil {
 		fmt.Fprintln(stderr, "mmapsim:", err)

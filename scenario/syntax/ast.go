@@ -108,17 +108,17 @@ func (k ArgKind) String() string {
 // Arg is one argument, or a struct field's value, or an array element.
 // Kind says which fields are meaningful.
 type Arg struct {
-	Kind ArgKind
-	Pos  Pos
-	Src  string // the source text, for messages
+	Kind      ArgKind
+	Truncated bool // ArgString: strace's "..."... marker followed the string
+	More      bool // ArgStruct, ArgArray: ended with strace's "..." elision
+	Pos       Pos
+	Src       string // the source text, for messages
 
-	Expr      Expr    // ArgExpr
-	Bytes     []byte  // ArgString, escapes decoded
-	Truncated bool    // ArgString: strace's "..."... marker followed the string
-	Fields    []Field // ArgStruct, in written order
-	Elems     []Arg   // ArgArray elements; ArgCall arguments
-	Name      string  // ArgCall
-	More      bool    // ArgStruct, ArgArray: ended with strace's "..." elision
+	Expr   Expr    // ArgExpr
+	Bytes  []byte  // ArgString, escapes decoded
+	Fields []Field // ArgStruct, in written order
+	Elems  []Arg   // ArgArray elements; ArgCall arguments
+	Name   string  // ArgCall
 
 	// Label is the name strace gives a call argument it prints as
 	// name=value ("child_stack=NULL" in clone); "" when none.

@@ -19,7 +19,14 @@ type lineParser struct {
 	sawCall bool // a call statement came before: later directives are Late
 
 	joinedHalf *Stmt // set by resumed when it joins a pair: the unfinished half
-	scratch    []Arg // the parsers' scratch, kept from line to line
+
+	// Kept from line to line, so that parsing a line allocates little
+	// more than its statement: the line's source, and the parser with its
+	// scratch (nothing keeps a pointer to either past the line).
+	src   source
+	seg   [1]segment
+	p     parser
+	stmts arena[Stmt]
 }
 
 // pending is an unfinished call waiting for its resumed half.
@@ -40,7 +47,8 @@ const (
 // raw is the resumed half of an unfinished call, the statement is the
 // joined call and half is the unfinished half returned earlier.
 func (lp *lineParser) line(n int, raw string) (s, half *Stmt) {
-	s = &Stmt{Line: n, EndLine: n, Text: raw}
+	s = &lp.stmts.take(1)[0]
+	*s = Stmt{Line: n, EndLine: n, Text: raw}
 	lp.joinedHalf = nil
 	lp.parseLine(s, raw)
 	return s, lp.joinedHalf
@@ -49,7 +57,9 @@ func (lp *lineParser) line(n int, raw string) (s, half *Stmt) {
 // parseLine fills s, the statement of line raw.
 func (lp *lineParser) parseLine(s *Stmt, raw string) {
 	n := s.Line
-	src := lineSource(lp.name, n, raw)
+	lp.src = source{name: lp.name, text: raw, segs: lp.seg[:]}
+	lp.seg[0] = segment{0, n, 1}
+	src := &lp.src
 	i := skipSpace(raw, 0)
 	switch {
 	case i == len(raw):
@@ -175,10 +185,9 @@ func isTimestamp(ts string) bool {
 
 // call parses a call statement starting at off.
 func (lp *lineParser) call(s *Stmt, src *source, off int) {
-	p := newParser(src, off)
-	p.scratch = lp.scratch[:0]
+	p := &lp.p
+	p.reset(src, off)
 	err := p.parseStmt(s)
-	lp.scratch = p.scratch[:0]
 	if err != nil {
 		bad(s, err)
 		return

@@ -16,10 +16,17 @@ type parser struct {
 	tok     token // the current token
 	prevEnd int   // end offset of the token before tok
 	depth   int   // of nested arguments, bounded by maxDepth
-	// scratch is where parseList gathers a list's arguments before
-	// copying them into a slice of the right size; nested lists stack on
-	// top of their outer list's arguments.
-	scratch []Arg
+	// scratch and fieldScratch are where parseList and parseFields
+	// gather a list's arguments or a struct's fields before copying them
+	// into a slice of the right size; nested lists stack on top of their
+	// outer list's.
+	scratch      []Arg
+	fieldScratch []Field
+	// The arenas the slices of the statements come from.
+	args    arena[Arg]
+	fields  arena[Field]
+	terms   arena[Term]
+	expects arena[Expect]
 }
 
 // maxDepth bounds the nesting of structs, arrays and calls in arguments,
@@ -27,10 +34,16 @@ type parser struct {
 const maxDepth = 64
 
 func newParser(src *source, off int) *parser {
-	p := &parser{src: src, lx: lexer{src: src, off: off}}
-	p.prevEnd = off
-	p.tok = p.lx.next()
+	p := &parser{}
+	p.reset(src, off)
 	return p
+}
+
+// reset readies p to parse src from off, keeping its scratch space.
+func (p *parser) reset(src *source, off int) {
+	*p = parser{src: src, lx: lexer{src: src, off: off}, prevEnd: off,
+		scratch: p.scratch[:0], fieldScratch: p.fieldScratch[:0], args: p.args, fields: p.fields, terms: p.terms, expects: p.expects}
+	p.tok = p.lx.next()
 }
 
 func (p *parser) advance() {
@@ -38,10 +51,30 @@ func (p *parser) advance() {
 	p.tok = p.lx.next()
 }
 
-// peek returns the token after the current one without consuming anything.
-func (p *parser) peek() token {
+// nextByte returns the first byte after the current token that is not
+// white space, and whether there is one: a cheap look at the next token
+// where its first byte tells it ('(', '=').
+func (p *parser) nextByte() (byte, bool) {
+	t := p.src.text
+	i := p.tok.end
+	for i < len(t) && isSpace(t[i]) {
+		i++
+	}
+	if i == len(t) {
+		return 0, false
+	}
+	return t[i], true
+}
+
+// assignNext says whether the token after the current one is '=' (not
+// "=>").
+func (p *parser) assignNext() bool {
+	c, ok := p.nextByte()
+	if !ok || c != '=' {
+		return false
+	}
 	l := p.lx
-	return l.next()
+	return l.next().kind == tAssign
 }
 
 // unexpected reports the current token where something else was expected.
@@ -199,7 +232,7 @@ func (p *parser) parseList(close tokKind, closeName string, dots, labels bool) (
 			return p.list(base), true, p.expect(close, closeName+" after ...")
 		}
 		label := ""
-		if labels && p.tok.kind == tIdent && p.peek().kind == tAssign {
+		if labels && p.tok.kind == tIdent && p.assignNext() {
 			label = p.tok.text
 			p.advance()
 			p.advance()
@@ -223,7 +256,7 @@ func (p *parser) parseList(close tokKind, closeName string, dots, labels bool) (
 
 // list copies the arguments gathered since base out of the scratch.
 func (p *parser) list(base int) []Arg {
-	out := make([]Arg, len(p.scratch)-base)
+	out := p.args.take(len(p.scratch) - base)
 	copy(out, p.scratch[base:])
 	return out
 }
@@ -251,7 +284,7 @@ func (p *parser) parseArg() (Arg, *Error) {
 		p.advance()
 		a.Elems, a.More, err = p.parseList(tRBrack, "']'", true, false)
 	case tIdent:
-		if p.peek().kind == tLParen {
+		if c, ok := p.nextByte(); ok && c == '(' {
 			var c *Call
 			c, err = p.parseCall()
 			if err == nil {
@@ -312,10 +345,17 @@ func (p *parser) parseFields() (fields []Field, more bool, err *Error) {
 		p.advance()
 		return nil, false, nil
 	}
+	base := len(p.fieldScratch)
+	defer func() { p.fieldScratch = p.fieldScratch[:base] }()
+	gathered := func() []Field {
+		out := p.fields.take(len(p.fieldScratch) - base)
+		copy(out, p.fieldScratch[base:])
+		return out
+	}
 	for {
 		if p.tok.kind == tEllipsis {
 			p.advance()
-			return fields, true, p.expect(tRBrace, "'}' after ...")
+			return gathered(), true, p.expect(tRBrace, "'}' after ...")
 		}
 		if p.tok.kind != tIdent {
 			return nil, false, p.unexpected("field name")
@@ -328,10 +368,10 @@ func (p *parser) parseFields() (fields []Field, more bool, err *Error) {
 		if f.Value, err = p.parseArg(); err != nil {
 			return nil, false, err
 		}
-		fields = append(fields, f)
+		p.fieldScratch = append(p.fieldScratch, f)
 		if p.tok.kind == tRBrace {
 			p.advance()
-			return fields, false, nil
+			return gathered(), false, nil
 		}
 		if p.tok.kind != tComma {
 			return nil, false, p.unexpected("',' or '}'")
@@ -342,7 +382,9 @@ func (p *parser) parseFields() (fields []Field, more bool, err *Error) {
 
 // parseExpr reads [ "-" ] term { ( "+" | "-" ) term }.
 func (p *parser) parseExpr() (Expr, *Error) {
-	var e Expr
+	var terms [2]Term // most expressions have one term: gathered here first
+	var more []Term
+	n := 0
 	neg := false
 	if p.tok.kind == tMinus {
 		neg = true
@@ -353,13 +395,20 @@ func (p *parser) parseExpr() (Expr, *Error) {
 		if err != nil {
 			return Expr{}, err
 		}
-		e.Terms = append(e.Terms, t)
+		if n < len(terms) {
+			terms[n] = t
+		} else {
+			more = append(more, t)
+		}
+		n++
 		switch p.tok.kind {
 		case tPlus:
 			neg = false
 		case tMinus:
 			neg = true
 		default:
+			e := Expr{Terms: p.terms.take(n)}
+			copy(e.Terms[copy(e.Terms, terms[:min(n, len(terms))]):], more)
 			return e, nil
 		}
 		p.advance()
@@ -375,16 +424,33 @@ func (p *parser) parseTerm(neg bool) (Term, *Error) {
 		p.advance()
 		return t, nil
 	}
-	var nums []Num
+	var num Num // the numbers or'ed together
+	nums := 0
+	var names [4]string // most flag sets are short: names are gathered here first
+	n := 0
 	for {
 		switch p.tok.kind {
 		case tIdent:
-			t.Names = append(t.Names, p.tok.text)
+			if n < len(names) {
+				names[n] = p.tok.text
+			} else {
+				if n == len(names) {
+					t.Names = append(t.Names, names[:]...)
+				}
+				t.Names = append(t.Names, p.tok.text)
+			}
+			n++
 		case tNumber:
-			nums = append(nums, p.tok.num)
+			if nums == 0 {
+				num = p.tok.num
+			} else {
+				num.Value |= p.tok.num.Value
+				num.Suffix = 0
+			}
+			nums++
 		default:
 			what := "number, $variable or flag name"
-			if len(t.Names)+len(nums) > 0 {
+			if n+nums > 0 {
 				what = "flag name or number after '|'"
 			}
 			return Term{}, p.unexpected(what)
@@ -395,20 +461,18 @@ func (p *parser) parseTerm(neg bool) (Term, *Error) {
 		}
 		p.advance()
 	}
-	var rest *Num
-	if len(nums) > 0 {
-		n := nums[0]
-		for _, m := range nums[1:] {
-			n.Value |= m.Value
-			n.Suffix = 0
-		}
-		rest = &n
+	if n > 0 && n <= len(names) {
+		t.Names = append([]string(nil), names[:n]...)
 	}
 	if len(t.Names) == 0 {
-		t.Kind, t.Num = TermNum, *rest
+		t.Kind, t.Num = TermNum, num
 		return t, nil
 	}
-	t.Kind, t.Rest = TermFlags, rest
+	t.Kind = TermFlags
+	if nums > 0 {
+		rest := num
+		t.Rest = &rest
+	}
 	return t, nil
 }
 
@@ -416,7 +480,8 @@ func (p *parser) parseTerm(neg bool) (Term, *Error) {
 // "-1 ERRNO"; memory statements expect "?", SIGSEGV, SIGBUS or "bytes".
 // Either may end with a parenthesised message.
 func (p *parser) parseResult(memory bool) (*Expect, *Error) {
-	w := &Expect{Pos: p.src.pos(p.tok.off)}
+	w := &p.expects.take(1)[0]
+	w.Pos = p.src.pos(p.tok.off)
 	switch {
 	case p.tok.kind == tQuest:
 		w.Kind = ExpectAny
