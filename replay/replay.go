@@ -256,5 +256,14 @@ func (s *session) finish() *Report {
 	for _, t := range s.sortedTasks() {
 		s.remove(t)
 	}
+	// An image no execve started that made no memory call (a process
+	// that only closed descriptors and exited) has nothing to judge.
+	images := s.report.Images[:0]
+	for _, img := range s.report.Images {
+		if img.Calls > 0 || img.Start == "execve" {
+			images = append(images, img)
+		}
+	}
+	s.report.Images = images
 	return s.report
 }
