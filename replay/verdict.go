@@ -147,12 +147,12 @@ func writeAbsorbed(w io.Writer, img *Image) {
 		parts = append(parts, fmt.Sprintf("%d read-only file %s (RELRO) writable", img.Relro, plural(img.Relro, "page", "pages")))
 	}
 	if img.LooseReadOnly > 0 {
-		parts = append(parts, fmt.Sprintf("%d read-only %s writable through a writable neighbour",
-			img.LooseReadOnly, plural(img.LooseReadOnly, "page", "pages")))
+		parts = append(parts, fmt.Sprintf("%d read-only %s writable through a writable neighbour in %s host page",
+			img.LooseReadOnly, plural(img.LooseReadOnly, "page", "pages"), plural(img.LooseReadOnly, "its", "their")))
 	}
 	if img.LooseGuards > 0 {
-		parts = append(parts, fmt.Sprintf("%d guard %s accessible through an accessible neighbour (only an overflow reaches %s)",
-			img.LooseGuards, plural(img.LooseGuards, "page", "pages"), plural(img.LooseGuards, "it", "them")))
+		parts = append(parts, fmt.Sprintf("%d PROT_NONE %s accessible through a neighbour in %s host page (only a stray access or an overflow reaches %s)",
+			img.LooseGuards, plural(img.LooseGuards, "page", "pages"), plural(img.LooseGuards, "its", "their"), plural(img.LooseGuards, "it", "them")))
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "    the host does not enforce either: %s\n", strings.Join(parts, "; "))

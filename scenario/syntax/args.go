@@ -18,7 +18,7 @@ func (p *parser) parseList(close tokKind, closeName string, dots, labels bool) (
 	for {
 		if dots && p.tok.kind == tEllipsis {
 			p.advance()
-			return p.list(base), true, p.expect(close, closeName+" after ...")
+			return p.list(base), true, p.expectAfter(close, closeName, " after ...")
 		}
 		label := ""
 		if labels && p.tok.kind == tIdent && p.assignNext() {
@@ -151,7 +151,7 @@ func (p *parser) parseFields() (fields []Field, more bool, err *Error) {
 		}
 		f := Field{Name: p.tok.text}
 		p.advance()
-		if err := p.expect(tAssign, "'=' after field "+f.Name); err != nil {
+		if err := p.expectAfter(tAssign, "'=' after field ", f.Name); err != nil {
 			return nil, false, err
 		}
 		if f.Value, err = p.parseArg(); err != nil {
@@ -251,7 +251,8 @@ func (p *parser) parseTerm(neg bool) (Term, *Error) {
 		p.advance()
 	}
 	if n > 0 && n <= len(names) {
-		t.Names = append([]string(nil), names[:n]...)
+		t.Names = p.names.take(n)
+		copy(t.Names, names[:n])
 	}
 	if len(t.Names) == 0 {
 		t.Kind, t.Num = TermNum, num

@@ -260,7 +260,13 @@ func wordEnd(t string, i int) int {
 func (l *lexer) lexString(tok *token) {
 	t := l.src.text
 	i := l.off + 1
-	buf := []byte{}
+	// Room for the bytes up to the next quote: all of them, unless an
+	// escaped quote comes first.
+	room := strings.IndexByte(t[i:], '"')
+	if room < 0 {
+		room = len(t) - i
+	}
+	buf := make([]byte, 0, room)
 	fail := func(at int, msg string) {
 		tok.kind, tok.err, tok.errOff = tIllegal, msg, at
 		l.off = len(t)

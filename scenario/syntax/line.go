@@ -185,9 +185,15 @@ func isTimestamp(ts string) bool {
 
 // call parses a call statement starting at off.
 func (lp *lineParser) call(s *Stmt, src *source, off int) {
-	p := &lp.p
+	// The parser lives on the stack for the line (its token is rewritten
+	// at every step); its scratch and arenas are kept in lp.
+	var p parser
+	p.scratch, p.fieldScratch = lp.p.scratch, lp.p.fieldScratch
+	p.args, p.fields, p.terms, p.expects, p.names = lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names
 	p.reset(src, off)
 	err := p.parseStmt(s)
+	lp.p.scratch, lp.p.fieldScratch = p.scratch, p.fieldScratch
+	lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names = p.args, p.fields, p.terms, p.expects, p.names
 	if err != nil {
 		bad(s, err)
 		return

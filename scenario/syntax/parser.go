@@ -27,6 +27,7 @@ type parser struct {
 	fields  arena[Field]
 	terms   arena[Term]
 	expects arena[Expect]
+	names   arena[string]
 }
 
 // maxDepth bounds the nesting of structs, arrays and calls in arguments,
@@ -42,7 +43,7 @@ func newParser(src *source, off int) *parser {
 // reset readies p to parse src from off, keeping its scratch space.
 func (p *parser) reset(src *source, off int) {
 	*p = parser{src: src, lx: lexer{src: src, off: off}, prevEnd: off,
-		scratch: p.scratch[:0], fieldScratch: p.fieldScratch[:0], args: p.args, fields: p.fields, terms: p.terms, expects: p.expects}
+		scratch: p.scratch[:0], fieldScratch: p.fieldScratch[:0], args: p.args, fields: p.fields, terms: p.terms, expects: p.expects, names: p.names}
 	p.tok = p.lx.next()
 }
 
@@ -87,8 +88,14 @@ func (p *parser) unexpected(what string) *Error {
 }
 
 func (p *parser) expect(k tokKind, what string) *Error {
+	return p.expectAfter(k, what, "")
+}
+
+// expectAfter is expect with what+after for the message, joined only when
+// the message is needed: parsing a good line builds no strings.
+func (p *parser) expectAfter(k tokKind, what, after string) *Error {
 	if p.tok.kind != k {
-		return p.unexpected(what)
+		return p.unexpected(what + after)
 	}
 	p.advance()
 	return nil
@@ -110,7 +117,7 @@ func (p *parser) parseStmt(s *Stmt) *Error {
 	if p.tok.kind == tVar {
 		s.Bind = p.tok.text[1:]
 		p.advance()
-		if err := p.expect(tAssign, "'=' after "+bindTok.text); err != nil {
+		if err := p.expectAfter(tAssign, "'=' after ", bindTok.text); err != nil {
 			return err
 		}
 	}
@@ -207,7 +214,7 @@ func checkMemory(src *source, s *Stmt) *Error {
 func (p *parser) parseCall() (*Call, *Error) {
 	c := &Call{Name: p.tok.text, Pos: p.src.pos(p.tok.off)}
 	p.advance()
-	if err := p.expect(tLParen, "'(' after "+c.Name); err != nil {
+	if err := p.expectAfter(tLParen, "'(' after ", c.Name); err != nil {
 		return nil, err
 	}
 	var err *Error

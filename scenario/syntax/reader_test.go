@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -134,10 +135,12 @@ func TestReadError(t *testing.T) {
 	}
 }
 
-// BenchmarkReader measures reading a real-looking trace line by line.
+// BenchmarkReader measures reading a real trace statement by statement.
 func BenchmarkReader(b *testing.B) {
-	line := "3458  mmap(0x7fbe84ee9000, 110592, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x7000) = 0x7fbe84ee9000\n"
-	src := bytes.Repeat([]byte(line), 1000)
+	src, err := os.ReadFile("../../replay/testdata/traces/python3-threads.strace")
+	if err != nil {
+		b.Skip(err)
+	}
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
