@@ -20,7 +20,7 @@ func (t *task) call(st *syntax.Stmt, spec *scenario.CallSpec) {
 	if t.space == nil && spec.Class != scenario.MemoryCall {
 		if s.inferring() && len(t.deferred) < maxDeferred {
 			// Wait for a memory call to say where the task belongs.
-			t.deferred = append(t.deferred, st)
+			t.deferred = append(t.deferred, st.Clone())
 			return
 		}
 		args, _ := spec.Eval(st.Call, nil)

@@ -134,7 +134,9 @@ func benchmarkReplay(b *testing.B, lines int, pairs ...string) {
 	var calls int
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		rep, err := ReplayReader(syntax.NewReader("long", bytes.NewReader(buf.Bytes())), opts)
+		r := syntax.NewReader("long", bytes.NewReader(buf.Bytes()))
+		r.Reuse()
+		rep, err := ReplayReader(r, opts)
 		if err != nil {
 			b.Fatal(err)
 		}

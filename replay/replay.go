@@ -50,7 +50,8 @@ func Replay(f *syntax.File, opts Options) (*Report, error) {
 
 // ReplayReader replays the strace log r reads, statement by statement as
 // it reads them, so that memory grows with the simulated processes, not
-// with the length of the log. A reading error (a line longer than
+// with the length of the log. It keeps copies of the statements it keeps,
+// so r may reuse its statements (syntax.Reader.Reuse), which is faster. A reading error (a line longer than
 // syntax.MaxLineLength, a read error) ends the replay: the report covers
 // the lines before it and holds the error in Err, which is also returned.
 // Settings that do not build a machine are a *scenario.UsageError.
@@ -196,7 +197,7 @@ func (s *session) step(st *syntax.Stmt) {
 	case syntax.KindUnfinished:
 		t := s.task(st.Pid)
 		s.unpaired(t) // a call before it that never resumed
-		t.half = st
+		t.half = st.Clone()
 		if isCloneCall(st.Call.Name) {
 			s.endClone(t)
 			t.clone = &pendingClone{flags: readCloneFlags(st.Call.Name, st.Partial), line: st.Line}

@@ -177,7 +177,9 @@ func TestReplayDeterministic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := ReplayReader(syntax.NewReader(f.Name, fh), Options{Settings: settingsOf(t, cfg...), Check: true})
+			r := syntax.NewReader(f.Name, fh)
+			r.Reuse()
+			rep, err := ReplayReader(r, Options{Settings: settingsOf(t, cfg...), Check: true})
 			fh.Close()
 			if err != nil {
 				t.Fatal(err)

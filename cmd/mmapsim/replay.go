@@ -78,10 +78,13 @@ func tuneGC() {
 	}
 }
 
+// stdin is what a TRACE of "-" reads; a variable so tests can give one.
+var stdin io.Reader = os.Stdin
+
 // replayFile replays the trace called name ("-": the standard input) as
 // it reads it. A report comes with an error that ended the reading early.
 func replayFile(name string, set *scenario.Settings, opts replay.Options, verbose bool, stdout io.Writer) (*replay.Report, error) {
-	var in io.Reader = os.Stdin
+	in := stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -94,7 +97,9 @@ func replayFile(name string, set *scenario.Settings, opts replay.Options, verbos
 	if verbose {
 		opts.Log = stdout
 	}
-	rep, err := replay.ReplayReader(syntax.NewReader(name, in), opts)
+	r := syntax.NewReader(name, in)
+	r.Reuse()
+	rep, err := replay.ReplayReader(r, opts)
 	var usage *scenario.UsageError
 	if errors.As(err, &usage) {
 		return nil, err

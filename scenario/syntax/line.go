@@ -27,6 +27,7 @@ type lineParser struct {
 	seg   [1]segment
 	p     parser
 	stmts arena[Stmt]
+	reuse bool // Reader.Reuse: statements live until the next line
 }
 
 // pending is an unfinished call waiting for its resumed half.
@@ -51,7 +52,25 @@ func (lp *lineParser) line(n int, raw string) (s, half *Stmt) {
 	*s = Stmt{Line: n, EndLine: n, Text: raw}
 	lp.joinedHalf = nil
 	lp.parseLine(s, raw)
+	if pend, ok := lp.pending[s.Pid]; ok && pend.half == s && lp.reuse {
+		// The half waits for its resumed half past this line: it must
+		// not live in the arenas the next line reuses.
+		c := *s
+		s, pend.half = &c, &c
+	}
 	return s, lp.joinedHalf
+}
+
+// rewind lets the next line reuse the arenas (with Reader.Reuse).
+func (lp *lineParser) rewind() {
+	lp.stmts.rewind()
+	p := &lp.p
+	p.args.rewind()
+	p.fields.rewind()
+	p.terms.rewind()
+	p.expects.rewind()
+	p.names.rewind()
+	p.calls.rewind()
 }
 
 // parseLine fills s, the statement of line raw.
@@ -189,11 +208,11 @@ func (lp *lineParser) call(s *Stmt, src *source, off int) {
 	// at every step); its scratch and arenas are kept in lp.
 	var p parser
 	p.scratch, p.fieldScratch = lp.p.scratch, lp.p.fieldScratch
-	p.args, p.fields, p.terms, p.expects, p.names = lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names
+	p.args, p.fields, p.terms, p.expects, p.names, p.calls = lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names, lp.p.calls
 	p.reset(src, off)
 	err := p.parseStmt(s)
 	lp.p.scratch, lp.p.fieldScratch = p.scratch, p.fieldScratch
-	lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names = p.args, p.fields, p.terms, p.expects, p.names
+	lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names, lp.p.calls = p.args, p.fields, p.terms, p.expects, p.names, p.calls
 	if err != nil {
 		bad(s, err)
 		return

@@ -28,6 +28,7 @@ type parser struct {
 	terms   arena[Term]
 	expects arena[Expect]
 	names   arena[string]
+	calls   arena[Call]
 }
 
 // maxDepth bounds the nesting of structs, arrays and calls in arguments,
@@ -43,7 +44,7 @@ func newParser(src *source, off int) *parser {
 // reset readies p to parse src from off, keeping its scratch space.
 func (p *parser) reset(src *source, off int) {
 	*p = parser{src: src, lx: lexer{src: src, off: off}, prevEnd: off,
-		scratch: p.scratch[:0], fieldScratch: p.fieldScratch[:0], args: p.args, fields: p.fields, terms: p.terms, expects: p.expects, names: p.names}
+		scratch: p.scratch[:0], fieldScratch: p.fieldScratch[:0], args: p.args, fields: p.fields, terms: p.terms, expects: p.expects, names: p.names, calls: p.calls}
 	p.tok = p.lx.next()
 }
 
@@ -212,7 +213,8 @@ func checkMemory(src *source, s *Stmt) *Error {
 // parseCall reads name "(" [ arg { "," arg } ] ")".
 // Precondition: p.tok is the name.
 func (p *parser) parseCall() (*Call, *Error) {
-	c := &Call{Name: p.tok.text, Pos: p.src.pos(p.tok.off)}
+	c := &p.calls.take(1)[0]
+	c.Name, c.Pos = p.tok.text, p.src.pos(p.tok.off)
 	p.advance()
 	if err := p.expectAfter(tLParen, "'(' after ", c.Name); err != nil {
 		return nil, err

@@ -47,6 +47,18 @@ func newReader(name string, lines lineCutter) *Reader {
 	return &Reader{lp: lineParser{name: name, pending: map[int]*pending{}}, lines: lines}
 }
 
+// Reuse lets Next reuse the memory of the statements it returned before:
+// each statement is then valid only until the next call of Next, and a
+// caller that keeps one longer keeps a copy (Stmt.Clone). A line then
+// costs little more than its text, which a reader of millions of lines
+// (a replay) feels. Call it before the first Next.
+func (r *Reader) Reuse() {
+	r.lp.reuse = true
+	p := &r.lp.p
+	p.args.reuse, p.fields.reuse, p.terms.reuse, p.expects.reuse, p.names.reuse, p.calls.reuse = true, true, true, true, true, true
+	r.lp.stmts.reuse = true
+}
+
 // Name is the name the reader gives its input in messages.
 func (r *Reader) Name() string { return r.lp.name }
 
@@ -90,6 +102,7 @@ func (r *Reader) next() (s, half *Stmt, err error) {
 		return nil, nil, r.err
 	}
 	r.n++
+	r.lp.rewind()
 	s, half = r.lp.line(r.n, strings.TrimSuffix(string(line), "\r"))
 	return s, half, nil
 }

@@ -152,3 +152,41 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+// TestReuse: a Reader that reuses its statements returns the same
+// statements as one that does not, each valid until the next Next; a
+// clone stays valid after; an unfinished half survives until its resumed
+// half joins it.
+func TestReuse(t *testing.T) {
+	src, err := os.ReadFile("../../replay/testdata/traces/python3-threads.strace")
+	if err != nil {
+		t.Skip(err)
+	}
+	plain := NewReader("t", bytes.NewReader(src))
+	reused := NewReader("t", bytes.NewReader(src))
+	reused.Reuse()
+	var clones []*Stmt
+	var texts []string
+	for {
+		a, errA := plain.Next()
+		b, errB := reused.Next()
+		if errA != errB {
+			t.Fatalf("errors %v, %v", errA, errB)
+		}
+		if errA != nil {
+			break
+		}
+		fa, fb := Format(a), Format(b)
+		if fa != fb || a.Line != b.Line || a.EndLine != b.EndLine || a.Kind != b.Kind {
+			t.Fatalf("line %d: %q vs %q", a.Line, fa, fb)
+		}
+		clones = append(clones, b.Clone())
+		texts = append(texts, fa)
+	}
+	for i, c := range clones {
+		if got := Format(c); got != texts[i] {
+			t.Fatalf("clone of line %d changed: %q, want %q", c.Line, got, texts[i])
+		}
+		checkRoundTrip(t, c)
+	}
+}
