@@ -126,6 +126,21 @@ func TestVforkShares(t *testing.T) {
 	}
 }
 
+// TestThreadExec: a thread's execve moves to its group leader's pid
+// ("<pid changed to N ...>", "+++ superseded by execve"), where the new
+// program runs.
+func TestThreadExec(t *testing.T) {
+	f, err := syntax.ReadFile("testdata/traces/python3-thread-exec.strace")
+	if err != nil {
+		t.Skip(err)
+	}
+	rep := replayTrace(t, f)
+	wantClean(t, rep, NoteUnknownMapping)
+	if len(rep.Images) != 2 || rep.Images[1].Path != "/f/true" || rep.Images[1].Start != "execve" || rep.Images[0].Threads != 1 {
+		t.Errorf("images: %+v, %+v", rep.Images[0], rep.Images[len(rep.Images)-1])
+	}
+}
+
 // TestJudgeFailures: a MAP_FIXED that fails with EEXIST in the trace and
 // in the simulation matches; a MAP_FIXED_NOREPLACE at an address the
 // trace never showed gets no placeholder and succeeds.

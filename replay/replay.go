@@ -118,6 +118,9 @@ type session struct {
 	// so program images are traced, not inferred.
 	sawProcess, sawExec bool
 	recent              *space // the space of the latest memory call, for inference
+	// execMoved holds, by the pid it moves to, the program of a thread's
+	// execve whose line ended "<pid changed to N ...>".
+	execMoved map[int]string
 }
 
 func newSession(name string, opts Options) (*session, error) {
@@ -135,7 +138,7 @@ func newSession(name string, opts Options) (*session, error) {
 	if opts.TracePage&(opts.TracePage-1) != 0 {
 		return nil, &scenario.UsageError{Msg: fmt.Sprintf("trace page size %#x: want a power of two", opts.TracePage)}
 	}
-	return &session{name: name, opts: opts, settings: settings, first: m, tasks: map[int]*task{},
+	return &session{name: name, opts: opts, settings: settings, first: m, tasks: map[int]*task{}, execMoved: map[int]string{},
 		report: &Report{Name: name, Machine: m.Describe(), target: m.Sim != nil}}, nil
 }
 
@@ -205,6 +208,9 @@ func (s *session) step(st *syntax.Stmt) {
 		}
 	case syntax.KindResumed:
 		s.report.Skipped++
+		if (st.Call.Name == "execve" || st.Call.Name == "execveat") && s.execResumed(st) {
+			return
+		}
 		if followed(st.Call.Name) {
 			s.note(st, NoteUnpaired, "the resumed half of a call whose unfinished half is missing: not replayed")
 		}

@@ -3,6 +3,8 @@ package replay
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/scenario"
@@ -270,10 +272,45 @@ func (s *session) processCall(st *syntax.Stmt, name string) {
 		return
 	}
 	s.sawExec = true
+	if leader, ok := pidChangedTo(st.Text); ok {
+		// A thread's execve: the program goes on in its group leader's
+		// pid, where the call resumes (see execResumed).
+		s.execMoved[leader] = execPath(st, name)
+		return
+	}
 	if !res.ok() {
 		return
 	}
 	s.exec(t, st, execPath(st, name))
+}
+
+// pidChangedTo reads strace's "<pid changed to N ...>", which ends the
+// line of an execve by a thread that is not its group's leader: the new
+// program runs in pid N.
+func pidChangedTo(text string) (int, bool) {
+	_, rest, ok := strings.Cut(text, "<pid changed to ")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.Fields(rest + " ")[0])
+	return n, err == nil && n > 0
+}
+
+// execResumed follows "<... execve resumed>) = 0" in the pid a thread's
+// execve moved to: the pid, whose old task the execve ended ("+++
+// superseded by execve"), now runs the new program.
+func (s *session) execResumed(st *syntax.Stmt) bool {
+	path, ok := s.execMoved[st.Pid]
+	if !ok {
+		return false
+	}
+	delete(s.execMoved, st.Pid)
+	if !textResult(st.Partial).ok() {
+		return true
+	}
+	t := s.task(st.Pid)
+	s.exec(t, st, path)
+	return true
 }
 
 // endClone forgets t's entered clone.

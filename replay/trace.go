@@ -42,11 +42,15 @@ func traceResult(st *syntax.Stmt) result {
 // textResult reads the result at the end of a line that did not parse:
 // "= 25540", "= -1 ENOENT (...)"; an errno is known only to have failed.
 func textResult(text string) result {
-	i := strings.LastIndex(text, ") = ")
-	if i < 0 {
+	j := strings.LastIndexByte(text, ')')
+	if j < 0 {
 		return result{}
 	}
-	f := strings.Fields(text[i+4:])
+	i := strings.Index(text[j:], "= ")
+	if i < 0 || strings.TrimSpace(text[j+1:j+i]) != "" {
+		return result{}
+	}
+	f := strings.Fields(text[j+i+2:])
 	if len(f) == 0 {
 		return result{}
 	}
