@@ -33,7 +33,7 @@ func (t *task) call(st *syntax.Stmt, spec *scenario.CallSpec) {
 		t.follow(st, spec)
 	case spec.Class == scenario.UnmodelledCall:
 		t.count(true, false)
-		s.diverge(t, st, DivNotSimulated, "mmapsim has no model of "+st.Call.Name, false)
+		s.diverge(t, st, DivNotSimulated, "mmapsim has no model of "+st.Call.Name, survivable)
 	default:
 		t.replayCall(st, spec)
 	}
@@ -93,7 +93,7 @@ func (t *task) replayCall(st *syntax.Stmt, spec *scenario.CallSpec) {
 	sp := t.space
 	if err != nil {
 		t.count(true, false)
-		s.diverge(t, st, DivNotSimulated, "cannot read the arguments: "+err.Error(), false)
+		s.diverge(t, st, DivNotSimulated, "cannot read the arguments: "+err.Error(), survivable)
 		return
 	}
 	if sp.aborted {
@@ -113,7 +113,7 @@ func (t *task) replayCall(st *syntax.Stmt, spec *scenario.CallSpec) {
 	c := simCall{spec: spec, args: args}
 	if c.o, err = spec.Run(sp.machine, args); err != nil {
 		t.count(true, false)
-		s.diverge(t, st, DivNotSimulated, c.text()+": "+err.Error(), false)
+		s.diverge(t, st, DivNotSimulated, c.text()+": "+err.Error(), survivable)
 		return
 	}
 	switch spec.Result {
@@ -131,7 +131,7 @@ func (t *task) replayCall(st *syntax.Stmt, spec *scenario.CallSpec) {
 		t.afterCall(st, spec, traceArgs, args, c.o, probe)
 		if s.opts.Check {
 			if err := sp.machine.Check(); err != nil {
-				s.diverge(t, st, DivInvariant, c.text()+": "+err.Error(), false)
+				s.diverge(t, st, DivInvariant, c.text()+": "+err.Error(), survivable)
 			}
 		}
 	}
@@ -208,9 +208,50 @@ func (t *task) judge(st *syntax.Stmt, spec *scenario.CallSpec, c simCall, res re
 		return
 	}
 	t.count(true, false)
-	if s.diverge(t, st, kind, full(), isFatal(kind, spec)) {
+	if s.diverge(t, st, kind, full(), t.severity(kind, spec, traceArgs, args)) {
 		sp.image.Cause, sp.image.Fix = t.explain(st, spec, traceArgs, args, o)
 	}
+}
+
+// severity is how much a divergence matters to the program.
+type severity uint8
+
+const (
+	survivable   severity = iota // the program goes on (see isFatal)
+	pageSizeRisk                 // fatal, unless the program computes its addresses from the page size (see severity)
+	fatal                        // the program dies here
+)
+
+// severity judges a divergence of kind k on a call of spec: fatal as
+// isFatal says, except that natively a call on anonymous memory refused
+// for its alignment only may be an artefact of the trace: a program that
+// computes its addresses from the page size the system reports (Go's
+// runtime, glibc's malloc, the JVM) asked for 4K-aligned memory on the
+// trace's 4K machine and asks for other memory on a larger-page host.
+// A file's layout does not adapt so: the dynamic loader's calls stay fatal.
+func (t *task) severity(k DivergenceKind, spec *scenario.CallSpec, traceArgs, args scenario.CallArgs) severity {
+	if !isFatal(k, spec) {
+		return survivable
+	}
+	if k == DivSimFailed && t.space.machine.Sim == nil && t.anonymousAlignment(spec, traceArgs, args) {
+		return pageSizeRisk
+	}
+	return fatal
+}
+
+// anonymousAlignment says whether a call that works on anonymous memory
+// (an anonymous MAP_FIXED, an mprotect or mremap of anonymous memory or
+// the heap) starts at an address the host page does not align.
+func (t *task) anonymousAlignment(spec *scenario.CallSpec, traceArgs, args scenario.CallArgs) bool {
+	page := t.space.machine.Kernel.PageSize()
+	switch spec.Name {
+	case "mmap", "mmap2":
+		return spec.Fixed(args) && hostvm.MapFlags(args[3].Num)&hostvm.MapAnonymous != 0 && args[0].Num%page != 0
+	case "mprotect", "mremap":
+		seg, ok := t.space.addrs.find(traceArgs[0].Num)
+		return ok && (seg.kind == memAnon || seg.kind == memHeap) && args[0].Num%page != 0
+	}
+	return false
 }
 
 // isFatal says whether a divergence of kind k on a call of spec ends the

@@ -44,16 +44,16 @@ func (t *task) explain(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, args
 			return fmt.Sprintf("%s at file offset %#x, which is not a multiple of the %s: the file's segments are %s", who, off, host, laidOut),
 				t.relinkFix(file, page)
 		case fixed && addr%page != 0:
-			cause = fmt.Sprintf("the MAP_FIXED address %#x is not a multiple of the %s", addr, host)
+			cause = fmt.Sprintf("the MAP_FIXED address %s is not a multiple of the %s", bothAddrs(addr, traceArgs[0].Num), host)
 			if file != "" {
 				return cause + fmt.Sprintf(": the dynamic loader places %s's segments at addresses %s", file, laidOut), t.relinkFix(file, page)
 			}
-			return cause, "place fixed mappings at multiples of the page size the program asks the system for (sysconf(_SC_PAGESIZE)), not of 4096"
+			return cause + ": the program placed anonymous memory on a " + sizeText(tp) + " boundary", pageSizeFix
 		}
 	case "mprotect", "mremap":
 		addr := args[0].Num
 		if addr%page != 0 {
-			cause = fmt.Sprintf("%s at %#x, which is not a multiple of the %s", spec.Name, addr, host)
+			cause = fmt.Sprintf("%s at %s, which is not a multiple of the %s", spec.Name, bothAddrs(addr, traceArgs[0].Num), host)
 			seg, _ := t.space.addrs.find(traceArgs[0].Num)
 			switch seg.kind {
 			case memImage:
@@ -63,12 +63,26 @@ func (t *task) explain(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, args
 				return cause + ": the dynamic loader's RELRO protection of a library " + laidOut,
 					fmt.Sprintf("relink the library with -Wl,-z,max-page-size=%#x (0x10000 suits 16K and 64K hosts)", page)
 			}
-			return cause + ": the program works on its memory in 4K pages",
-				"use the page size the system reports (sysconf(_SC_PAGESIZE)), not 4096"
+			return cause + ": the program works on its anonymous memory in " + sizeText(tp) + " pages", pageSizeFix
 		}
 	}
 	return fmt.Sprintf("%s fails with %s on a host of %s pages where the trace's kernel succeeded", spec.Name, o.Err.Name(), sizeText(page)), ""
 }
+
+// bothAddrs writes an address as the simulation ran it and, when
+// different, as the trace has it.
+func bothAddrs(sim, trace uint64) string {
+	if sim == trace {
+		return fmt.Sprintf("%#x", sim)
+	}
+	return fmt.Sprintf("%#x (%#x in the trace)", sim, trace)
+}
+
+// pageSizeFix is the fix of a page-size risk: none for a program that
+// asks the system its page size, sysconf for one that assumes it.
+const pageSizeFix = "none if the program computes its addresses from the page size the system reports " +
+	"(Go's runtime, glibc's malloc and the JVM do: on this host it asks for other memory than the trace shows); " +
+	"a program that assumes 4096 must use sysconf(_SC_PAGESIZE)"
 
 // mappedFile is the path of the file an mmap maps, by the trace's
 // descriptor: strace's -y decoration when it has one, else the path the
@@ -128,7 +142,7 @@ func (s *session) checkExecutable(t *task, st *syntax.Stmt, path string) {
 	if !bad {
 		return
 	}
-	if s.diverge(t, st, DivSimFailed, fmt.Sprintf("execve: the kernel's ELF loader cannot map %s", what), true) {
+	if s.diverge(t, st, DivSimFailed, fmt.Sprintf("execve: the kernel's ELF loader cannot map %s", what), fatal) {
 		img := t.space.image
 		img.Cause = fmt.Sprintf("the kernel's ELF loader cannot map %s: its LOAD segment at file offset %#x is at address %#x, %#x apart, not a multiple of the %s host page",
 			what, l.off, l.vaddr, l.vaddr-l.off, sizeText(page))

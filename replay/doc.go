@@ -83,7 +83,11 @@
 // for smaller pages, and when the file is on this machine
 // (Options.ReadFiles) its program headers' p_align, or that the kernel's
 // ELF loader cannot map the program at all. Later divergences of the image
-// are consequences. Under a target the verdict counts what QEMU absorbed
+// are consequences. Natively, a call on anonymous memory refused only for
+// its alignment makes the program at risk, not failing: a program that
+// asks the system its page size (Go's runtime, glibc's malloc, the JVM)
+// asked for 4K-aligned memory on the trace's machine and asks for other
+// memory on a larger-page host; the file layout ld.so maps does not adapt. Under a target the verdict counts what QEMU absorbed
 // (calls on partial host pages, file mappings read with pread) and what
 // the host cannot enforce (protect.go): a protection the program took
 // from its anonymous memory that the host page still grants is a trap

@@ -145,9 +145,10 @@ func newSession(name string, opts Options) (*session, error) {
 func (s *session) pos(st *syntax.Stmt) string { return fmt.Sprintf("%s:%d", s.name, st.Line) }
 
 // diverge reports a divergence of t's call st, and counts it for t's
-// program image: a fatal one, the first in its image, is the image's
-// Fatal (then diverge returns true); any after that is a consequence.
-func (s *session) diverge(t *task, st *syntax.Stmt, k DivergenceKind, sim string, fatal bool) bool {
+// program image by its severity: the first fatal one is the image's
+// Fatal, the first page-size risk its Risk (diverge then returns true,
+// for the caller to explain it); any after either is a consequence.
+func (s *session) diverge(t *task, st *syntax.Stmt, k DivergenceKind, sim string, sev severity) bool {
 	d := Divergence{Kind: k, Pos: s.pos(st), Line: st.Line, Pid: st.Pid, Trace: traceBody(st), Sim: sim}
 	img := t.space.image
 	first := false
@@ -156,10 +157,15 @@ func (s *session) diverge(t *task, st *syntax.Stmt, k DivergenceKind, sim string
 	case img.Fatal != nil:
 		d.Consequence = true
 		img.Consequences++
-	case fatal:
+	case sev == fatal:
 		f := d
-		img.Fatal = &f
-		first = true
+		img.Fatal, first = &f, true
+	case img.Risk != nil:
+		d.Consequence = true
+		img.Consequences++
+	case sev == pageSizeRisk:
+		r := d
+		img.Risk, first = &r, true
 	default:
 		img.Nonfatal++
 	}

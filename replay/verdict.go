@@ -24,12 +24,16 @@ type Image struct {
 
 	// Fatal is the first divergence the program would not survive (a
 	// failing mmap, mprotect or mremap, an emulator abort); nil when none.
-	// Cause says why in words, Fix what would make it work, when known.
-	Fatal      *Divergence
-	Cause, Fix string
-	// Consequences counts the divergences after Fatal, which the real
-	// program would not have reached; Nonfatal those that it survives
-	// (a failing munmap or brk, say).
+	// Risk is, natively, the first such failure on anonymous memory for
+	// its alignment only, which a program that asks the system its page
+	// size does not meet (it asks for other memory); nil when none. Cause
+	// says why Fatal (else Risk) fails, in words, and Fix what would make
+	// it work, when known.
+	Fatal, Risk *Divergence
+	Cause, Fix  string
+	// Consequences counts the divergences after Fatal (or Risk), which
+	// the real program would not have reached (or not made); Nonfatal
+	// those that it survives (a failing munmap or brk, say).
 	Consequences, Nonfatal int
 
 	// Under a target: Fragments counts the calls on ranges that end
@@ -63,12 +67,12 @@ func (img *Image) Name() string {
 
 // Verdict is the image's verdict in a few words: "fails at line N: CALL",
 // "at risk" (it starts, but relies on protections the host cannot
-// enforce) or "starts".
+// enforce, or on 4K pages where it may ask the system) or "starts".
 func (img *Image) Verdict() string {
 	switch {
 	case img.Fatal != nil:
 		return fmt.Sprintf("fails at line %d: %s", img.Fatal.Line, img.Fatal.Trace)
-	case img.TrapCount > 0:
+	case img.TrapCount > 0 || img.Risk != nil:
 		return "at risk"
 	}
 	return "starts"
@@ -107,7 +111,15 @@ func (r *Report) WriteVerdict(w io.Writer) {
 				fmt.Fprintf(w, "    %d later %s of this program %s consequences, not failures of their own\n",
 					img.Consequences, plural(img.Consequences, "divergence", "divergences"), plural(img.Consequences, "is a", "are"))
 			}
-		case img.TrapCount > 0:
+		case img.Risk != nil:
+			fmt.Fprintf(w, "    it may fail at line %d: %s\n", img.Risk.Line, img.Risk.Trace)
+			fmt.Fprintf(w, "    cause: %s\n    fix: %s\n", img.Cause, img.Fix)
+			if img.Consequences > 0 {
+				fmt.Fprintf(w, "    %d later %s of this program follow from it\n",
+					img.Consequences, plural(img.Consequences, "divergence", "divergences"))
+			}
+		}
+		if img.Fatal == nil && img.TrapCount > 0 {
 			fmt.Fprintf(w, "    it starts, but the host cannot enforce %d %s the program set, faults it may rely on:\n",
 				img.TrapCount, plural(img.TrapCount, "protection", "protections"))
 			for _, u := range img.Traps {
