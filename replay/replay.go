@@ -75,16 +75,23 @@ func ReplayReader(r *syntax.Reader, opts Options) (*Report, error) {
 }
 
 // withHalves puts back, at their own lines, the unfinished halves of the
-// joined clone, fork and vfork calls of a parsed file, so a replay of a
-// File sees what a replay of a stream sees: the clone entered, the child
+// joined calls of a parsed file, so a replay of a File sees what a replay
+// of a stream sees (syntax.Reader.Next): a clone entered, the child
 // speaking, the clone returning.
 func withHalves(stmts []*syntax.Stmt) []*syntax.Stmt {
 	var halves []*syntax.Stmt
 	for _, st := range stmts {
-		if st.Kind == syntax.KindCall && st.EndLine > st.Line && isCloneCall(st.Call.Name) {
+		if st.EndLine > st.Line && (st.Kind == syntax.KindCall || st.Kind == syntax.KindBad) {
 			first, _, _ := strings.Cut(st.Text, "\n")
-			halves = append(halves, &syntax.Stmt{Kind: syntax.KindUnfinished, Line: st.Line, EndLine: st.Line, Pid: st.Pid,
-				Time: st.Time, Text: first, Call: &syntax.Call{Name: st.Call.Name}, Partial: first})
+			half := &syntax.Stmt{Kind: syntax.KindUnfinished, Line: st.Line, EndLine: st.Line, Pid: st.Pid,
+				Time: st.Time, Text: first, Call: &syntax.Call{Name: lineCallName(first)}, Partial: first}
+			if i := strings.LastIndex(first, "<unfinished ...>"); i >= 0 {
+				half.Partial = strings.TrimSpace(first[:i])
+				if j := strings.Index(half.Partial, half.Call.Name+"("); j >= 0 {
+					half.Partial = half.Partial[j:]
+				}
+			}
+			halves = append(halves, half)
 		}
 	}
 	if len(halves) == 0 {

@@ -306,8 +306,17 @@ func FuzzReplay(f *testing.F) {
 	configs := [][]string{nil, {"host-page=64K"}, {"target=i386", "host=arm64-64k"}, {"target=x86_64", "qemu-host-page=64K"}}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		file, _ := syntax.Parse("fuzz", src)
-		for _, cfg := range configs {
+		for i, cfg := range configs {
 			rep := replayTrace(t, file, cfg...)
+			if i < 2 {
+				// A stream reusing its statements replays as the file.
+				r := syntax.NewReader("fuzz", bytes.NewReader(src))
+				r.Reuse()
+				srep, _ := ReplayReader(r, Options{Settings: settingsOf(t, cfg...), Check: true})
+				if a, b := details(rep), details(srep); a != b && srep.Err == nil {
+					t.Fatalf("%v: the stream's replay differs from the file's:\n%s\nfile's:\n%s", cfg, b, a)
+				}
+			}
 			if rep.Matches+rep.Diverged+rep.Unchecked+afterAbort(rep) < rep.Calls {
 				t.Fatalf("%v: %d match + %d diverge + %d unchecked < %d calls", cfg, rep.Matches, rep.Diverged, rep.Unchecked, rep.Calls)
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -59,11 +60,7 @@ func recordCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	trace := *out
 	if trace == "" {
-		base := command[0]
-		if i := strings.LastIndexByte(base, '/'); i >= 0 {
-			base = base[i+1:]
-		}
-		trace = base + ".strace"
+		trace = filepath.Base(command[0]) + ".strace"
 	}
 	argv := append(append(append([]string{}, recordFlags...), "-o", trace, "--"), command...)
 	c := exec.Command(path, argv...)
