@@ -54,6 +54,17 @@ type protProbe struct {
 	before     []pageState
 }
 
+// stateBefore returns the state of guest page addr before the call, if
+// the probe recorded it (a linear search: at most two host pages' worth).
+func (p *protProbe) stateBefore(addr uint64) (pageState, bool) {
+	for _, b := range p.before {
+		if b.addr == addr {
+			return b, true
+		}
+	}
+	return pageState{}, false
+}
+
 // guestRange is the guest range a memory call works on, known before the
 // call: a range's, or a MAP_FIXED's. ok is false for others.
 func guestRange(spec *scenario.CallSpec, args scenario.CallArgs) (start, end uint64, ok bool) {
@@ -89,7 +100,7 @@ func (t *task) probeProtections(spec *scenario.CallSpec, args scenario.CallArgs)
 func pagesAt(m *scenario.Machine, start, end uint64) []pageState {
 	cfg := m.Sim.Config()
 	h, tp := cfg.HostPageSize, cfg.TargetPageSize
-	var out []pageState
+	out := make([]pageState, 0, 2*min(h/tp, maxProbePages))
 	add := func(hp uint64) {
 		for i, p := 0, hp; i < maxProbePages && p < hp+h && p >= hp; i, p = i+1, p+tp {
 			out = append(out, pageState{addr: p, guest: m.Sim.PageFlags(p), host: hostProt(m, p)})
@@ -140,10 +151,6 @@ func (t *task) afterCall(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, ar
 		return
 	}
 	img.Fragments++
-	before := map[uint64]pageState{}
-	for _, b := range p.before {
-		before[b.addr] = b
-	}
 	kind := memAnon
 	at, ok := callAddr(spec, traceArgs)
 	simAt := at
@@ -159,7 +166,7 @@ func (t *task) afterCall(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, ar
 	var trap *Unenforced
 	for _, ps := range pagesAt(m, start, end) {
 		read, write := ps.leaks()
-		b, known := before[ps.addr]
+		b, known := p.stateBefore(ps.addr)
 		bread, bwrite := b.leaks()
 		read, write = read && !(known && bread), write && !(known && bwrite)
 		if !read && !write {
