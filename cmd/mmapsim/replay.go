@@ -23,9 +23,9 @@ is the standard input; a trace is read as it is replayed, in bounded memory
 (a line may be at most 1 MiB long).
 
 Prints first the verdict, per program image: "starts", "at risk" (under a
-target: it relies on protections the host cannot enforce) or "fails at line
-N", with the cause and the fix; then a summary, then each divergence with its
-trace line. Exit status 0 when every trace ran to the end, whatever the
+target, it relies on protections the host cannot enforce; natively, it fails
+unless it asks the system its page size) or "fails at line N", with the cause
+and the fix; then a summary, then each divergence with its trace line. Exit status 0 when every trace ran to the end, whatever the
 divergences (1 with --strict and a divergence), 2 on a usage or input error.
 
 flags:
