@@ -6,6 +6,7 @@
 //	mmapsim run [flags] FILE...     run scenarios, checking their expectations
 //	mmapsim show [flags] FILE...    run scenarios, drawing the address space after each step
 //	mmapsim replay [flags] TRACE... replay real strace logs on a simulated machine
+//	mmapsim record -- COMMAND       record a strace log of COMMAND for replay
 //	mmapsim presets                 list host and target presets, policies and quirks
 //	mmapsim demo                    run the built-in example
 //	mmapsim playground DIR          write the playground page to DIR/index.html
@@ -39,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCmd(args[1:], stdout, stderr, true)
 	case "replay":
 		return replayCmd(args[1:], stdout, stderr)
+	case "record":
+		return recordCmd(args[1:], stdout, stderr)
 	case "presets":
 		return presetsCmd(args[1:], stdout, stderr)
 	case "demo":
@@ -64,6 +67,7 @@ commands:
   show [flags] FILE...  run, drawing the address space after every step
   replay [flags] TRACE... replay real strace logs natively on a host of
                         another page size, or under the simulated QEMU
+  record -- COMMAND     run COMMAND under strace, writing a log to replay
   presets               list host and target presets, policies and quirks
   demo                  run the built-in example
   playground DIR        write the playground (a page to try scenarios in a
