@@ -53,7 +53,7 @@ type Policy struct {
 var Fixed = Policy{Algorithm: AlgoSeed}
 
 // Seed is the seed as it was: every known defect in.
-var Seed = Policy{Algorithm: AlgoSeed, Quirks: sim.AllQuirks}
+var Seed = Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks}
 
 // New starts a guest process under the policy on host: cfg's Quirks are
 // replaced by the policy's.
@@ -72,8 +72,8 @@ func (p Policy) String() string {
 			return v.Name
 		}
 	}
-	off := sim.AllQuirks &^ p.Quirks
-	if off.Len() < p.Quirks.Len() {
+	off := sim.SeedQuirks &^ p.Quirks
+	if p.Quirks&^sim.SeedQuirks == 0 && off.Len() < p.Quirks.Len() {
 		return "seed-except=" + off.String()
 	}
 	return "fixed-except=" + p.Quirks.String()
@@ -123,7 +123,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "fixed-except", "quirks":
 		return Policy{Algorithm: AlgoSeed, Quirks: set}, nil
 	case "seed-except":
-		return Policy{Algorithm: AlgoSeed, Quirks: sim.AllQuirks &^ set}, nil
+		return Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks &^ set}, nil
 	}
 	return Policy{}, fmt.Errorf("unknown policy form %q in %q", name, s)
 }
