@@ -55,14 +55,14 @@ func (sq *sequence) generated(i int) bool { return i >= len(files) && i < len(sq
 
 // verdict is how one sequence compared under one policy.
 type verdict struct {
-	calls      int            // generated calls
-	agreed     int            // of them, compared and agreeing
-	kinds      map[string]int // differing calls by kind
-	uncompared int            // not compared: the reruns ran out first
-	final      string         // the final state: "agree", or what differs ("" if never compared)
-	runs       int            // QEMU runs
-	diffs      []string       // a report of each difference
-	unexplained int           // differences no known difference names
+	calls       int            // generated calls
+	agreed      int            // of them, compared and agreeing
+	kinds       map[string]int // differing calls by kind
+	uncompared  int            // not compared: the reruns ran out first
+	final       string         // the final state: "agree", or what differs ("" if never compared)
+	runs        int            // QEMU runs
+	diffs       []string       // a report of each difference
+	unexplained int            // differences no known difference names
 }
 
 // maxRuns bounds the runs of one sequence: each difference costs one.
@@ -284,9 +284,9 @@ func (sq *sequence) text(quirks sim.QuirkSet) string {
 // tally adds up verdicts.
 type tally struct {
 	seqs, calls, agreed, uncompared, runs int
-	finalAgree, finalDiffer                int
-	unexplained                            int
-	kinds                                  map[string]int
+	finalAgree, finalDiffer               int
+	unexplained                           int
+	kinds                                 map[string]int
 }
 
 func (t *tally) add(v verdict) {

@@ -123,8 +123,8 @@ var mmapMinAddr uint64 = 65536
 // these marks there, and a mark gone (unmapped, made unreadable, or mapped
 // over) is a table QEMU can no longer read.
 const (
-	idtEntry = 0x80 * 8
-	gdtEntry = 5 * 8
+	idtEntry  = 0x80 * 8
+	gdtEntry  = 5 * 8
 	tableMark = 0x7ab1e5ee7ab1e5ee
 )
 
