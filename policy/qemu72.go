@@ -286,7 +286,8 @@ var Qemu72 = sim.SeedQuirks.
 	With(sim.QuirkPreadMprotectAssert).
 	// Fixed by the way: do_syscall calls the host's msync on g2h(addr)
 	// with the guest's length (syscall.c), not target_msync's start
-	// rounded down to the host page.
+	// rounded down to qemu_host_page_size; on a 4K host that is the fix's
+	// start rounded down to the real host page.
 	Without(sim.QuirkMsyncHostPage).
 	// Still there: target_mmap tests the MAP_FIXED start's alignment
 	// (mmap.c:551-554) before the range (mmap.c:564-566).

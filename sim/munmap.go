@@ -152,6 +152,8 @@ func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 	}
 	if s.quirk(QuirkMsyncHostPage) {
 		start &= g.HostPageMask() // seed 779
+	} else {
+		start &^= g.RealHostPageSize - 1 // the host's msync wants its own page
 	}
 	if !s.libc.Msync(g.G2H(start), end-start, flags) {
 		return -1

@@ -256,7 +256,7 @@ var quirkTable = [...]QuirkDesc{
 		Quirk:     QuirkMsyncHostPage,
 		Name:      "msync-host-page",
 		SeedLines: "779-780",
-		Doc:       "target_msync rounds the start down to the host page (start &= qemu_host_page_mask) before calling the host's msync: with a host page larger than the target page, the host also syncs the guest pages before the range, and fails (ENOMEM) where they are not mapped on the host although the guest's range is.",
+		Doc:       "target_msync rounds the start down to qemu_host_page_size (start &= qemu_host_page_mask) before calling the host's msync, where the host needs only its real page: with -p larger than the real host page, the host also syncs the guest pages before the range, and fails (ENOMEM) where they are not mapped on the host although the guest's range is.",
 	},
 	{
 		Quirk:        QuirkMadvisePassthrough,
@@ -280,7 +280,7 @@ var quirkTable = [...]QuirkDesc{
 		SeedLines:    "none",
 		Release:      "7.2",
 		ReleaseLines: "mmap.c:127-130",
-		Doc:          "target_mprotect validates the protection before the length and the range: an unknown bit is EINVAL where Linux first returns 0 for an empty range or ENOMEM for one that leaves the space.",
+		Doc:          "target_mprotect validates the protection before the length and the range: an unknown bit is EINVAL where Linux first returns 0 for an empty range, or ENOMEM for a range that wraps the word (or, with zero-len-range, for which QEMU's own range check fails).",
 	},
 	{
 		Quirk:        QuirkZeroLenRange,
