@@ -90,7 +90,7 @@ type Variant struct {
 var Variants = []Variant{
 	{"seed", "QEMU linux-user/mmap.c as of March 2015, every known defect in", Seed},
 	{"fixed", "the seed with every known defect fixed: the reference, what the guest kernel would do", Fixed},
-	{"qemu-7.2", "QEMU 7.2's linux-user/mmap.c (Debian 12's qemu-user): the defects 7.2 still has (see qemu72.go)",
+	{"qemu-7.2", "QEMU 7.2's linux-user (Debian 12's qemu-user): the seed's defects 7.2 still has, and 7.2's own behaviours (see qemu72.go)",
 		Policy{Algorithm: AlgoSeed, Quirks: Qemu72}},
 }
 

@@ -90,11 +90,13 @@ func (s *Sim) markPassthrough(lo, hi uint64) {
 // mmap_frag ignored; a private file page past end-of-file), QEMU faults in
 // its own code, and its signal handler takes the fault for the guest's:
 //
-//   - a SIGSEGV on a guest page that was writable once (PAGE_WRITE_ORG):
-//     page_unprotect makes the host page "writable" (the mprotect fails
-//     again) and returns, the memset faults again: QEMU spins forever;
-//   - otherwise the guest gets the signal inside its system call, the mmap
-//     lock still held (cpu_loop_exit_sigsegv, cpu_loop_exit_sigbus).
+//   - a SIGSEGV for a page that is mapped (SEGV_ACCERR) on a guest page
+//     that was writable once (PAGE_WRITE_ORG): page_unprotect makes the
+//     host page "writable" (the mprotect fails again) and returns, the
+//     memset faults again: QEMU spins forever;
+//   - otherwise (the host page unmapped, SIGBUS, or no PAGE_WRITE_ORG) the
+//     guest gets the signal inside its system call, the mmap lock still
+//     held (cpu_loop_exit_sigsegv, cpu_loop_exit_sigbus).
 //
 // Either way the emulated process is lost: the call aborts, saying which.
 //
@@ -102,12 +104,12 @@ func (s *Sim) markPassthrough(lo, hi uint64) {
 // host page.
 func (s *Sim) fragMemset72(start, end uint64) {
 	g := &s.geom
-	n, f := s.libc.Host.Write(g.G2H(start), make([]byte, end-start))
+	n, f := s.libc.Host.Write(g.G2H(start), make([]byte, g.ABIWord(end-start)))
 	if f == nil {
 		return
 	}
-	at := start + uint64(n)
-	if f.Signal == hostvm.SIGSEGV && s.pageGetFlags(at)&PageWriteOrg != 0 {
+	at := g.ABIWord(start + uint64(n))
+	if f.Signal == hostvm.SIGSEGV && f.Code == hostvm.SegvAccErr && s.pageGetFlags(at)&PageWriteOrg != 0 {
 		base.Raise("page_unprotect", "hang: mmap_frag's memset faults at %#x, and page_unprotect has it retried forever", at)
 	}
 	// cpu_loop_exit_sigsegv (or _sigbus) leaves the system call by

@@ -154,6 +154,10 @@ type layout struct {
 	Top, End, NextStart uint64
 	IDT, GDT            uint64 // the descriptor tables' bases (sidt, sgdt)
 	GuestBase           uint64 // guest_base, from the log ("Locating guest address space @")
+	// Above is, for one sequence of an x86-64 guest, the end of what its
+	// placements above the start-up mappings used while it was drawn
+	// (mmap_next_start only grows there), and a MiB more; 0 otherwise.
+	Above uint64
 	BrkEnd              uint64 // the end of the heap start-up left, host-page aligned (sim's brk starts there)
 	// StartErrno is the errno QEMU's start-up leaves in its thread (see
 	// tool.startErrno).
@@ -166,13 +170,13 @@ type layout struct {
 func (l layout) window() (lo, hi uint64) { return l.Top - 16<<20, l.Top }
 
 // pageRanges are the ranges whose pages the final check reads: the window,
-// what lies above the start-up mappings up to 16 MiB (x86-64's
-// placements), and the last MiB of the space.
+// what lies above the start-up mappings up to Above (x86-64's placements),
+// and the last MiB of the space.
 func (l layout) pageRanges() [][2]uint64 {
 	lo, hi := l.window()
 	rs := [][2]uint64{{lo, hi}}
-	if l.Arch.bits == 64 {
-		rs = append(rs, [2]uint64{l.End, l.End + 16<<20})
+	if l.Above > l.End {
+		rs = append(rs, [2]uint64{l.End, l.Above})
 	}
 	return append(rs, [2]uint64{l.SpaceEnd - 1<<20, l.SpaceEnd})
 }

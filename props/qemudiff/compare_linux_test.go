@@ -46,6 +46,12 @@ func generate(id int, seed int64, tl *tool, lay layout, quirks sim.QuirkSet, n i
 		m.exec(sq.calls[len(sq.calls)-1])
 	}
 	sq.calls = append(sq.calls, sentinel)
+	if lay.Reserved == 0 {
+		// Left out of a rerun, a call can only leave mmap_next_start
+		// lower: placements grow it, nothing else moves it.
+		next := m.sim.(*sim.Sim).MmapNextStart()
+		sq.lay.Above = min((next+1<<20-1)&^(1<<20-1)+1<<20, lay.End+16<<20)
+	}
 	return sq, nil
 }
 
