@@ -234,6 +234,8 @@ fail:
 // changes nothing (the seed's body maps fragments first, and a later
 // failure leaves them behind). In order:
 //
+//   - under QuirkFixedAlignFirst, the seed's (and 7.2's) order: start is
+//     target-page aligned, EINVAL, before anything else;
 //   - the range lies in the guest space: ENOMEM, as Linux's "addr >
 //     TASK_SIZE - len" (EINVAL under QuirkFixedFitEINVAL when it passes the
 //     top of the word); skipped under QuirkUncheckedRange;

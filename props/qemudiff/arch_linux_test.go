@@ -157,8 +157,8 @@ type layout struct {
 	// Above is, for one sequence of an x86-64 guest, the end of what its
 	// placements above the start-up mappings used while it was drawn
 	// (mmap_next_start only grows there), and a MiB more; 0 otherwise.
-	Above uint64
-	BrkEnd              uint64 // the end of the heap start-up left, host-page aligned (sim's brk starts there)
+	Above  uint64
+	BrkEnd uint64 // the end of the heap start-up left, host-page aligned (sim's brk starts there)
 	// StartErrno is the errno QEMU's start-up leaves in its thread (see
 	// tool.startErrno).
 	StartErrno hostvm.Errno
