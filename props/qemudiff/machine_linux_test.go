@@ -242,7 +242,8 @@ func resultText(v uint64, err error) string {
 }
 
 // abortOutcome is sim's abort as deathOutcome spells QEMU's: the function
-// and the assertion that failed, or what killed QEMU.
+// and the assertion that failed, "hung" for QEMU's endless retries, or the
+// function that killed QEMU.
 func abortOutcome(a *sim.Abort) string {
 	if cond, ok := strings.CutPrefix(a.Reason, "assertion failed: "); ok {
 		cond, _, _ = strings.Cut(cond, " (")
@@ -250,10 +251,6 @@ func abortOutcome(a *sim.Abort) string {
 	}
 	if strings.HasPrefix(a.Reason, "hang: ") {
 		return "ABORT hung"
-	}
-	var sig int
-	if n, _ := fmt.Sscanf(a.Reason, "signal %d:", &sig); n == 1 {
-		return fmt.Sprintf("ABORT signal %d in a system call", sig)
 	}
 	return "ABORT " + a.Func
 }
