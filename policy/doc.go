@@ -18,14 +18,16 @@
 //     each quirk, who found it, and its regression scenario in
 //     testdata/quirks (what the C does wrong, and the seed lines, are
 //     sim's: sim.Quirk.Desc)
-//   - qemu72.go: Qemu72, the quirks QEMU 7.2 still has, each decided from
-//     v7.2.0's source with the lines cited and checked against real QEMU
-//     (props/qemudiff)
+//   - qemu72.go: Qemu72, the seed's defects QEMU 7.2 still has and 7.2's
+//     own behaviours, each decided from v7.2.0's source with the lines
+//     cited and checked against real QEMU (props/qemudiff)
 //
 // # Regression scenarios
 //
 // testdata/quirks holds one scenario per quirk, named after it. Each passes
 // under policy=fixed and fails under policy=fixed-except=<quirk>
-// (TestQuirkScenarios); TestQuirkCatalogue checks that every quirk sim
+// (TestQuirkScenarios); a quirk that shows only with others (QuirkInfo.Needs)
+// passes under fixed-except=<those> and fails with itself added.
+// TestQuirkCatalogue checks that every quirk sim
 // knows has an entry and a scenario, and every scenario a quirk.
 package policy

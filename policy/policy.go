@@ -53,7 +53,7 @@ type Policy struct {
 var Fixed = Policy{Algorithm: AlgoSeed}
 
 // Seed is the seed as it was: every known defect in.
-var Seed = Policy{Algorithm: AlgoSeed, Quirks: sim.AllQuirks}
+var Seed = Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks}
 
 // New starts a guest process under the policy on host: cfg's Quirks are
 // replaced by the policy's.
@@ -72,8 +72,8 @@ func (p Policy) String() string {
 			return v.Name
 		}
 	}
-	off := sim.AllQuirks &^ p.Quirks
-	if off.Len() < p.Quirks.Len() {
+	off := sim.SeedQuirks &^ p.Quirks
+	if p.Quirks&^sim.SeedQuirks == 0 && off.Len() < p.Quirks.Len() {
 		return "seed-except=" + off.String()
 	}
 	return "fixed-except=" + p.Quirks.String()
@@ -90,7 +90,7 @@ type Variant struct {
 var Variants = []Variant{
 	{"seed", "QEMU linux-user/mmap.c as of March 2015, every known defect in", Seed},
 	{"fixed", "the seed with every known defect fixed: the reference, what the guest kernel would do", Fixed},
-	{"qemu-7.2", "QEMU 7.2's linux-user/mmap.c (Debian 12's qemu-user): the defects 7.2 still has (see qemu72.go)",
+	{"qemu-7.2", "QEMU 7.2's linux-user (Debian 12's qemu-user): the seed's defects 7.2 still has, and 7.2's own behaviours (see qemu72.go)",
 		Policy{Algorithm: AlgoSeed, Quirks: Qemu72}},
 }
 
@@ -123,7 +123,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "fixed-except", "quirks":
 		return Policy{Algorithm: AlgoSeed, Quirks: set}, nil
 	case "seed-except":
-		return Policy{Algorithm: AlgoSeed, Quirks: sim.AllQuirks &^ set}, nil
+		return Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks &^ set}, nil
 	}
 	return Policy{}, fmt.Errorf("unknown policy form %q in %q", name, s)
 }
