@@ -15,6 +15,10 @@ type traceFile struct {
 	path    string
 	flags   hostvm.OpenFlags // the access mode
 	cloexec bool             // O_CLOEXEC: execve closes it
+	// sized: the trace showed the file's size (a stat of it, by descriptor
+	// or path). Until then its simulated size is a guess: the trace shows
+	// no write(), so a file the program created and wrote reads as empty.
+	sized bool
 }
 
 // fdTable is a process's descriptor table, by the trace's descriptor
@@ -84,7 +88,7 @@ func (ft *fdTable) carryOver(to *fdTable, old, new *space) {
 			size = uint64(st.Size)
 		}
 		if simFD, err := openFile(new.machine.Kernel, f.path, f.flags, size, true); err == nil {
-			f.simFD = simFD
+			f.simFD, f.sized = simFD, true
 			to.fds[fd] = f
 		}
 	}
@@ -138,28 +142,15 @@ func (t *task) follow(st *syntax.Stmt, spec *scenario.CallSpec) {
 	}
 }
 
-// followStat gives the file of a stat'ed descriptor the size the trace's
-// st_size says. A stat by path (newfstatat without AT_EMPTY_PATH's empty
-// path) names no descriptor: nothing to follow.
+// followStat gives the file the trace stat'ed the size its st_size says:
+// the file of a descriptor (fstat, or newfstatat with AT_EMPTY_PATH's empty
+// path), or, for a stat by path, every descriptor open on that path (a
+// program often opens a file and then stats it by name).
 //
 // Preconditions: spec.FD == scenario.FDStat; t.space != nil.
 func (t *task) followStat(spec *scenario.CallSpec, call *syntax.Call) {
 	si := spec.Index(scenario.ParamStat)
-	if pi := spec.Index(scenario.ParamPath); pi >= 0 {
-		if si >= len(call.Args) || pi >= len(call.Args) || call.Args[pi].Kind != syntax.ArgString || len(call.Args[pi].Bytes) != 0 {
-			return
-		}
-	}
-	fdKind := scenario.ParamFD
-	if spec.Index(fdKind) < 0 {
-		fdKind = scenario.ParamDirFD
-	}
-	fd, ok := argNum(spec, call, fdKind)
-	if !ok || si >= len(call.Args) {
-		return
-	}
-	f, ok := t.fds.fds[fd]
-	if !ok {
+	if si < 0 || si >= len(call.Args) {
 		return
 	}
 	sz, ok := call.Args[si].Field("st_size")
@@ -170,8 +161,42 @@ func (t *task) followStat(spec *scenario.CallSpec, call *syntax.Call) {
 	if err != nil || size > 1<<40 {
 		return
 	}
+	if pi := spec.Index(scenario.ParamPath); pi >= 0 {
+		if pi >= len(call.Args) || call.Args[pi].Kind != syntax.ArgString {
+			return
+		}
+		if path := string(call.Args[pi].Bytes); path != "" {
+			for _, fd := range t.fds.sortedFDs() {
+				if t.fds.fds[fd].path == path {
+					t.resize(fd, size)
+				}
+			}
+			return
+		}
+	}
+	fdKind := scenario.ParamFD
+	if spec.Index(fdKind) < 0 {
+		fdKind = scenario.ParamDirFD
+	}
+	if fd, ok := argNum(spec, call, fdKind); ok {
+		t.resize(fd, size)
+	}
+}
+
+// resize gives the file of the trace's descriptor fd size bytes, now known.
+// A different size gives the path a new file, so that mappings of the old
+// one keep theirs.
+//
+// Preconditions: t.space != nil.
+func (t *task) resize(fd, size uint64) {
+	f, ok := t.fds.fds[fd]
+	if !ok {
+		return
+	}
+	f.sized = true
 	k := t.space.machine.Kernel
 	if st, err := k.Fstat(f.simFD); err == nil && uint64(st.Size) == size {
+		t.fds.fds[fd] = f
 		return
 	}
 	// Close first, so the new file gets the same descriptor.

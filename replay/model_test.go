@@ -238,7 +238,7 @@ func TestInference(t *testing.T) {
 				t.Errorf("%s %v without process lines: %d calls, %d match:\n%s", name, cfg, rep.Calls, rep.Matches, details(rep))
 			}
 			for _, n := range rep.Notes {
-				if n.Kind != NoteUnknownMapping && n.Kind != NoteInferred && n.Kind != NoteUnparsed {
+				if n.Kind != NoteUnknownMapping && n.Kind != NoteInferred && n.Kind != NoteUnparsed && n.Kind != NoteFileSize {
 					t.Errorf("%s %v: note %s: %s", name, cfg, n.Kind, n.Msg)
 				}
 			}

@@ -43,10 +43,11 @@ const (
 	NoteUnpaired                       // half of an unfinished/resumed pair whose other half is missing
 	NoteAfterAbort                     // calls not run because the emulator had aborted
 	NoteInferred                       // what a pid is (a thread, a new program image), inferred without process lines
+	NoteFileSize                       // a file's size the trace never showed, taken to cover a mapping of it
 	numNoteKinds
 )
 
-var noteNames = [...]string{"unknown-mapping", "unknown-fd", "brk-guess", "unparsed", "unpaired", "after-abort", "inferred"}
+var noteNames = [...]string{"unknown-mapping", "unknown-fd", "brk-guess", "unparsed", "unpaired", "after-abort", "inferred", "file-size"}
 
 func (k NoteKind) String() string {
 	if int(k) < len(noteNames) {

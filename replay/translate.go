@@ -121,6 +121,33 @@ func (t *task) FD(fd uint64) uint64 {
 	return uint64(int64(simFD))
 }
 
+// MapFD translates the descriptor of a file mapping. When the file may
+// have grown since the trace last showed its size (it never showed it, or
+// the file is open for writing, so untraced write(), ftruncate() or
+// fallocate() may have grown it), a file shorter than the mapping grows to
+// cover it, with a note: an emulator that truncates mappings at
+// end-of-file (QEMU 7.2 with a host page larger than the real one) must not
+// see it empty where the program had filled it. A read-only file keeps the
+// size its stat showed.
+func (t *task) MapFD(fd, offset, length uint64) uint64 {
+	simFD := t.FD(fd)
+	f, ok := t.fds.fds[fd]
+	if !ok || f.sized && f.flags&hostvm.OAccMode == hostvm.ORdOnly {
+		return simFD
+	}
+	end := offset + length
+	if end < offset || end > 1<<40 {
+		return simFD
+	}
+	st, err := t.space.machine.Kernel.Fstat(f.simFD)
+	if err != nil || uint64(st.Size) >= end {
+		return simFD
+	}
+	t.resize(fd, end)
+	t.sess.note(t.stmt, NoteFileSize, fmt.Sprintf("the trace shows no size of %s that covers this mapping; it is taken to cover it (%#x bytes): writes and truncations are not traced", f.path, end))
+	return uint64(int64(t.fds.fds[fd].simFD))
+}
+
 // Break translates brk's argument. The address space's first brk
 // (normally brk(NULL), which reads the initial break) ties the trace's
 // break to the simulation's; every later break is translated by the same
