@@ -99,7 +99,8 @@ func (h *HTMLRecorder) WriteHTML(w io.Writer) error {
 		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtExec) + `">r-x</span>` +
 		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtWrite|hostvm.ProtExec) + `">rwx</span>` +
 		`<span style="background:` + protColor(hostvm.ProtNone) + `">---</span>` +
-		`<span>.</span> not mapped; marks: F fragment, R reservation placeholder, ! guest and host disagree. ` +
+		`<span>.</span> not mapped; marks: F fragment, R reservation placeholder, ! guest and host disagree, ` +
+		`? the emulator's own record of the host page differs from the host. ` +
 		`Keys: &#8594;/j next, &#8592;/k previous.</p>` + "\n")
 	b.WriteString(`<div id="bar"><button id="prev">&#9664; previous</button><button id="next">next &#9654;</button><span id="pos"></span></div>` + "\n<ol>\n")
 	for _, s := range h.steps {
@@ -222,6 +223,9 @@ func writeSVG(b *strings.Builder, p *Picture) {
 					n += "@" + offsetText(h.off)
 				}
 				note = append(note, n)
+			}
+			if h.belief != "" {
+				note = append(note, "believed "+h.belief)
 			}
 		}
 		if it.repeat > 1 {
