@@ -121,6 +121,15 @@ func (s *System) behaviourFor(d *Difference) (*Behaviour, bool) {
 // one the run disallows. The run stops there, whatever the behaviour's
 // effect: where it goes on, allowBehaviour has applied it before.
 func (s *System) nameDifference(d *Difference) (string, bool) {
+	if o, ok := d.Outcome.(*viewsOutcome); ok {
+		// allowViews named every run of pages but a disallowed one, or
+		// left some unnamed: say which was disallowed.
+		for _, x := range o.deltas() {
+			if b := s.deltaBehaviour(x); b != nil && b.Name == s.disallow {
+				return b.Name, false
+			}
+		}
+	}
 	b, ok := s.behaviourFor(d)
 	if !ok {
 		return "", false

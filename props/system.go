@@ -153,9 +153,13 @@ func (s *System) comparing() bool { return s.failure == "" && s.stopped == "" }
 func (s *System) fail(format string, args ...any) {
 	if s.failure == "" {
 		msg := fmt.Sprintf(format, args...)
-		if name, ok := s.nameDifference(&Difference{Msg: msg, Outcome: s.outcome}); ok {
+		name, ok := s.nameDifference(&Difference{Msg: msg, Outcome: s.outcome})
+		if ok {
 			s.stop(name)
 			return
+		}
+		if name != "" {
+			msg = "behaviour " + name + ": " + msg // the one Options.Disallow names
 		}
 		s.failure = msg + "\n" + s.stateText()
 		s.failLine = len(s.lines)

@@ -67,22 +67,14 @@ func (b *Box64) boxMmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd
 	switch {
 	case ret != mapFailed && flags&hostvm.Map32Bit != 0 &&
 		(ret > 0xffffffff || b.opts.Wine && ret&0xffff != 0 && ret != addr): // 3410-3420
-		olderr := b.libc.Errno
-		b.internalMunmap(ret, length)
-		b.loadProtectionFromMap()
-		addr = b.prot.find31bitBlockNearHint(oldAddr, length, 0)
-		if addr != 0 && b.prot.isBlockFree(addr, length) {
-			newFlags |= hostvm.MapFixed
-		}
-		newFlags = dropNoReplace(newFlags)
-		ret = b.internalMmap(addr, length, prot, newFlags, fd, offset)
+		var olderr hostvm.Errno
+		ret, olderr = b.mapAgainAt(ret, length, func() uint64 { return b.prot.find31bitBlockNearHint(oldAddr, length, 0) },
+			prot, newFlags, fd, offset)
 		if oldAddr != 0 && ret != oldAddr && ret != mapFailed {
 			b.libc.Errno = olderr
 		}
 	case ret != mapFailed && check47bit && (!fits47Bits(ret, length) || b.needsWine64KBAlignment(ret)): // 3421-3441
-		olderr := b.libc.Errno
-		b.internalMunmap(ret, length)
-		b.loadProtectionFromMap()
+		olderr := b.forgetHostPlacement(ret, length)
 		addr = b.prot.find47bitBlock(length)
 		if addr != 0 && b.prot.isBlockFree(addr, length) {
 			newFlags = dropNoReplace(newFlags | hostvm.MapFixed)
@@ -101,15 +93,9 @@ func (b *Box64) boxMmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd
 		}
 	case ret != mapFailed && flags&hostvm.MapFixed == 0 && b.opts.Wine && addr != 0 && addr != ret &&
 		(ret > 0x7fffffffffff || b.pageSize() == x86PageSize && ret&0xffff != 0): // 3442-3456
-		olderr := b.libc.Errno
-		b.internalMunmap(ret, length)
-		b.loadProtectionFromMap()
-		addr = b.prot.find47bitBlockNearHint(oldAddr, length, 0)
-		if addr != 0 && b.prot.isBlockFree(addr, length) {
-			newFlags |= hostvm.MapFixed
-		}
-		newFlags = dropNoReplace(newFlags)
-		ret = b.internalMmap(addr, length, prot, newFlags, fd, offset)
+		var olderr hostvm.Errno
+		ret, olderr = b.mapAgainAt(ret, length, func() uint64 { return b.prot.find47bitBlockNearHint(oldAddr, length, 0) },
+			prot, newFlags, fd, offset)
 		if oldAddr != 0 && ret != oldAddr && ret != mapFailed {
 			b.libc.Errno = olderr
 			if oldAddr > 0x7fffffffff && !b.have48bits {
@@ -118,6 +104,30 @@ func (b *Box64) boxMmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd
 		}
 	}
 	return ret
+}
+
+// forgetHostPlacement undoes the host's placement of a mapping box_mmap
+// will move: it unmaps it and reloads box64's map ("because something went
+// wrong previously"). It returns errno as it was before.
+func (b *Box64) forgetHostPlacement(ret, length uint64) hostvm.Errno {
+	olderr := b.libc.Errno
+	b.internalMunmap(ret, length)
+	b.loadProtectionFromMap()
+	return olderr
+}
+
+// mapAgainAt is box_mmap's second try for MAP_32BIT (3411-3418) and for
+// Wine's hints (3444-3450): the host's placement undone, the mapping is
+// made again at the address block finds, with MAP_FIXED where box64
+// believes that range free (a hint otherwise). It returns the new result
+// and errno as it was before the first try.
+func (b *Box64) mapAgainAt(ret, length uint64, block func() uint64, prot int, flags hostvm.MapFlags, fd int, offset int64) (uint64, hostvm.Errno) {
+	olderr := b.forgetHostPlacement(ret, length)
+	addr := block()
+	if addr != 0 && b.prot.isBlockFree(addr, length) {
+		flags |= hostvm.MapFixed
+	}
+	return b.internalMmap(addr, length, prot, dropNoReplace(flags), fd, offset), olderr
 }
 
 // dropNoReplace clears MAP_FIXED_NOREPLACE when MAP_FIXED is set too

@@ -81,5 +81,8 @@ func (b *Box64) GetPageSize() uint64 { return x86PageSize }
 // box64 tracks in [addr, addr+n) allow writing. false means getrlimit says
 // EFAULT without calling the host.
 func (b *Box64) GetrlimitBufferOK(addr, n uint64) bool {
+	if b.libc.Host == nil {
+		return false
+	}
 	return b.prot.isGuestRangeFakelyProtected(addr, n, protWrite)
 }

@@ -25,6 +25,9 @@ import (
 // PageFlags returns the flags of the guest page holding addr in box64's
 // view.
 func (b *Box64) PageFlags(addr uint64) uint32 {
+	if b.libc.Host == nil {
+		return 0
+	}
 	if b.prot.tracked {
 		return b.prot.guest.Get(addr)
 	}
@@ -46,6 +49,9 @@ func hostPageFlags(prot uint32) uint32 {
 // FlagRuns lists the runs of non-zero flags of box64's view in address
 // order.
 func (b *Box64) FlagRuns() []sim.FlagRun {
+	if b.libc.Host == nil {
+		return nil
+	}
 	if b.prot.tracked {
 		return b.prot.guest.Runs()
 	}
@@ -54,6 +60,9 @@ func (b *Box64) FlagRuns() []sim.FlagRun {
 
 // FlagRunsIn lists the runs of box64's view overlapping [start, end).
 func (b *Box64) FlagRunsIn(start, end uint64) []sim.FlagRun {
+	if b.libc.Host == nil {
+		return nil
+	}
 	if b.prot.tracked {
 		return b.prot.guest.RunsIn(start, end)
 	}
@@ -101,6 +110,9 @@ func (b *Box64) hostView(start, end uint64) []sim.FlagRun {
 // pages it mapped for the guest. Pictures show it beside the host's own
 // (picture.HostRecorder).
 func (b *Box64) HostPageBelief(addr uint64) (mapped bool, prot hostvm.Prot, protKnown bool) {
+	if b.libc.Host == nil {
+		return false, 0, false
+	}
 	kind := memKind(b.prot.mapallmem.Get(addr / b.pageSize()))
 	if kind == 0 {
 		return false, 0, false
@@ -111,7 +123,12 @@ func (b *Box64) HostPageBelief(addr uint64) (mapped bool, prot hostvm.Prot, prot
 // RecordedProtection is memprot of the host page holding addr as box64
 // keeps it: the protection the guest asked for, bits the host ignores
 // included.
-func (b *Box64) RecordedProtection(addr uint64) int { return b.prot.getProtection(addr) }
+func (b *Box64) RecordedProtection(addr uint64) int {
+	if b.libc.Host == nil {
+		return 0
+	}
+	return b.prot.getProtection(addr)
+}
 
 // Load reads guest memory at addr into buf as the guest's code would:
 // through the host's pages.

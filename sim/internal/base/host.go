@@ -111,7 +111,7 @@ func (c HostCall) String() string {
 	case OpMemset:
 		fmt.Fprintf(&b, "memset(%s, 0, %s)", hex(a[0]), hex(a[1]))
 		if c.Err != 0 {
-			b.WriteString(" = SIGSEGV")
+			b.WriteString(" = fault")
 		}
 		return b.String()
 	default:
