@@ -55,7 +55,8 @@ func box64Policy(t *testing.T, name string) policy.Policy {
 // Wine) on every setup with a host page larger than 4K: every outcome must
 // match the guest's own kernel's, or be one of box64's named behaviours.
 func TestBox64Transparency(t *testing.T) {
-	checks := *flagChecks
+	checks := 5 * *flagChecks // box64's runs end sooner than QEMU's: more of them
+
 	if *flagLong {
 		checks *= 100
 	}
@@ -163,9 +164,12 @@ func writeBehaviourScenario(t *testing.T, b Behaviour, found *System, origin str
 		}
 		h.WriteString("#   " + l + "\n")
 	}
-	if replay(t, b.Name, text, "") != 0 {
+	switch {
+	case replay(t, b.Name, text, "") != 0:
 		h.WriteString(replayFailsNote + "\n")
-	} else {
+	case strings.HasPrefix(msg, "box64 aborted"):
+		h.WriteString("# Replayed, box64 dies at the last call, whose expectation (\"?\") a crash meets too.\n")
+	default:
 		h.WriteString("# Replayed, it passes: the difference is in the views (box64's page flags against the kernel's\n" +
 			"# mappings), which the scenario language cannot show; the #@ lines re-run it through the properties.\n")
 	}
