@@ -136,7 +136,8 @@ func LegendHTML() string {
 		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtExec) + `">r-x</span>` +
 		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtWrite|hostvm.ProtExec) + `">rwx</span>` +
 		`<span style="background:` + protColor(hostvm.ProtNone) + `">---</span>` +
-		`<span>.</span> not mapped; marks: F fragment, R reservation placeholder, ! guest and host disagree.`
+		`<span>.</span> not mapped; marks: F fragment, R reservation placeholder, ! guest and host disagree, ` +
+		`? the emulator's own record of the host page differs from the host.`
 }
 
 // SVG returns the picture as one inline SVG element, as the HTML page
@@ -235,6 +236,9 @@ func writeSVG(b *strings.Builder, p *Picture) {
 					n += "@" + offsetText(h.off)
 				}
 				note = append(note, n)
+			}
+			if h.belief != "" {
+				note = append(note, "believed "+h.belief)
 			}
 		}
 		if it.repeat > 1 {

@@ -2,11 +2,13 @@
 // host and target presets, the target-mapping algorithm and its switches,
 // and the catalogue of the seed's defects.
 //
-// A Policy names an algorithm (today AlgoSeed: package sim's port of QEMU
-// linux-user/mmap.c of March 2015) and, for it, the quirks left in (the
-// seed's defects, sim.QuirkSet). Scenarios and the command line spell a
-// policy as ParsePolicy reads it: a named Variant ("seed", "fixed",
-// "qemu-7.2"), "fixed-except=Q,...", "seed-except=Q,..." or "quirks=Q,...".
+// A Policy names an algorithm (AlgoSeed: package sim's port of QEMU
+// linux-user/mmap.c of March 2015; AlgoBox64: package sim/box64's port of
+// box64's 4K page emulation) and its switches: for the seed family the
+// quirks left in (the seed's defects, sim.QuirkSet), for box64 the Wine
+// switch. Scenarios and the command line spell a policy as ParsePolicy reads
+// it: a named Variant ("seed", "fixed", "qemu-7.2", "box64", "box64-wine"),
+// "fixed-except=Q,...", "seed-except=Q,..." or "quirks=Q,...".
 // Policy.New starts a guest (a sim.Guest) over a sim.Host; SimConfig makes
 // its sim.Config from a HostPreset and a TargetPreset.
 //

@@ -99,8 +99,10 @@ func (s *System) runMmap(op Op) {
 	prot := hostvm.Prot(op.Prot)
 	o := &mmapOutcome{op: op, addr: addr, length: length, offset: off,
 		nonFixed: flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) == 0, before: s.ref.Clone()}
+	s.outcome = o
 	line := mmapLine{at: at, length: length, op: op, flags: flags, fd: fd, offset: off}
 	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
+	o.qemuAddr, o.qemuErr = got, qemuErr
 	if s.abortCheck(qemuErr) {
 		s.emit(fmt.Sprintf("mmap(%s, %s, %s, %v, %s, %s) = ?", at, hexText(length), protText(op.Prot), flags, fdText(op.File), hexText(off)))
 		return
@@ -164,8 +166,10 @@ func (s *System) runMremap(op Op) {
 		sharedOld: s.sharedOrFile(addr, oldLen),
 		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags
 	}
+	s.outcome = o
 	placed := flags&hostvm.MremapMayMove != 0 && flags&hostvm.MremapFixed == 0 // QEMU chooses where
 	got, qemuErr := s.sim.Mremap(addr, oldLen, newLen, flags, to)
+	o.qemuAddr, o.qemuErr = got, qemuErr
 	line := func(want uint64, kernelErr error) {
 		prefix := ""
 		if qemuErr == nil && kernelErr == nil {
@@ -175,6 +179,7 @@ func (s *System) runMremap(op Op) {
 		if kernelErr == nil && placed {
 			exp = anySuccess
 		}
+		o.shown = exp
 		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
 	}
 	if s.abortCheck(qemuErr) {
