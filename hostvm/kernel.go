@@ -131,10 +131,30 @@ func (k *Kernel) Clone() *Kernel {
 func (k *Kernel) insertNew(v vma) {
 	var c cursor[vma]
 	k.vmas.seekLE(&c, uint64(v.start))
-	c.insertAfter(uint64(v.start), v)
+	k.insertAt(&c, v, true)
+}
+
+// insertAt is insertNew for a caller standing on the last VMA below v,
+// which may know that the gaps stay as they are (regap false). v joins
+// the VMA below or above it where they are mergeable, and is inserted only
+// if it joins neither.
+// Preconditions: c stands on the last VMA starting below v.start, or
+// before the first VMA if there is none; v overlaps nothing.
+func (k *Kernel) insertAt(c *cursor[vma], v vma, regap bool) {
 	k.totalVM += v.rng().Len()
-	k.mergeAround(&c)
-	k.regap(v.start, v.end)
+	if c.valid() && k.mergeable(c.item(), v) {
+		c.setItem(joined(c.item(), v))
+	} else {
+		c.insertAfter(uint64(v.start), v)
+	}
+	k.mergeNext(c)
+	if !regap {
+		return
+	}
+	if c.item().start == v.start {
+		c.prev() // not merged downwards
+	}
+	k.regapFrom(c, v.end)
 }
 
 // String renders the address space as /proc/self/maps does.

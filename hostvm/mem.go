@@ -159,6 +159,9 @@ func deleteKeys(t *btree.BTreeG[pte], lo, hi uint64) {
 
 // dropPrivate discards the private pages of [r.Start, r.End).
 func (k *Kernel) dropPrivate(r Range) {
+	if k.pt.Len() == 0 {
+		return
+	}
 	deleteKeys(k.pt, uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift)
 }
 

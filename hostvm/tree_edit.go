@@ -226,6 +226,34 @@ func (c *cursor[T]) delete() {
 	c.i = c.leaf.n
 }
 
+// deleteRun removes n entries, from the one c stands on, and leaves c as
+// delete does. Entries of one leaf go together when the leaf keeps enough.
+// Preconditions: c.valid(), and at least n entries from c on.
+func (c *cursor[T]) deleteRun(n int) {
+	for n > 0 {
+		l := c.leaf
+		d := min(n, l.n-c.i)
+		if d == 1 || l.n-d < treeMinFill && c.path[c.t.height-1].n > 1 {
+			c.delete()
+			n--
+			continue
+		}
+		c.own()
+		l = c.leaf
+		copy(l.keys[c.i:], l.keys[c.i+d:l.n])
+		copy(l.items[c.i:], l.items[c.i+d:l.n])
+		clear(l.items[l.n-d : l.n])
+		l.n -= d
+		c.t.n -= d
+		n -= d
+		c.fixUp()
+		if c.i == l.n {
+			c.i--
+			c.next()
+		}
+	}
+}
+
 // pair returns the indexes of c.path[l]'s child c.idx[l] and a neighbour,
 // left one first.
 func (c *cursor[T]) pair(l int) (int, int) {

@@ -55,8 +55,8 @@ func agree(t *testing.T, tr *tree[uint64], m *treeModel, step int) {
 	}
 }
 
-// TestTreeModel drives a tree with random inserts, deletes, replacements
-// and cursor walks, in clusters (as an address space fills) and runs of
+// TestTreeModel drives a tree with random inserts, deletes (of one entry
+// or a run), replacements and cursor walks, in clusters (as an address space fills) and runs of
 // ascending and descending keys (as spaces are built), against a sorted
 // slice, checking the tree's invariants after every step. Now and then it
 // clones the tree and goes on with one copy, checking the other later.
@@ -90,7 +90,7 @@ func TestTreeModel(t *testing.T) {
 		_, present := m.vals[key]
 		op := rng.IntN(10)
 		switch {
-		case op < 5 && !present:
+		case op < 6 && !present:
 			val := key + rng.Uint64N(1<<30)
 			c.insertAfter(key, val)
 			if !c.valid() || c.key() != key || c.item() != val {
@@ -106,9 +106,15 @@ func TestTreeModel(t *testing.T) {
 			}
 			k := c.key()
 			i, _ := slices.BinarySearch(m.keys, k)
-			c.delete()
-			m.keys = slices.Delete(m.keys, i, i+1)
-			delete(m.vals, k)
+			run := 1
+			if rng.IntN(16) == 0 {
+				run = 1 + rng.IntN(min(40, len(m.keys)-i))
+			}
+			c.deleteRun(run)
+			for _, k := range m.keys[i : i+run] {
+				delete(m.vals, k)
+			}
+			m.keys = slices.Delete(m.keys, i, i+run)
 			if i < len(m.keys) {
 				if !c.valid() || c.key() != m.keys[i] {
 					t.Fatalf("step %d: after deleting %#x the cursor is not on %#x", step, k, m.keys[i])

@@ -264,6 +264,14 @@ func (k *Kernel) mergeRange(lo, hi Addr) {
 func (k *Kernel) regap(lo, hi Addr) {
 	var c cursor[vma]
 	k.seekBelow(&c, lo)
+	k.regapFrom(&c, hi)
+}
+
+// regapFrom is regap(lo, hi) for a caller already standing on the last VMA
+// that starts below lo. It moves c.
+// Preconditions: c stands on the last VMA starting below lo, or before the
+// first VMA if there is none.
+func (k *Kernel) regapFrom(c *cursor[vma], hi Addr) {
 	a, prevEnd := Addr(0), Addr(0)
 	if c.valid() {
 		v := c.item()
