@@ -68,77 +68,77 @@ func (t *gapTree) replace(lo, hi Addr, gaps []Range) {
 // topDown returns the highest address a with [a, a+length) inside one gap
 // and inside [low, high). Compare Linux's unmapped_area_topdown().
 func (t *gapTree) topDown(low, high Addr, length uint64) (Addr, bool) {
-	if t.root.maxLen < length {
-		return 0, false
-	}
-	return t.topDownIn(t.root, 0, low, high, length)
-}
-
-func (t *gapTree) topDownIn(n *inner[Addr], level int, low, high Addr, length uint64) (Addr, bool) {
-	for j := n.n - 1; j >= 0; j-- {
-		// Every gap under child j starts at or above its key.
-		if n.childMax[j] >= length && Addr(n.keys[j]) < high {
-			var a Addr
-			var ok bool
-			if level == t.height-1 {
-				a, ok = topDownLeaf(n.leaves[j], low, high, length)
-			} else {
-				a, ok = t.topDownIn(n.kids[j], level+1, low, high, length)
-			}
-			if ok {
-				return a, true
-			}
-		}
-		// Every gap left of child j ends at or below its key.
-		if Addr(n.keys[j]) <= low {
-			break
-		}
-	}
-	return 0, false
-}
-
-func topDownLeaf(l *leaf[Addr], low, high Addr, length uint64) (Addr, bool) {
-	for i := l.n - 1; i >= 0; i-- {
-		s, e := Addr(l.keys[i]), l.items[i]
-		if s >= high {
-			continue
-		}
-		if e <= low {
-			break
-		}
-		s, e = max(s, low), min(e, high)
-		if s < e && uint64(e-s) >= length {
-			return e - Addr(length), true
-		}
-	}
-	return 0, false
+	return t.search(gapQuery{low, high, length, true})
 }
 
 // bottomUp returns the lowest address a with [a, a+length) inside one gap
 // and inside [low, high). Compare Linux's unmapped_area().
 func (t *gapTree) bottomUp(low, high Addr, length uint64) (Addr, bool) {
-	if t.root.maxLen < length {
-		return 0, false
-	}
-	return t.bottomUpIn(t.root, 0, low, high, length)
+	return t.search(gapQuery{low, high, length, false})
 }
 
-func (t *gapTree) bottomUpIn(n *inner[Addr], level int, low, high Addr, length uint64) (Addr, bool) {
-	for j := 0; j < n.n; j++ {
-		// Every gap under child j and right of it starts at or above
-		// its key; every gap under it ends at or below the next key.
-		if Addr(n.keys[j]) >= high {
+// gapQuery is a placement search: length bytes inside one gap and inside
+// [low, high), the highest such place (down) or the lowest.
+type gapQuery struct {
+	low, high Addr
+	length    uint64
+	down      bool
+}
+
+// past reports whether everything from [lo, hi) on, in the direction of
+// the search, lies beyond [low, high).
+func (q *gapQuery) past(lo, hi Addr) bool {
+	if q.down {
+		return hi <= q.low
+	}
+	return lo >= q.high
+}
+
+// fit returns the place the query finds in the gap [s, e), if any.
+func (q *gapQuery) fit(s, e Addr) (Addr, bool) {
+	s, e = max(s, q.low), min(e, q.high)
+	if s >= e || uint64(e-s) < q.length {
+		return 0, false
+	}
+	if q.down {
+		return e - Addr(q.length), true
+	}
+	return s, true
+}
+
+func (t *gapTree) search(q gapQuery) (Addr, bool) {
+	if t.root.maxLen < q.length {
+		return 0, false
+	}
+	return t.searchIn(t.root, 0, &q)
+}
+
+// searchIn visits n's children in the query's direction, skipping those
+// whose longest gap is too short or whose gaps all lie outside [low,
+// high): the gaps under child j start at or above its key and end at or
+// below the next child's key.
+func (t *gapTree) searchIn(n *inner[Addr], level int, q *gapQuery) (Addr, bool) {
+	for x := 0; x < n.n; x++ {
+		j := x
+		if q.down {
+			j = n.n - 1 - x
+		}
+		lo, hi := Addr(n.keys[j]), ^Addr(0)
+		if j+1 < n.n {
+			hi = Addr(n.keys[j+1])
+		}
+		if q.past(lo, hi) {
 			break
 		}
-		if j+1 < n.n && Addr(n.keys[j+1]) <= low || n.childMax[j] < length {
+		if n.childMax[j] < q.length || lo >= q.high || hi <= q.low {
 			continue
 		}
 		var a Addr
 		var ok bool
 		if level == t.height-1 {
-			a, ok = bottomUpLeaf(n.leaves[j], low, high, length)
+			a, ok = q.searchLeaf(n.leaves[j])
 		} else {
-			a, ok = t.bottomUpIn(n.kids[j], level+1, low, high, length)
+			a, ok = t.searchIn(n.kids[j], level+1, q)
 		}
 		if ok {
 			return a, true
@@ -147,18 +147,18 @@ func (t *gapTree) bottomUpIn(n *inner[Addr], level int, low, high Addr, length u
 	return 0, false
 }
 
-func bottomUpLeaf(l *leaf[Addr], low, high Addr, length uint64) (Addr, bool) {
-	for i := 0; i < l.n; i++ {
+func (q *gapQuery) searchLeaf(l *leaf[Addr]) (Addr, bool) {
+	for x := 0; x < l.n; x++ {
+		i := x
+		if q.down {
+			i = l.n - 1 - x
+		}
 		s, e := Addr(l.keys[i]), l.items[i]
-		if s >= high {
+		if q.past(s, e) {
 			break
 		}
-		if e <= low {
-			continue
-		}
-		s, e = max(s, low), min(e, high)
-		if s < e && uint64(e-s) >= length {
-			return s, true
+		if a, ok := q.fit(s, e); ok {
+			return a, true
 		}
 	}
 	return 0, false

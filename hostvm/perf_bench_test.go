@@ -78,6 +78,16 @@ func batched(b *testing.B, size int, op, undo func(i int)) {
 	}
 }
 
+// flip times mprotect of page 1 of the groups to prot, putting back the
+// protection back, untimed, after each batch.
+func (g *mixGrid) flip(b *testing.B, prot, back Prot) {
+	batched(b, g.spots(), func(i int) {
+		mustOK(b, g.k.Mprotect(g.at(g.spot(i), 1), pg, prot), "mprotect")
+	}, func(i int) {
+		mustOK(b, g.k.Mprotect(g.at(g.spot(i), 1), pg, back), "mprotect back")
+	})
+}
+
 // BenchmarkMix times each operation of the bench tool's section 1 on
 // hostvm, at 100 and 10,000 VMAs.
 func BenchmarkMix(b *testing.B) {
@@ -102,24 +112,17 @@ func BenchmarkMix(b *testing.B) {
 				}
 			}, func(i int) { g.restore(b, g.spot(i)) })
 		})
+		// Page 1 to --- merges three VMAs into one; back to r-- splits
+		// them again.
 		b.Run(fmt.Sprintf("op=mprotect-merge/vmas=%d", vmas), func(b *testing.B) {
-			g := newMixGrid(b, vmas/4)
-			batched(b, g.spots(), func(i int) {
-				mustOK(b, g.k.Mprotect(g.at(g.spot(i), 1), pg, ProtNone), "mprotect ---")
-			}, func(i int) {
-				mustOK(b, g.k.Mprotect(g.at(g.spot(i), 1), pg, ProtRead), "mprotect r--")
-			})
+			newMixGrid(b, vmas/4).flip(b, ProtNone, ProtRead)
 		})
 		b.Run(fmt.Sprintf("op=mprotect-split/vmas=%d", vmas), func(b *testing.B) {
 			g := newMixGrid(b, vmas/4)
 			for j := 0; j < g.groups; j++ {
 				mustOK(b, g.k.Mprotect(g.at(j, 1), pg, ProtNone), "mprotect ---")
 			}
-			batched(b, g.spots(), func(i int) {
-				mustOK(b, g.k.Mprotect(g.at(g.spot(i), 1), pg, ProtRead), "mprotect r--")
-			}, func(i int) {
-				mustOK(b, g.k.Mprotect(g.at(g.spot(i), 1), pg, ProtNone), "mprotect ---")
-			})
+			g.flip(b, ProtRead, ProtNone)
 		})
 		b.Run(fmt.Sprintf("op=mremap-grow/vmas=%d", vmas), func(b *testing.B) {
 			g := newMixGrid(b, vmas/4)
