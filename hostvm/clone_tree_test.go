@@ -1,6 +1,7 @@
 package hostvm
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -38,7 +39,7 @@ func snapshot(k *Kernel, base Addr) string {
 	k.gaps.each(func(start, end Addr) { s += Range{start, end}.String() + "\n" })
 	for i := 0; i < 64; i++ {
 		b, f := peek(k, base+Addr(i*97)*pg)
-		s += string([]byte{b}) + faultCode(f)
+		s += fmt.Sprintf("%02x/%s ", b, faultCode(f))
 	}
 	return s
 }

@@ -33,6 +33,7 @@ func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 // Preconditions: r is page aligned and inside the address space.
 func (k *Kernel) unmapRange(r Range) error {
 	var c cursor[vma]
+	k.seekVMA(&c, r.Start)
 	res, err := k.unmapAt(&c, r)
 	if res.changed {
 		k.regapFrom(&c, r.End)
@@ -50,12 +51,12 @@ type unmapResult struct {
 	covered bool
 }
 
-// unmapAt is unmapRange without the gap index update: it leaves c on the
-// last VMA below r (before the first VMA if there is none), where the
-// caller may insert a VMA for r.
-// Preconditions: r is page aligned and inside the address space.
+// unmapAt is unmapRange without the gap index update, for a caller that
+// has sought r.Start: it leaves c on the last VMA below r (before the first
+// VMA if there is none), where the caller may insert a VMA for r.
+// Preconditions: r is page aligned and inside the address space; c stands
+// where k.seekVMA(c, r.Start) puts it.
 func (k *Kernel) unmapAt(c *cursor[vma], r Range) (unmapResult, error) {
-	k.seekVMA(c, r.Start)
 	if !c.valid() || c.item().start >= r.End {
 		c.prev()
 		return unmapResult{}, nil

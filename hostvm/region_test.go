@@ -107,6 +107,64 @@ func TestMmapReserveIsMmap(t *testing.T) {
 	}
 }
 
+// TestReplaceTilesIsGeneral: laying a VMA exactly over VMAs (the one-pass
+// path of mmapRegion) leaves the same VMAs, gaps, contents and total_vm as
+// unmapping the range and inserting the VMA the general way, for random
+// layouts and new VMAs of random kinds.
+func TestReplaceTilesIsGeneral(t *testing.T) {
+	seed := uint64(0x74696c65)
+	t.Logf("seed %#x", seed)
+	rng := rand.New(rand.NewPCG(seed, 4))
+	ran := 0
+	for ci, cfg := range fuzzKernelConfigs {
+		for round := 0; round < 80; round++ {
+			k, _ := reserveWorld(t, cfg, rng)
+			ms := k.Maps()
+			i := rng.IntN(len(ms))
+			j := min(len(ms)-1, i+rng.IntN(3))
+			r := Range{ms[i].Start, ms[j].End}
+			v := vma{start: r.Start, end: r.End, flags: vmMayRead | vmMayWrite | vmMayExec,
+				pgoff: uint64(r.Start) >> k.g.pageShift}
+			switch rng.IntN(3) {
+			case 0:
+				v.flags |= vmNoReserve // a placeholder
+			case 1:
+				v.prot, v.flags = rw, v.flags|vmAccount
+			default:
+				v.prot = ProtRead
+			}
+			var c cursor[vma]
+			k.seekVMA(&c, r.Start)
+			if !k.tiles(&c, r) {
+				continue // a hole or a stack in the range
+			}
+			ran++
+			general := k.Clone()
+			var gc cursor[vma]
+			general.seekVMA(&gc, r.Start)
+			if _, err := general.unmapAt(&gc, r); err != nil {
+				t.Fatal(err)
+			}
+			general.insertAt(&gc, v, true)
+			if err := k.mmapRegion(v, false); err != nil {
+				t.Fatal(err)
+			}
+			what := fmt.Sprintf("config %d round %d: %v over %v", ci, round, v.rng(), r)
+			if got, want := snapshot(k, r.Start), snapshot(general, r.Start); got != want {
+				t.Fatalf("%s: one pass leaves\n%s\nthe general way\n%s", what, got, want)
+			}
+			for _, x := range []*Kernel{k, general} {
+				if err := x.CheckInvariants(); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+			}
+		}
+	}
+	if ran < 100 {
+		t.Errorf("only %d rounds laid a VMA over whole VMAs", ran)
+	}
+}
+
 // BenchmarkReserve times giving a guest page back to a reservation, as
 // sim does on a 64 KiB host: a MAP_FIXED rw page carved out of a PROT_NONE
 // reservation (untimed), then the placeholder put back over it, through
