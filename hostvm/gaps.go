@@ -18,16 +18,10 @@ type generation struct{ _ byte }
 
 type gapTree struct{ tree[Addr] }
 
-func newGapTree(gen *generation) gapTree { return gapTree{newTree(gen, longestGap)} }
+func newGapTree(gen *generation) gapTree { return gapTree{newTree(gen, gapLen)} }
 
-// longestGap is the gap index's summary of a leaf.
-func longestGap(starts []uint64, ends []Addr) uint64 {
-	m := uint64(0)
-	for i, s := range starts {
-		m = max(m, uint64(ends[i])-s)
-	}
-	return m
-}
+// gapLen is a gap's span in the tree: the index keeps the longest.
+func gapLen(start uint64, end Addr) uint64 { return uint64(end) - start }
 
 // insert adds the gap [start, end).
 // Preconditions: no gap starts at start.

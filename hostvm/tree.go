@@ -17,10 +17,12 @@ package hostvm
 // and the child's summary. The root is always an inner node, and an empty
 // tree has one empty leaf, so a cursor always has a leaf to stand in.
 //
-// Summaries: a tree may keep, for every subtree, a number computed from its
-// entries (summarize; for the gap index, the longest gap), so that searches
-// can skip subtrees. Leaves keep theirs in the parent (childMax); an inner
-// node keeps the largest of its children's in maxLen.
+// Summaries: a tree may give each entry a span (for the gap index, the
+// gap's length) and keep, for every subtree, the largest span in it, so
+// that searches can skip subtrees. Leaves keep theirs in the parent
+// (childMax); an inner node keeps the largest of its children's in maxLen.
+// An edit updates a leaf's summary from the spans it adds and removes, and
+// rescans the leaf only when it removed the largest.
 //
 // Copy-on-write: every node carries the generation allowed to modify it in
 // place. A cursor that edits first copies the nodes on its path that belong
@@ -69,26 +71,38 @@ type tree[T any] struct {
 	height int // levels of inner nodes; at the last, children are leaves
 	n      int // entries
 	gen    *generation
-	// summarize computes a leaf's summary from its entries; nil keeps
-	// none (every summary is 0).
-	summarize func(keys []uint64, items []T) uint64
+	// span is an entry's contribution to the summaries; nil keeps none
+	// (every summary is 0).
+	span func(key uint64, item T) uint64
 }
 
 // newTree returns an empty tree owned by gen.
-func newTree[T any](gen *generation, summarize func(keys []uint64, items []T) uint64) tree[T] {
+func newTree[T any](gen *generation, span func(key uint64, item T) uint64) tree[T] {
 	root := &inner[T]{gen: gen, n: 1}
 	root.leaves[0] = &leaf[T]{gen: gen}
-	return tree[T]{root: root, height: 1, gen: gen, summarize: summarize}
+	return tree[T]{root: root, height: 1, gen: gen, span: span}
 }
 
 // Len is the number of entries.
 func (t *tree[T]) Len() int { return t.n }
 
+// leafSummary is the largest span in l.
 func (t *tree[T]) leafSummary(l *leaf[T]) uint64 {
-	if t.summarize == nil || l.n == 0 {
+	m := uint64(0)
+	if t.span != nil {
+		for i, k := range l.keys[:l.n] {
+			m = max(m, t.span(k, l.items[i]))
+		}
+	}
+	return m
+}
+
+// spanOf is the span of entry i of l.
+func (t *tree[T]) spanOf(l *leaf[T], i int) uint64 {
+	if t.span == nil {
 		return 0
 	}
-	return t.summarize(l.keys[:l.n], l.items[:l.n])
+	return t.span(l.keys[i], l.items[i])
 }
 
 // recount sets n.maxLen from its children's summaries.

@@ -30,23 +30,34 @@ func (c *cursor[T]) fixAbove(l int, key, sum uint64) {
 }
 
 // fixUp brings the keys and summaries on c's path up to date after c's
-// leaf changed without changing shape.
+// leaf changed without changing shape: added is the largest span added to
+// it, removed the largest removed (0 if none).
 // Preconditions: c's path is owned; the leaf is not empty, or is the only
 // one.
-func (c *cursor[T]) fixUp() {
+func (c *cursor[T]) fixUp(added, removed uint64) {
+	t := c.t
+	last := t.height - 1
 	key := uint64(0)
 	if c.leaf.n > 0 {
 		key = c.leaf.keys[0]
 	}
-	c.fixAbove(c.t.height-1, key, c.t.leafSummary(c.leaf))
+	sum := c.path[last].childMax[c.idx[last]]
+	switch {
+	case added >= sum:
+		sum = added
+	case removed >= sum:
+		sum = t.leafSummary(c.leaf)
+	}
+	c.fixAbove(last, key, sum)
 }
 
 // set replaces the entry c stands on.
 // Preconditions: c.valid(); key keeps the keys in order.
 func (c *cursor[T]) set(key uint64, item T) {
 	c.own()
+	removed := c.t.spanOf(c.leaf, c.i)
 	c.leaf.keys[c.i], c.leaf.items[c.i] = key, item
-	c.fixUp()
+	c.fixUp(c.t.spanOf(c.leaf, c.i), removed)
 }
 
 // splitPoint is how many of the treeCap+1 entries (or children) of a node
@@ -79,7 +90,7 @@ func (c *cursor[T]) insertAfter(key uint64, item T) {
 		l.keys[pos], l.items[pos] = key, item
 		l.n++
 		c.i = pos
-		c.fixUp()
+		c.fixUp(t.spanOf(l, pos), 0)
 		return
 	}
 	// Split: the left half stays in l, the right half moves to r.
@@ -194,6 +205,7 @@ func (c *cursor[T]) delete() {
 	c.own()
 	t := c.t
 	l := c.leaf
+	removed := t.spanOf(l, c.i)
 	copy(l.keys[c.i:], l.keys[c.i+1:l.n])
 	copy(l.items[c.i:], l.items[c.i+1:l.n])
 	l.n--
@@ -202,7 +214,7 @@ func (c *cursor[T]) delete() {
 	last := t.height - 1
 	if l.n >= treeMinFill || c.path[last].n == 1 {
 		// A leaf alone under its parent is the root's only one.
-		c.fixUp()
+		c.fixUp(0, removed)
 		if c.i == l.n {
 			c.i--
 			c.next()
@@ -240,13 +252,17 @@ func (c *cursor[T]) deleteRun(n int) {
 		}
 		c.own()
 		l = c.leaf
+		removed := uint64(0)
+		for i := c.i; i < c.i+d; i++ {
+			removed = max(removed, c.t.spanOf(l, i))
+		}
 		copy(l.keys[c.i:], l.keys[c.i+d:l.n])
 		copy(l.items[c.i:], l.items[c.i+d:l.n])
 		clear(l.items[l.n-d : l.n])
 		l.n -= d
 		c.t.n -= d
 		n -= d
-		c.fixUp()
+		c.fixUp(0, removed)
 		if c.i == l.n {
 			c.i--
 			c.next()

@@ -12,13 +12,7 @@ var treeSteps = flag.Int("hostvm.treesteps", 20000, "steps of TestTreeModel")
 // spanTree is a tree like the gap index: key a start, value an end, the
 // summary the longest end-start.
 func spanTree(gen *generation) tree[uint64] {
-	return newTree(gen, func(keys []uint64, items []uint64) uint64 {
-		m := uint64(0)
-		for i, k := range keys {
-			m = max(m, items[i]-k)
-		}
-		return m
-	})
+	return newTree(gen, func(key, item uint64) uint64 { return item - key })
 }
 
 // treeModel is what a tree should hold: keys in order, each with a value.
