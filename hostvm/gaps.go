@@ -147,7 +147,7 @@ func (q *gapQuery) searchLeaf(l *leaf[Addr]) (Addr, bool) {
 		if q.down {
 			i = l.n - 1 - x
 		}
-		s, e := Addr(l.keys[i]), l.items[i]
+		s, e := Addr(l.keys[i]), l.item(i)
 		if q.past(s, e) {
 			break
 		}

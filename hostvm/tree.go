@@ -37,9 +37,9 @@ package hostvm
 
 const (
 	// treeCap is the most entries a leaf, or children an inner node,
-	// holds. 31 makes a leaf of VMAs (31 keys and 31 48-byte values)
-	// just fit the allocator's 1792-byte size class and a gap leaf its
-	// 512-byte one.
+	// holds. 31 makes a leaf of VMAs (31 keys, slot bytes and 48-byte
+	// values, and the allocator's 8-byte header for objects with
+	// pointers) just fit its 1792-byte size class.
 	treeCap = 31
 	// treeMinFill is the fewest a node other than the root keeps: below
 	// it, a node takes entries from a neighbour or merges with it.
@@ -49,10 +49,12 @@ const (
 	treeMaxHeight = 16
 )
 
+// leaf holds entries: keys in order, values by slot (tree_leaf.go).
 type leaf[T any] struct {
 	gen   *generation
 	n     int
 	keys  [treeCap]uint64
+	slot  [treeCap]uint8 // slot[i]: where the value of keys[i] is
 	items [treeCap]T
 }
 
@@ -79,7 +81,7 @@ type tree[T any] struct {
 // newTree returns an empty tree owned by gen.
 func newTree[T any](gen *generation, span func(key uint64, item T) uint64) tree[T] {
 	root := &inner[T]{gen: gen, n: 1}
-	root.leaves[0] = &leaf[T]{gen: gen}
+	root.leaves[0] = newLeaf[T](gen)
 	return tree[T]{root: root, height: 1, gen: gen, span: span}
 }
 
@@ -91,7 +93,7 @@ func (t *tree[T]) leafSummary(l *leaf[T]) uint64 {
 	m := uint64(0)
 	if t.span != nil {
 		for i, k := range l.keys[:l.n] {
-			m = max(m, t.span(k, l.items[i]))
+			m = max(m, t.span(k, l.item(i)))
 		}
 	}
 	return m
@@ -102,7 +104,7 @@ func (t *tree[T]) spanOf(l *leaf[T], i int) uint64 {
 	if t.span == nil {
 		return 0
 	}
-	return t.span(l.keys[i], l.items[i])
+	return t.span(l.keys[i], l.item(i))
 }
 
 // recount sets n.maxLen from its children's summaries.
@@ -196,7 +198,7 @@ func (c *cursor[T]) valid() bool { return c.i >= 0 && c.i < c.leaf.n }
 // key and item are the entry c stands on.
 // Preconditions: c.valid().
 func (c *cursor[T]) key() uint64 { return c.leaf.keys[c.i] }
-func (c *cursor[T]) item() T     { return c.leaf.items[c.i] }
+func (c *cursor[T]) item() T     { return c.leaf.item(c.i) }
 
 // next moves c to the next entry and reports whether there is one; past
 // the last, c stands after it.

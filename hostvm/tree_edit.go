@@ -56,7 +56,8 @@ func (c *cursor[T]) fixUp(added, removed uint64) {
 func (c *cursor[T]) set(key uint64, item T) {
 	c.own()
 	removed := c.t.spanOf(c.leaf, c.i)
-	c.leaf.keys[c.i], c.leaf.items[c.i] = key, item
+	c.leaf.keys[c.i] = key
+	c.leaf.setItem(c.i, item)
 	c.fixUp(c.t.spanOf(c.leaf, c.i), removed)
 }
 
@@ -85,32 +86,25 @@ func (c *cursor[T]) insertAfter(key uint64, item T) {
 	l := c.leaf
 	pos := c.i + 1
 	if l.n < treeCap {
-		copy(l.keys[pos+1:l.n+1], l.keys[pos:l.n])
-		copy(l.items[pos+1:l.n+1], l.items[pos:l.n])
-		l.keys[pos], l.items[pos] = key, item
-		l.n++
+		l.insertAt(pos, key, item)
 		c.i = pos
 		c.fixUp(t.spanOf(l, pos), 0)
 		return
 	}
-	// Split: the left half stays in l, the right half moves to r.
+	// Split: the left part stays in l, the right part moves to r.
 	m := splitPoint(pos)
-	r := &leaf[T]{gen: t.gen, n: treeCap + 1 - m}
-	if pos >= m {
-		k := copy(r.keys[:], l.keys[m:pos])
-		copy(r.items[:], l.items[m:pos])
-		r.keys[k], r.items[k] = key, item
-		copy(r.keys[k+1:], l.keys[pos:])
-		copy(r.items[k+1:], l.items[pos:])
-	} else {
-		copy(r.keys[:], l.keys[m-1:])
-		copy(r.items[:], l.items[m-1:])
-		copy(l.keys[pos+1:m], l.keys[pos:m-1])
-		copy(l.items[pos+1:m], l.items[pos:m-1])
-		l.keys[pos], l.items[pos] = key, item
+	k := m // old entries that stay in l
+	if pos < m {
+		k = m - 1
 	}
-	l.n = m
-	clear(l.items[m:])
+	r := newLeaf[T](t.gen)
+	r.appendFrom(l, k, l.n)
+	l.removeRange(k, l.n)
+	if pos < m {
+		l.insertAt(pos, key, item)
+	} else {
+		r.insertAt(pos-k, key, item)
+	}
 	last := t.height - 1
 	c.addChild(last, l.keys[0], t.leafSummary(l), nil, r, r.keys[0], t.leafSummary(r))
 	t.seekLE(c, key)
@@ -206,10 +200,7 @@ func (c *cursor[T]) delete() {
 	t := c.t
 	l := c.leaf
 	removed := t.spanOf(l, c.i)
-	copy(l.keys[c.i:], l.keys[c.i+1:l.n])
-	copy(l.items[c.i:], l.items[c.i+1:l.n])
-	l.n--
-	clear(l.items[l.n : l.n+1])
+	l.removeRange(c.i, c.i+1)
 	t.n--
 	last := t.height - 1
 	if l.n >= treeMinFill || c.path[last].n == 1 {
@@ -256,10 +247,7 @@ func (c *cursor[T]) deleteRun(n int) {
 		for i := c.i; i < c.i+d; i++ {
 			removed = max(removed, c.t.spanOf(l, i))
 		}
-		copy(l.keys[c.i:], l.keys[c.i+d:l.n])
-		copy(l.items[c.i:], l.items[c.i+d:l.n])
-		clear(l.items[l.n-d : l.n])
-		l.n -= d
+		l.removeRange(c.i, c.i+d)
 		c.t.n -= d
 		n -= d
 		c.fixUp(0, removed)
@@ -291,29 +279,18 @@ func (c *cursor[T]) rebalanceLeaf() {
 	a, b := t.ownLeaf(p.leaves[i]), t.ownLeaf(p.leaves[j])
 	p.leaves[i], p.leaves[j] = a, b
 	if a.n+b.n <= treeCap {
-		copy(a.keys[a.n:], b.keys[:b.n])
-		copy(a.items[a.n:], b.items[:b.n])
-		a.n += b.n
+		a.appendFrom(b, 0, b.n)
 		p.keys[i], p.childMax[i] = a.keys[0], t.leafSummary(a)
 		p.removeChild(j)
 	} else {
 		half := (a.n + b.n) / 2
 		if a.n > half {
-			d := a.n - half
-			copy(b.keys[d:], b.keys[:b.n])
-			copy(b.items[d:], b.items[:b.n])
-			copy(b.keys[:d], a.keys[half:a.n])
-			copy(b.items[:d], a.items[half:a.n])
-			clear(a.items[half:a.n])
-			a.n, b.n = half, b.n+d
+			b.prependFrom(a, half, a.n)
+			a.removeRange(half, a.n)
 		} else {
 			d := half - a.n
-			copy(a.keys[a.n:], b.keys[:d])
-			copy(a.items[a.n:], b.items[:d])
-			copy(b.keys[:], b.keys[d:b.n])
-			copy(b.items[:], b.items[d:b.n])
-			clear(b.items[b.n-d : b.n])
-			a.n, b.n = half, b.n-d
+			a.appendFrom(b, 0, d)
+			b.removeRange(0, d)
 		}
 		p.keys[i], p.childMax[i] = a.keys[0], t.leafSummary(a)
 		p.keys[j], p.childMax[j] = b.keys[0], t.leafSummary(b)
@@ -385,6 +362,10 @@ func (t *tree[T]) check(what string) (string, bool) {
 	walkLeaf = func(l *leaf[T]) (uint64, uint64) {
 		if l.n < 0 || l.n > treeCap {
 			bad = fmt.Sprintf("%s leaf holds %d entries", what, l.n)
+			return 0, 0
+		}
+		if !l.checkSlots() {
+			bad = fmt.Sprintf("%s leaf slots are not a permutation", what)
 			return 0, 0
 		}
 		for _, k := range l.keys[:l.n] {
