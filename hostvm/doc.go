@@ -11,6 +11,7 @@
 //	kernel.go     Kernel: construction, Clone, accessors
 //	tree.go       a copy-on-write B+tree with a cursor (VMAs and gaps live in one)
 //	tree_edit.go  the tree's inserts and deletes: splits, merges, checks
+//	tree_leaf.go  leaves whose edits move keys and slot bytes, not values
 //	vma.go        VMAs in the tree: lookup, split, merge, gap maintenance
 //	gaps.go       the gap index used for O(log n) placement
 //	mmap.go       mmap: argument checks in Linux's order, placement, populate

@@ -12,8 +12,9 @@ package hostvm
 // path, without another descent; keys sit in flat arrays compared inline.
 // Linux's maple tree and gVisor's segment sets work the same way.
 //
-// Layout: every entry lives in a leaf (keys and values in parallel arrays,
-// sorted by key); inner nodes hold, per child, the smallest key under it
+// Layout: every entry lives in a leaf (keys sorted in one array, values in
+// another, reached through slot bytes so that edits move no values; see
+// tree_leaf.go); inner nodes hold, per child, the smallest key under it
 // and the child's summary. The root is always an inner node, and an empty
 // tree has one empty leaf, so a cursor always has a leaf to stand in.
 //
@@ -33,7 +34,7 @@ package hostvm
 // each inner key equal to the smallest key under that child; every
 // summary current; n equal to the number of entries; every node but the
 // root holds at least treeMinFill entries or children (a lone leaf may be
-// empty); all leaves at the same depth.
+// empty); all leaves at the same depth; each leaf's slots a permutation.
 
 const (
 	// treeCap is the most entries a leaf, or children an inner node,
