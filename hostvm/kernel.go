@@ -148,13 +148,9 @@ func (k *Kernel) insertAt(c *cursor[vma], v vma, regap bool) {
 		c.insertAfter(uint64(v.start), v)
 	}
 	k.mergeNext(c)
-	if !regap {
-		return
+	if regap {
+		k.regapCovered(c, v.rng())
 	}
-	if c.item().start == v.start {
-		c.prev() // not merged downwards
-	}
-	k.regapFrom(c, v.end)
 }
 
 // String renders the address space as /proc/self/maps does.

@@ -160,7 +160,7 @@ func (k *Kernel) mremapAt(op remapOp, c *cursor[vma]) (Addr, error) {
 			c.setItem(v)
 			k.totalVM += delta
 			k.mergeNext(c)
-			k.regapFrom(c, end)
+			k.regapCovered(c, Range{old, end})
 			if v.flags&vmLocked != 0 {
 				k.populate(Range{old, end})
 			}

@@ -36,9 +36,32 @@ func (k *Kernel) unmapRange(r Range) error {
 	k.seekVMA(&c, r.Start)
 	res, err := k.unmapAt(&c, r)
 	if res.changed {
-		k.regapFrom(&c, r.End)
+		k.regapHole(&c, r)
 	}
 	return err
+}
+
+// regapHole updates the gap index after unmapAt emptied r: the gaps that
+// started in [P.end, r.End] (P the VMA below r) become the one gap from
+// P.end to the next VMA's vm_start_gap(). Gaps below P, and above the VMA
+// after r, kept both their ends.
+// Preconditions: c stands where unmapAt left it, on P or before the first
+// VMA; nothing is mapped in r.
+func (k *Kernel) regapHole(c *cursor[vma], r Range) {
+	from := Addr(0)
+	if c.valid() {
+		from = c.item().end
+	}
+	end := k.g.taskSize
+	if c.next() {
+		end = k.vmStartGap(c.item())
+	}
+	var buf [1]Range
+	gaps := buf[:0]
+	if from < end {
+		gaps = append(gaps, Range{from, end})
+	}
+	k.gaps.replace(from, r.End, gaps)
 }
 
 // unmapResult says what unmapAt did, for the gap index.

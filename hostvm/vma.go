@@ -264,14 +264,6 @@ func (k *Kernel) mergeRange(lo, hi Addr) {
 func (k *Kernel) regap(lo, hi Addr) {
 	var c cursor[vma]
 	k.seekBelow(&c, lo)
-	k.regapFrom(&c, hi)
-}
-
-// regapFrom is regap(lo, hi) for a caller already standing on the last VMA
-// that starts below lo. It moves c.
-// Preconditions: c stands on the last VMA starting below lo, or before the
-// first VMA if there is none.
-func (k *Kernel) regapFrom(c *cursor[vma], hi Addr) {
 	a, prevEnd := Addr(0), Addr(0)
 	if c.valid() {
 		v := c.item()
@@ -305,4 +297,40 @@ func (k *Kernel) regapFrom(c *cursor[vma], hi Addr) {
 		gaps = append(gaps, Range{prevEnd, k.g.taskSize})
 	}
 	k.gaps.replace(a, b, gaps)
+}
+
+// regapCovered updates the gap index after r, which held no VMA or only
+// VMAs now gone, came to lie inside the VMA V that c stands on (the one
+// put there, joined to its neighbours where they merged). The gaps that
+// started in [lo, r.End] are the ones that changed, lo being the end of
+// the VMA below V if V starts at r (else r.Start, where V's lower part
+// ends): they become the gap below V, if V starts at r, and the gap above
+// it, if V ends at r.End. Gaps further out kept both their ends.
+// Preconditions: c stands on V; V covers r; outside r, VMAs changed only
+// by merging with V.
+func (k *Kernel) regapCovered(c *cursor[vma], r Range) {
+	var buf [2]Range
+	gaps := buf[:0]
+	v := c.item()
+	lo := r.Start
+	if v.start == r.Start {
+		lo = 0
+		if c.prev() {
+			lo = c.item().end
+		}
+		c.next()
+		if e := k.vmStartGap(v); lo < e {
+			gaps = append(gaps, Range{lo, e})
+		}
+	}
+	if v.end == r.End {
+		e := k.g.taskSize
+		if c.next() {
+			e = k.vmStartGap(c.item())
+		}
+		if r.End < e {
+			gaps = append(gaps, Range{r.End, e})
+		}
+	}
+	k.gaps.replace(lo, r.End, gaps)
 }
