@@ -12,6 +12,16 @@ import "fmt"
 // reaches.
 // Preconditions: c's path is owned down to level l.
 func (c *cursor[T]) fixAbove(l int, key, sum uint64) {
+	if c.t.span == nil {
+		// No summaries (all 0): only a first key can move, and the
+		// summary arrays are left untouched, out of the cache.
+		for ; l >= 0 && c.path[l].keys[c.idx[l]] != key; l-- {
+			p := c.path[l]
+			p.keys[c.idx[l]] = key
+			key = p.keys[0]
+		}
+		return
+	}
 	for ; l >= 0; l-- {
 		p, j := c.path[l], c.idx[l]
 		if p.keys[j] == key && p.childMax[j] == sum {
@@ -41,12 +51,15 @@ func (c *cursor[T]) fixUp(added, removed uint64) {
 	if c.leaf.n > 0 {
 		key = c.leaf.keys[0]
 	}
-	sum := c.path[last].childMax[c.idx[last]]
-	switch {
-	case added >= sum:
-		sum = added
-	case removed >= sum:
-		sum = t.leafSummary(c.leaf)
+	sum := uint64(0)
+	if t.span != nil {
+		sum = c.path[last].childMax[c.idx[last]]
+		switch {
+		case added >= sum:
+			sum = added
+		case removed >= sum:
+			sum = t.leafSummary(c.leaf)
+		}
 	}
 	c.fixAbove(last, key, sum)
 }
