@@ -277,7 +277,7 @@ func TestVerdictReadsELF(t *testing.T) {
 	}
 	// Without the program's problem, the library's mmap fails, and the
 	// fix reads its headers.
-	src = strings.Replace(src, prog, "/nonexistent/prog", 1)
+	src = strings.Replace(src, strconv.Quote(prog), `"/nonexistent/prog"`, 1)
 	f, _ = syntax.Parse("t", []byte(src))
 	rep, _ = Replay(f, Options{Settings: settingsOf(t, "host-page=16K"), ReadFiles: true})
 	img = rep.Images[0]
