@@ -34,6 +34,9 @@ func (k *Kernel) CheckInvariants() error {
 		if v.prot&^ProtRWX != 0 {
 			fail("VMA %v has prot bits %#x beyond rwx", v.rng(), uint32(v.prot))
 		}
+		if v.flags&vmExecOnlyKey != 0 && (!k.cfg.PKeys || v.prot != ProtExec) {
+			fail("VMA %v has the execute-only key with prot %v (protection keys %v)", v.rng(), v.prot, k.cfg.PKeys)
+		}
 		if havePrev {
 			if v.start < prev.end {
 				fail("VMAs %v and %v overlap", prev.rng(), v.rng())

@@ -15,7 +15,15 @@ type Mapping struct {
 	Name       string // file path, "[heap]", "[stack]", "/dev/zero (deleted)", or ""
 	GrowsDown  bool   // MAP_GROWSDOWN (not printed by Linux; shown by Debug)
 	Anonymous  bool   // no file behind it (private anonymous memory)
+	// PKey is the protection key (smaps' ProtectionKey, not printed in
+	// maps): ExecOnlyPKey on a VMA that has the execute-only key
+	// (Config.PKeys), else 0.
+	PKey int
 }
+
+// ExecOnlyPKey is the key Linux allocates for a process's execute-only
+// mappings: the first free one, key 0 being everyone's default.
+const ExecOnlyPKey = 1
 
 // String renders m exactly as Linux's show_map_vma() does.
 func (m Mapping) String() string {
@@ -43,6 +51,9 @@ func (m Mapping) String() string {
 func (k *Kernel) mapping(v vma) Mapping {
 	m := Mapping{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared(),
 		GrowsDown: v.flags&vmGrowsDown != 0, Anonymous: v.ino == 0}
+	if v.flags&vmExecOnlyKey != 0 {
+		m.PKey = ExecOnlyPKey
+	}
 	if v.ino != 0 {
 		m.Inode = uint64(v.ino)
 		m.Offset = v.pgoff << k.g.pageShift
@@ -128,7 +139,7 @@ func (k *Kernel) Debug() string {
 
 var vmFlagNames = []string{"shared", "mayread", "maywrite", "mayexec", "mayshare", "growsdown",
 	"locked", "noreserve", "account", "dontcopy", "dontdump", "wipeonfork", "hugepage",
-	"nohugepage", "randread", "seqread", "mergeable", "droppable"}
+	"nohugepage", "randread", "seqread", "mergeable", "droppable", "execonly-pkey"}
 
 func (f vmFlags) String() string {
 	var parts []string

@@ -221,6 +221,8 @@ func (f *Fault) Error() string {
 		switch f.Code {
 		case SegvAccErr:
 			code = "SEGV_ACCERR"
+		case SegvPkuErr:
+			code = "SEGV_PKUERR"
 		case SiKernel:
 			code = "SI_KERNEL"
 		default:
@@ -245,6 +247,20 @@ func (k *Kernel) allows(prot Prot, acc Access) bool {
 	return prot&ProtRWX != 0
 }
 
+// accessFault is the fault an access acc at a raises in VMA v, or nil if v
+// allows it. The protection key comes first: a data access to a VMA with
+// the execute-only key faults with SEGV_PKUERR, whatever the access.
+// Compare Linux's access_error() and bad_area_access_from_pkeys().
+func (k *Kernel) accessFault(v vma, a Addr, acc Access) *Fault {
+	if v.flags&vmExecOnlyKey != 0 && acc != AccessExec {
+		return &Fault{Signal: SIGSEGV, Code: SegvPkuErr, Addr: a, Access: acc}
+	}
+	if !k.allows(v.prot, acc) {
+		return &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: a, Access: acc}
+	}
+	return nil
+}
+
 // faultIn resolves an access to the page containing a, as the page-fault
 // handler would: it finds (or grows down to) the VMA, checks the access and
 // returns the VMA. Compare Linux's lock_mm_and_find_vma() and
@@ -260,8 +276,8 @@ func (k *Kernel) faultIn(a Addr, acc Access) (vma, *Fault) {
 	if !ok {
 		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
 	}
-	if !k.allows(v.prot, acc) {
-		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: a, Access: acc}
+	if f := k.accessFault(v, a, acc); f != nil {
+		return vma{}, f
 	}
 	return v, nil
 }
