@@ -53,6 +53,8 @@ func newFileSystem() fileSystem {
 	return fileSystem{inodes: map[uint32]*inode{}, paths: map[string]uint32{}, fds: map[int]openFile{}}
 }
 
+// clone copies fs for Kernel.Clone, reading fs only: the copy has its own
+// inodes, whose page caches share pages copy-on-write with fs's.
 func (fs *fileSystem) clone() fileSystem {
 	c := fileSystem{
 		inodes:   make(map[uint32]*inode, len(fs.inodes)),
@@ -63,7 +65,7 @@ func (fs *fileSystem) clone() fileSystem {
 	}
 	for n, ind := range fs.inodes {
 		ci := *ind
-		ci.pages = ind.pages.Clone()
+		ci.pages = snapshotPages(ind.pages)
 		c.inodes[n] = &ci
 	}
 	for p, n := range fs.paths {
@@ -103,6 +105,9 @@ const sIFREG = 0o100000
 // lowest free descriptor from 3 up. Compare Linux's do_sys_openat2(); there
 // are no directories, owners or permission checks.
 func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
+	if !k.mutable() {
+		return -1, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("open")
 	}
@@ -153,6 +158,9 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 // FcntlGetFl is fcntl(fd, F_GETFL): the flags fd was opened with (its
 // access mode in OAccMode).
 func (k *Kernel) FcntlGetFl(fd int) (OpenFlags, error) {
+	if !k.live() {
+		return 0, EINVAL
+	}
 	f, ok := k.fs.file(fd)
 	if !ok {
 		return 0, EBADF
@@ -162,6 +170,9 @@ func (k *Kernel) FcntlGetFl(fd int) (OpenFlags, error) {
 
 // Close releases fd. Mappings of the file stay.
 func (k *Kernel) Close(fd int) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("close")
 	}
@@ -175,6 +186,9 @@ func (k *Kernel) Close(fd int) error {
 // Unlink removes path from the namespace; open descriptors and mappings
 // keep the file.
 func (k *Kernel) Unlink(path string) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("unlink")
 	}
@@ -187,6 +201,9 @@ func (k *Kernel) Unlink(path string) error {
 
 // Fstat describes the file open at fd.
 func (k *Kernel) Fstat(fd int) (Stat, error) {
+	if !k.live() {
+		return Stat{}, EINVAL
+	}
 	f, ok := k.fs.file(fd)
 	if !ok {
 		return Stat{}, EBADF
@@ -207,6 +224,9 @@ func (k *Kernel) Fstat(fd int) (Stat, error) {
 
 // Files lists the paths in the namespace, sorted.
 func (k *Kernel) Files() []string {
+	if !k.live() {
+		return nil
+	}
 	out := make([]string, 0, len(k.fs.paths))
 	for p := range k.fs.paths {
 		out = append(out, p)
@@ -218,6 +238,9 @@ func (k *Kernel) Files() []string {
 // FilePread reads from the file open at fd into p, as pread(2) into a
 // buffer outside the simulated address space.
 func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
+	if !k.live() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pread")
 	}
@@ -238,6 +261,9 @@ func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
 // outside the simulated address space. With O_APPEND it appends, as Linux's
 // pwrite does.
 func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pwrite")
 	}
@@ -272,6 +298,9 @@ func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
 // bytes copied so far are returned, or EFAULT if there are none. Compare
 // Linux's ksys_pread64().
 func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pread")
 	}
@@ -316,6 +345,9 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 // Pwrite is the system call: it writes count bytes from simulated memory at
 // buf to the file at offset off. Compare Linux's ksys_pwrite64().
 func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pwrite")
 	}
@@ -376,6 +408,9 @@ func maxRWCount(pageSize uint64) uint64 { return AlignDown(1<<31-1, pageSize) }
 // Ftruncate sets the size of the file open at fd. Compare Linux's
 // do_sys_ftruncate() and truncate_pagecache().
 func (k *Kernel) Ftruncate(fd int, length int64) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("ftruncate")
 	}

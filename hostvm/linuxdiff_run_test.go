@@ -424,8 +424,8 @@ func (r *ldRun) mirrorRead(a Addr) {
 	if !r.noZeroPage {
 		return
 	}
-	if v, ok := r.k.findVMA(a); ok && v.ino == 0 && !v.shared() {
-		r.k.prepareAnon(v)
+	if v, ok := r.k.findVMA(a); ok && v.ino == 0 && !v.shared() && r.k.mutable() {
+		r.k.prepareAnon(v) // mutable: k may have been cloned (readableClone)
 	}
 }
 

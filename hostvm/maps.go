@@ -83,6 +83,9 @@ func (k *Kernel) mapping(v vma) Mapping {
 
 // Maps lists the address space in address order, one Mapping per VMA.
 func (k *Kernel) Maps() []Mapping {
+	if !k.live() {
+		return nil
+	}
 	out := make([]Mapping, 0, k.vmas.Len())
 	k.vmas.Ascend(func(v vma) bool {
 		out = append(out, k.mapping(v))
@@ -93,6 +96,9 @@ func (k *Kernel) Maps() []Mapping {
 
 // Lookup returns the mapping containing a.
 func (k *Kernel) Lookup(a Addr) (Mapping, bool) {
+	if !k.live() {
+		return Mapping{}, false
+	}
 	v, ok := k.findVMA(a)
 	if !ok {
 		return Mapping{}, false
@@ -102,6 +108,9 @@ func (k *Kernel) Lookup(a Addr) (Mapping, bool) {
 
 // MappingsIn lists the mappings overlapping r, in address order.
 func (k *Kernel) MappingsIn(r Range) []Mapping {
+	if !k.live() {
+		return nil
+	}
 	vs := k.vmasIn(r)
 	out := make([]Mapping, len(vs))
 	for i, v := range vs {
@@ -113,6 +122,9 @@ func (k *Kernel) MappingsIn(r Range) []Mapping {
 // MapsString renders the address space as /proc/self/maps does, one line
 // per VMA, each ending in a newline.
 func (k *Kernel) MapsString() string {
+	if !k.live() {
+		return ""
+	}
 	var b strings.Builder
 	k.vmas.Ascend(func(v vma) bool {
 		b.WriteString(k.mapping(v).String())
@@ -125,6 +137,9 @@ func (k *Kernel) MapsString() string {
 // Debug renders the address space with what /proc/self/maps hides: the
 // vm_flags that keep look-alike neighbours apart, and anon_vma identities.
 func (k *Kernel) Debug() string {
+	if !k.live() {
+		return ""
+	}
 	var b strings.Builder
 	k.vmas.Ascend(func(v vma) bool {
 		fmt.Fprintf(&b, "%s flags=%s anon=%d pgoff=%#x", k.mapping(v), v.flags, v.anon, v.pgoff)

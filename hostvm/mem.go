@@ -41,6 +41,15 @@ func pteLess(a, b pte) bool { return a.key < b.key }
 
 func newPageTree() *btree.BTreeG[pte] { return btree.NewG[pte](32, pteLess) }
 
+// snapshotPages returns a copy-on-write copy of t in O(1) without writing t
+// (btree's Clone marks t shared in place, which two goroutines cloning one
+// kernel would race on). t still owns the nodes the copy shares: its holder
+// replaces it with a snapshot of its own before it next writes (unshare).
+func snapshotPages(t *btree.BTreeG[pte]) *btree.BTreeG[pte] {
+	c := *t
+	return c.Clone()
+}
+
 func (k *Kernel) newPage() *page {
 	return &page{gen: k.gen, chunks: make([]*chunk, k.g.pageSize/chunkSize)}
 }
@@ -337,6 +346,9 @@ func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 // page. It returns how many bytes it read and, if it stopped early, the
 // fault the next byte raises.
 func (k *Kernel) Read(addr Addr, buf []byte) (int, *Fault) {
+	if !k.mutable() {
+		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessRead}
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("read")
 	}
@@ -347,6 +359,9 @@ func (k *Kernel) Read(addr Addr, buf []byte) (int, *Fault) {
 // returns how many bytes it stored (the bytes before a faulting page are
 // stored, as a forward copy leaves them) and the fault that stopped it.
 func (k *Kernel) Write(addr Addr, data []byte) (int, *Fault) {
+	if !k.mutable() {
+		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessWrite}
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("write")
 	}
@@ -356,6 +371,9 @@ func (k *Kernel) Write(addr Addr, data []byte) (int, *Fault) {
 // Fetch checks that len bytes at addr may be executed, as an instruction
 // fetch would, and returns the fault the first forbidden byte raises.
 func (k *Kernel) Fetch(addr Addr, n uint64) *Fault {
+	if !k.mutable() {
+		return &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessExec}
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("fetch")
 	}

@@ -8,6 +8,9 @@ import "github.com/mmapsim/mmapsim/internal/runs"
 // ksys_mmap_pgoff(), do_mmap(), __get_unmapped_area() and mmap_region()),
 // so a call with several faults reports the errno Linux reports.
 func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd int, off uint64) (Addr, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mmap")
 	}

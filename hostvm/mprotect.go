@@ -4,6 +4,9 @@ package hostvm
 // stops at the first hole with ENOMEM, keeping the changes already made.
 // Compare Linux's do_mprotect_pkey() and mprotect_fixup().
 func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mprotect")
 	}

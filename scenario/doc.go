@@ -68,4 +68,12 @@
 // memory statements "= SIGSEGV", "= SIGBUS" and peek's "= \"bytes\"". A
 // $binding takes the call's value; when the call fails, a later use of
 // the variable is a failure, not a usage error.
+//
+// # Concurrency
+//
+// Run and RunReader may run in many goroutines at once, each with its own
+// RunOptions.Out and hooks, even over one *syntax.File and one *Settings,
+// which they only read (TestRunsInParallel). A Machine, a Report, and a
+// Settings while it is being set, belong to one goroutine; the package's
+// tables (SettingKeys, TargetKeys, the calls) are read-only.
 package scenario
