@@ -27,7 +27,11 @@
 // # Files
 //
 //   - settings.go: Settings, the "#!" keys (SettingKeys), which are also
-//     mmapsim's flags
+//     mmapsim's flags. A file sets each key once and makes each file
+//     once (a second is a usage error; a command-line flag replaces the
+//     file's value); a value the library would misread (a 0 it takes for
+//     "the default", qemu-host-page below the host page) is a usage error
+//     naming the key and where it was set
 //   - build.go: Settings.Build, the Machine the settings describe
 //   - machine.go: Machine, its calls, and Outcome, what a statement did
 //   - run.go: Run and RunReader, the runner, Report and its Summary, UsageError
