@@ -162,15 +162,9 @@ func (r *ldReal) probeZeroPage() (allocates bool, err error) {
 	if _, e := linuxsys.Mremap(uintptr(a+2*p), 2*p, 2*p, uintptr(MremapMayMove|MremapFixed), uintptr(a+8*p)); e != 0 {
 		return false, fmt.Errorf("zero-page probe: mremap: %v", e)
 	}
-	vmas, err := r.maps()
+	n, err := r.vmasAt(a, 16*p)
 	if err != nil {
 		return false, err
-	}
-	n := 0
-	for _, v := range vmas {
-		if uint64(v.end)+r.delta > a && uint64(v.start)+r.delta < a+16*p {
-			n++
-		}
 	}
 	switch n {
 	case 2: // [a, a+2p) and [a+4p, a+16p): the moved pages merged
@@ -179,6 +173,21 @@ func (r *ldReal) probeZeroPage() (allocates bool, err error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("zero-page probe: %d VMAs, want 2 or 4", n)
+}
+
+// vmasAt counts the VMAs a probe left in the real range [a, a+size).
+func (r *ldReal) vmasAt(a, size uint64) (int, error) {
+	vmas, err := r.maps()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range vmas {
+		if uint64(v.end)+r.delta > a && uint64(v.start)+r.delta < a+size {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // probeExecOnlyKey finds out whether this kernel gives a mapping whose
@@ -202,15 +211,9 @@ func (r *ldReal) probeExecOnlyKey() (keys bool, err error) {
 	if e := linuxsys.Mprotect(uintptr(a+p), p, uintptr(ProtExec)); e != 0 {
 		return false, fmt.Errorf("protection key probe: mprotect: %v", e)
 	}
-	vmas, err := r.maps()
+	n, err := r.vmasAt(a, 2*p)
 	if err != nil {
 		return false, err
-	}
-	n := 0
-	for _, v := range vmas {
-		if uint64(v.end)+r.delta > a && uint64(v.start)+r.delta < a+2*p {
-			n++
-		}
 	}
 	switch n {
 	case 1:

@@ -39,15 +39,7 @@ func TestAccessFaults(t *testing.T) {
 		{"exec unmapped", freeBase, AccessExec, &Fault{SIGSEGV, SegvMapErr, freeBase, AccessExec}},
 		{"exec R|X", rx + 8, AccessExec, nil},
 	} {
-		var f *Fault
-		switch c.acc {
-		case AccessRead:
-			_, f = k.Read(c.addr, make([]byte, 1))
-		case AccessWrite:
-			_, f = k.Write(c.addr, []byte{1})
-		case AccessExec:
-			f = k.Fetch(c.addr, 1)
-		}
+		f := accessOne(k, c.addr, c.acc)
 		if (f == nil) != (c.want == nil) || (f != nil && *f != *c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, f, c.want)
 		}

@@ -195,15 +195,7 @@ func TestPKeysAccess(t *testing.T) {
 				{"read PROT_EXEC|PROT_SEM", xs, AccessRead, nil},
 				{"write PROT_EXEC|PROT_SEM", xs, AccessWrite, &Fault{SIGSEGV, SegvAccErr, xs, AccessWrite}},
 			} {
-				var f *Fault
-				switch c.acc {
-				case AccessRead:
-					_, f = k.Read(c.addr, make([]byte, 1))
-				case AccessWrite:
-					_, f = k.Write(c.addr, []byte{1})
-				case AccessExec:
-					f = k.Fetch(c.addr, 1)
-				}
+				f := accessOne(k, c.addr, c.acc)
 				if (f == nil) != (c.want == nil) || (f != nil && *f != *c.want) {
 					t.Errorf("%s: got %v, want %v", c.name, f, c.want)
 				}
