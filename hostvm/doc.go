@@ -23,8 +23,10 @@
 //	msync.go      msync
 //	madvise.go    madvise
 //	brk.go        the program break
-//	fs.go         files, descriptors, pread/pwrite/ftruncate/fstat
-//	mem.go        memory contents, page faults, copy-on-write
+//	fs.go         files, descriptors, ftruncate/fstat
+//	rw.go         pread and pwrite between simulated memory and files
+//	mem.go        memory contents, copy-on-write, Read/Write/Fetch
+//	fault.go      Fault, the page-fault handler's checks, stack growth
 //	maps.go       /proc/self/maps rendering
 //	invariants.go CheckInvariants (invariants_on/off.go: the build tag)
 //	errno.go      Linux errno values, the project's own type
