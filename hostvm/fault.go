@@ -133,12 +133,20 @@ func (k *Kernel) stackBelow(a Addr) (vma, bool) {
 // expand_downwards() and acct_stack_growth().
 func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 	ns := Addr(AlignDown(uint64(a), k.g.pageSize))
-	if uint64(v.end-ns) > k.cfg.StackLimit || ns < k.g.lowAddr {
+	if ns < k.g.lowAddr {
 		return v, false
 	}
 	// a is unmapped and v is the first VMA above it, so ns >= p.end.
 	if p, ok := k.prevVMA(v.start); ok && p.flags&vmGrowsDown == 0 && p.prot&ProtRWX != 0 &&
 		uint64(ns-p.end) < k.g.guardGap {
+		return v, false
+	}
+	// The stack gets its anon_vma before it grows, whatever the access,
+	// and keeps it if the rlimit then stops the growth
+	// (anon_vma_prepare() before acct_stack_growth()).
+	k.prepareAnon(v)
+	v, _ = k.findVMA(v.start)
+	if uint64(v.end-ns) > k.cfg.StackLimit {
 		return v, false
 	}
 	old := v

@@ -139,6 +139,35 @@ func TestStackGrowth(t *testing.T) {
 	}
 }
 
+// TestStackGrowthAnonVMA: growing a stack gives it its anon_vma first
+// (expand_downwards() calls anon_vma_prepare()), even on a read, so the
+// pieces later cut from it share one and merge again. TestLinuxDiff
+// -linuxdiff.seed=25 found it: read below the stack (through
+// /proc/self/mem), mprotect a piece, write another, mprotect across both.
+// A growth the stack rlimit stops leaves the anon_vma too.
+func TestStackGrowthAnonVMA(t *testing.T) {
+	const base = Addr(0x100002c24000)
+	k := linuxKernel(t)
+	mustMmap(t, k, base+0x27000, 0x8000, ProtWrite, pa|MapFixed|MapGrowsDown, -1, 0)
+	if _, f := peek(k, base); f != nil {
+		t.Fatalf("read below the stack: %v", f)
+	}
+	mustOK(t, k.Mprotect(base+0x17000, 0x4000, ProtWrite|ProtExec), "mprotect wx")
+	poke(t, k, base+0x1e41c, 'x')
+	mustOK(t, k.Mprotect(base+0x16000, 0x7000, ProtRead), "mprotect r")
+	if got := mapsIn(k, Range{base + 0x16000, base + 0x1d000}); got != "100002c3a000-100002c41000 r--p 00000000 00:00 0 \n" {
+		t.Errorf("maps:\n%s\n%s", got, k.Debug())
+	}
+	const x = Addr(0x100010000000)
+	mustMmap(t, k, x, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	if _, f := peek(k, x+4*pg-8<<20-pg); f == nil {
+		t.Fatalf("a read past the stack rlimit did not fault")
+	}
+	if v, _ := k.findVMA(x); v.start != x || v.anon == 0 {
+		t.Errorf("stack after a refused growth: %v anon %d, want [%v, ...) with an anon_vma", v.rng(), v.anon, x)
+	}
+}
+
 // TestShortFile: a 100-byte file mapped 8192 bytes (linux-facts Q29;
 // hostvm's files behave as ext4's): zeros to the end of the page, SIGBUS
 // beyond it, and stores past EOF never reach the file.
