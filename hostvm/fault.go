@@ -137,15 +137,23 @@ func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 		return v, false
 	}
 	// a is unmapped and v is the first VMA above it, so ns >= p.end.
-	if p, ok := k.prevVMA(v.start); ok && p.flags&vmGrowsDown == 0 && p.prot&ProtRWX != 0 &&
-		uint64(ns-p.end) < k.g.guardGap {
+	p, hasPrev := k.prevVMA(v.start)
+	if hasPrev && p.flags&vmGrowsDown == 0 && p.prot&ProtRWX != 0 && uint64(ns-p.end) < k.g.guardGap {
 		return v, false
 	}
 	// The stack gets its anon_vma before it grows, whatever the access,
 	// and keeps it if the rlimit then stops the growth
-	// (anon_vma_prepare() before acct_stack_growth()).
-	k.prepareAnon(v)
-	v, _ = k.findVMA(v.start)
+	// (anon_vma_prepare() before acct_stack_growth()). Except where the
+	// grown stack will join the VMA below, which Linux does not do
+	// (README, "Merging"): the one VMA hostvm makes keeps the lower one's
+	// anon_vma (none, as a rule), so that the lower pages behave as on
+	// Linux.
+	grown := v
+	grown.start, grown.pgoff = ns, v.pgoff-uint64(v.start-ns)>>k.g.pageShift
+	if !hasPrev || p.end != ns || !k.mergeable(p, grown) {
+		k.prepareAnon(v)
+		v, _ = k.findVMA(v.start)
+	}
 	if uint64(v.end-ns) > k.cfg.StackLimit {
 		return v, false
 	}

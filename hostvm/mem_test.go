@@ -166,6 +166,19 @@ func TestStackGrowthAnonVMA(t *testing.T) {
 	if v, _ := k.findVMA(x); v.start != x || v.anon == 0 {
 		t.Errorf("stack after a refused growth: %v anon %d, want [%v, ...) with an anon_vma", v.rng(), v.anon, x)
 	}
+	// A stack that grows down onto a stack below joins it (hostvm's
+	// maximal merging, which Linux does not do: stack-growth-merge); the
+	// one VMA keeps the lower one's (no) anon_vma, so that the lower pages
+	// behave as on Linux (TestLinuxDiff -linuxdiff.seed=163).
+	const y = Addr(0x100020000000)
+	mustMmap(t, k, y, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	mustMmap(t, k, y+8*pg, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	if _, f := peek(k, y+4*pg); f != nil {
+		t.Fatalf("read below the upper stack: %v", f)
+	}
+	if v, _ := k.findVMA(y); v.rng() != (Range{y, y + 12*pg}) || v.anon != 0 {
+		t.Errorf("stacks after the upper one grew onto the lower: %v anon %d, want %v without an anon_vma", v.rng(), v.anon, Range{y, y + 12*pg})
+	}
 }
 
 // TestShortFile: a 100-byte file mapped 8192 bytes (linux-facts Q29;
