@@ -282,3 +282,24 @@ func TestVerdictReadsELF(t *testing.T) {
 		t.Errorf("fix %q", fix)
 	}
 }
+
+// TestVerdictBox64: under box64 the verdict names box64, not QEMU, and a
+// library mapping box64 hands to a 16K host unchanged is explained as the
+// host's refusal of a file laid out for 4K pages, with the relink fix.
+func TestVerdictBox64(t *testing.T) {
+	files := readTestdata(t)
+	rep := replayTrace(t, files["git-log.strace"], "target=x86_64", "host-page=16K", "policy=box64")
+	var b strings.Builder
+	rep.WriteVerdict(&b)
+	out := b.String()
+	if !strings.HasPrefix(out, "verdict (under the simulated box64, each program image in a box64 of its own)") || strings.Contains(out, "QEMU") {
+		t.Errorf("verdict does not name box64 alone:\n%s", out)
+	}
+	img := rep.Images[0]
+	if !strings.HasPrefix(img.Verdict(), "fails at line ") ||
+		!strings.HasPrefix(img.Cause, "box64 passes the call to the host as it is: ") ||
+		!strings.Contains(img.Cause, "which is not a multiple of the 16K host page") ||
+		!strings.HasPrefix(img.Fix, "relink ") {
+		t.Errorf("verdict %q, cause %q, fix %q", img.Verdict(), img.Cause, img.Fix)
+	}
+}
