@@ -229,7 +229,8 @@ and the host page's protection at the right, after the last step:
 	fmt.Fprint(w, `
 Next:
   go run ./cmd/mmapsim show examples/04-prot-union.scn  a lesson, drawn step by step
-  go run ./cmd/mmapsim replay --host-page 16K TRACE      TRACE: a program's strace log (replay -h)
+  go run ./cmd/mmapsim record -o my.strace -- PROGRAM    records PROGRAM's mapping calls with strace
+  go run ./cmd/mmapsim replay --host-page 16K my.strace  will it start on a 16K host? (replay -h)
   go run ./cmd/mmapsim playground /tmp/mmapsim-play      the lessons, in your browser
 `)
 }

@@ -92,17 +92,17 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
-	// The three next commands: each names a verb that exists, and the
+	// The four next commands: each names a verb that exists, and the
 	// example it shows runs.
 	i := strings.Index(out, "\nNext:\n")
 	if i < 0 {
 		t.Fatal("no next commands")
 	}
 	next := strings.Split(strings.TrimSpace(out[i+len("\nNext:\n"):]), "\n")
-	if len(next) != 3 {
-		t.Fatalf("%d next commands, want 3", len(next))
+	if len(next) != 4 {
+		t.Fatalf("%d next commands, want 4", len(next))
 	}
-	for j, verb := range []string{"show", "replay", "playground"} {
+	for j, verb := range []string{"show", "record", "replay", "playground"} {
 		f := strings.Fields(next[j])
 		if len(f) < 4 || f[0] != "go" || f[2] != "./cmd/mmapsim" || f[3] != verb {
 			t.Errorf("next command %d is %q, want go run ./cmd/mmapsim %s ...", j+1, next[j], verb)
