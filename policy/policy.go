@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mmapsim/mmapsim/sim"
+	"github.com/mmapsim/mmapsim/sim/qemu11"
 )
 
 // Algorithm names a target-mapping algorithm: one implementation of
@@ -17,6 +18,9 @@ const (
 	// AlgoSeed is sim.Sim: QEMU linux-user/mmap.c of March 2015, ported
 	// function by function, each known defect a quirk.
 	AlgoSeed Algorithm = iota
+	// AlgoQemu111 is qemu11.Guest: QEMU 11.1's linux-user/mmap.c as it
+	// ships, defects and all. It has no quirks, and no -p.
+	AlgoQemu111
 )
 
 // algorithms is the table of algorithms: name, and how to start a guest.
@@ -30,6 +34,13 @@ var algorithms = [...]struct {
 			return nil, err
 		}
 		return s, nil
+	}},
+	AlgoQemu111: {"qemu-11.1", func(host sim.Host, cfg sim.Config) (sim.Guest, error) {
+		g, err := qemu11.New(host, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return g, nil
 	}},
 }
 
@@ -92,7 +103,12 @@ var Variants = []Variant{
 	{"fixed", "the seed with every known defect fixed: the reference, what the guest kernel would do", Fixed},
 	{"qemu-7.2", "QEMU 7.2's linux-user/mmap.c (Debian 12's qemu-user): the defects 7.2 still has (see qemu72.go)",
 		Policy{Algorithm: AlgoSeed, Quirks: Qemu72}},
+	{"qemu-11.1", "QEMU 11.1's linux-user/mmap.c as it ships (package sim/qemu11): its own algorithm, no -p",
+		Qemu111},
 }
+
+// Qemu111 is QEMU 11.1's algorithm (AlgoQemu111).
+var Qemu111 = Policy{Algorithm: AlgoQemu111}
 
 // ParsePolicy reads a policy as scenarios and flags spell it: a variant
 // name ("seed", "fixed", "qemu-7.2", ...), "fixed-except=QUIRK,QUIRK" (fixed

@@ -72,9 +72,16 @@ func (c *Libc) Msync(addr hostvm.Addr, length uint64, flags int) bool {
 
 // Pread is pread(2) into host memory at buf.
 func (c *Libc) Pread(fd int, buf hostvm.Addr, count uint64, off uint64) bool {
+	_, ok := c.PreadCount(fd, buf, count, off)
+	return ok
+}
+
+// PreadCount is pread(2) into host memory at buf, with the count of bytes
+// read (0 at end-of-file), for C that loops on short reads.
+func (c *Libc) PreadCount(fd int, buf hostvm.Addr, count uint64, off uint64) (uint64, bool) {
 	n, err := c.Host.Pread(fd, buf, count, int64(off))
 	c.record(HostCall{Op: OpPread, Args: [6]uint64{uint64(int64(fd)), uint64(buf), count, off}, Ret: n, Err: ErrnoOf(err)})
-	return c.SetErrno(err)
+	return n, c.SetErrno(err)
 }
 
 // Fstat is fstat(2).
