@@ -92,7 +92,7 @@ func TestPageSetFlags(t *testing.T) {
 		defer g.mmapUnlock()
 		g.pageSetFlags(0x10000, 0x12fff, base.PageValid|base.PageRead|base.PageWrite|PageAnon, base.PageValid)
 		g.pageSetFlags(0x11000, 0x11fff, base.PageValid|base.PageRead, base.PageBits) // mprotect keeps PAGE_ANON
-		g.pageSetFlags(0x13000, 0x13fff, base.PageRead, 0)                             // no PAGE_VALID: nothing
+		g.pageSetFlags(0x13000, 0x13fff, base.PageRead, 0)                            // no PAGE_VALID: nothing
 		return nil
 	})
 	if err != nil {
