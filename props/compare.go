@@ -13,6 +13,9 @@ import (
 // abortCheck fails the run if QEMU aborted.
 func (s *System) abortCheck(err error) bool {
 	if a, ok := err.(*sim.Abort); ok {
+		if allow(s, s.rules.abort, &abortOutcome{op: s.current(), abort: a}) {
+			return true
+		}
 		s.fail("QEMU aborted: %v", a)
 		return true
 	}
@@ -35,7 +38,7 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 			i++
 		}
 		at := s.word(o.addr + uint64(i))
-		if !allow(s, byteRules, &byteOutcome{at: at}) {
+		if !allow(s, s.rules.bytes, &byteOutcome{at: at}) {
 			s.fail("load: byte at %#x is %#x under QEMU, %#x on the guest kernel", at, qemuBuf[i], kernelBuf[i])
 			return
 		}
@@ -45,7 +48,7 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 		return
 	}
 	o.parted = s.word(o.addr + uint64(common))
-	if !allow(s, accessRules, o) {
+	if !allow(s, s.rules.access, o) {
 		s.fail("%s at %#x: QEMU %s after %d bytes, the guest kernel %s after %d bytes",
 			o.kind, o.addr, faultString(qf), o.qemuN, faultString(kf), o.kernelN)
 	}
@@ -143,7 +146,7 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	if qemuFault == nil && qemuN == kernelN && bytes.Equal(qemuBuf, kernelBuf) {
 		return true
 	}
-	if allow(s, pageRules, &pageOutcome{page: p, qemuFault: qemuFault}) {
+	if allow(s, s.rules.page, &pageOutcome{page: p, qemuFault: qemuFault}) {
 		return true
 	}
 	i := 0
@@ -178,6 +181,9 @@ func (s *System) check() {
 		return
 	}
 	if err := s.sim.CheckAgreement(); err != nil {
+		if allow(s, s.rules.agreement, &agreementOutcome{op: s.current(), err: err}) {
+			return
+		}
 		s.fail("%v", err)
 		return
 	}
@@ -248,6 +254,9 @@ func (s *System) compareViews() {
 		if same {
 			return
 		}
+	}
+	if allow(s, s.rules.views, &viewsOutcome{op: s.current(), qemu: got, ref: want}) {
+		return
 	}
 	s.fail("the guest's mappings differ: QEMU's page flags [%s], the guest kernel [%s]", describeView(got), describeView(want))
 	s.showViewDifference(want, got)

@@ -49,6 +49,7 @@ type mremapOutcome struct {
 	before               *hostvm.Kernel // the guest kernel before the call
 	sharedOld            bool           // the guest kernel had shared or file memory in the old range
 	oneRun               bool           // QEMU's page flags showed the part that moves as one run, before the call
+	shown                string         // the expectation the scenario line shows
 
 	qemuAddr   uint64
 	qemuErr    error
@@ -56,7 +57,9 @@ type mremapOutcome struct {
 	kernelErr  error
 }
 
-func (*mremapOutcome) undo() *undo { return nil }
+func (o *mremapOutcome) undo() *undo {
+	return &undo{before: o.before, shown: o.shown, qemu: expectText(0, o.qemuErr)}
+}
 
 // callOutcome is a munmap, mprotect, msync or madvise both systems ran.
 type callOutcome struct {

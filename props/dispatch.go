@@ -53,11 +53,12 @@ func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error
 	addr, at := s.resolve(op.At)
 	length := s.length(op.Pages, op.Extra)
 	qemuErr, kernelErr := do(addr, length)
+	s.qemuErr = qemuErr
 	s.emit(fmt.Sprintf("%s(%s, %s%s) = %s", name, at, hexText(length), rest, expectText(0, kernelErr)))
 	if s.abortCheck(qemuErr) {
 		return
 	}
-	if allow(s, callRules, &callOutcome{name: name, addr: addr, length: length, qemuErr: qemuErr, kernelErr: kernelErr}) {
+	if allow(s, s.rules.call, &callOutcome{name: name, addr: addr, length: length, qemuErr: qemuErr, kernelErr: kernelErr}) {
 		return
 	}
 	if qemuErr != kernelErr {
@@ -101,8 +102,12 @@ func (s *System) runMmap(op Op) {
 		nonFixed: flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) == 0, before: s.ref.Clone()}
 	line := mmapLine{at: at, length: length, op: op, flags: flags, fd: fd, offset: off}
 	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
+	s.qemuErr = qemuErr
 	if s.abortCheck(qemuErr) {
-		s.emit(fmt.Sprintf("mmap(%s, %s, %s, %v, %s, %s) = ?", at, hexText(length), protText(op.Prot), flags, fdText(op.File), hexText(off)))
+		// The guest kernel's outcome is the expectation, so the scenario
+		// fails where QEMU aborted.
+		want, kernelErr := s.ref.Mmap(hostvm.Addr(addr), length, prot, flags, fd, off)
+		s.emitMmap(line, uint64(want), kernelErr, false)
 		return
 	}
 	var want hostvm.Addr
@@ -111,6 +116,12 @@ func (s *System) runMmap(op Op) {
 		// Placement may legitimately differ: the guest kernel maps where
 		// QEMU did, which must have been free.
 		want, kernelErr = s.ref.Mmap(hostvm.Addr(got), length, prot, flags|hostvm.MapFixedNoReplace, fd, off)
+		placed := &placementOutcome{op: op, addr: got, length: length, kernelErr: kernelErr,
+			belowMin: got < s.cfg.MmapMinAddr || got == 0}
+		if (kernelErr != nil || placed.belowMin) && allow(s, s.rules.placement, placed) {
+			s.emitMmap(line, 0, kernelErr, false)
+			return
+		}
 		if kernelErr != nil {
 			what := "a range that is not free"
 			if kernelErr != hostvm.EEXIST {
@@ -131,7 +142,7 @@ func (s *System) runMmap(op Op) {
 	}
 	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
 	o.shown = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil)
-	if allow(s, mmapRules, o) {
+	if allow(s, s.rules.mmap, o) {
 		return
 	}
 	if qemuErr == hostvm.ENOMEM && kernelErr == nil && o.nonFixed {
@@ -166,6 +177,7 @@ func (s *System) runMremap(op Op) {
 	}
 	placed := flags&hostvm.MremapMayMove != 0 && flags&hostvm.MremapFixed == 0 // QEMU chooses where
 	got, qemuErr := s.sim.Mremap(addr, oldLen, newLen, flags, to)
+	s.qemuErr = qemuErr
 	line := func(want uint64, kernelErr error) {
 		prefix := ""
 		if qemuErr == nil && kernelErr == nil {
@@ -176,6 +188,7 @@ func (s *System) runMremap(op Op) {
 			exp = anySuccess
 		}
 		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
+		o.shown = exp
 	}
 	if s.abortCheck(qemuErr) {
 		line(0, nil)
@@ -200,7 +213,7 @@ func (s *System) runMremap(op Op) {
 	}
 	line(uint64(want), kernelErr)
 	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
-	if allow(s, mremapRules, o) {
+	if allow(s, s.rules.mremap, o) {
 		return
 	}
 	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
@@ -263,7 +276,7 @@ func (s *System) runStore(op Op) {
 	// failing scenario may then end with a stop line.
 	if written := max(qemuN, kernelN); written > 0 {
 		s.privatizeHostPages(addr, uint64(written))
-		allow(s, storeRules, &storeOutcome{addr: addr, n: uint64(written)})
+		allow(s, s.rules.store, &storeOutcome{addr: addr, n: uint64(written)})
 	}
 }
 

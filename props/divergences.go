@@ -39,6 +39,10 @@ type rule[O outcome] struct {
 	// unknown are the guest ranges a taintPages rule leaves unknown; each
 	// counts as one occurrence of the divergence.
 	unknown func(s *System, o O) []span
+	// adopt makes the guest kernel's state what QEMU's call made it, and
+	// the call's expectation QEMU's result, for an adoptQEMU rule; it
+	// returns an error, and changes nothing, where it cannot.
+	adopt func(s *System, o O) error
 }
 
 // An effect is what a run does about an allowed divergence. Every effect
@@ -59,6 +63,11 @@ const (
 	// stopRun: the two states differ for good; the rest of the run is not
 	// compared.
 	stopRun
+	// adoptQEMU: the run goes on from QEMU's outcome of a call it made
+	// where the guest kernel refused: the rule's adopt does to the guest
+	// kernel what QEMU did, and makes the call's expectation QEMU's
+	// result (where it cannot, the run stops).
+	adoptQEMU
 )
 
 // span is the guest range [start, end).
@@ -109,6 +118,12 @@ func allow[O outcome](s *System, rules []rule[O], o O) bool {
 			}
 		case stopRun:
 			s.stop(r.name)
+		case adoptQEMU:
+			if err := r.adopt(s, o); err != nil {
+				s.stop(r.name)
+				break
+			}
+			s.Divergences[r.name]++
 		}
 		return true
 	}
@@ -154,6 +169,11 @@ var mmapRules = []rule[*mmapOutcome]{
 		doc: "either system says EPERM for an address below mmap_min_addr",
 		when: func(s *System, o *mmapOutcome) bool {
 			return (o.qemuErr == hostvm.EPERM || o.kernelErr == hostvm.EPERM) && o.addr < s.cfg.MmapMinAddr
+		}},
+	{name: "host-space-end", then: countOnly,
+		doc: "both refuse a fixed mapping that passes the end of the host's space, with different errnos (the host's ENOMEM first)",
+		when: func(s *System, o *mmapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr != nil && !o.nonFixed && s.pastHostEnd(o.addr, o.length)
 		}},
 }
 

@@ -29,6 +29,14 @@
 //   - snapshots.go: the guest pages whose contents may legitimately differ
 //     (tainted by a divergence, or copies of file data)
 //   - text.go: the run as scenario text, and the spellings of failures
+//   - behaviours.go: Catalogue, Behaviour, Verdict: the algorithms other
+//     than the reference, each with its named behaviours (where it
+//     differs from the guest kernel) and the rules that allow them, tried
+//     before the divergences'; Catalogues lists them
+//   - qemu111.go, qemu111_behaviours.go, qemu111_rules.go: QEMU 11.1's
+//     catalogue (policy=qemu-11.1): its setups, its behaviours with their
+//     source lines, verdicts and scenarios (testdata/qemu-11.1), which of
+//     the seed's quirks it still has, and its rules
 //
 // Placement differs legitimately: where sim places a non-fixed mapping,
 // the model maps it with MAP_FIXED_NOREPLACE at that address. Earlier
@@ -50,6 +58,18 @@
 // the list of the point where it shows. TestRulesNamed checks that every
 // rule names a catalogued divergence and every divergence has a rule;
 // TestDivergencesNamed shows each one happening.
+//
+// # Other algorithms
+//
+// A policy other than the seed family's (policy=qemu-11.1) runs with its
+// Catalogue: its named behaviours, defects and intended differences, each
+// allowed by rules at the points where it shows (besides the divergences'
+// points: the views, the agreement of flags and host, an abort, a
+// placement). TestTransparencyCatalogues runs every catalogue on its
+// setups; TestCatalogueBehavioursFound shows each behaviour happening
+// (with its rules off, the properties fail) and writes its scenario;
+// TestDefectTable keeps the README's table of defects in step with the
+// catalogues.
 //
 // Failures print as scenario text that `mmapsim run` replays: the model's
 // results are the expectations.

@@ -21,13 +21,18 @@ var (
 // runProps checks the transparency properties on one setup and policy and
 // returns the shortest failing run, if any.
 func runProps(t *testing.T, setup Setup, pol policy.Policy, seed int64, checks int) (*Commands, bool) {
+	return runCommands(NewCommands(setup, pol), seed, checks)
+}
+
+// runCommands checks the transparency properties with cmds and returns it
+// (its shortest failing run, if any) and whether they held.
+func runCommands(cmds *Commands, seed int64, checks int) (*Commands, bool) {
 	params := gopter.DefaultTestParametersWithSeed(seed)
 	params.MinSuccessfulTests = checks
 	params.MinSize = *flagSteps
 	params.MaxSize = *flagSteps + 1
 	params.Workers = 1
 	params.MaxShrinkCount = 2000
-	cmds := NewCommands(setup, pol)
 	props := gopter.NewProperties(params)
 	props.Property("transparency", commands.Prop(cmds))
 	ok := props.Run(quietReporter{})

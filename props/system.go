@@ -25,6 +25,7 @@ type System struct {
 	host   *hostvm.Kernel // the host kernel under sim; the comparison inspects it directly
 	ref    *hostvm.Kernel // the reference: the guest's own kernel
 	cfg    sim.Config     // sim's configuration, defaults filled and guest_base chosen
+	rules  ruleSet        // the rules that allow differences: the policy's catalogue's, then the divergences'
 
 	targetPage uint64 // TARGET_PAGE_SIZE, the guest kernel's page
 	hostPage   uint64 // qemu_host_page_size: a multiple of targetPage, at least the real host page
@@ -50,10 +51,11 @@ type System struct {
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
 	lines       []string
-	Divergences map[string]int // named divergences seen, by name (keys of the package's Divergences)
+	Divergences map[string]int // named divergences (and the catalogue's behaviours) seen, by name
 	failure     string         // the first failure, if any; once set, never changes
 	failLine    int            // the line of lines the failure is at (1-based); meaningful when failure != ""
 	stopped     string         // the divergence that ended the comparison, if any
+	qemuErr     error          // QEMU's result of the current call, for the rules of the points after it
 	run         []Op           // the operations executed, in order
 }
 
@@ -65,6 +67,10 @@ type Options struct {
 	// WrapHost(host) instead of host. The comparison still inspects the
 	// host kernel itself.
 	WrapHost func(sim.Host) sim.Host
+	// rules, when set, replace the rules the policy's catalogue and the
+	// divergences give (the search for one behaviour runs without its
+	// rules).
+	rules *ruleSet
 }
 
 // NewSystem starts a run on setup under policy pol.
@@ -79,7 +85,10 @@ func NewSystemWith(setup Setup, pol policy.Policy, opts Options) (*System, error
 		return nil, err
 	}
 	s := &System{setup: setup, policy: pol, sim: guest, host: host, ref: ref, cfg: guest.Config(),
-		taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{}}
+		rules: rulesFor(pol), taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{}}
+	if opts.rules != nil {
+		s.rules = *opts.rules
+	}
 	s.targetPage, s.hostPage = s.cfg.TargetPageSize, s.cfg.HostPageSize
 	s.wordMask = ^uint64(0)
 	if s.cfg.ABIBits == 32 {
@@ -117,6 +126,7 @@ func (s *System) Exec(op Op) bool {
 		return true
 	}
 	s.run = append(s.run, op)
+	s.qemuErr = nil
 	s.dispatch(op)
 	if s.comparing() {
 		s.check()
