@@ -7,12 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leanovate/gopter/commands"
 	"github.com/mmapsim/mmapsim/policy"
-	"github.com/mmapsim/mmapsim/scenario"
-	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -68,15 +65,7 @@ func TestCataloguesNamed(t *testing.T) {
 				if _, div := Divergences[r.name]; !own && !div {
 					t.Errorf("%s rule %q: neither a behaviour of %s nor a divergence", r.point, r.name, c.Name())
 				}
-				if r.doc == "" || !r.hasWhen {
-					t.Errorf("%s rule %q: no doc or no condition", r.point, r.name)
-				}
-				if (r.then == taintPages) != r.hasUnknown {
-					t.Errorf("%s rule %q: a taintPages rule, and only one, says which pages it leaves unknown", r.point, r.name)
-				}
-				if r.then == keepQEMU && !r.canUndo {
-					t.Errorf("%s rule %q keeps QEMU's outcome where there is no call to undo", r.point, r.name)
-				}
+				checkRuleShape(t, r)
 			}
 			seen := map[string]bool{}
 			for _, b := range c.Behaviours {
@@ -134,31 +123,12 @@ func TestCataloguesNamed(t *testing.T) {
 // the guest kernel's, apart from the algorithm's named behaviours and the
 // divergences. A difference neither names fails.
 func TestTransparencyCatalogues(t *testing.T) {
-	checks := *flagChecks
-	if *flagLong {
-		checks *= 100
-	}
-	if testing.Short() {
-		checks = max(1, checks/8)
-	}
+	checks := transparencyChecks()
 	t.Logf("props.seed=%d props.checks=%d props.steps=%d", *flagSeed, checks, *flagSteps)
 	for _, c := range Catalogues {
 		for _, setup := range c.Setups {
-			t.Run(c.Name()+"/"+setup.Name, func(t *testing.T) {
-				start := time.Now()
-				cmds, ok := runProps(t, setup, c.Policy, *flagSeed, checks)
-				if *flagLong {
-					fmt.Printf("props: %s %s: %d runs in %v\n", c.Name(), setup.Name, cmds.Runs(), time.Since(start).Round(time.Millisecond))
-				}
-				if !ok {
-					s := cmds.Shortest()
-					if s == nil {
-						t.Fatalf("seed %d: the property failed but no failing run was kept", *flagSeed)
-					}
-					msg, line := s.Failed()
-					t.Fatalf("seed %d: %s\nat line %d of the counterexample:\n%s", *flagSeed, msg, line, s.Scenario())
-				}
-			})
+			label := c.Name() + "/" + setup.Name
+			t.Run(label, func(t *testing.T) { checkTransparency(t, label, setup, c.Policy, checks) })
 		}
 	}
 }
@@ -224,15 +194,8 @@ func TestCatalogueBehavioursFound(t *testing.T) {
 // run, or nil, and the number of runs made.
 func searchBehaviour(c *Catalogue, b Behaviour) (*System, int) {
 	rules := c.without(b.Name).then(divergenceRules())
-	names := b.Setups
-	if len(names) == 0 {
-		for _, s := range c.Setups {
-			names = append(names, s.Name)
-		}
-	}
 	runs := 0
-	for _, name := range names {
-		setup, _ := c.setup(name)
+	for _, setup := range c.behaviourSetups(b) {
 		cmds := NewCommands(setup, c.Policy)
 		cmds.opts = Options{rules: &rules}
 		_, ok := runCommands(cmds, behaviourSeed(b), behaviourBudget)
@@ -251,15 +214,8 @@ const handFromRuns = "# Written by hand from the property runs that name it"
 // namedInRuns runs the properties with every rule on, on b's setups, and
 // reports whether a run named b, and how many runs were made.
 func namedInRuns(c *Catalogue, b Behaviour) (int, bool) {
-	names := b.Setups
-	if len(names) == 0 {
-		for _, s := range c.Setups {
-			names = append(names, s.Name)
-		}
-	}
 	runs := 0
-	for _, name := range names {
-		setup, _ := c.setup(name)
+	for _, setup := range c.behaviourSetups(b) {
 		cmds := NewCommands(setup, c.Policy)
 		named := false
 		destroy := cmds.DestroySystemUnderTestFunc
@@ -362,14 +318,21 @@ func TestCatalogueScenarios(t *testing.T) {
 	}
 }
 
-// setup returns the catalogue's setup called name.
-func (c *Catalogue) setup(name string) (Setup, bool) {
-	for _, s := range c.Setups {
-		if s.Name == name {
-			return s, true
+// behaviourSetups are the setups where b shows: its Setups, or all of the
+// catalogue's.
+func (c *Catalogue) behaviourSetups(b Behaviour) []Setup {
+	if len(b.Setups) == 0 {
+		return c.Setups
+	}
+	var out []Setup
+	for _, name := range b.Setups {
+		for _, s := range c.Setups {
+			if s.Name == name {
+				out = append(out, s)
+			}
 		}
 	}
-	return Setup{}, false
+	return out
 }
 
 // viewsFailure begins the failure of a run whose views differ.
@@ -384,15 +347,7 @@ const flagsOnlyNote = "# It shows in QEMU's page flags only (what the guest sees
 // protections at the end, as text.
 func finalFlags(t *testing.T, name, text, pol string) string {
 	t.Helper()
-	f, err := syntax.Parse(name+".scn", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := scenario.NewSettings()
-	if err := set.Set("policy", pol, "test"); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := scenario.Run(f, scenario.RunOptions{Settings: set})
+	rep, err := runText(name+".scn", text, pol, false)
 	if err != nil {
 		t.Fatal(err)
 	}

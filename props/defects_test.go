@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/mmapsim/mmapsim/policy"
-	"github.com/mmapsim/mmapsim/scenario"
-	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
 )
 
@@ -171,15 +169,11 @@ func yesNo(v bool) string {
 // fails; err is set when it cannot run there (a setting the policy
 // refuses).
 func replayFails(path, pol string) (bool, error) {
-	f, err := syntax.ReadFile(filepath.Join("..", filepath.FromSlash(path)))
+	data, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(path)))
 	if err != nil {
 		return false, err
 	}
-	set := scenario.NewSettings()
-	if err := set.Set("policy", pol, "test"); err != nil {
-		return false, err
-	}
-	rep, err := scenario.Run(f, scenario.RunOptions{Settings: set, Check: true})
+	rep, err := runText(path, string(data), pol, true)
 	if err != nil {
 		return false, err
 	}
