@@ -2,11 +2,13 @@
 // host and target presets, the target-mapping algorithm and its switches,
 // and the catalogue of the seed's defects.
 //
-// A Policy names an algorithm (today AlgoSeed: package sim's port of QEMU
-// linux-user/mmap.c of March 2015) and, for it, the quirks left in (the
-// seed's defects, sim.QuirkSet). Scenarios and the command line spell a
-// policy as ParsePolicy reads it: a named Variant ("seed", "fixed",
-// "qemu-7.2"), "fixed-except=Q,...", "seed-except=Q,..." or "quirks=Q,...".
+// A Policy names an algorithm (AlgoSeed: package sim's port of QEMU
+// linux-user/mmap.c of March 2015; AlgoQemu111: package sim/qemu11's port
+// of QEMU 11.1's) and, for the seed, the quirks left in (the seed's
+// defects, sim.QuirkSet). Scenarios and the command line spell a policy as
+// ParsePolicy reads it: a named Variant ("seed", "fixed", "qemu-7.2",
+// "qemu-11.1"), "fixed-except=Q,...", "seed-except=Q,..." or
+// "quirks=Q,...".
 // Policy.New starts a guest (a sim.Guest) over a sim.Host; SimConfig makes
 // its sim.Config from a HostPreset and a TargetPreset.
 //
