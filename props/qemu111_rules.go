@@ -46,6 +46,10 @@ var qemu111Rules = ruleSet{
 			when: func(s *System, o *byteOutcome) bool { return s.eofFillStale(o.at) }},
 	},
 	page: []rule[*pageOutcome]{
+		{name: "mremap-host-pages", then: taintPages,
+			doc:     "after an mremap QEMU made whose address or sizes are not host-page aligned, a page reads differently: the host resized or moved whole host pages, a neighbour's guest pages with them",
+			when:    func(s *System, o *pageOutcome) bool { return s.misalignedMremapMade(s.current()) },
+			unknown: func(s *System, o *pageOutcome) []span { return []span{{o.page, o.page + s.targetPage}} }},
 		{name: "shared-anon-pieces", then: taintPages,
 			doc:     "QEMU faults with SIGBUS on a page the guest kernel has shared anonymous memory: the host's piece of it ends there",
 			when:    func(s *System, o *pageOutcome) bool { return s.sharedAnonBus(o.page, o.qemuFault) },
