@@ -13,7 +13,7 @@ import (
 // abortCheck fails the run if QEMU aborted.
 func (s *System) abortCheck(err error) bool {
 	if a, ok := err.(*sim.Abort); ok {
-		if allow(s, s.rules.abort, &abortOutcome{op: s.current(), abort: a}) {
+		if allow(s, []rule[*abortOutcome](nil), &abortOutcome{op: s.current(), abort: a}) {
 			return true
 		}
 		s.fail("QEMU aborted: %v", a)
@@ -38,7 +38,7 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 			i++
 		}
 		at := s.word(o.addr + uint64(i))
-		if !allow(s, s.rules.bytes, &byteOutcome{at: at}) {
+		if !allow(s, byteRules, &byteOutcome{at: at}) {
 			s.fail("load: byte at %#x is %#x under QEMU, %#x on the guest kernel", at, qemuBuf[i], kernelBuf[i])
 			return
 		}
@@ -48,7 +48,7 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 		return
 	}
 	o.parted = s.word(o.addr + uint64(common))
-	if !allow(s, s.rules.access, o) {
+	if !allow(s, accessRules, o) {
 		s.fail("%s at %#x: QEMU %s after %d bytes, the guest kernel %s after %d bytes",
 			o.kind, o.addr, faultString(qf), o.qemuN, faultString(kf), o.kernelN)
 	}
@@ -146,7 +146,7 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	if qemuFault == nil && qemuN == kernelN && bytes.Equal(qemuBuf, kernelBuf) {
 		return true
 	}
-	if allow(s, s.rules.page, &pageOutcome{page: p, qemuFault: qemuFault}) {
+	if allow(s, pageRules, &pageOutcome{page: p, qemuFault: qemuFault}) {
 		return true
 	}
 	i := 0
@@ -181,11 +181,18 @@ func (s *System) check() {
 		return
 	}
 	if err := s.sim.CheckAgreement(); err != nil {
-		if allow(s, s.rules.agreement, &agreementOutcome{op: s.current(), err: err}) {
+		if !allow(s, []rule[*agreementOutcome](nil), &agreementOutcome{op: s.current(), err: err}) {
+			s.fail("%v", err)
+		}
+		return
+	}
+	if s.ownLayout() {
+		if err := s.hostHoldsGuestPages(); err != nil {
+			if !allow(s, []rule[*agreementOutcome](nil), &agreementOutcome{op: s.current(), err: err}) {
+				s.fail("%v", err)
+			}
 			return
 		}
-		s.fail("%v", err)
-		return
 	}
 	s.compareViews()
 }
@@ -255,7 +262,7 @@ func (s *System) compareViews() {
 			return
 		}
 	}
-	if allow(s, s.rules.views, &viewsOutcome{op: s.current(), qemu: got, ref: want}) {
+	if allow(s, []rule[*viewsOutcome](nil), &viewsOutcome{op: s.current(), want: want, got: got}) {
 		return
 	}
 	s.fail("the guest's mappings differ: QEMU's page flags [%s], the guest kernel [%s]", describeView(got), describeView(want))

@@ -49,16 +49,23 @@ type mremapOutcome struct {
 	before               *hostvm.Kernel // the guest kernel before the call
 	sharedOld            bool           // the guest kernel had shared or file memory in the old range
 	oneRun               bool           // QEMU's page flags showed the part that moves as one run, before the call
-	shown                string         // the expectation the scenario line shows
 
 	qemuAddr   uint64
 	qemuErr    error
 	kernelAddr uint64
 	kernelErr  error
+	shown      string // the expectation the scenario line shows, once written
 }
 
 func (o *mremapOutcome) undo() *undo {
-	return &undo{before: o.before, shown: o.shown, qemu: expectText(0, o.qemuErr)}
+	if o.shown == "" {
+		return nil
+	}
+	u := &undo{shown: o.shown, qemu: expectText(0, o.qemuErr)}
+	if o.kernelErr == nil {
+		u.before = o.before
+	}
+	return u
 }
 
 // callOutcome is a munmap, mprotect, msync or madvise both systems ran.

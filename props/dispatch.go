@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim"
 )
 
 // dispatch runs op on both systems and compares the call's outcomes: the
@@ -58,7 +59,7 @@ func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error
 	if s.abortCheck(qemuErr) {
 		return
 	}
-	if allow(s, s.rules.call, &callOutcome{name: name, addr: addr, length: length, qemuErr: qemuErr, kernelErr: kernelErr}) {
+	if allow(s, callRules, &callOutcome{name: name, addr: addr, length: length, qemuErr: qemuErr, kernelErr: kernelErr}) {
 		return
 	}
 	if qemuErr != kernelErr {
@@ -100,14 +101,16 @@ func (s *System) runMmap(op Op) {
 	prot := hostvm.Prot(op.Prot)
 	o := &mmapOutcome{op: op, addr: addr, length: length, offset: off,
 		nonFixed: flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) == 0, before: s.ref.Clone()}
+	s.outcome = o
 	line := mmapLine{at: at, length: length, op: op, flags: flags, fd: fd, offset: off}
 	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
-	s.qemuErr = qemuErr
-	if s.abortCheck(qemuErr) {
+	o.qemuAddr, o.qemuErr, s.qemuErr = got, qemuErr, qemuErr
+	if _, aborted := qemuErr.(*sim.Abort); aborted {
 		// The guest kernel's outcome is the expectation, so the scenario
 		// fails where QEMU aborted.
 		want, kernelErr := s.ref.Mmap(hostvm.Addr(addr), length, prot, flags, fd, off)
 		s.emitMmap(line, uint64(want), kernelErr, false)
+		s.abortCheck(qemuErr)
 		return
 	}
 	var want hostvm.Addr
@@ -116,25 +119,23 @@ func (s *System) runMmap(op Op) {
 		// Placement may legitimately differ: the guest kernel maps where
 		// QEMU did, which must have been free.
 		want, kernelErr = s.ref.Mmap(hostvm.Addr(got), length, prot, flags|hostvm.MapFixedNoReplace, fd, off)
-		placed := &placementOutcome{op: op, addr: got, length: length, kernelErr: kernelErr,
+		placed := &placementOutcome{op: op, mmap: o, addr: got, length: length, kernelErr: kernelErr,
 			belowMin: got < s.cfg.MmapMinAddr || got == 0}
-		if (kernelErr != nil || placed.belowMin) && allow(s, s.rules.placement, placed) {
-			s.emitMmap(line, 0, kernelErr, false)
-			return
-		}
-		if kernelErr != nil {
-			what := "a range that is not free"
-			if kernelErr != hostvm.EEXIST {
-				what = "an address the guest kernel refuses (" + errString(kernelErr) + ")"
+		if kernelErr != nil || placed.belowMin {
+			what := fmt.Sprintf("below mmap_min_addr %#x", s.cfg.MmapMinAddr)
+			if kernelErr != nil {
+				what = "a range that is not free"
+				if kernelErr != hostvm.EEXIST {
+					what = "an address the guest kernel refuses (" + errString(kernelErr) + ")"
+				}
+				s.emitMmap(line, 0, kernelErr, true)
+			} else {
+				s.emitMmap(line, uint64(want), nil, true)
+				s.reexpect(anySuccess, fmt.Sprintf("? (>= %#x)", s.cfg.MmapMinAddr))
 			}
-			s.emitMmap(line, 0, kernelErr, true)
-			s.fail("non-fixed mmap: QEMU placed it at %#x, %s", got, what)
-			return
-		}
-		if got < s.cfg.MmapMinAddr || got == 0 {
-			s.emitMmap(line, uint64(want), nil, true)
-			s.reexpect(anySuccess, fmt.Sprintf("? (>= %#x)", s.cfg.MmapMinAddr))
-			s.fail("non-fixed mmap: QEMU placed it at %#x, below mmap_min_addr %#x", got, s.cfg.MmapMinAddr)
+			if !allow(s, []rule[*placementOutcome](nil), placed) {
+				s.fail("non-fixed mmap: QEMU placed it at %#x, %s", got, what)
+			}
 			return
 		}
 	} else {
@@ -142,7 +143,7 @@ func (s *System) runMmap(op Op) {
 	}
 	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
 	o.shown = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil)
-	if allow(s, s.rules.mmap, o) {
+	if allow(s, mmapRules, o) {
 		return
 	}
 	if qemuErr == hostvm.ENOMEM && kernelErr == nil && o.nonFixed {
@@ -175,9 +176,10 @@ func (s *System) runMremap(op Op) {
 		sharedOld: s.sharedOrFile(addr, oldLen),
 		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags
 	}
+	s.outcome = o
 	placed := flags&hostvm.MremapMayMove != 0 && flags&hostvm.MremapFixed == 0 // QEMU chooses where
 	got, qemuErr := s.sim.Mremap(addr, oldLen, newLen, flags, to)
-	s.qemuErr = qemuErr
+	o.qemuAddr, o.qemuErr, s.qemuErr = got, qemuErr, qemuErr
 	line := func(want uint64, kernelErr error) {
 		prefix := ""
 		if qemuErr == nil && kernelErr == nil {
@@ -187,8 +189,8 @@ func (s *System) runMremap(op Op) {
 		if kernelErr == nil && placed {
 			exp = anySuccess
 		}
-		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
 		o.shown = exp
+		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
 	}
 	if s.abortCheck(qemuErr) {
 		line(0, nil)
@@ -213,7 +215,7 @@ func (s *System) runMremap(op Op) {
 	}
 	line(uint64(want), kernelErr)
 	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
-	if allow(s, s.rules.mremap, o) {
+	if allow(s, mremapRules, o) {
 		return
 	}
 	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
@@ -276,7 +278,7 @@ func (s *System) runStore(op Op) {
 	// failing scenario may then end with a stop line.
 	if written := max(qemuN, kernelN); written > 0 {
 		s.privatizeHostPages(addr, uint64(written))
-		allow(s, s.rules.store, &storeOutcome{addr: addr, n: uint64(written)})
+		allow(s, storeRules, &storeOutcome{addr: addr, n: uint64(written)})
 	}
 }
 

@@ -39,10 +39,6 @@ type rule[O outcome] struct {
 	// unknown are the guest ranges a taintPages rule leaves unknown; each
 	// counts as one occurrence of the divergence.
 	unknown func(s *System, o O) []span
-	// adopt makes the guest kernel's state what QEMU's call made it, and
-	// the call's expectation QEMU's result, for an adoptQEMU rule; it
-	// returns an error, and changes nothing, where it cannot.
-	adopt func(s *System, o O) error
 }
 
 // An effect is what a run does about an allowed divergence. Every effect
@@ -63,10 +59,11 @@ const (
 	// stopRun: the two states differ for good; the rest of the run is not
 	// compared.
 	stopRun
-	// adoptQEMU: the run goes on from QEMU's outcome of a call it made
-	// where the guest kernel refused: the rule's adopt does to the guest
-	// kernel what QEMU did, and makes the call's expectation QEMU's
-	// result (where it cannot, the run stops).
+	// adoptQEMU (a catalogue's rules only): the run goes on from the
+	// algorithm's outcome of a call it made where the guest kernel
+	// refused: the rule's Adopt does to the guest kernel what the
+	// algorithm did, and makes the call's expectation its result (where it
+	// cannot, the run stops).
 	adoptQEMU
 )
 
@@ -88,46 +85,60 @@ type undo struct {
 	qemu   string         // QEMU's result, as an expectation
 }
 
-// allow tries rules in order on o; it applies the first that holds and
-// reports whether one did.
+// allow tries, at one comparison point, the rules of the run's catalogue
+// (catalogue.go), then, unless they settle it, rules in order on o; it
+// applies the first that holds and reports whether one did.
 //
 // Preconditions: o has every field its point's rules read; for a point
 // with keepQEMU rules, the call's line is the last of the run's text.
 func allow[O outcome](s *System, rules []rule[O], o O) bool {
+	s.outcome = o
+	if allowed, final := s.allowNamed(o); allowed || final {
+		return allowed
+	}
 	for i := range rules {
 		r := &rules[i]
 		if !r.when(s, o) {
 			continue
 		}
-		switch r.then {
-		case countOnly:
-			s.Divergences[r.name]++
-		case keepQEMU:
-			u := o.undo()
-			if u == nil {
-				panic(fmt.Sprintf("props: rule %q keeps QEMU's outcome where there is no call to undo", r.name))
-			}
-			s.Divergences[r.name]++
-			if u.before != nil {
-				s.ref = u.before
-			}
-			s.reexpect(u.shown, u.qemu)
-		case taintPages:
-			for _, sp := range r.unknown(s, o) {
-				s.diverge(r.name, sp.start, sp.end)
-			}
-		case stopRun:
-			s.stop(r.name)
-		case adoptQEMU:
-			if err := r.adopt(s, o); err != nil {
-				s.stop(r.name)
-				break
-			}
-			s.Divergences[r.name]++
-		}
+		s.apply(r.name, r.then, o, func() []span { return r.unknown(s, o) }, nil)
 		return true
 	}
 	return false
+}
+
+// apply carries out effect then of the allowed divergence (or named
+// behaviour) name at outcome o; unknown lists the guest ranges a
+// taintPages effect leaves unknown, adopt does an adoptQEMU effect.
+//
+// Preconditions: as allow's.
+func (s *System) apply(name string, then effect, o outcome, unknown func() []span, adopt func() error) {
+	switch then {
+	case countOnly:
+		s.Divergences[name]++
+	case keepQEMU:
+		u := o.undo()
+		if u == nil {
+			panic(fmt.Sprintf("props: rule %q keeps QEMU's outcome where there is no call to undo", name))
+		}
+		s.Divergences[name]++
+		if u.before != nil {
+			s.ref = u.before
+		}
+		s.reexpect(u.shown, u.qemu)
+	case taintPages:
+		for _, sp := range unknown() {
+			s.diverge(name, sp.start, sp.end)
+		}
+	case stopRun:
+		s.stop(name)
+	case adoptQEMU:
+		if err := adopt(); err != nil {
+			s.stop(name)
+			break
+		}
+		s.Divergences[name]++
+	}
 }
 
 // The rules, by comparison point.
@@ -169,11 +180,6 @@ var mmapRules = []rule[*mmapOutcome]{
 		doc: "either system says EPERM for an address below mmap_min_addr",
 		when: func(s *System, o *mmapOutcome) bool {
 			return (o.qemuErr == hostvm.EPERM || o.kernelErr == hostvm.EPERM) && o.addr < s.cfg.MmapMinAddr
-		}},
-	{name: "host-space-end", then: countOnly,
-		doc: "both refuse a fixed mapping that passes the end of the host's space, with different errnos (the host's ENOMEM first)",
-		when: func(s *System, o *mmapOutcome) bool {
-			return o.qemuErr == hostvm.ENOMEM && o.kernelErr != nil && !o.nonFixed && s.pastHostEnd(o.addr, o.length)
 		}},
 }
 

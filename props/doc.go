@@ -29,14 +29,13 @@
 //   - snapshots.go: the guest pages whose contents may legitimately differ
 //     (tainted by a divergence, or copies of file data)
 //   - text.go: the run as scenario text, and the spellings of failures
-//   - behaviours.go: Catalogue, Behaviour, Verdict: the algorithms other
-//     than the reference, each with its named behaviours (where it
-//     differs from the guest kernel) and the rules that allow them, tried
-//     before the divergences'; Catalogues lists them
+//   - catalogue.go: Catalogue, the named behaviours of an algorithm other
+//     than the reference (Behaviour) and the rules that recognise them
+//     (Rule), and how a run names its differences by them
 //   - qemu111.go, qemu111_behaviours.go, qemu111_rules.go: QEMU 11.1's
-//     catalogue (policy=qemu-11.1): its setups, its behaviours with their
-//     source lines, verdicts and scenarios (testdata/qemu-11.1), which of
-//     the seed's quirks it still has, and its rules
+//     catalogue, its setups, and the questions its rules ask
+//   - box64_behaviours.go, box64_rules.go, box64_conditions.go: box64's
+//     catalogue and the questions its rules ask
 //
 // Placement differs legitimately: where sim places a non-fixed mapping,
 // the model maps it with MAP_FIXED_NOREPLACE at that address. Earlier
@@ -61,15 +60,16 @@
 //
 // # Other algorithms
 //
-// A policy other than the seed family's (policy=qemu-11.1) runs with its
-// Catalogue: its named behaviours, defects and intended differences, each
-// allowed by rules at the points where it shows (besides the divergences'
-// points: the views, the agreement of flags and host, an abort, a
-// placement). TestTransparencyCatalogues runs every catalogue on its
-// setups; TestCatalogueBehavioursFound shows each behaviour happening
-// (with its rules off, the properties fail) and writes its scenario;
-// TestDefectTable keeps the README's table of defects in step with the
-// catalogues.
+// An algorithm other than the reference (a QEMU release as it ships, or
+// an emulator that is not QEMU's, box64) brings its own Catalogue
+// (CatalogueFor): named behaviours, each with its source line, a verdict
+// (a defect users can hit, or a trade-off), its reason and an example
+// scenario, and the rules that recognise them at the comparison points.
+// For a QEMU release the divergences' rules are tried after the
+// catalogue's; for an algorithm with its own layout (OwnLayout) they do not
+// apply. Every difference must be named, or the run fails.
+// Options.Disallow makes one behaviour a failure, which is how
+// TestCatalogueBehavioursFound finds and shrinks an example of each.
 //
 // Failures print as scenario text that `mmapsim run` replays: the model's
 // results are the expectations.

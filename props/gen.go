@@ -51,9 +51,9 @@ type Commands struct {
 	commands.ProtoCommands
 	Setup    Setup
 	Policy   policy.Policy
+	Opts     Options // how each run is built
 	shortest *System // the failed run with the fewest operations so far, or nil
 	runs     int     // the systems made so far
-	opts     Options // how each run is built
 }
 
 // NewCommands builds the gopter description.
@@ -61,7 +61,7 @@ func NewCommands(setup Setup, pol policy.Policy) *Commands {
 	c := &Commands{Setup: setup, Policy: pol}
 	c.ProtoCommands = commands.ProtoCommands{
 		NewSystemUnderTestFunc: func(commands.State) commands.SystemUnderTest {
-			s, err := NewSystemWith(setup, pol, c.opts)
+			s, err := NewSystemWith(setup, pol, c.Opts)
 			if err != nil {
 				panic("props: " + err.Error()) // a bad setup is a bug in this package
 			}

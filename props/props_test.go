@@ -21,7 +21,14 @@ var (
 // runProps checks the transparency properties on one setup and policy and
 // returns the shortest failing run, if any.
 func runProps(t *testing.T, setup Setup, pol policy.Policy, seed int64, checks int) (*Commands, bool) {
-	return runCommands(NewCommands(setup, pol), seed, checks)
+	return runPropsWith(t, setup, pol, Options{}, seed, checks)
+}
+
+// runPropsWith is runProps with each run built as opts say.
+func runPropsWith(t *testing.T, setup Setup, pol policy.Policy, opts Options, seed int64, checks int) (*Commands, bool) {
+	cmds := NewCommands(setup, pol)
+	cmds.Opts = opts
+	return runCommands(cmds, seed, checks)
 }
 
 // runCommands checks the transparency properties with cmds and returns it

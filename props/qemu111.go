@@ -10,14 +10,16 @@ import (
 )
 
 // qemu111Catalogue is QEMU 11.1 (policy=qemu-11.1, package sim/qemu11):
-// its behaviours are in qemu111Behaviours, the rules that allow them in
-// qemu111Rules.
+// its behaviours are in qemu111Behaviours, the rules that recognise them in
+// qemu111Rules. It keeps QEMU's layout: the divergences apply after its
+// rules.
 var qemu111Catalogue = &Catalogue{
-	Policy:      policy.Qemu111,
+	Title:       "QEMU 11.1",
+	Policies:    []policy.Policy{policy.Qemu111},
 	Behaviours:  qemu111Behaviours,
+	Rules:       qemu111Rules,
 	Setups:      qemu111Setups(),
 	QuirkStatus: qemu111QuirkStatus,
-	rules:       qemu111Rules,
 }
 
 // qemu111Setups are the setups QEMU 11.1 runs on: those whose host page is

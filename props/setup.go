@@ -104,7 +104,7 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 		MmapMinAddr:    hostvm.Addr(cfg.MmapMinAddr),
 		LSMMmapMinAddr: hostvm.Addr(cfg.MmapMinAddr),
 		MaxMapCount:    1 << 20,
-		Privileged:     true,
+		Privileged:     privilegedReference(pol),
 	}
 	switch {
 	case cfg.ABIBits == 32:

@@ -25,7 +25,6 @@ type System struct {
 	host   *hostvm.Kernel // the host kernel under sim; the comparison inspects it directly
 	ref    *hostvm.Kernel // the reference: the guest's own kernel
 	cfg    sim.Config     // sim's configuration, defaults filled and guest_base chosen
-	rules  ruleSet        // the rules that allow differences: the policy's catalogue's, then the divergences'
 
 	targetPage uint64 // TARGET_PAGE_SIZE, the guest kernel's page
 	hostPage   uint64 // qemu_host_page_size: a multiple of targetPage, at least the real host page
@@ -55,8 +54,23 @@ type System struct {
 	failure     string         // the first failure, if any; once set, never changes
 	failLine    int            // the line of lines the failure is at (1-based); meaningful when failure != ""
 	stopped     string         // the divergence that ended the comparison, if any
-	qemuErr     error          // QEMU's result of the current call, for the rules of the points after it
 	run         []Op           // the operations executed, in order
+
+	// catalogue is the algorithm's catalogue of named behaviours, when it
+	// is not the reference's (catalogue.go): its rules are tried first at
+	// every comparison point, and name a difference the run would fail
+	// on; nil for the seed family.
+	catalogue *Catalogue
+	// disallow is a behaviour that counts as a failure (Options.Disallow).
+	disallow string
+	// qemuErr is the algorithm's result of the current call, for the
+	// rules of the points after it.
+	qemuErr error
+	// outcome is what the current comparison point compared (set by allow
+	// and the checks), for the behaviours' conditions; call is the
+	// outcome of the operation's call itself (an mmap, mremap or other
+	// call), which later points look back to. Both nil between operations.
+	outcome, call any
 }
 
 // Options are how NewSystemWith builds a run, beyond its setup and policy.
@@ -67,10 +81,12 @@ type Options struct {
 	// WrapHost(host) instead of host. The comparison still inspects the
 	// host kernel itself.
 	WrapHost func(sim.Host) sim.Host
-	// rules, when set, replace the rules the policy's catalogue and the
-	// divergences give (the search for one behaviour runs without its
-	// rules).
-	rules *ruleSet
+	// Disallow names a behaviour of the algorithm's catalogue that is not
+	// allowed in this run: the search for its shortest example. For an
+	// algorithm with its own layout (box64) a difference it names fails
+	// the run ("behaviour NAME: ..."); for a QEMU release its rules are
+	// switched off, and the run fails where the difference shows.
+	Disallow string
 }
 
 // NewSystem starts a run on setup under policy pol.
@@ -85,10 +101,8 @@ func NewSystemWith(setup Setup, pol policy.Policy, opts Options) (*System, error
 		return nil, err
 	}
 	s := &System{setup: setup, policy: pol, sim: guest, host: host, ref: ref, cfg: guest.Config(),
-		rules: rulesFor(pol), taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{}}
-	if opts.rules != nil {
-		s.rules = *opts.rules
-	}
+		taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{},
+		catalogue: CatalogueFor(pol), disallow: opts.Disallow}
 	s.targetPage, s.hostPage = s.cfg.TargetPageSize, s.cfg.HostPageSize
 	s.wordMask = ^uint64(0)
 	if s.cfg.ABIBits == 32 {
@@ -126,7 +140,7 @@ func (s *System) Exec(op Op) bool {
 		return true
 	}
 	s.run = append(s.run, op)
-	s.qemuErr = nil
+	s.outcome, s.call, s.qemuErr = nil, nil, nil
 	s.dispatch(op)
 	if s.comparing() {
 		s.check()
@@ -144,7 +158,16 @@ func (s *System) comparing() bool { return s.failure == "" && s.stopped == "" }
 // at the last line written so far.
 func (s *System) fail(format string, args ...any) {
 	if s.failure == "" {
-		s.failure = fmt.Sprintf(format, args...) + "\n" + s.stateText()
+		msg := fmt.Sprintf(format, args...)
+		name, ok := s.nameDifference(&Difference{Msg: msg, Outcome: s.outcome})
+		if ok {
+			s.stop(name)
+			return
+		}
+		if name != "" {
+			msg = "behaviour " + name + ": " + msg // the one Options.Disallow names
+		}
+		s.failure = msg + "\n" + s.stateText()
 		s.failLine = len(s.lines)
 	}
 }

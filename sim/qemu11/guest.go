@@ -124,6 +124,7 @@ func (s *Guest) setSpace(hostPage, tub uint64) error {
 		TargetPageSize: cfg.TargetPageSize, HostPageSize: hostPage, RealHostPageSize: hostPage,
 		ABIMask: base.WordMask(cfg.ABIBits), HostMask: base.WordMask(cfg.HostBits),
 		VirtBits: cfg.VirtBits, HostBits: cfg.HostBits, ReservedVA: cfg.ReservedVA, GuestBase: cfg.GuestBase,
+		ExecAsRead: true, // target_to_host_prot (mmap.c:163)
 	}
 	switch {
 	case cfg.ReservedVA != 0:
@@ -225,7 +226,5 @@ func (s *Guest) CheckAgreement() error {
 	if s.libc.Host == nil {
 		return errNotStarted
 	}
-	return base.CheckAgreementWith(&s.flags, s.libc.Host, &s.geom, base.Agreement{
-		HostProt: func(f uint32) hostvm.Prot { return hostvm.Prot(targetToHostProt(int(f & base.PageBits))) },
-	})
+	return base.CheckAgreement(&s.flags, s.libc.Host, &s.geom)
 }

@@ -23,27 +23,6 @@ import (
 // It returns nil, or an error naming each violation (at most 20) with both
 // views.
 func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
-	return CheckAgreementWith(flags, host, g, Agreement{})
-}
-
-// Agreement adapts CheckAgreement to an algorithm whose host pages carry
-// other protections than its guest pages. The zero value is the seed's
-// rule: a guest page's host mapping must allow at least the guest page's
-// own PROT_READ, PROT_WRITE and PROT_EXEC.
-type Agreement struct {
-	// HostProt is the host protection the guest page flags f need, when
-	// it is not f's PROT_* bits: later QEMU never maps host pages
-	// executable, and gives a guest PROT_EXEC page host PROT_READ
-	// (target_to_host_prot). nil: f & PageBits.
-	HostProt func(f uint32) hostvm.Prot
-}
-
-// CheckAgreementWith is CheckAgreement under the rules a.
-func CheckAgreementWith(flags *PageFlags, host Host, g *Geom, a Agreement) error {
-	hostProt := a.HostProt
-	if hostProt == nil {
-		hostProt = func(f uint32) hostvm.Prot { return hostvm.Prot(f & PageBits) }
-	}
 	var bad []string
 	fail := func(format string, args ...any) {
 		if len(bad) < 20 {
@@ -60,7 +39,10 @@ func CheckAgreementWith(flags *PageFlags, host Host, g *Geom, a Agreement) error
 
 	// Valid guest pages must be mapped with at least their protection.
 	for _, r := range flags.Runs() {
-		want := hostProt(r.Flags)
+		want := hostvm.Prot(r.Flags & PageBits)
+		if g.ExecAsRead && want&hostvm.ProtExec != 0 {
+			want = want&^hostvm.ProtExec | hostvm.ProtRead
+		}
 		at := g.G2H(r.Start)
 		hend := at + hostvm.Addr(r.End-r.Start)
 		for _, m := range host.MappingsIn(hostvm.Range{Start: at, End: hend}) {

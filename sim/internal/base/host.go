@@ -35,6 +35,11 @@ type Host interface {
 	// MappingsIn lists the host mappings overlapping r, in address order,
 	// clipped to r: the host's /proc/self/maps. Not recorded.
 	MappingsIn(r hostvm.Range) []hostvm.Mapping
+	// Brk is brk(2): box64 passes the guest's brk to the host unchanged.
+	Brk(newBrk hostvm.Addr) hostvm.Addr
+	// FilePread reads a file into the emulator's own memory, not guest
+	// memory (box64's is_pe_file reads a header). Not recorded.
+	FilePread(fd int, p []byte, off int64) (int, error)
 	// CloneHost returns an independent snapshot of the host.
 	CloneHost() Host
 }
@@ -53,9 +58,12 @@ const (
 	OpFstat
 	OpMadvise
 	OpTBInvalidate // tb_invalidate_phys_range(start, end): not a host call, an event
+	OpBrk          // brk(addr)
+	OpMemset       // memset(addr, 0, n): the emulator's own store into host memory, an event
 )
 
-var hostOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "madvise", "tb_invalidate_phys_range"}
+var hostOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "madvise",
+	"tb_invalidate_phys_range", "brk", "memset"}
 
 func (o HostOp) String() string {
 	if int(o) < len(hostOpNames) {
@@ -98,6 +106,14 @@ func (c HostCall) String() string {
 		fmt.Fprintf(&b, "madvise(%s, %s, %s)", hex(a[0]), hex(a[1]), hostvm.Advice(a[2]))
 	case OpTBInvalidate:
 		return fmt.Sprintf("tb_invalidate_phys_range(%s, %s)", hex(a[0]), hex(a[1]))
+	case OpBrk:
+		return fmt.Sprintf("brk(%s) = %s", hex(a[0]), hex(c.Ret))
+	case OpMemset:
+		fmt.Fprintf(&b, "memset(%s, 0, %s)", hex(a[0]), hex(a[1]))
+		if c.Err != 0 {
+			b.WriteString(" = fault")
+		}
+		return b.String()
 	default:
 		return c.Op.String()
 	}
