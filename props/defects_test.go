@@ -31,7 +31,7 @@ type defectColumn struct {
 
 // defectColumns are the table's columns, in order.
 var defectColumns = []defectColumn{
-	{title: "seed", policy: "seed", quirk: func(sim.Quirk) bool { return true }},
+	{title: "seed", policy: "seed", quirk: sim.SeedQuirks.Has},
 	{title: "QEMU 7.2", policy: "qemu-7.2", quirk: policy.Qemu72.Has},
 	{title: "QEMU 11.1", policy: "qemu-11.1", catalogue: qemu111Catalogue},
 	{title: "box64", policy: "box64", catalogue: box64Catalogue},
@@ -88,8 +88,12 @@ func defectTable() (string, error) {
 	}
 	b.WriteString(" --- |\n")
 	for _, qi := range policy.Quirks {
-		links := []string{fmt.Sprintf("[seed](policy/testdata/quirks/%s)", qi.Scenario)}
-		fmt.Fprintf(&b, "| `%s` | seed |", qi.Name())
+		links := []string{fmt.Sprintf("[quirk](policy/testdata/quirks/%s)", qi.Scenario)}
+		from := "seed"
+		if r := qi.Quirk.Desc().Release; r != "" {
+			from = "QEMU " + r // a behaviour that release introduced
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |", qi.Name(), from)
 		for _, c := range defectColumns {
 			has := false
 			switch {
