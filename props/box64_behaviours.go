@@ -167,7 +167,8 @@ var box64Behaviours = []Behaviour{
 		SourceLine: "wrappedlibc.c:3965-3966",
 		Doc: "after a move box64 records new_size bytes at the new address with the protection of the old address's host page, " +
 			"whatever the host moved: where the old range had holes, box64 believes mapped what the host left unmapped",
-		Scenario: "props/testdata/box64/mremap-move-records-new-size.scn"},
+		Scenario: "props/testdata/box64/mremap-move-records-new-size.scn",
+		Seed:     29},
 	{Name: "mmap-fixed-clobbers-host-page-neighbours",
 		Verdict: Defect,
 		Why: "a program that maps a file or shared memory with MAP_FIXED over part of a host page holding another mapping " +
@@ -276,7 +277,8 @@ var box64Behaviours = []Behaviour{
 			"Programs that write one page of a private file mapping and expect the others to follow the file notice",
 		SourceLine: "custommem.c:3402",
 		Doc:        "a store to one guest page of a private file mapping copies its whole host page: the other guest pages of that host page stop seeing later changes to the file",
-		Scenario:   "props/testdata/box64/private-file-copied-per-host-page.scn"},
+		Scenario:   "props/testdata/box64/private-file-copied-per-host-page.scn",
+		Seed:       12},
 	{Name: "mremap-refused-by-host-pages",
 		Verdict:    Defect,
 		Why:        "a program that grows a mapping in place, or moves one, where the rest of the host page holds another mapping or pages munmap left",
