@@ -194,7 +194,7 @@ func BenchmarkProps(b *testing.B) {
 		b.Run("setup="+setup, func(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := runProps(setup, 1, b.N, 30)
+			r, err := runProps(setup, "fixed", 1, b.N, 30)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -26,7 +26,8 @@ type options struct {
 	seed       int64         // section 5
 	propSeqs   int
 	propSteps  int
-	memVMAs    int // section 6
+	policy     string // sections 3 and 5: the algorithm measured, as ParsePolicy reads it
+	memVMAs    int    // section 6
 	touchPages int
 
 	start    time.Time
@@ -47,6 +48,7 @@ func defaults(quick bool) *options {
 		seed:       1,
 		propSeqs:   1000,
 		propSteps:  30,
+		policy:     "fixed",
 		memVMAs:    1000000,
 		touchPages: 10000,
 	}
@@ -76,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sections := fs.String("sections", "1,2,3,4,5,6", "run only these `sections` (comma-separated numbers)")
 	traces := fs.String("traces", filepath.Join("..", "shared", "traces"), "directory of *.strace files for section 4")
 	seed := fs.Int64("seed", 1, "seed of the property-suite sequences (section 5)")
+	pol := fs.String("policy", "fixed", "the policy sections 3 and 5 measure (fixed, qemu-11.1, ...)")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	child := fs.String("mem-child", "", "internal: make one memory measurement (`vmas,N or guest,HOST,PAGES`) in this process and print it")
 	fs.Usage = func() {
@@ -97,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	o := defaults(*quick)
-	o.traces, o.seed = *traces, *seed
+	o.traces, o.seed, o.policy = *traces, *seed, *pol
 	o.start = time.Now()
 	o.progress = func(format string, args ...any) {
 		if !*quiet {

@@ -172,7 +172,7 @@ func TestRunSkipsMissingTraces(t *testing.T) {
 
 // TestProps runs a few property sequences with a fixed seed.
 func TestProps(t *testing.T) {
-	r, err := runProps("i386-64k-reserved", 1, 5, 30)
+	r, err := runProps("i386-64k-reserved", "fixed", 1, 5, 30)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,10 +61,10 @@ func newHost(hname string) (*hostvm.Kernel, error) {
 // host pages), for each page ratio.
 func sectionSim(o *options) (*table, error) {
 	t := &table{
-		title:  "3. sim overhead over hostvm: the mix of section 1, " + simTarget + " guest (4K pages), policy fixed",
+		title:  "3. sim overhead over hostvm: the mix of section 1, " + simTarget + " guest (4K pages), policy " + o.policy,
 		header: []string{"host (H/T)", "operation", "sim ns/op", "hostvm ns/op", "sim/hostvm"},
 	}
-	fixed, err := policy.ParsePolicy("fixed")
+	fixed, err := policy.ParsePolicy(o.policy)
 	if err != nil {
 		return nil, err
 	}

@@ -21,17 +21,17 @@ type propsResult struct {
 	slowestSeq        int           // its index, from 0
 }
 
-// runProps runs seqs sequences of steps generated operations on setup with
-// the fixed policy, drawing from a math/rand source seeded with seed, as
+// runProps runs seqs sequences of steps generated operations on setup
+// under policy pol, drawing from a math/rand source seeded with seed, as
 // the property suite does (props.GenOp, then System.Exec). The number of
 // handles grows after each mmap and mremap, as the suite's generator
 // state does.
-func runProps(setupName string, seed int64, seqs, steps int) (propsResult, error) {
+func runProps(setupName, pol string, seed int64, seqs, steps int) (propsResult, error) {
 	setup, ok := props.SetupByName(setupName)
 	if !ok {
 		return propsResult{}, fmt.Errorf("no props setup %q", setupName)
 	}
-	fixed, err := policy.ParsePolicy("fixed")
+	fixed, err := policy.ParsePolicy(pol)
 	if err != nil {
 		return propsResult{}, err
 	}
@@ -72,12 +72,12 @@ func (s randSource) Uint64() uint64 { return s.r.Uint64() }
 // sectionProps reports the property suite's throughput.
 func sectionProps(o *options) (*table, error) {
 	t := &table{
-		title:  fmt.Sprintf("5. property-suite throughput (policy fixed, %d ops per sequence, seed %d)", o.propSteps, o.seed),
+		title:  fmt.Sprintf("5. property-suite throughput (policy %s, %d ops per sequence, seed %d)", o.policy, o.propSteps, o.seed),
 		header: []string{"setup", "sequences", "ops", "failed", "seconds", "sequences/s", "ops/s", "slowest sequence"},
 	}
 	for _, name := range propSetups {
 		o.progress("5: %s: %d sequences", name, o.propSeqs)
-		r, err := runProps(name, o.seed, o.propSeqs, o.propSteps)
+		r, err := runProps(name, o.policy, o.seed, o.propSeqs, o.propSteps)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
 		}

@@ -3,12 +3,14 @@
 // and the catalogue of the seed's defects.
 //
 // A Policy names an algorithm (AlgoSeed: package sim's port of QEMU
-// linux-user/mmap.c of March 2015; AlgoBox64: package sim/box64's port of
-// box64's 4K page emulation) and its switches: for the seed family the
-// quirks left in (the seed's defects, sim.QuirkSet), for box64 the Wine
-// switch. Scenarios and the command line spell a policy as ParsePolicy reads
-// it: a named Variant ("seed", "fixed", "qemu-7.2", "box64", "box64-wine"),
-// "fixed-except=Q,...", "seed-except=Q,..." or "quirks=Q,...".
+// linux-user/mmap.c of March 2015; AlgoQemu111: package sim/qemu11's port
+// of QEMU 11.1's; AlgoBox64: package sim/box64's port of box64's 4K page
+// emulation) and its switches: for the seed family the quirks left in (the
+// seed's defects, sim.QuirkSet), for box64 the Wine switch; QEMU 11.1 has
+// none. Scenarios and the command line spell a policy as ParsePolicy reads
+// it: a named Variant ("seed", "fixed", "qemu-7.2", "qemu-11.1", "box64",
+// "box64-wine"), "fixed-except=Q,...", "seed-except=Q,..." or
+// "quirks=Q,...".
 // Policy.New starts a guest (a sim.Guest) over a sim.Host; SimConfig makes
 // its sim.Config from a HostPreset and a TargetPreset.
 //

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mmapsim/mmapsim/sim"
 	"github.com/mmapsim/mmapsim/sim/box64"
+	"github.com/mmapsim/mmapsim/sim/qemu11"
 )
 
 // Algorithm names a target-mapping algorithm: one implementation of
@@ -21,6 +22,9 @@ const (
 	// AlgoBox64 is box64.Box64: box64's 4K page-size emulation on hosts
 	// with larger pages (box64 at HEAD 76fda7910e), x86_64 guests only.
 	AlgoBox64
+	// AlgoQemu111 is qemu11.Guest: QEMU 11.1's linux-user/mmap.c as it
+	// ships, defects and all. It has no switches, and no -p.
+	AlgoQemu111
 )
 
 // algorithms is the table of algorithms: name, and how to start a guest.
@@ -42,6 +46,13 @@ var algorithms = [...]struct {
 			return nil, err
 		}
 		return b, nil
+	}},
+	AlgoQemu111: {"qemu-11.1", func(host sim.Host, cfg sim.Config, _ Policy) (sim.Guest, error) {
+		g, err := qemu11.New(host, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return g, nil
 	}},
 }
 
@@ -105,9 +116,14 @@ var Variants = []Variant{
 	{"fixed", "the seed with every known defect fixed: the reference, what the guest kernel would do", Fixed},
 	{"qemu-7.2", "QEMU 7.2's linux-user (Debian 12's qemu-user): the seed's defects 7.2 still has, and 7.2's own behaviours (see qemu72.go)",
 		Policy{Algorithm: AlgoSeed, Quirks: Qemu72}},
+	{"qemu-11.1", "QEMU 11.1's linux-user/mmap.c as it ships (package sim/qemu11): its own algorithm, no -p",
+		Qemu111},
 	{"box64", "box64's 4K page emulation (HEAD 76fda7910e) for x86_64 guests: see sim/box64", Policy{Algorithm: AlgoBox64}},
 	{"box64-wine", "box64 running Wine (box64_wine): the PE-section copy and Wine's reservations", Policy{Algorithm: AlgoBox64, Wine: true}},
 }
+
+// Qemu111 is QEMU 11.1's algorithm (AlgoQemu111).
+var Qemu111 = Policy{Algorithm: AlgoQemu111}
 
 // ParsePolicy reads a policy as scenarios and flags spell it: a variant
 // name ("seed", "fixed", "qemu-7.2", ...), "fixed-except=QUIRK,QUIRK" (fixed

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim"
 )
 
 // dispatch runs op on both systems and compares the call's outcomes: the
@@ -53,6 +54,7 @@ func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error
 	addr, at := s.resolve(op.At)
 	length := s.length(op.Pages, op.Extra)
 	qemuErr, kernelErr := do(addr, length)
+	s.qemuErr = qemuErr
 	s.emit(fmt.Sprintf("%s(%s, %s%s) = %s", name, at, hexText(length), rest, expectText(0, kernelErr)))
 	if s.abortCheck(qemuErr) {
 		return
@@ -102,9 +104,13 @@ func (s *System) runMmap(op Op) {
 	s.outcome = o
 	line := mmapLine{at: at, length: length, op: op, flags: flags, fd: fd, offset: off}
 	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
-	o.qemuAddr, o.qemuErr = got, qemuErr
-	if s.abortCheck(qemuErr) {
-		s.emit(fmt.Sprintf("mmap(%s, %s, %s, %v, %s, %s) = ?", at, hexText(length), protText(op.Prot), flags, fdText(op.File), hexText(off)))
+	o.qemuAddr, o.qemuErr, s.qemuErr = got, qemuErr, qemuErr
+	if _, aborted := qemuErr.(*sim.Abort); aborted {
+		// The guest kernel's outcome is the expectation, so the scenario
+		// fails where QEMU aborted.
+		want, kernelErr := s.ref.Mmap(hostvm.Addr(addr), length, prot, flags, fd, off)
+		s.emitMmap(line, uint64(want), kernelErr, false)
+		s.abortCheck(qemuErr)
 		return
 	}
 	var want hostvm.Addr
@@ -113,19 +119,23 @@ func (s *System) runMmap(op Op) {
 		// Placement may legitimately differ: the guest kernel maps where
 		// QEMU did, which must have been free.
 		want, kernelErr = s.ref.Mmap(hostvm.Addr(got), length, prot, flags|hostvm.MapFixedNoReplace, fd, off)
-		if kernelErr != nil {
-			what := "a range that is not free"
-			if kernelErr != hostvm.EEXIST {
-				what = "an address the guest kernel refuses (" + errString(kernelErr) + ")"
+		placed := &placementOutcome{op: op, mmap: o, addr: got, length: length, kernelErr: kernelErr,
+			belowMin: got < s.cfg.MmapMinAddr || got == 0}
+		if kernelErr != nil || placed.belowMin {
+			what := fmt.Sprintf("below mmap_min_addr %#x", s.cfg.MmapMinAddr)
+			if kernelErr != nil {
+				what = "a range that is not free"
+				if kernelErr != hostvm.EEXIST {
+					what = "an address the guest kernel refuses (" + errString(kernelErr) + ")"
+				}
+				s.emitMmap(line, 0, kernelErr, true)
+			} else {
+				s.emitMmap(line, uint64(want), nil, true)
+				s.reexpect(anySuccess, fmt.Sprintf("? (>= %#x)", s.cfg.MmapMinAddr))
 			}
-			s.emitMmap(line, 0, kernelErr, true)
-			s.fail("non-fixed mmap: QEMU placed it at %#x, %s", got, what)
-			return
-		}
-		if got < s.cfg.MmapMinAddr || got == 0 {
-			s.emitMmap(line, uint64(want), nil, true)
-			s.reexpect(anySuccess, fmt.Sprintf("? (>= %#x)", s.cfg.MmapMinAddr))
-			s.fail("non-fixed mmap: QEMU placed it at %#x, below mmap_min_addr %#x", got, s.cfg.MmapMinAddr)
+			if !allow(s, []rule[*placementOutcome](nil), placed) {
+				s.fail("non-fixed mmap: QEMU placed it at %#x, %s", got, what)
+			}
 			return
 		}
 	} else {
@@ -169,7 +179,7 @@ func (s *System) runMremap(op Op) {
 	s.outcome = o
 	placed := flags&hostvm.MremapMayMove != 0 && flags&hostvm.MremapFixed == 0 // QEMU chooses where
 	got, qemuErr := s.sim.Mremap(addr, oldLen, newLen, flags, to)
-	o.qemuAddr, o.qemuErr = got, qemuErr
+	o.qemuAddr, o.qemuErr, s.qemuErr = got, qemuErr, qemuErr
 	line := func(want uint64, kernelErr error) {
 		prefix := ""
 		if qemuErr == nil && kernelErr == nil {

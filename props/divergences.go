@@ -59,6 +59,12 @@ const (
 	// stopRun: the two states differ for good; the rest of the run is not
 	// compared.
 	stopRun
+	// adoptQEMU (a catalogue's rules only): the run goes on from the
+	// algorithm's outcome of a call it made where the guest kernel
+	// refused: the rule's Adopt does to the guest kernel what the
+	// algorithm did, and makes the call's expectation its result (where it
+	// cannot, the run stops).
+	adoptQEMU
 )
 
 // span is the guest range [start, end).
@@ -79,24 +85,23 @@ type undo struct {
 	qemu   string         // QEMU's result, as an expectation
 }
 
-// allow tries rules in order on o; it applies the first that holds and
-// reports whether one did.
+// allow tries, at one comparison point, the rules of the run's catalogue
+// (catalogue.go), then, unless they settle it, rules in order on o; it
+// applies the first that holds and reports whether one did.
 //
 // Preconditions: o has every field its point's rules read; for a point
 // with keepQEMU rules, the call's line is the last of the run's text.
 func allow[O outcome](s *System, rules []rule[O], o O) bool {
 	s.outcome = o
-	if s.behaviours != nil {
-		// The algorithm's own catalogue names its differences: here
-		// those the run goes on after, the rest where fail finds them.
-		return s.allowBehaviour(o)
+	if allowed, final := s.allowNamed(o); allowed || final {
+		return allowed
 	}
 	for i := range rules {
 		r := &rules[i]
 		if !r.when(s, o) {
 			continue
 		}
-		s.apply(r.name, r.then, o, func() []span { return r.unknown(s, o) })
+		s.apply(r.name, r.then, o, func() []span { return r.unknown(s, o) }, nil)
 		return true
 	}
 	return false
@@ -104,10 +109,10 @@ func allow[O outcome](s *System, rules []rule[O], o O) bool {
 
 // apply carries out effect then of the allowed divergence (or named
 // behaviour) name at outcome o; unknown lists the guest ranges a
-// taintPages effect leaves unknown.
+// taintPages effect leaves unknown, adopt does an adoptQEMU effect.
 //
 // Preconditions: as allow's.
-func (s *System) apply(name string, then effect, o outcome, unknown func() []span) {
+func (s *System) apply(name string, then effect, o outcome, unknown func() []span, adopt func() error) {
 	switch then {
 	case countOnly:
 		s.Divergences[name]++
@@ -127,6 +132,12 @@ func (s *System) apply(name string, then effect, o outcome, unknown func() []spa
 		}
 	case stopRun:
 		s.stop(name)
+	case adoptQEMU:
+		if err := adopt(); err != nil {
+			s.stop(name)
+			break
+		}
+		s.Divergences[name]++
 	}
 }
 

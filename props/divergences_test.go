@@ -36,6 +36,21 @@ func allRules() []ruleInfo {
 	return all
 }
 
+// checkRuleShape checks that rule r says when it applies and has what its
+// effect needs.
+func checkRuleShape(t *testing.T, r ruleInfo) {
+	t.Helper()
+	if r.doc == "" || !r.hasWhen {
+		t.Errorf("%s rule %q: no doc or no condition", r.point, r.name)
+	}
+	if (r.then == taintPages) != r.hasUnknown {
+		t.Errorf("%s rule %q: a taintPages rule, and only one, says which pages it leaves unknown", r.point, r.name)
+	}
+	if r.then == keepQEMU && !r.canUndo {
+		t.Errorf("%s rule %q keeps QEMU's outcome where there is no call to undo", r.point, r.name)
+	}
+}
+
 // TestRulesNamed checks the rule lists against the catalogue: every rule
 // names a documented divergence, says when it applies and has what its
 // effect needs; every documented divergence has a rule.
@@ -46,15 +61,7 @@ func TestRulesNamed(t *testing.T) {
 		if _, ok := Divergences[r.name]; !ok {
 			t.Errorf("%s rule %q: not a divergence documented in Divergences", r.point, r.name)
 		}
-		if r.doc == "" || !r.hasWhen {
-			t.Errorf("%s rule %q: no doc or no condition", r.point, r.name)
-		}
-		if (r.then == taintPages) != r.hasUnknown {
-			t.Errorf("%s rule %q: a taintPages rule, and only one, says which pages it leaves unknown", r.point, r.name)
-		}
-		if r.then == keepQEMU && !r.canUndo {
-			t.Errorf("%s rule %q keeps QEMU's outcome where there is no call to undo", r.point, r.name)
-		}
+		checkRuleShape(t, r)
 	}
 	names := make([]string, 0, len(Divergences))
 	for name := range Divergences {

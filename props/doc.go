@@ -29,11 +29,13 @@
 //   - snapshots.go: the guest pages whose contents may legitimately differ
 //     (tainted by a divergence, or copies of file data)
 //   - text.go: the run as scenario text, and the spellings of failures
-//   - algorithm_behaviours.go: Behaviour, an algorithm's own catalogue of
-//     named behaviours (for an emulator that is not QEMU's), and how a run
-//     names its differences by it
-//   - box64_behaviours.go, box64_conditions.go: box64's catalogue
-//     (Box64Behaviours) and the questions its conditions ask
+//   - catalogue.go: Catalogue, the named behaviours of an algorithm other
+//     than the reference (Behaviour) and the rules that recognise them
+//     (Rule), and how a run names its differences by them
+//   - qemu111.go, qemu111_behaviours.go, qemu111_rules.go: QEMU 11.1's
+//     catalogue, its setups, and the questions its rules ask
+//   - box64_behaviours.go, box64_rules.go, box64_conditions.go: box64's
+//     catalogue and the questions its rules ask
 //
 // Placement differs legitimately: where sim places a non-fixed mapping,
 // the model maps it with MAP_FIXED_NOREPLACE at that address. Earlier
@@ -56,15 +58,18 @@
 // rule names a catalogued divergence and every divergence has a rule;
 // TestDivergencesNamed shows each one happening.
 //
-// # Other emulators
+// # Other algorithms
 //
-// An algorithm that is not QEMU's (box64) brings its own catalogue
-// (BehavioursOf): a list of named behaviours, each with its source line, a
-// verdict (a defect users can hit, or a trade-off), an example scenario and
-// a condition. QEMU's divergence rules do not apply to it; every difference
-// must be one of its behaviours, or the run fails. Options.Disallow makes
-// one behaviour a failure, which is how TestBox64FindEveryBehaviour finds
-// and shrinks an example of each (testdata/box64).
+// An algorithm other than the reference (a QEMU release as it ships, or
+// an emulator that is not QEMU's, box64) brings its own Catalogue
+// (CatalogueFor): named behaviours, each with its source line, a verdict
+// (a defect users can hit, or a trade-off), its reason and an example
+// scenario, and the rules that recognise them at the comparison points.
+// For a QEMU release the divergences' rules are tried after the
+// catalogue's; for an algorithm with its own layout (OwnLayout) they do not
+// apply. Every difference must be named, or the run fails.
+// Options.Disallow makes one behaviour a failure, which is how
+// TestCatalogueBehavioursFound finds and shrinks an example of each.
 //
 // Failures print as scenario text that `mmapsim run` replays: the model's
 // results are the expectations.

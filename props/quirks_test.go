@@ -184,21 +184,28 @@ func TestPropsFindEveryQuirk(t *testing.T) {
 // and returns the number of failures.
 func replay(t *testing.T, name, text, pol string) int {
 	t.Helper()
-	f, err := syntax.Parse(name+".scn", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := scenario.NewSettings()
-	if pol != "" {
-		if err := set.Set("policy", pol, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rep, err := scenario.Run(f, scenario.RunOptions{Settings: set, Check: true})
+	rep, err := runText(name+".scn", text, pol, true)
 	if err != nil {
 		t.Fatalf("replaying the counterexample: %v\n%s", err, text)
 	}
 	return len(rep.Failures)
+}
+
+// runText runs scenario text (called name in messages) under policy pol
+// ("": the policy it names), with the invariants checked after every
+// statement when check is set.
+func runText(name, text, pol string, check bool) (*scenario.Report, error) {
+	f, err := syntax.Parse(name, []byte(text))
+	if err != nil {
+		return nil, err
+	}
+	set := scenario.NewSettings()
+	if pol != "" {
+		if err := set.Set("policy", pol, "test"); err != nil {
+			return nil, err
+		}
+	}
+	return scenario.Run(f, scenario.RunOptions{Settings: set, Check: check})
 }
 
 // TestPropsRegressions replays every counterexample kept in testdata: each

@@ -74,7 +74,7 @@ func (s *System) moved(old, addr, n uint64) {
 // Preconditions: the mapping [addr, addr+length) of the file at offset
 // off was just made.
 func (s *System) markSnapshots(addr, length, off uint64) {
-	if s.behaviours != nil {
+	if s.ownLayout() {
 		return // QEMU's pread emulation: an algorithm with its own catalogue names its copies
 	}
 	h, t := s.hostPage, s.targetPage
@@ -102,7 +102,7 @@ func (s *System) privatizeHostPages(addr, n uint64) {
 // privateFileNeighbours marks as snapshots the guest kernel's private file
 // pages in [lo, hi).
 func (s *System) privateFileNeighbours(lo, hi uint64) {
-	if hi <= lo || s.behaviours != nil {
+	if hi <= lo || s.ownLayout() {
 		return
 	}
 	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(lo), End: hostvm.Addr(hi)}) {

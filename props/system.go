@@ -50,18 +50,22 @@ type System struct {
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
 	lines       []string
-	Divergences map[string]int // named divergences seen, by name (keys of the package's Divergences)
+	Divergences map[string]int // named divergences (and the catalogue's behaviours) seen, by name
 	failure     string         // the first failure, if any; once set, never changes
 	failLine    int            // the line of lines the failure is at (1-based); meaningful when failure != ""
 	stopped     string         // the divergence that ended the comparison, if any
 	run         []Op           // the operations executed, in order
 
-	// behaviours are the named behaviours of the algorithm under test
-	// when it brings its own catalogue (box64): they replace QEMU's
-	// divergence rules, and name every difference or the run fails.
-	behaviours []Behaviour
+	// catalogue is the algorithm's catalogue of named behaviours, when it
+	// is not the reference's (catalogue.go): its rules are tried first at
+	// every comparison point, and name a difference the run would fail
+	// on; nil for the seed family.
+	catalogue *Catalogue
 	// disallow is a behaviour that counts as a failure (Options.Disallow).
 	disallow string
+	// qemuErr is the algorithm's result of the current call, for the
+	// rules of the points after it.
+	qemuErr error
 	// outcome is what the current comparison point compared (set by allow
 	// and the checks), for the behaviours' conditions; call is the
 	// outcome of the operation's call itself (an mmap, mremap or other
@@ -77,9 +81,11 @@ type Options struct {
 	// WrapHost(host) instead of host. The comparison still inspects the
 	// host kernel itself.
 	WrapHost func(sim.Host) sim.Host
-	// Disallow names a behaviour of the algorithm's own catalogue that is
-	// a failure in this run, not an allowed difference: the search for
-	// its shortest example.
+	// Disallow names a behaviour of the algorithm's catalogue that is not
+	// allowed in this run: the search for its shortest example. For an
+	// algorithm with its own layout (box64) a difference it names fails
+	// the run ("behaviour NAME: ..."); for a QEMU release its rules are
+	// switched off, and the run fails where the difference shows.
 	Disallow string
 }
 
@@ -96,7 +102,7 @@ func NewSystemWith(setup Setup, pol policy.Policy, opts Options) (*System, error
 	}
 	s := &System{setup: setup, policy: pol, sim: guest, host: host, ref: ref, cfg: guest.Config(),
 		taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{},
-		behaviours: BehavioursOf(pol), disallow: opts.Disallow}
+		catalogue: CatalogueFor(pol), disallow: opts.Disallow}
 	s.targetPage, s.hostPage = s.cfg.TargetPageSize, s.cfg.HostPageSize
 	s.wordMask = ^uint64(0)
 	if s.cfg.ABIBits == 32 {
@@ -134,7 +140,7 @@ func (s *System) Exec(op Op) bool {
 		return true
 	}
 	s.run = append(s.run, op)
-	s.outcome, s.call = nil, nil
+	s.outcome, s.call, s.qemuErr = nil, nil, nil
 	s.dispatch(op)
 	if s.comparing() {
 		s.check()

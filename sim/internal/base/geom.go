@@ -8,7 +8,9 @@ import "github.com/mmapsim/mmapsim/hostvm"
 // are unsigned longs: masked to HostMask. Nothing depends on Go's int size.
 //
 // Invariants (sim.New establishes them): TargetPageSize and HostPageSize
-// are powers of two with TargetPageSize <= HostPageSize; ABIMask and
+// are powers of two with TargetPageSize <= HostPageSize (later QEMU, with
+// no -p, also runs a target page larger than the host's: there
+// HostPageSize < TargetPageSize is allowed); ABIMask and
 // HostMask are WordMask(32) or WordMask(64), ABIMask <= HostMask;
 // VirtBits <= the ABI width; ReservedVA is 0 or a multiple of HostPageSize.
 type Geom struct {

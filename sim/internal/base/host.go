@@ -127,3 +127,23 @@ func (c HostCall) String() string {
 	}
 	return b.String()
 }
+
+// HostPageSizeOf asks host for its page size, refusing a host that has
+// none: nil, a wrapper whose first call panics (around a nil Host), or one
+// that answers 0 or a size that is not a power of two (a KernelHost
+// without a kernel).
+func HostPageSizeOf(host Host) (size uint64, err error) {
+	if host == nil {
+		return 0, fmt.Errorf("no host")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			size, err = 0, fmt.Errorf("host %T cannot say its page size: %v", host, r)
+		}
+	}()
+	size = host.PageSize()
+	if size == 0 || size&(size-1) != 0 {
+		return 0, fmt.Errorf("host %T has page size %#x (a KernelHost without a kernel?)", host, size)
+	}
+	return size, nil
+}

@@ -221,3 +221,40 @@ func (f *PageFlags) UnusedHostPage(lo, hi, hostPage uint64) (uint64, bool) {
 func (f *PageFlags) run(r runs.Run) FlagRun {
 	return FlagRun{Start: r.First * f.pageSize, End: r.End * f.pageSize, Flags: r.Val}
 }
+
+// Later QEMU names ranges by their last byte (inclusive), so the top page
+// of the space can be named: these take [start, last].
+
+// RunsInLast lists the runs of non-zero flags overlapping the guest bytes
+// [start, last], clipped to the guest pages holding a byte of it.
+func (f *PageFlags) RunsInLast(start, last uint64) []FlagRun {
+	var out []FlagRun
+	if f.pageSize == 0 || start > last {
+		return nil
+	}
+	f.pages.EachIn(start/f.pageSize, last/f.pageSize+1, func(r runs.Run) bool {
+		out = append(out, f.run(r))
+		return true
+	})
+	return out
+}
+
+// FirstRunIn returns the lowest run of non-zero flags overlapping the guest
+// bytes [start, last], whole (not clipped): what an interval-tree search
+// for [start, last] finds first.
+func (f *PageFlags) FirstRunIn(start, last uint64) (FlagRun, bool) {
+	var first runs.Run
+	found := false
+	if f.pageSize == 0 || start > last {
+		return FlagRun{}, false
+	}
+	f.pages.EachIn(start/f.pageSize, last/f.pageSize+1, func(r runs.Run) bool {
+		first, found = r, true
+		return false
+	})
+	if !found {
+		return FlagRun{}, false
+	}
+	whole, _ := f.pages.At(first.First)
+	return f.run(whole), true
+}
