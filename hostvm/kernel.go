@@ -1,6 +1,8 @@
 package hostvm
 
 import (
+	"github.com/mmapsim/mmapsim/internal/cowtree"
+
 	"fmt"
 
 	"github.com/mmapsim/mmapsim/internal/runs"
@@ -118,8 +120,10 @@ func (k *Kernel) Clone() *Kernel {
 	c := *k
 	k.gen = &generation{}
 	c.gen = &generation{}
-	k.vmas.gen, c.vmas.gen = k.gen, c.gen
-	k.gaps.gen, c.gaps.gen = k.gen, c.gen
+	k.vmas.Adopt(k.gen)
+	c.vmas.Adopt(c.gen)
+	k.gaps.Adopt(k.gen)
+	c.gaps.Adopt(c.gen)
 	c.pt = k.pt.Clone()
 	c.fs = k.fs.clone()
 	c.guards = k.guards.Clone()
@@ -129,8 +133,8 @@ func (k *Kernel) Clone() *Kernel {
 // insertNew adds v, which overlaps nothing, and keeps the tree merged and
 // the gap index current.
 func (k *Kernel) insertNew(v vma) {
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(v.start))
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(v.start))
 	k.insertAt(&c, v, true)
 }
 
@@ -140,12 +144,12 @@ func (k *Kernel) insertNew(v vma) {
 // if it joins neither.
 // Preconditions: c stands on the last VMA starting below v.start, or
 // before the first VMA if there is none; v overlaps nothing.
-func (k *Kernel) insertAt(c *cursor[vma], v vma, regap bool) {
+func (k *Kernel) insertAt(c *cowtree.Cursor[vma], v vma, regap bool) {
 	k.totalVM += v.rng().Len()
-	if c.valid() && k.mergeable(c.item(), v) {
-		c.setItem(joined(c.item(), v))
+	if c.Valid() && k.mergeable(c.Item(), v) {
+		c.SetItem(joined(c.Item(), v))
 	} else {
-		c.insertAfter(uint64(v.start), v)
+		c.InsertAfter(uint64(v.start), v)
 	}
 	k.mergeNext(c)
 	if regap {

@@ -1,6 +1,8 @@
 package hostvm
 
 import (
+	"github.com/mmapsim/mmapsim/internal/cowtree"
+
 	"fmt"
 
 	"github.com/google/btree"
@@ -307,12 +309,12 @@ func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 	old := v
 	v.pgoff -= uint64(old.start-ns) >> k.g.pageShift
 	v.start = ns
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(old.start))
-	c.set(uint64(ns), v) // the key moves down, past no other VMA
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(old.start))
+	c.Set(uint64(ns), v) // the key moves down, past no other VMA
 	k.totalVM += uint64(old.start - ns)
 	k.mergeAround(&c)
-	v = c.item()
+	v = c.Item()
 	k.regap(ns, old.start)
 	return v, true
 }
@@ -465,25 +467,25 @@ func (k *Kernel) prepareAnon(v vma) {
 		return a.end == b.start && a.file == b.file && a.flags == b.flags &&
 			a.pgoff+uint64(a.end-a.start)>>k.g.pageShift == b.pgoff
 	}
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(v.start)) // on v
-	if c.next() {
-		if n := c.item(); n.anon != 0 && compatible(v, n) {
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(v.start)) // on v
+	if c.Next() {
+		if n := c.Item(); n.anon != 0 && compatible(v, n) {
 			id = n.anon
 		}
 	}
-	c.prev()
-	if c.prev() && id == 0 {
-		if p := c.item(); p.anon != 0 && compatible(p, v) {
+	c.Prev()
+	if c.Prev() && id == 0 {
+		if p := c.Item(); p.anon != 0 && compatible(p, v) {
 			id = p.anon
 		}
 	}
-	c.next()
+	c.Next()
 	if id == 0 {
 		k.nextAnon++
 		id = k.nextAnon
 	}
 	v.anon = id
-	c.setItem(v)
+	c.SetItem(v)
 	k.mergeAround(&c)
 }
