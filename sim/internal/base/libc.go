@@ -41,6 +41,19 @@ func (c *Libc) Mmap(addr hostvm.Addr, length uint64, prot int, flags hostvm.MapF
 	return p, c.SetErrno(err)
 }
 
+// ReserveFlags are the flags of the PROT_NONE placeholder mmap QEMU makes
+// under RESERVED_VA (mmap_reserve() and its like).
+const ReserveFlags = hostvm.MapFixed | hostvm.MapAnonymous | hostvm.MapPrivate | hostvm.MapNoReserve
+
+// MmapReserve is mmap(addr, length, PROT_NONE, ReserveFlags, -1, 0),
+// through Host.MmapReserve, recorded as that mmap.
+func (c *Libc) MmapReserve(addr hostvm.Addr, length uint64) (hostvm.Addr, bool) {
+	p, err := c.Host.MmapReserve(addr, length)
+	c.record(HostCall{Op: OpMmap, Args: [6]uint64{uint64(addr), length, 0, uint64(ReserveFlags),
+		^uint64(0), 0}, Ret: uint64(p), Err: ErrnoOf(err)})
+	return p, c.SetErrno(err)
+}
+
 // Munmap is munmap(2).
 func (c *Libc) Munmap(addr hostvm.Addr, length uint64) bool {
 	err := c.Host.Munmap(addr, length)
