@@ -8,6 +8,7 @@ import (
 
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/policy"
+	"github.com/mmapsim/mmapsim/props"
 )
 
 // benchSizes are the VMA counts of the sub-benchmarks. BENCH_VMAS (a
@@ -187,14 +188,15 @@ func BenchmarkHostvmMix(b *testing.B) {
 	}
 }
 
-// BenchmarkProps runs property-suite sequences of 30 operations (policy
-// fixed, seed 1): one sequence per iteration, ops/s reported.
+// BenchmarkProps runs property-suite sequences of 50 operations (policy
+// fixed, seed 1) on every setup: one sequence per iteration, ops/s
+// reported. Run it with -cpu 1 for section 5's figures.
 func BenchmarkProps(b *testing.B) {
-	for _, setup := range propSetups {
-		b.Run("setup="+setup, func(b *testing.B) {
+	for _, setup := range props.Setups {
+		b.Run("setup="+setup.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := runProps(setup, 1, b.N, 30)
+			r, err := runProps(setup.Name, 1, b.N, 50)
 			if err != nil {
 				b.Fatal(err)
 			}
