@@ -296,7 +296,10 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 	}
 	count = min(count, ind.size-pos)
 	done := uint64(0)
-	tmp := make([]byte, min(count, k.g.pageSize))
+	if k.scratch == nil {
+		k.scratch = make([]byte, k.g.pageSize)
+	}
+	tmp := k.scratch[:min(count, k.g.pageSize)]
 	for done < count {
 		a := buf + Addr(done)
 		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
@@ -346,7 +349,10 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	}
 	count = min(count, maxFileSize-pos)
 	done := uint64(0)
-	tmp := make([]byte, min(count, k.g.pageSize))
+	if k.scratch == nil {
+		k.scratch = make([]byte, k.g.pageSize)
+	}
+	tmp := k.scratch[:min(count, k.g.pageSize)]
 	for done < count {
 		a := buf + Addr(done)
 		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)

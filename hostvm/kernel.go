@@ -1,13 +1,11 @@
 package hostvm
 
 import (
-	"github.com/mmapsim/mmapsim/internal/cowtree"
-
 	"fmt"
 
-	"github.com/mmapsim/mmapsim/internal/runs"
-
 	"github.com/google/btree"
+	"github.com/mmapsim/mmapsim/internal/cowtree"
+	"github.com/mmapsim/mmapsim/internal/runs"
 )
 
 // Kernel is one simulated host: an address space, a file system and a file
@@ -33,6 +31,10 @@ type Kernel struct {
 	brk          Addr // mm->brk
 
 	totalVM uint64 // bytes mapped: a cached counter CheckInvariants recomputes
+
+	// scratch is a page-sized buffer pread copies through; not shared
+	// with clones.
+	scratch []byte
 }
 
 // New returns a kernel for cfg (after cfg.EnsureDefaults) with an empty
@@ -127,6 +129,7 @@ func (k *Kernel) Clone() *Kernel {
 	c.pt = k.pt.Clone()
 	c.fs = k.fs.clone()
 	c.guards = k.guards.Clone()
+	c.scratch = nil
 	return &c
 }
 

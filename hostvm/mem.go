@@ -1,11 +1,11 @@
 package hostvm
 
 import (
-	"github.com/mmapsim/mmapsim/internal/cowtree"
-
+	"bytes"
 	"fmt"
 
 	"github.com/google/btree"
+	"github.com/mmapsim/mmapsim/internal/cowtree"
 )
 
 // Memory contents are sparse at two levels. A page that was never written
@@ -41,7 +41,12 @@ type pte struct {
 
 func pteLess(a, b pte) bool { return a.key < b.key }
 
-func newPageTree() *btree.BTreeG[pte] { return btree.NewG[pte](32, pteLess) }
+// pageTreeNodes is the free list every page tree shares: a tree frees
+// only nodes it owns (copy-on-write), so sharing is safe, and it spares
+// each new tree (one per file) a list of its own.
+var pageTreeNodes = btree.NewFreeListG[pte](btree.DefaultFreeListSize)
+
+func newPageTree() *btree.BTreeG[pte] { return btree.NewWithFreeListG[pte](32, pteLess, pageTreeNodes) }
 
 func (k *Kernel) newPage() *page {
 	return &page{gen: k.gen, chunks: make([]*chunk, k.g.pageSize/chunkSize)}
@@ -84,13 +89,17 @@ func readPage(p *page, off uint64, dst []byte) {
 	}
 }
 
-// writePage stores src at offset off of p, which k owns.
+// writePage stores src at offset off of p, which k owns. Zeros stored
+// into a chunk that is not there (it reads as zeros) leave it out.
 func (k *Kernel) writePage(p *page, off uint64, src []byte) {
 	for len(src) > 0 {
 		ci, co := off/chunkSize, off%chunkSize
 		n := min(uint64(len(src)), chunkSize-co)
 		ch := p.chunks[ci]
 		switch {
+		case ch == nil && allZero(src[:n]):
+			src, off = src[n:], off+n
+			continue
 		case ch == nil:
 			ch = &chunk{gen: k.gen}
 			p.chunks[ci] = ch
@@ -104,6 +113,12 @@ func (k *Kernel) writePage(p *page, off uint64, src []byte) {
 		src, off = src[n:], off+n
 	}
 }
+
+// zeroChunk is a chunk's worth of zeros, never written.
+var zeroChunk [chunkSize]byte
+
+// allZero reports whether b (at most a chunk) holds only zeros.
+func allZero(b []byte) bool { return bytes.Equal(b, zeroChunk[:len(b)]) }
 
 // zeroPage clears [off, off+n) of p, which k owns.
 func (k *Kernel) zeroPage(p *page, off, n uint64) {

@@ -1,11 +1,11 @@
 package hostvm
 
 import (
-	"github.com/mmapsim/mmapsim/internal/cowtree"
-
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mmapsim/mmapsim/internal/cowtree"
 )
 
 // reserveFlags are the flags MmapReserve stands for.
