@@ -104,7 +104,7 @@ func (s *Sim) markPassthrough(lo, hi uint64) {
 // host page.
 func (s *Sim) fragMemset72(start, end uint64) {
 	g := &s.geom
-	n, f := s.libc.Host.Write(g.G2H(start), make([]byte, g.ABIWord(end-start)))
+	n, f := s.libc.WriteZeros(g.G2H(start), g.ABIWord(end-start))
 	if f == nil {
 		return
 	}
