@@ -88,8 +88,20 @@ func NewSystem(setup Setup, pol policy.Policy) (*System, error) {
 	return NewSystemWith(setup, pol, Options{})
 }
 
-// NewSystemWith starts a run on setup under policy pol, built as opts say.
+// NewSystemWith starts a run on setup under policy pol, built as opts say:
+// from a clone of the prepared system of setup and pol (prepared.go),
+// unless it wraps the host.
 func NewSystemWith(setup Setup, pol policy.Policy, opts Options) (*System, error) {
+	if opts.WrapHost == nil {
+		if s, ok, err := newPreparedSystem(setup, pol, opts); ok || err != nil {
+			return s, err
+		}
+	}
+	return buildSystem(setup, pol, opts)
+}
+
+// buildSystem builds a run on setup under policy pol from nothing.
+func buildSystem(setup Setup, pol policy.Policy, opts Options) (*System, error) {
 	guest, host, ref, err := setup.build(pol, opts)
 	if err != nil {
 		return nil, err
