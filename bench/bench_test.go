@@ -206,6 +206,9 @@ func BenchmarkProps(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(r.ops)/b.Elapsed().Seconds(), "ops/s")
+			if r.cpuKnown {
+				b.ReportMetric(float64(r.seqs)/r.cpu.Seconds(), "seqs/CPU-s")
+			}
 			if r.failed > 0 {
 				b.Logf("%d of %d sequences failed", r.failed, r.seqs)
 			}

@@ -24,7 +24,7 @@ type propsResult struct {
 // the fixed policy, drawing from a math/rand source seeded with seed, as
 // the property suite does (props.GenOp, then System.Exec). The number of
 // handles grows after each mmap and mremap, as the suite's generator
-// state does.
+// state does; a sequence ends with System.Finish, as the suite's do.
 func runProps(setupName string, seed int64, seqs, steps int) (propsResult, error) {
 	setup, ok := props.SetupByName(setupName)
 	if !ok {
@@ -45,16 +45,17 @@ func runProps(setupName string, seed int64, seqs, steps int) (propsResult, error
 			return r, err
 		}
 		handles := 0
-		for j := 0; j < steps; j++ {
+		ok := true
+		for j := 0; j < steps && ok; j++ {
 			op := props.GenOp(src, handles)
 			r.ops++
-			if !sys.Exec(op) {
-				r.failed++
-				break
-			}
+			ok = sys.Exec(op)
 			if op.Kind == props.OpMmap || op.Kind == props.OpMremap {
 				handles++
 			}
+		}
+		if !sys.Finish() {
+			r.failed++ // at an operation, or at the end (as the suite's runs end)
 		}
 		if d := time.Since(seqStart); d > r.slowest {
 			r.slowest, r.slowestSeq = d, i
@@ -99,7 +100,8 @@ func sectionProps(o *options) (*table, error) {
 			rate(perSec), rate(float64(r.ops)/sec), fmt.Sprintf("#%d: %v", r.slowestSeq, r.slowest.Round(time.Millisecond)))
 	}
 	o.set(goalProps, slowestName, slowest)
-	t.note("each sequence: props.NewSystem, then props.GenOp and System.Exec per op (sim and the reference kernel, compared, invariants checked)")
+	t.note("each sequence: props.NewSystem (a clone of the setup's prepared system), then props.GenOp and System.Exec per op, then System.Finish")
+	t.note("  (sim and the reference kernel compared over what each op touched; the whole space and the invariants every few ops and at the end)")
 	t.note("a failed sequence stops at its failing op; the same seed gives the same sequences (#n: the n-th, from 0)")
 	if cpuKnown {
 		t.note("CPU s: the process's user and system time (getrusage) over the setup's sequences, the GC's included")

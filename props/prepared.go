@@ -83,5 +83,22 @@ func (p *System) clone() (*System, bool) {
 	s.lines = slices.Clip(slices.Clone(p.lines))
 	s.handles, s.handleLens, s.run = nil, nil, nil
 	s.outcome, s.call = nil, nil
+	s.pageBufs, s.touched = nil, nil
 	return &s, true
+}
+
+// pageBuffers returns two target-page buffers the comparisons read pages
+// into, made once per run.
+func (s *System) pageBuffers() (qemu, kernel []byte) { return s.accessBuffers(int(s.targetPage)) }
+
+// accessBuffers returns two zeroed buffers of n bytes for the two systems'
+// reads, the run's own, valid until the next call.
+func (s *System) accessBuffers(n int) (qemu, kernel []byte) {
+	if len(s.pageBufs) < 2*n {
+		s.pageBufs = make([]byte, 2*max(n, int(s.targetPage)))
+	}
+	qemu, kernel = s.pageBufs[:n:n], s.pageBufs[n:2*n:2*n]
+	clear(qemu)
+	clear(kernel)
+	return qemu, kernel
 }

@@ -45,7 +45,13 @@ type System struct {
 	// not reach.
 	snapshot runs.Map
 
-	fileChanged bool // a file was written or truncated since the run began
+	fileChanged bool   // a file was written or truncated since the run began
+	pageBufs    []byte // the comparisons' page buffers (pageBuffers); a run's own
+	// touched are the spans the current operation may change, and
+	// handlesBefore the handles before it (touched.go).
+	touched       []span
+	handlesBefore int
+	finishing     bool // Finish is comparing the whole space
 
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
@@ -147,12 +153,16 @@ func (s *System) Exec(op Op) bool {
 	}
 	s.run = append(s.run, op)
 	s.outcome, s.call = nil, nil
+	s.beginTouched(op)
 	s.dispatch(op)
 	if s.comparing() {
 		s.check()
 	}
 	if s.comparing() {
 		s.sweepAfter(op)
+	}
+	if s.comparing() {
+		s.sweepWhole()
 	}
 	return s.failure == ""
 }

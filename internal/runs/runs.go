@@ -59,6 +59,9 @@ func run(c *cowtree.Cursor[span]) Run {
 
 // At returns the run containing page n, if any.
 func (m Map) At(n uint64) (Run, bool) {
+	if m.t.Len() == 0 {
+		return Run{}, false
+	}
 	var c cowtree.Cursor[span]
 	m.t.SeekLE(&c, n)
 	if c.Valid() {
@@ -148,7 +151,7 @@ func (m Map) Each(fn func(r Run) bool) {
 // EachIn calls fn for the runs overlapping pages [first, end), clipped to
 // them, in order until fn returns false.
 func (m Map) EachIn(first, end uint64, fn func(r Run) bool) {
-	if first >= end {
+	if first >= end || m.t.Len() == 0 {
 		return
 	}
 	var c cowtree.Cursor[span]
