@@ -87,9 +87,16 @@ func (p *System) clone() (*System, bool) {
 	return &s, true
 }
 
-// pageBuffers returns two target-page buffers the comparisons read pages
-// into, made once per run.
-func (s *System) pageBuffers() (qemu, kernel []byte) { return s.accessBuffers(int(s.targetPage)) }
+// pageBuffers returns two target-page buffers the comparisons read whole
+// pages into (their old contents are overwritten or unused), made once
+// per run.
+func (s *System) pageBuffers() (qemu, kernel []byte) {
+	n := int(s.targetPage)
+	if len(s.pageBufs) < 2*n {
+		s.pageBufs = make([]byte, 2*n)
+	}
+	return s.pageBufs[:n:n], s.pageBufs[n : 2*n : 2*n]
+}
 
 // accessBuffers returns two zeroed buffers of n bytes for the two systems'
 // reads, the run's own, valid until the next call.

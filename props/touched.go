@@ -28,7 +28,7 @@ import (
 
 // wholeEvery is how often, in operations, the whole space is compared
 // under the reference algorithm.
-const wholeEvery = 8
+const wholeEvery = 16
 
 // agreementIn is QEMU's agreement check restricted to a range, which the
 // seed family provides (sim.Sim.CheckAgreementIn).
