@@ -14,7 +14,11 @@ import "github.com/mmapsim/mmapsim/internal/cowtree"
 // effective gaps gives the answers Linux's retry loop reaches.
 
 // generation identifies the owner allowed to mutate a node, page or chunk in
-// place: the trees' generations (internal/cowtree) serve the pages too.
+// place: the trees' generations (internal/cowtree) serve the pages too. A
+// Clone marks the owner's generation shared (Generation.MarkShared, the one
+// thing Clone writes, atomically, so that clones of one kernel may be taken
+// concurrently): the owner takes a fresh generation before it next writes
+// (unshare).
 type generation = cowtree.Generation
 
 type gapTree struct{ cowtree.Tree[Addr] }

@@ -9,6 +9,9 @@ import "github.com/mmapsim/mmapsim/internal/cowtree"
 // in the range are skipped and reported as ENOMEM after the mapped parts are
 // done. Compare Linux's do_madvise() and madvise_walk_vmas().
 func (k *Kernel) Madvise(addr Addr, length uint64, advice Advice) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("madvise")
 	}

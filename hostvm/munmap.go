@@ -4,6 +4,9 @@ import "github.com/mmapsim/mmapsim/internal/cowtree"
 
 // Munmap is munmap(2). Compare Linux's __vm_munmap() and do_vmi_munmap().
 func (k *Kernel) Munmap(addr Addr, length uint64) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("munmap")
 	}

@@ -58,6 +58,7 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkNoPageAnon:              {"i386-64k", "i386-64k-reserved", "x86_64-64k"},
 	sim.QuirkMinAddrUnchecked:        {"i386-64k", "x86_64-16k"},
 	sim.QuirkFixedAlignFirst:         {"i386-4k-reserved", "arm-top-64k"},
+	sim.QuirkFindVMATargetAlign:      {"x86_64-p64k"},
 	sim.QuirkMadvisePassthrough:      {"i386-4k-reserved"},
 	sim.QuirkMmapProtEINVAL:          {"i386-4k-reserved"},
 	sim.QuirkMprotectProtFirst:       {"i386-4k-reserved"},

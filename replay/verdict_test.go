@@ -137,15 +137,7 @@ var qemuGroundTruth = map[string]bool{
 // from the real one because of a defect of the simulation (package sim),
 // not of the replay, by trace and program. Each entry is checked as it is:
 // when the defect is fixed the test fails, and the entry must go.
-var knownSimDefects = map[string]string{
-	// sim's mmap_find_vma aligns a non-fixed mapping to the target page,
-	// as the seed did; QEMU 7.2 aligns it to qemu_host_page_size (align =
-	// MAX(align, qemu_host_page_size)). With -p 65536 on a 4K host, node's
-	// 512M PROT_NONE reservation (line 130) lands at a 4K boundary, and
-	// the later mprotect of its first 8K makes QEMU mprotect a host page
-	// half outside the reservation: ENOMEM.
-	"node-worker-lowheap.strace /f/node": "fails at line 215: mprotect(0x7fe16f7c0000, 8192, PROT_READ|PROT_WRITE) = 0",
-}
+var knownSimDefects = map[string]string{}
 
 // TestVerdictQEMU72 checks the verdict under the simulated QEMU 7.2 with
 // 64K host pages on a 4K host (QEMU's -p 65536) against the real QEMU 7.2:
@@ -277,7 +269,7 @@ func TestVerdictReadsELF(t *testing.T) {
 	}
 	// Without the program's problem, the library's mmap fails, and the
 	// fix reads its headers.
-	src = strings.Replace(src, prog, "/nonexistent/prog", 1)
+	src = strings.Replace(src, strconv.Quote(prog), `"/nonexistent/prog"`, 1)
 	f, _ = syntax.Parse("t", []byte(src))
 	rep, _ = Replay(f, Options{Settings: settingsOf(t, "host-page=16K"), ReadFiles: true})
 	img = rep.Images[0]

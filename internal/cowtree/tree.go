@@ -1,5 +1,7 @@
 package cowtree
 
+import "sync/atomic"
+
 // The tree: layout, summaries, copy-on-write and invariants.
 //
 // Layout: every entry lives in a leaf (keys sorted in one array, values in
@@ -59,10 +61,20 @@ type inner[T any] struct {
 	leaves   [treeCap]*leaf[T]  // children, when they are leaves
 }
 
-// Generation identifies the owner allowed to modify a node in place. It has
-// a field because Go may give every zero-sized allocation the same address.
-// hostvm gives its pages and chunks the same generations as its trees.
-type Generation struct{ _ byte }
+// Generation identifies the owner allowed to modify a node in place (it is
+// not zero-sized: Go may give every zero-sized allocation the same
+// address). hostvm gives its pages and chunks the same generations as its
+// trees, and marks a generation shared when a Clone takes a snapshot
+// without writing the original (see MarkShared).
+type Generation struct{ shared atomic.Bool }
+
+// MarkShared records that a snapshot now shares what the owner of g holds.
+// It is the one write a read-only snapshot makes, atomically: the owner
+// must take a fresh generation (and Adopt it) before it next writes.
+func (g *Generation) MarkShared() { g.shared.Store(true) }
+
+// Shared reports whether MarkShared was called on g.
+func (g *Generation) Shared() bool { return g.shared.Load() }
 
 // Tree is an ordered map from distinct uint64 keys to values of type T.
 // Copying a Tree value shares its nodes: use Clone for a snapshot.

@@ -41,9 +41,20 @@ func New() Map {
 	return Map{t: &t}
 }
 
-// Clone returns an independent copy in O(1) (copy-on-write).
+// Clone returns an independent copy in O(1) (copy-on-write). It gives m's
+// tree a fresh generation in place: not safe while another goroutine uses m.
 func (m Map) Clone() Map {
 	c := m.t.Clone()
+	return Map{t: &c}
+}
+
+// Snapshot is Clone reading m only, for copies taken in several goroutines
+// at once. m keeps the nodes it shares with the copy as its own: before m
+// next changes, its holder must replace it with a Snapshot of itself, or
+// the copy changes too.
+func (m Map) Snapshot() Map {
+	t := *m.t
+	c := t.Clone()
 	return Map{t: &c}
 }
 
