@@ -78,8 +78,19 @@ func (s *Sim) markPassthrough(lo, hi uint64) {
 	if !s.quirk(QuirkMadvisePassthrough) || lo >= hi {
 		return
 	}
-	for _, r := range s.FlagRunsIn(lo, hi) {
-		s.setFlags(max(r.Start, lo), min(r.End, hi), r.Flags|PagePassthrough)
+	// Run by run, each found after the one before is marked (marking one
+	// leaves those above it as they were), so that no list is made.
+	for p := lo; p < hi; {
+		r, ok := s.flags.FirstRunIn(p, hi)
+		if !ok {
+			break
+		}
+		from, to := max(r.Start, p), min(r.End, hi)
+		if to <= from {
+			break
+		}
+		s.setFlags(from, to, r.Flags|PagePassthrough)
+		p = to
 	}
 }
 

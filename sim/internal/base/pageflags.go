@@ -116,6 +116,21 @@ func (f *PageFlags) RunsIn(start, end uint64) []FlagRun {
 	return out
 }
 
+// FirstRunIn returns the first run RunsIn(start, end) would list, without
+// listing the others.
+func (f *PageFlags) FirstRunIn(start, end uint64) (FlagRun, bool) {
+	var first FlagRun
+	found := false
+	if f.pageSize == 0 {
+		return first, false
+	}
+	f.pages.EachIn(start/f.pageSize, (end+f.pageSize-1)/f.pageSize, func(r runs.Run) bool {
+		first, found = f.run(r), true
+		return false
+	})
+	return first, found
+}
+
 // RunAt returns the whole run holding addr, if its flags are non-zero.
 func (f *PageFlags) RunAt(addr uint64) (FlagRun, bool) {
 	if f.pageSize == 0 {
