@@ -104,6 +104,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o := defaults(*quick)
 	o.traces, o.seed = *traces, *seed
 	o.start = time.Now()
+	// The commit as the run starts: the plot it writes later would
+	// otherwise count as an uncommitted change.
+	at := commit()
 	o.progress = func(format string, args ...any) {
 		if !*quiet {
 			fmt.Fprintf(stderr, "bench: %6.1fs %s\n", time.Since(o.start).Seconds(), fmt.Sprintf(format, args...))
@@ -197,7 +200,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			cmdline := strings.TrimSpace("go run ./bench " + strings.Join(args, " "))
 			var text string
-			text, err = rewriteReadme(string(old), readmeSection(o.start, machine(), commit(), cmdline, o.goals, report.Bytes()))
+			text, err = rewriteReadme(string(old), readmeSection(o.start, machine(), at, cmdline, o.goals, report.Bytes()))
 			if err == nil {
 				err = os.WriteFile(*readme, []byte(text), 0o644)
 			}
