@@ -3,11 +3,17 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/policy"
+	"github.com/mmapsim/mmapsim/props"
+	"github.com/mmapsim/mmapsim/replay"
+	"github.com/mmapsim/mmapsim/scenario"
+	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
 // benchSizes are the VMA counts of the sub-benchmarks. BENCH_VMAS (a
@@ -187,21 +193,80 @@ func BenchmarkHostvmMix(b *testing.B) {
 	}
 }
 
-// BenchmarkProps runs property-suite sequences of 30 operations (policy
-// fixed, seed 1): one sequence per iteration, ops/s reported.
+// BenchmarkProps runs property-suite sequences of 50 operations (policy
+// fixed, seed 1) on every setup: one sequence per iteration, ops/s
+// reported. Run it with -cpu 1 for section 5's figures.
 func BenchmarkProps(b *testing.B) {
-	for _, setup := range propSetups {
-		b.Run("setup="+setup, func(b *testing.B) {
+	for _, setup := range props.Setups {
+		b.Run("setup="+setup.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := runProps(setup, "fixed", 1, b.N, 30)
+			r, err := runProps(setup.Name, "fixed", 1, b.N, 50)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(r.ops)/b.Elapsed().Seconds(), "ops/s")
+			if r.cpuKnown {
+				b.ReportMetric(float64(r.seqs)/r.cpu.Seconds(), "seqs/CPU-s")
+			}
 			if r.failed > 0 {
 				b.Logf("%d of %d sequences failed", r.failed, r.seqs)
 			}
+		})
+	}
+}
+
+// BenchmarkQEMUPair times section 7's sim side: an i386 guest's
+// mmap+munmap pair with qemu_host_page_size 64K and RESERVED_VA, as
+// qemu-i386 -p 65536 runs it, under each policy section 7 compares.
+func BenchmarkQEMUPair(b *testing.B) {
+	for _, name := range qemuPolicies {
+		b.Run("policy="+name, func(b *testing.B) {
+			pol, err := policy.ParsePolicy(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			g, err := newQEMUSim(pol)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			if _, _, err := simPairs(g, b.N)(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkReplayGcc replays ../shared/traces/gcc.strace on section 4's
+// machines (natively, and as an x86_64 guest on a 64K host): one replay per
+// iteration, memory calls per second reported. It skips where the trace is
+// missing.
+func BenchmarkReplayGcc(b *testing.B) {
+	f, err := syntax.ReadFile(filepath.Join("..", "..", "shared", "traces", "gcc.strace"))
+	if err != nil {
+		b.Skip(err)
+	}
+	for _, m := range replayMachines {
+		b.Run("machine="+strings.Fields(m.name)[0], func(b *testing.B) {
+			set := scenario.NewSettings()
+			for _, kv := range m.settings {
+				if err := set.Set(kv[0], kv[1], "bench"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			calls := 0
+			for i := 0; i < b.N; i++ {
+				rep, err := replay.Replay(f, replay.Options{Settings: set})
+				if err != nil {
+					b.Fatal(err)
+				}
+				calls += rep.Calls
+			}
+			b.ReportMetric(float64(calls)/b.Elapsed().Seconds(), "calls/s")
 		})
 	}
 }

@@ -30,6 +30,8 @@ type options struct {
 	memVMAs    int    // section 6
 	touchPages int
 
+	goals []*goal // issue 16's table, filled in by the sections
+
 	start    time.Time
 	progress func(format string, args ...any)
 }
@@ -37,6 +39,7 @@ type options struct {
 // defaults returns the full run's options, or the quick run's.
 func defaults(quick bool) *options {
 	o := &options{
+		goals:      newGoals(),
 		quick:      quick,
 		budget:     900 * time.Millisecond,
 		reps:       9,
@@ -46,8 +49,8 @@ func defaults(quick bool) *options {
 		simVMAs:    10000,
 		traces:     filepath.Join("..", "shared", "traces"),
 		seed:       1,
-		propSeqs:   1000,
-		propSteps:  30,
+		propSeqs:   300,
+		propSteps:  50,
 		policy:     "fixed",
 		memVMAs:    1000000,
 		touchPages: 10000,
@@ -57,7 +60,7 @@ func defaults(quick bool) *options {
 		o.reps = 3
 		o.batch = 128
 		o.sizes = []int{100, 1000, 10000}
-		o.propSeqs = 100
+		o.propSeqs = 30
 		o.memVMAs = 100000
 	}
 	return o
@@ -68,21 +71,23 @@ func main() {
 }
 
 // sectionNames index the sections by number.
-var sectionNames = []string{"", "linux", "scaling", "sim", "replay", "props", "memory"}
+var sectionNames = []string{"", "linux", "scaling", "sim", "replay", "props", "memory", "qemu"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "write vmas.svg and results.txt into `DIR` (default: a new temporary directory)")
 	quick := fs.Bool("quick", false, "small sizes and short timings (under 30 seconds)")
-	sections := fs.String("sections", "1,2,3,4,5,6", "run only these `sections` (comma-separated numbers)")
+	sections := fs.String("sections", "1,2,3,4,5,6,7", "run only these `sections` (comma-separated numbers)")
 	traces := fs.String("traces", filepath.Join("..", "shared", "traces"), "directory of *.strace files for section 4")
 	seed := fs.Int64("seed", 1, "seed of the property-suite sequences (section 5)")
 	pol := fs.String("policy", "fixed", "the policy sections 3 and 5 measure (fixed, qemu-11.1, ...)")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	readme := fs.String("readme", "", "rewrite the generated part of `FILE`'s performance section (README.md) from this run")
+	plot := fs.String("plot", "", "write the plot to `FILE` instead of DIR/vmas.svg")
 	child := fs.String("mem-child", "", "internal: make one memory measurement (`vmas,N or guest,HOST,PAGES`) in this process and print it")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\nSections: 1 hostvm vs Linux, 2 VMA scaling (plotted), 3 sim overhead, 4 replay speed,\n5 property-suite throughput, 6 memory.\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\nSections: 1 hostvm vs Linux, 2 VMA scaling (plotted), 3 sim overhead, 4 replay speed,\n5 property-suite throughput, 6 memory, 7 sim vs the real qemu-i386. The goals table of\nissue 16 follows.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -102,6 +107,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o := defaults(*quick)
 	o.traces, o.seed, o.policy = *traces, *seed, *pol
 	o.start = time.Now()
+	// The commit as the run starts: the plot it writes later would
+	// otherwise count as an uncommitted change.
+	at := commit()
 	o.progress = func(format string, args ...any) {
 		if !*quiet {
 			fmt.Fprintf(stderr, "bench: %6.1fs %s\n", time.Since(o.start).Seconds(), fmt.Sprintf(format, args...))
@@ -156,6 +164,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			t, pts, err = sectionScaling(o)
 			if err == nil {
 				name := filepath.Join(dir, "vmas.svg")
+				if *plot != "" {
+					name = *plot
+				}
 				if werr := os.WriteFile(name, scalingPlot(pts, plotSubtitle()).svg(), 0o644); werr != nil {
 					err = werr
 				} else {
@@ -170,6 +181,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			t, err = sectionProps(o)
 		case 6:
 			t, err = sectionMemory(o)
+		case 7:
+			t, err = sectionQEMU(o, dir)
 		}
 		if err != nil {
 			fail(n, err)
@@ -177,6 +190,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		t.write(w)
 	}
+	goalsTable(o.goals).write(w)
 	fmt.Fprintf(w, "total %v%s\n", time.Since(o.start).Round(100*time.Millisecond), loadAvg())
 	name := filepath.Join(dir, "results.txt")
 	if err := os.WriteFile(name, report.Bytes(), 0o644); err != nil {
@@ -184,6 +198,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stderr, "bench: wrote %s and the plot into %s\n", filepath.Base(name), dir)
+	if *readme != "" {
+		old, err := os.ReadFile(*readme)
+		if err == nil {
+			cmdline := strings.TrimSpace("go run ./bench " + strings.Join(args, " "))
+			var text string
+			text, err = rewriteReadme(string(old), readmeSection(o.start, machine(), at, cmdline, o.goals, report.Bytes()))
+			if err == nil {
+				err = os.WriteFile(*readme, []byte(text), 0o644)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: --readme %s: %v\n", *readme, err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "bench: rewrote the performance section of %s\n", *readme)
+	}
 	return status
 }
 

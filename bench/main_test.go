@@ -73,12 +73,12 @@ func TestRealGrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kns, lns, _, _, err := compareReal(o, kg, real, 25)
+	r, _, err := compareReal(o, kg, real, 25)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(kns) != len(mixOps) || len(lns) != len(mixOps) {
-		t.Fatalf("%d/%d results, want %d", len(kns), len(lns), len(mixOps))
+	if len(r) != 2 || len(r[0]) != 1 || len(r[0][0]) != len(mixOps) || len(r[1][0]) != len(mixOps) {
+		t.Fatalf("results of shape %d/%d/%d, want 2/1/%d", len(r), len(r[0]), len(r[0][0]), len(mixOps))
 	}
 }
 
@@ -178,5 +178,79 @@ func TestProps(t *testing.T) {
 	}
 	if r.ops == 0 || r.failed != 0 {
 		t.Errorf("%d ops, %d failed sequences", r.ops, r.failed)
+	}
+}
+
+// TestReadme: --readme rewrites only what lies between the markers, with
+// the run's own output (results.txt) and its goals table, and refuses a
+// file without exactly one pair of markers. The project's README has the
+// markers.
+func TestReadme(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "README.md")
+	before, after := "# title\n\nkept above\n", "\nkept below\n"
+	if err := os.WriteFile(name, []byte(before+readmeBegin+"\nold figures\n"+readmeEnd+after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	args := []string{"--sections", "4", "--traces", filepath.Join(dir, "none"), "--out", dir, "-q", "--readme", name}
+	if st := run(args, &out, &errb); st != 0 {
+		t.Fatalf("status %d\n%s%s", st, out.String(), errb.String())
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	if !strings.HasPrefix(got, before+readmeBegin+"\n") || !strings.HasSuffix(got, readmeEnd+after) || strings.Contains(got, "old figures") {
+		t.Errorf("rewrote outside the markers, or kept the old section:\n%s", got)
+	}
+	if !strings.Contains(got, "```\n$ go run ./bench "+strings.Join(args, " ")+"\n"+out.String()+"```\n") {
+		t.Errorf("the section does not hold the run's output:\n%s", got)
+	}
+	if !strings.Contains(got, "| replay of gcc.strace, native, in-process | not measured |") {
+		t.Errorf("no goals table:\n%s", got)
+	}
+	for _, bad := range []string{"no markers", readmeBegin + readmeEnd + readmeBegin + readmeEnd, readmeEnd + readmeBegin} {
+		if _, err := rewriteReadme(bad, "x"); err == nil {
+			t.Errorf("rewriteReadme(%q) accepted it", bad)
+		}
+	}
+	project, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rewriteReadme(string(project), "x"); err != nil {
+		t.Errorf("README.md: %v", err)
+	}
+}
+
+// TestQEMUPair builds section 7's sim guests and times a few pairs on
+// them, and, where qemu-i386 and gcc -m32 are installed, runs the real
+// guest for a few pairs.
+func TestQEMUPair(t *testing.T) {
+	for _, name := range qemuPolicies {
+		pol, err := policy.ParsePolicy(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := newQEMUSim(pol)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, n, err := simPairs(g, 10)(); err != nil || n[0] != 10 {
+			t.Fatalf("%s: %d pairs, %v", name, n[0], err)
+		}
+		if err := g.CheckAgreement(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	q, skip := findQEMU(t.TempDir())
+	if skip != "" {
+		t.Skip(skip)
+	}
+	v, err := q.pairs(100)
+	if err != nil || v <= 0 {
+		t.Errorf("real guest: %v ns/pair, %v", v, err)
 	}
 }

@@ -167,6 +167,7 @@ func sectionMemory(o *options) (*table, error) {
 			return nil, err
 		}
 	}
+	o.set(goalHeap, count(int64(n))+" VMAs", float64(held)/float64(n))
 	t.add(fmt.Sprintf("hostvm, %s VMAs", count(int64(n))), bytesString(float64(held)),
 		fmt.Sprintf("%.1f B/VMA", float64(held)/float64(n)), "-", "-", "-")
 	allFresh := true

@@ -64,37 +64,89 @@ func each(n int, f func(i int) error) error {
 	return nil
 }
 
-// compare measures several batches in reps rounds, the batches taking
-// turns within each round (so a change in the machine's load hits them
-// alike), each for at least budget/reps per round. It returns, per batch
-// and kind, the best (lowest) round's ns/op: other programs only ever add
-// time, so the best round is the least disturbed. It also returns how far
-// the median round was above the best, at most, as a fraction.
-func compare(budget time.Duration, reps int, bs ...batch) ([][]float64, float64, error) {
-	samples := make([][][]float64, len(bs)) // batch, round, kind
-	for r := 0; r < reps; r++ {
+// rounds are the samples of an interleaved measurement: ns/op by batch,
+// round and kind.
+type rounds [][][]float64
+
+// best is the lowest (least disturbed) round's ns/op of batch i, kind k:
+// other programs only ever add time.
+func (r rounds) best(i, k int) float64 {
+	v := r[i][0][k]
+	for _, s := range r[i] {
+		v = min(v, s[k])
+	}
+	return v
+}
+
+// ratio is the median over rounds of batch i's ns/op over batch j's, for
+// kind k: each round's two batches ran back to back, under the same load.
+func (r rounds) ratio(i, j, k int) float64 {
+	v := make([]float64, len(r[i]))
+	for n := range v {
+		v[n] = r[i][n][k] / r[j][n][k]
+	}
+	return median(v)
+}
+
+// spread is how far the median round was above the best, at most over
+// batches and kinds, as a fraction.
+func (r rounds) spread() float64 {
+	out := 0.0
+	for i := range r {
+		for k := range r[i][0] {
+			col := make([]float64, len(r[i]))
+			for n := range col {
+				col[n] = r[i][n][k]
+			}
+			b := r.best(i, k)
+			out = max(out, (median(col)-b)/b)
+		}
+	}
+	return out
+}
+
+// median is the middle value of v (the mean of the middle two for an even
+// count); v is reordered.
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// measureRounds measures several batches in reps rounds, the batches
+// taking turns within each round (so a change in the machine's load hits
+// them alike), each for at least budget/reps per round.
+func measureRounds(budget time.Duration, reps int, bs ...batch) (rounds, error) {
+	r := make(rounds, len(bs))
+	for n := 0; n < reps; n++ {
 		for i, b := range bs {
 			v, err := measure(budget/time.Duration(reps), b)
 			if err != nil {
-				return nil, 0, err
+				return nil, err
 			}
-			samples[i] = append(samples[i], v)
+			r[i] = append(r[i], v)
 		}
+	}
+	return r, nil
+}
+
+// compare is measureRounds reduced to each batch's best round per kind,
+// with the spread.
+func compare(budget time.Duration, reps int, bs ...batch) ([][]float64, float64, error) {
+	r, err := measureRounds(budget, reps, bs...)
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([][]float64, len(bs))
-	spread := 0.0
 	for i := range bs {
-		for k := range samples[i][0] {
-			col := make([]float64, reps)
-			for r := range col {
-				col[r] = samples[i][r][k]
-			}
-			sort.Float64s(col)
-			out[i] = append(out[i], col[0])
-			spread = max(spread, (col[reps/2]-col[0])/col[0])
+		for k := range r[i][0] {
+			out[i] = append(out[i], r.best(i, k))
 		}
 	}
-	return out, spread, nil
+	return out, r.spread(), nil
 }
 
 // clockCost is what timing one call with timed(1, f) adds to f's time: two

@@ -26,8 +26,8 @@ func bigWorld(t *testing.T, n int) (*Kernel, Addr) {
 			poke(t, k, a, byte(i))
 		}
 	}
-	if k.vmas.height < 2 || k.gaps.height < 2 {
-		t.Fatalf("%d VMAs make trees of height %d and %d, want at least 2", n, k.vmas.height, k.gaps.height)
+	if k.vmas.Height() < 2 || k.gaps.Height() < 2 {
+		t.Fatalf("%d VMAs make trees of height %d and %d, want at least 2", n, k.vmas.Height(), k.gaps.Height())
 	}
 	return k, base
 }

@@ -127,12 +127,17 @@ func (e Errno) Error() string {
 // String is the symbolic name.
 func (e Errno) String() string { return e.Name() }
 
+// errnoByName is errnoInfo inverted: errno by symbolic name.
+var errnoByName = func() map[string]Errno {
+	m := make(map[string]Errno, len(errnoInfo))
+	for e, info := range errnoInfo {
+		m[info[0]] = e
+	}
+	return m
+}()
+
 // ErrnoByName returns the errno called name ("ENOMEM").
 func ErrnoByName(name string) (Errno, bool) {
-	for e, info := range errnoInfo {
-		if info[0] == name {
-			return e, true
-		}
-	}
-	return 0, false
+	e, ok := errnoByName[name]
+	return e, ok
 }

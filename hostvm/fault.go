@@ -1,6 +1,10 @@
 package hostvm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/mmapsim/mmapsim/internal/cowtree"
+)
 
 // Faults: what a memory access raises, and the page-fault handler's part
 // that decides it (the VMA, the protection and its key, stack growth).
@@ -160,12 +164,12 @@ func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 	old := v
 	v.pgoff -= uint64(old.start-ns) >> k.g.pageShift
 	v.start = ns
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(old.start))
-	c.set(uint64(ns), v) // the key moves down, past no other VMA
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(old.start))
+	c.Set(uint64(ns), v) // the key moves down, past no other VMA
 	k.totalVM += uint64(old.start - ns)
 	k.mergeAround(&c)
-	v = c.item()
+	v = c.Item()
 	k.regap(ns, old.start)
 	return v, true
 }

@@ -1,9 +1,9 @@
 package hostvm
 
-import "sync/atomic"
+import "github.com/mmapsim/mmapsim/internal/cowtree"
 
 // The gap index: every free range between VMAs, keyed by start address and
-// holding its end, in a tree (tree.go) that keeps the longest gap of every
+// holding its end, in a tree (internal/cowtree) that keeps the longest gap of every
 // subtree, so that both placement searches (highest fit below a limit,
 // lowest fit above one) are O(log n). Linux gets the same from its maple
 // tree (mas_empty_area_rev); gVisor keeps the largest gap per node of its
@@ -14,15 +14,16 @@ import "sync/atomic"
 // effective gaps gives the answers Linux's retry loop reaches.
 
 // generation identifies the owner allowed to mutate a node, page or chunk in
-// place. shared says a Clone has taken a snapshot of what the owner holds:
-// the owner takes a fresh generation before it next writes (unshare). It is
-// the one thing Clone writes, atomically, so that clones of one kernel may
-// be taken concurrently.
-type generation struct{ shared atomic.Bool }
+// place: the trees' generations (internal/cowtree) serve the pages too. A
+// Clone marks the owner's generation shared (Generation.MarkShared, the one
+// thing Clone writes, atomically, so that clones of one kernel may be taken
+// concurrently): the owner takes a fresh generation before it next writes
+// (unshare).
+type generation = cowtree.Generation
 
-type gapTree struct{ tree[Addr] }
+type gapTree struct{ cowtree.Tree[Addr] }
 
-func newGapTree(gen *generation) gapTree { return gapTree{newTree(gen, gapLen)} }
+func newGapTree(gen *generation) gapTree { return gapTree{cowtree.New(gen, gapLen)} }
 
 // gapLen is a gap's span in the tree: the index keeps the longest.
 func gapLen(start uint64, end Addr) uint64 { return uint64(end) - start }
@@ -30,36 +31,36 @@ func gapLen(start uint64, end Addr) uint64 { return uint64(end) - start }
 // insert adds the gap [start, end).
 // Preconditions: no gap starts at start.
 func (t *gapTree) insert(start, end Addr) {
-	var c cursor[Addr]
-	t.seekLE(&c, uint64(start))
-	c.insertAfter(uint64(start), end)
+	var c cowtree.Cursor[Addr]
+	t.SeekLE(&c, uint64(start))
+	c.InsertAfter(uint64(start), end)
 }
 
 // replace makes gaps (sorted, their starts in [lo, hi]) the gaps whose
 // starts lie in [lo, hi], editing only those that differ.
 func (t *gapTree) replace(lo, hi Addr, gaps []Range) {
-	var c cursor[Addr]
-	t.seekLE(&c, uint64(lo))
-	if !c.valid() || Addr(c.key()) < lo {
-		c.next()
+	var c cowtree.Cursor[Addr]
+	t.SeekLE(&c, uint64(lo))
+	if !c.Valid() || Addr(c.Key()) < lo {
+		c.Next()
 	}
 	for _, g := range gaps {
-		for c.valid() && Addr(c.key()) < g.Start {
-			c.delete()
+		for c.Valid() && Addr(c.Key()) < g.Start {
+			c.Delete()
 		}
-		if c.valid() && Addr(c.key()) == g.Start {
-			if c.item() != g.End {
-				c.setItem(g.End)
+		if c.Valid() && Addr(c.Key()) == g.Start {
+			if c.Item() != g.End {
+				c.SetItem(g.End)
 			}
-			c.next()
+			c.Next()
 			continue
 		}
-		c.prev()
-		c.insertAfter(uint64(g.Start), g.End)
-		c.next()
+		c.Prev()
+		c.InsertAfter(uint64(g.Start), g.End)
+		c.Next()
 	}
-	for c.valid() && Addr(c.key()) <= hi {
-		c.delete()
+	for c.Valid() && Addr(c.Key()) <= hi {
+		c.Delete()
 	}
 }
 
@@ -105,66 +106,22 @@ func (q *gapQuery) fit(s, e Addr) (Addr, bool) {
 }
 
 func (t *gapTree) search(q gapQuery) (Addr, bool) {
-	if t.root.maxLen < q.length {
-		return 0, false
-	}
-	return t.searchIn(t.root, 0, &q)
-}
-
-// searchIn visits n's children in the query's direction, skipping those
-// whose longest gap is too short or whose gaps all lie outside [low,
-// high): the gaps under child j start at or above its key and end at or
-// below the next child's key.
-func (t *gapTree) searchIn(n *inner[Addr], level int, q *gapQuery) (Addr, bool) {
-	for x := 0; x < n.n; x++ {
-		j := x
-		if q.down {
-			j = n.n - 1 - x
-		}
-		lo, hi := Addr(n.keys[j]), ^Addr(0)
-		if j+1 < n.n {
-			hi = Addr(n.keys[j+1])
-		}
-		if q.past(lo, hi) {
-			break
-		}
-		if n.childMax[j] < q.length || lo >= q.high || hi <= q.low {
-			continue
-		}
-		var a Addr
-		var ok bool
-		if level == t.height-1 {
-			a, ok = q.searchLeaf(n.leaves[j])
-		} else {
-			a, ok = t.searchIn(n.kids[j], level+1, q)
-		}
-		if ok {
-			return a, true
-		}
-	}
-	return 0, false
-}
-
-func (q *gapQuery) searchLeaf(l *leaf[Addr]) (Addr, bool) {
-	for x := 0; x < l.n; x++ {
-		i := x
-		if q.down {
-			i = l.n - 1 - x
-		}
-		s, e := Addr(l.keys[i]), l.item(i)
-		if q.past(s, e) {
-			break
-		}
-		if a, ok := q.fit(s, e); ok {
-			return a, true
-		}
-	}
-	return 0, false
+	var found Addr
+	ok := false
+	t.Search(cowtree.Query{Low: uint64(q.low), High: uint64(q.high), MinSpan: q.length, Down: q.down},
+		func(start uint64, end Addr) bool {
+			if q.past(Addr(start), end) {
+				return true
+			}
+			found, ok = q.fit(Addr(start), end)
+			return ok
+		})
+	return found, ok
 }
 
 // each calls fn for every gap in address order.
 func (t *gapTree) each(fn func(start, end Addr)) {
-	t.ascend(func(start uint64, end Addr) bool {
+	t.Ascend(func(start uint64, end Addr) bool {
 		fn(Addr(start), end)
 		return true
 	})
@@ -173,7 +130,7 @@ func (t *gapTree) each(fn func(start, end Addr)) {
 // check verifies the tree's invariants and that the gaps are non-empty and
 // apart.
 func (t *gapTree) check() (string, bool) {
-	if msg, ok := t.tree.check("gap"); !ok {
+	if msg, ok := t.Tree.Check("gap"); !ok {
 		return msg, false
 	}
 	bad := ""

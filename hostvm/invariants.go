@@ -74,7 +74,7 @@ func (k *Kernel) CheckInvariants() error {
 		fail("cached total_vm %#x, recount %#x", k.totalVM, total)
 	}
 
-	if msg, ok := k.vmas.check("VMA"); !ok {
+	if msg, ok := k.vmas.Check("VMA"); !ok {
 		fail("%s", msg)
 	}
 	if msg, ok := k.gaps.check(); !ok {

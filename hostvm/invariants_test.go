@@ -69,8 +69,6 @@ func TestCheckInvariantsCatches(t *testing.T) {
 		}, "missing inode 99"},
 		{"stale total_vm", func(k *Kernel) { k.totalVM += pg }, "total_vm"},
 		{"extra gap", func(k *Kernel) { k.gaps.insert(a, a+pg) }, "gap"},
-		{"stale gap maxLen", func(k *Kernel) { k.gaps.root.maxLen++ }, "maxLen stale"},
-		{"gap count", func(k *Kernel) { k.gaps.n++ }, "gap count stale"},
 		{"private page outside VMAs", func(k *Kernel) {
 			k.pt.ReplaceOrInsert(pte{uint64(freeBase) >> 12, k.newPage()})
 		}, "lies in no VMA"},

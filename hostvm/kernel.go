@@ -3,9 +3,9 @@ package hostvm
 import (
 	"fmt"
 
-	"github.com/mmapsim/mmapsim/internal/runs"
-
 	"github.com/google/btree"
+	"github.com/mmapsim/mmapsim/internal/cowtree"
+	"github.com/mmapsim/mmapsim/internal/runs"
 )
 
 // Kernel is one simulated host: an address space, a file system and a file
@@ -44,6 +44,10 @@ type Kernel struct {
 	brk          Addr // mm->brk
 
 	totalVM uint64 // bytes mapped: a cached counter CheckInvariants recomputes
+
+	// scratch is a page-sized buffer pread copies through; not shared
+	// with clones.
+	scratch []byte
 }
 
 // New returns a kernel for cfg (after cfg.EnsureDefaults) with an empty
@@ -120,7 +124,7 @@ func (k *Kernel) mutable() bool {
 	if !k.live() {
 		return false
 	}
-	if k.gen.shared.Load() {
+	if k.gen.Shared() {
 		k.unshare()
 	}
 	return true
@@ -131,7 +135,8 @@ func (k *Kernel) mutable() bool {
 // chunk it shares with the clones before it writes it.
 func (k *Kernel) unshare() {
 	k.gen = &generation{}
-	k.vmas.gen, k.gaps.gen = k.gen, k.gen
+	k.vmas.Adopt(k.gen)
+	k.gaps.Adopt(k.gen)
 	k.pt = snapshotPages(k.pt)
 	for _, ind := range k.fs.inodes {
 		ind.pages = snapshotPages(ind.pages)
@@ -189,21 +194,23 @@ func (k *Kernel) Clone() *Kernel {
 	if !k.live() {
 		return nil
 	}
-	k.gen.shared.Store(true)
+	k.gen.MarkShared()
 	c := *k
 	c.gen = &generation{}
-	c.vmas.gen, c.gaps.gen = c.gen, c.gen
+	c.vmas.Adopt(c.gen)
+	c.gaps.Adopt(c.gen)
 	c.pt = snapshotPages(k.pt)
 	c.fs = k.fs.clone()
 	c.guards = k.guards.Snapshot()
+	c.scratch = nil
 	return &c
 }
 
 // insertNew adds v, which overlaps nothing, and keeps the tree merged and
 // the gap index current.
 func (k *Kernel) insertNew(v vma) {
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(v.start))
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(v.start))
 	k.insertAt(&c, v, true)
 }
 
@@ -213,12 +220,12 @@ func (k *Kernel) insertNew(v vma) {
 // if it joins neither.
 // Preconditions: c stands on the last VMA starting below v.start, or
 // before the first VMA if there is none; v overlaps nothing.
-func (k *Kernel) insertAt(c *cursor[vma], v vma, regap bool) {
+func (k *Kernel) insertAt(c *cowtree.Cursor[vma], v vma, regap bool) {
 	k.totalVM += v.rng().Len()
-	if c.valid() && k.mergeable(c.item(), v) {
-		c.setItem(joined(c.item(), v))
+	if c.Valid() && k.mergeable(c.Item(), v) {
+		c.SetItem(joined(c.Item(), v))
 	} else {
-		c.insertAfter(uint64(v.start), v)
+		c.InsertAfter(uint64(v.start), v)
 	}
 	k.mergeNext(c)
 	if regap {

@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/cowtree"
+
 // Madvise is madvise(2). Advice that changes what memory holds
 // (MADV_DONTNEED, MADV_REMOVE, MADV_POPULATE_*) acts on contents as Linux
 // does; advice that sets a VMA flag (MADV_DONTFORK, MADV_HUGEPAGE, ...)
@@ -105,7 +107,7 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		}
 		nv := v
 		nv.flags = (v.flags | f[0]) &^ f[1]
-		var c cursor[vma]
+		var c cowtree.Cursor[vma]
 		k.seekVMA(&c, s)
 		if err := k.modify(&c, s, e, nv); err != nil {
 			// madvise_vma_behavior(): a failed split is "kernel

@@ -3,6 +3,8 @@ package hostvm
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mmapsim/mmapsim/internal/cowtree"
 )
 
 // Mapping is one line of /proc/self/maps.
@@ -111,10 +113,10 @@ func (k *Kernel) MappingsIn(r Range) []Mapping {
 	if !k.live() {
 		return nil
 	}
-	vs := k.vmasIn(r)
-	out := make([]Mapping, len(vs))
-	for i, v := range vs {
-		out[i] = k.mapping(v)
+	var out []Mapping
+	var c cowtree.Cursor[vma]
+	for k.seekVMA(&c, r.Start); c.Valid() && c.Item().start < r.End; c.Next() {
+		out = append(out, k.mapping(c.Item()))
 	}
 	return out
 }

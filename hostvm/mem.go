@@ -1,7 +1,10 @@
 package hostvm
 
 import (
+	"bytes"
+
 	"github.com/google/btree"
+	"github.com/mmapsim/mmapsim/internal/cowtree"
 )
 
 // Memory contents are sparse at two levels. A page that was never written
@@ -37,7 +40,12 @@ type pte struct {
 
 func pteLess(a, b pte) bool { return a.key < b.key }
 
-func newPageTree() *btree.BTreeG[pte] { return btree.NewG[pte](32, pteLess) }
+// pageTreeNodes is the free list every page tree shares: a tree frees
+// only nodes it owns (copy-on-write), so sharing is safe, and it spares
+// each new tree (one per file) a list of its own.
+var pageTreeNodes = btree.NewFreeListG[pte](btree.DefaultFreeListSize)
+
+func newPageTree() *btree.BTreeG[pte] { return btree.NewWithFreeListG[pte](32, pteLess, pageTreeNodes) }
 
 // snapshotPages returns a copy-on-write copy of t in O(1) without writing t
 // (btree's Clone marks t shared in place, which two goroutines cloning one
@@ -89,13 +97,17 @@ func readPage(p *page, off uint64, dst []byte) {
 	}
 }
 
-// writePage stores src at offset off of p, which k owns.
+// writePage stores src at offset off of p, which k owns. Zeros stored
+// into a chunk that is not there (it reads as zeros) leave it out.
 func (k *Kernel) writePage(p *page, off uint64, src []byte) {
 	for len(src) > 0 {
 		ci, co := off/chunkSize, off%chunkSize
 		n := min(uint64(len(src)), chunkSize-co)
 		ch := p.chunks[ci]
 		switch {
+		case ch == nil && allZero(src[:n]):
+			src, off = src[n:], off+n
+			continue
 		case ch == nil:
 			ch = &chunk{gen: k.gen}
 			p.chunks[ci] = ch
@@ -109,6 +121,12 @@ func (k *Kernel) writePage(p *page, off uint64, src []byte) {
 		src, off = src[n:], off+n
 	}
 }
+
+// zeroChunk is a chunk's worth of zeros, never written.
+var zeroChunk [chunkSize]byte
+
+// allZero reports whether b (at most a chunk) holds only zeros.
+func allZero(b []byte) bool { return bytes.Equal(b, zeroChunk[:len(b)]) }
 
 // zeroPage clears [off, off+n) of p, which k owns.
 func (k *Kernel) zeroPage(p *page, off, n uint64) {
@@ -349,25 +367,25 @@ func (k *Kernel) prepareAnon(v vma) {
 		return a.end == b.start && a.file == b.file && a.flags == b.flags &&
 			a.pgoff+uint64(a.end-a.start)>>k.g.pageShift == b.pgoff
 	}
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(v.start)) // on v
-	if c.next() {
-		if n := c.item(); n.anon != 0 && compatible(v, n) {
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(v.start)) // on v
+	if c.Next() {
+		if n := c.Item(); n.anon != 0 && compatible(v, n) {
 			id = n.anon
 		}
 	}
-	c.prev()
-	if c.prev() && id == 0 {
-		if p := c.item(); p.anon != 0 && compatible(p, v) {
+	c.Prev()
+	if c.Prev() && id == 0 {
+		if p := c.Item(); p.anon != 0 && compatible(p, v) {
 			id = p.anon
 		}
 	}
-	c.next()
+	c.Next()
 	if id == 0 {
 		k.nextAnon++
 		id = k.nextAnon
 	}
 	v.anon = id
-	c.setItem(v)
+	c.SetItem(v)
 	k.mergeAround(&c)
 }

@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/cowtree"
+
 // Mprotect is mprotect(2). Like Linux, it changes the VMAs in order and
 // stops at the first hole with ENOMEM, keeping the changes already made.
 // Compare Linux's do_mprotect_pkey() and mprotect_fixup().
@@ -34,12 +36,12 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	execOnly := k.execOnlyKey(prot) // before PROT_SEM goes
 	prot &= ProtRWX
 	start := addr
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekVMA(&c, start)
-	if !c.valid() || c.item().start >= end {
+	if !c.Valid() || c.Item().start >= end {
 		return ENOMEM
 	}
-	if v := c.item(); grows&ProtGrowsDown != 0 {
+	if v := c.Item(); grows&ProtGrowsDown != 0 {
 		start = v.start
 		if v.flags&vmGrowsDown == 0 {
 			return EINVAL
@@ -56,10 +58,10 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	// c stands on the first VMA ending above a; each step may merge it
 	// with its neighbours.
 	for a := start; a < end; {
-		if !c.valid() || c.item().start > a {
+		if !c.Valid() || c.Item().start > a {
 			return ENOMEM
 		}
-		v := c.item()
+		v := c.Item()
 		if (prot&ProtRead != 0 && v.flags&vmMayRead == 0) ||
 			(prot&ProtWrite != 0 && v.flags&vmMayWrite == 0) ||
 			(prot&ProtExec != 0 && v.flags&vmMayExec == 0) {
@@ -92,8 +94,8 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 		if v.flags&(vmShared|vmLocked) == vmLocked && v.prot&ProtWrite == 0 && prot&ProtWrite != 0 {
 			k.populate(Range{a, e})
 			k.seekVMA(&c, e)
-		} else if c.item().end <= e {
-			c.next()
+		} else if c.Item().end <= e {
+			c.Next()
 		}
 		a = e
 	}
@@ -111,27 +113,27 @@ func (k *Kernel) execOnlyKey(prot Prot) bool { return k.cfg.PKeys && prot == Pro
 // merge into a neighbour, and leaves c on the VMA that holds the part. Each
 // split that would pass max_map_count fails with ENOMEM before anything
 // changes. Compare Linux's vma_modify() and split_vma().
-// Preconditions: c.valid(); v = c.item() has v.start <= s < e <= v.end,
+// Preconditions: c.Valid(); v = c.Item() has v.start <= s < e <= v.end,
 // page aligned.
-func (k *Kernel) modify(c *cursor[vma], s, e Addr, nv vma) error {
-	v := c.item()
+func (k *Kernel) modify(c *cowtree.Cursor[vma], s, e Addr, nv vma) error {
+	v := c.Item()
 	if nv.prot == v.prot && nv.flags == v.flags && nv.anon == v.anon {
 		return nil
 	}
 	part := nv
 	part.start, part.end, part.pgoff = s, e, k.pageOf(v, s)
 	mergePrev, mergeNext := false, false
-	if s == v.start && c.prev() {
-		mergePrev = k.mergeable(c.item(), part)
+	if s == v.start && c.Prev() {
+		mergePrev = k.mergeable(c.Item(), part)
 	}
 	if s == v.start {
-		c.next()
+		c.Next()
 	}
-	if e == v.end && c.next() {
-		mergeNext = k.mergeable(part, c.item())
+	if e == v.end && c.Next() {
+		mergeNext = k.mergeable(part, c.Item())
 	}
 	if e == v.end {
-		c.prev()
+		c.Prev()
 	}
 	count := k.vmas.Len()
 	if s > v.start && !mergeNext {
@@ -146,16 +148,16 @@ func (k *Kernel) modify(c *cursor[vma], s, e Addr, nv vma) error {
 	if s > v.start {
 		lo := v
 		lo.end = s
-		c.setItem(lo)
-		c.insertAfter(uint64(s), part)
+		c.SetItem(lo)
+		c.InsertAfter(uint64(s), part)
 	} else {
-		c.setItem(part)
+		c.SetItem(part)
 	}
 	if e < v.end {
 		hi := v
 		hi.start, hi.pgoff = e, k.pageOf(v, e)
-		c.insertAfter(uint64(e), hi)
-		c.prev()
+		c.InsertAfter(uint64(e), hi)
+		c.Prev()
 	}
 	k.mergeAround(c)
 	if (v.flags^nv.flags)&vmGrowsDown != 0 {

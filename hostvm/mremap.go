@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/cowtree"
+
 // mremap follows Linux 6.18's mm/mremap.c: check_mremap_params() first, then
 // either remap_move() (MREMAP_FIXED with equal lengths, which may move
 // several VMAs at once) or a lookup of the VMA at addr, check_prep_vma() and
@@ -47,12 +49,12 @@ func (k *Kernel) Mremap(addr Addr, oldLen, newLen uint64, flags MremapFlags, new
 	if op.flags&MremapFixed != 0 && op.oldLen == op.newLen {
 		return k.remapMove(op)
 	}
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekVMA(&c, op.addr)
-	if !c.valid() || c.item().start > op.addr {
+	if !c.Valid() || c.Item().start > op.addr {
 		return 0, EFAULT
 	}
-	op.v = c.item()
+	op.v = c.Item()
 	if err := k.checkPrepVMA(&op); err != nil {
 		return 0, err
 	}
@@ -135,7 +137,7 @@ func (k *Kernel) checkPrepVMA(op *remapOp) error {
 
 // mremapAt resizes without a caller-chosen new address: Linux's mremap_at().
 // Preconditions: c stands on op.v.
-func (k *Kernel) mremapAt(op remapOp, c *cursor[vma]) (Addr, error) {
+func (k *Kernel) mremapAt(op remapOp, c *cowtree.Cursor[vma]) (Addr, error) {
 	switch {
 	case op.newLen == op.oldLen:
 		return op.addr, nil
@@ -154,13 +156,13 @@ func (k *Kernel) mremapAt(op remapOp, c *cursor[vma]) (Addr, error) {
 	if uint64(v.end-op.addr) == op.oldLen {
 		end, ok := AddLen(v.end, delta)
 		// The VMA after v is the first that could overlap the growth.
-		free := ok && (!c.next() || c.item().start >= end)
-		c.prev()
+		free := ok && (!c.Next() || c.Item().start >= end)
+		c.Prev()
 		if free && uint64(end) <= uint64(k.g.taskSize) &&
 			(v.start >= k.g.minAddr || k.cfg.Privileged) {
 			old := v.end
 			v.end = end
-			c.setItem(v)
+			c.SetItem(v)
 			k.totalVM += delta
 			k.mergeNext(c)
 			k.regapCovered(c, Range{old, end})

@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/cowtree"
+
 // Munmap is munmap(2). Compare Linux's __vm_munmap() and do_vmi_munmap().
 func (k *Kernel) Munmap(addr Addr, length uint64) error {
 	if !k.mutable() {
@@ -35,7 +37,7 @@ func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 // pass max_map_count. Compare Linux's vms_gather_munmap_vmas().
 // Preconditions: r is page aligned and inside the address space.
 func (k *Kernel) unmapRange(r Range) error {
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekVMA(&c, r.Start)
 	res, err := k.unmapAt(&c, r)
 	if res.changed {
@@ -50,14 +52,14 @@ func (k *Kernel) unmapRange(r Range) error {
 // after r, kept both their ends.
 // Preconditions: c stands where unmapAt left it, on P or before the first
 // VMA; nothing is mapped in r.
-func (k *Kernel) regapHole(c *cursor[vma], r Range) {
+func (k *Kernel) regapHole(c *cowtree.Cursor[vma], r Range) {
 	from := Addr(0)
-	if c.valid() {
-		from = c.item().end
+	if c.Valid() {
+		from = c.Item().end
 	}
 	end := k.g.taskSize
-	if c.next() {
-		end = k.vmStartGap(c.item())
+	if c.Next() {
+		end = k.vmStartGap(c.Item())
 	}
 	var buf [1]Range
 	gaps := buf[:0]
@@ -82,34 +84,34 @@ type unmapResult struct {
 // VMA if there is none), where the caller may insert a VMA for r.
 // Preconditions: r is page aligned and inside the address space; c stands
 // where k.seekVMA(c, r.Start) puts it.
-func (k *Kernel) unmapAt(c *cursor[vma], r Range) (unmapResult, error) {
-	if !c.valid() || c.item().start >= r.End {
-		c.prev()
+func (k *Kernel) unmapAt(c *cowtree.Cursor[vma], r Range) (unmapResult, error) {
+	if !c.Valid() || c.Item().start >= r.End {
+		c.Prev()
 		return unmapResult{}, nil
 	}
 	covered, next := true, r.Start // next: where the next VMA must start for r to stay covered
-	if v := c.item(); v.start < r.Start {
+	if v := c.Item(); v.start < r.Start {
 		if v.end > r.End && k.vmas.Len() >= k.g.maxMaps {
-			c.prev()
+			c.Prev()
 			return unmapResult{}, ENOMEM
 		}
 		// Keep the part below r; the rest is handled below.
 		k.splitHere(c, r.Start)
-		c.next()
+		c.Next()
 	}
-	for c.valid() && c.item().start < r.End {
-		v := c.item()
+	for c.Valid() && c.Item().start < r.End {
+		v := c.Item()
 		covered = covered && v.start == next && v.flags&vmGrowsDown == 0
 		next = v.end
 		if v.end > r.End {
 			// Keep the part above r.
 			hi := v
 			hi.start, hi.pgoff = r.End, k.pageOf(v, r.End)
-			c.set(uint64(r.End), hi)
+			c.Set(uint64(r.End), hi)
 			k.totalVM -= uint64(r.End - v.start)
 			break
 		}
-		c.delete()
+		c.Delete()
 		k.totalVM -= v.rng().Len()
 	}
 	k.dropPrivate(r)
@@ -118,6 +120,6 @@ func (k *Kernel) unmapAt(c *cursor[vma], r Range) (unmapResult, error) {
 	}
 	// c stands on the first VMA above r: the one before it is the last
 	// below r.
-	c.prev()
+	c.Prev()
 	return unmapResult{changed: true, covered: covered && next >= r.End}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/mmapsim/mmapsim/internal/cowtree"
 )
 
 // The execute-only protection key (Config.PKeys). No machine the tests ran
@@ -230,14 +232,14 @@ func TestPKeysAccess(t *testing.T) {
 func TestPKeysInvariant(t *testing.T) {
 	k := newKernel(t, linuxConfig())
 	a := mustMmap(t, k, freeBase, pg, ProtRead, pa|MapFixed, -1, 0)
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(a))
-	v := c.item()
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(a))
+	v := c.Item()
 	v.flags |= vmExecOnlyKey
-	c.setItem(v)
+	c.SetItem(v)
 	if err := k.CheckInvariants(); err == nil || !strings.Contains(err.Error(), "execute-only key") {
 		t.Errorf("CheckInvariants: %v, want the execute-only key reported", err)
 	}
 	v.flags &^= vmExecOnlyKey
-	c.setItem(v)
+	c.SetItem(v)
 }

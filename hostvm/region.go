@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/cowtree"
+
 // Installing a mapping over whatever it replaces: Linux's mmap_region(),
 // with a one-pass path for the common case of a mapping laid exactly over
 // existing VMAs (a MAP_FIXED remap, a placeholder put back into a
@@ -11,7 +13,7 @@ package hostvm
 // Preconditions: v is validated and inside the address space.
 func (k *Kernel) mmapRegion(v vma, shmem bool) error {
 	r := v.rng()
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekVMA(&c, r.Start)
 	tiles := k.tiles(&c, r) && v.flags&vmGrowsDown == 0
 	var res unmapResult
@@ -40,20 +42,20 @@ func (k *Kernel) mmapRegion(v vma, shmem bool) error {
 // the first starts at r.Start, each starts where the one before ends, the
 // last ends at r.End, and none is a stack (MAP_GROWSDOWN). It does not
 // move c.
-func (k *Kernel) tiles(c *cursor[vma], r Range) bool {
-	if !c.valid() || c.item().start != r.Start {
+func (k *Kernel) tiles(c *cowtree.Cursor[vma], r Range) bool {
+	if !c.Valid() || c.Item().start != r.Start {
 		return false
 	}
 	d := *c
 	for next := r.Start; ; {
-		v := d.item()
+		v := d.Item()
 		if v.start != next || v.end > r.End || v.flags&vmGrowsDown != 0 {
 			return false
 		}
 		if next = v.end; next == r.End {
 			return true
 		}
-		if !d.next() {
+		if !d.Next() {
 			return false
 		}
 	}
@@ -67,42 +69,42 @@ func (k *Kernel) tiles(c *cursor[vma], r Range) bool {
 // stack. Compare the VMA merging of Linux's mmap_region().
 // Preconditions: c stands on the first tile; k.tiles(c, v.rng()); v is
 // not a stack.
-func (k *Kernel) replaceTiles(c *cursor[vma], v vma) {
+func (k *Kernel) replaceTiles(c *cowtree.Cursor[vma], v vma) {
 	r := v.rng()
 	k.dropPrivate(r)
 	if k.guards.Len() != 0 {
 		k.guards.Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
 	}
 	w, below := v, false // w: what the VMA v becomes or joins ends up as
-	if c.prev() {
-		if prev := c.item(); k.mergeable(prev, v) {
+	if c.Prev() {
+		if prev := c.Item(); k.mergeable(prev, v) {
 			w, below = joined(prev, v), true
 		}
 	}
-	c.next()
+	c.Next()
 	tiles := 1
-	for c.item().end < r.End {
-		c.next()
+	for c.Item().end < r.End {
+		c.Next()
 		tiles++
 	}
 	drop := tiles // the entries deleted after the one rewritten
-	if c.next() {
-		if next := c.item(); k.mergeable(w, next) {
+	if c.Next() {
+		if next := c.Item(); k.mergeable(w, next) {
 			w, drop = joined(w, next), drop+1
 		}
 	}
 	// Back to the first tile, and to the VMA below if v joins it.
 	for i := 0; i < tiles; i++ {
-		c.prev()
+		c.Prev()
 	}
 	if below {
-		c.prev()
+		c.Prev()
 	} else {
 		drop--
 	}
-	c.setItem(w)
-	c.next()
-	c.deleteRun(drop)
+	c.SetItem(w)
+	c.Next()
+	c.DeleteRun(drop)
 }
 
 // MmapReserve is

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mmapsim/mmapsim/internal/cowtree"
 )
 
 // reserveFlags are the flags MmapReserve stands for.
@@ -133,14 +135,14 @@ func TestReplaceTilesIsGeneral(t *testing.T) {
 			default:
 				v.prot = ProtRead
 			}
-			var c cursor[vma]
+			var c cowtree.Cursor[vma]
 			k.seekVMA(&c, r.Start)
 			if !k.tiles(&c, r) {
 				continue // a hole or a stack in the range
 			}
 			ran++
 			general := k.Clone()
-			var gc cursor[vma]
+			var gc cowtree.Cursor[vma]
 			general.seekVMA(&gc, r.Start)
 			if _, err := general.unmapAt(&gc, r); err != nil {
 				t.Fatal(err)

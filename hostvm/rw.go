@@ -36,7 +36,7 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 	}
 	count = min(count, ind.size-pos)
 	done := uint64(0)
-	tmp := make([]byte, min(count, k.g.pageSize))
+	tmp := k.scratchPage(count)
 	for done < count {
 		a := buf + Addr(done)
 		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
@@ -89,7 +89,7 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	}
 	count = min(count, maxFileSize-pos)
 	done := uint64(0)
-	tmp := make([]byte, min(count, k.g.pageSize))
+	tmp := k.scratchPage(count)
 	for done < count {
 		a := buf + Addr(done)
 		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
@@ -115,3 +115,13 @@ func rwRangeOK(off int64, count uint64) bool {
 
 // maxRWCount is Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.
 func maxRWCount(pageSize uint64) uint64 { return AlignDown(1<<31-1, pageSize) }
+
+// scratchPage returns the kernel's own page-sized buffer (made on first
+// use), cut to count bytes if that is less: pread and pwrite copy through
+// it a page at a time.
+func (k *Kernel) scratchPage(count uint64) []byte {
+	if k.scratch == nil {
+		k.scratch = make([]byte, k.g.pageSize)
+	}
+	return k.scratch[:min(count, k.g.pageSize)]
+}

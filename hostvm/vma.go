@@ -1,5 +1,7 @@
 package hostvm
 
+import "github.com/mmapsim/mmapsim/internal/cowtree"
+
 // vmFlags are the parts of Linux's vm_flags that hostvm models besides the
 // access bits. They decide merging, so two VMAs that /proc/self/maps prints
 // alike may still stay apart, exactly as on Linux.
@@ -51,35 +53,35 @@ func (v vma) rng() Range { return Range{v.start, v.end} }
 func (v vma) shared() bool { return v.flags&vmMayShare != 0 }
 
 // vmaTree holds the address space: VMAs keyed by start.
-type vmaTree struct{ tree[vma] }
+type vmaTree struct{ cowtree.Tree[vma] }
 
-func newVMATree(gen *generation) vmaTree { return vmaTree{newTree[vma](gen, nil)} }
+func newVMATree(gen *generation) vmaTree { return vmaTree{cowtree.New[vma](gen, nil)} }
 
 // ReplaceOrInsert puts v in the tree, replacing the VMA that starts where
 // v does. It neither merges nor updates the gap index.
 func (t *vmaTree) ReplaceOrInsert(v vma) {
-	var c cursor[vma]
-	t.seekLE(&c, uint64(v.start))
-	if c.valid() && c.key() == uint64(v.start) {
-		c.setItem(v)
+	var c cowtree.Cursor[vma]
+	t.SeekLE(&c, uint64(v.start))
+	if c.Valid() && c.Key() == uint64(v.start) {
+		c.SetItem(v)
 		return
 	}
-	c.insertAfter(uint64(v.start), v)
+	c.InsertAfter(uint64(v.start), v)
 }
 
 // Delete removes the VMA that starts where v does, if there is one. It
 // neither merges nor updates the gap index.
 func (t *vmaTree) Delete(v vma) {
-	var c cursor[vma]
-	t.seekLE(&c, uint64(v.start))
-	if c.valid() && c.key() == uint64(v.start) {
-		c.delete()
+	var c cowtree.Cursor[vma]
+	t.SeekLE(&c, uint64(v.start))
+	if c.Valid() && c.Key() == uint64(v.start) {
+		c.Delete()
 	}
 }
 
 // Ascend calls fn for every VMA in address order until fn returns false.
 func (t *vmaTree) Ascend(fn func(v vma) bool) {
-	t.ascend(func(_ uint64, v vma) bool { return fn(v) })
+	t.Tree.Ascend(func(_ uint64, v vma) bool { return fn(v) })
 }
 
 // pageOf is the file (or anonymous) page index that address a of v maps.
@@ -90,30 +92,25 @@ func (k *Kernel) pageOf(v vma, a Addr) uint64 {
 // seekVMA puts c on the first VMA that ends above a: the one containing a,
 // or the first after it (c is not valid if there is none). Compare Linux's
 // find_vma().
-func (k *Kernel) seekVMA(c *cursor[vma], a Addr) {
-	k.vmas.seekLE(c, uint64(a))
-	if !c.valid() || c.item().end <= a {
-		c.next()
+func (k *Kernel) seekVMA(c *cowtree.Cursor[vma], a Addr) {
+	k.vmas.SeekLE(c, uint64(a))
+	if !c.Valid() || c.Item().end <= a {
+		c.Next()
 	}
 }
 
 // seekBelow puts c on the last VMA that starts below a (c is not valid if
 // there is none).
-func (k *Kernel) seekBelow(c *cursor[vma], a Addr) {
-	if a == 0 {
-		k.vmas.seekLE(c, 0)
-		c.i = -1
-		return
-	}
-	k.vmas.seekLE(c, uint64(a-1))
+func (k *Kernel) seekBelow(c *cowtree.Cursor[vma], a Addr) {
+	k.vmas.SeekLT(c, uint64(a))
 }
 
 // findVMA returns the VMA containing a.
 func (k *Kernel) findVMA(a Addr) (vma, bool) {
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(a))
-	if c.valid() {
-		if v := c.item(); v.end > a {
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(a))
+	if c.Valid() {
+		if v := c.Item(); v.end > a {
 			return v, true
 		}
 	}
@@ -123,20 +120,20 @@ func (k *Kernel) findVMA(a Addr) (vma, bool) {
 // nextVMA returns the first VMA that ends above a: the one containing a, or
 // the first after it. Compare Linux's find_vma().
 func (k *Kernel) nextVMA(a Addr) (vma, bool) {
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekVMA(&c, a)
-	if c.valid() {
-		return c.item(), true
+	if c.Valid() {
+		return c.Item(), true
 	}
 	return vma{}, false
 }
 
 // prevVMA returns the last VMA that starts below a.
 func (k *Kernel) prevVMA(a Addr) (vma, bool) {
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekBelow(&c, a)
-	if c.valid() {
-		return c.item(), true
+	if c.Valid() {
+		return c.Item(), true
 	}
 	return vma{}, false
 }
@@ -144,9 +141,9 @@ func (k *Kernel) prevVMA(a Addr) (vma, bool) {
 // vmasIn returns the VMAs overlapping r, in address order.
 func (k *Kernel) vmasIn(r Range) []vma {
 	var out []vma
-	var c cursor[vma]
-	for k.seekVMA(&c, r.Start); c.valid() && c.item().start < r.End; c.next() {
-		out = append(out, c.item())
+	var c cowtree.Cursor[vma]
+	for k.seekVMA(&c, r.Start); c.Valid() && c.Item().start < r.End; c.Next() {
+		out = append(out, c.Item())
 	}
 	return out
 }
@@ -160,18 +157,18 @@ func (k *Kernel) anyVMAIn(r Range) bool {
 // splitAt cuts the VMA strictly containing a (if any) into two at a.
 // Preconditions: a is page aligned.
 func (k *Kernel) splitAt(a Addr) {
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(a))
-	if c.valid() {
+	var c cowtree.Cursor[vma]
+	k.vmas.SeekLE(&c, uint64(a))
+	if c.Valid() {
 		k.splitHere(&c, a)
 	}
 }
 
 // splitHere cuts the VMA c stands on in two at a, if a lies strictly inside
 // it, and leaves c on the lower part.
-// Preconditions: c.valid(); a is page aligned.
-func (k *Kernel) splitHere(c *cursor[vma], a Addr) {
-	v := c.item()
+// Preconditions: c.Valid(); a is page aligned.
+func (k *Kernel) splitHere(c *cowtree.Cursor[vma], a Addr) {
+	v := c.Item()
 	if a <= v.start || a >= v.end {
 		return
 	}
@@ -179,9 +176,9 @@ func (k *Kernel) splitHere(c *cursor[vma], a Addr) {
 	lo.end = a
 	hi.start = a
 	hi.pgoff = k.pageOf(v, a)
-	c.setItem(lo)
-	c.insertAfter(uint64(a), hi)
-	c.prev()
+	c.SetItem(lo)
+	c.InsertAfter(uint64(a), hi)
+	c.Prev()
 }
 
 // mergeable reports whether a and b (a directly below b) may be one VMA.
@@ -205,21 +202,21 @@ func joined(a, b vma) vma {
 
 // mergeNext merges the VMA c stands on with the next one if they are
 // mergeable, and reports whether it did. c stays on the (merged) VMA.
-// Preconditions: c.valid().
-func (k *Kernel) mergeNext(c *cursor[vma]) bool {
-	v := c.item()
-	if !c.next() {
-		c.prev()
+// Preconditions: c.Valid().
+func (k *Kernel) mergeNext(c *cowtree.Cursor[vma]) bool {
+	v := c.Item()
+	if !c.Next() {
+		c.Prev()
 		return false
 	}
-	n := c.item()
+	n := c.Item()
 	if !k.mergeable(v, n) {
-		c.prev()
+		c.Prev()
 		return false
 	}
-	c.delete()
-	c.prev()
-	c.setItem(joined(v, n))
+	c.Delete()
+	c.Prev()
+	c.SetItem(joined(v, n))
 	return true
 }
 
@@ -227,10 +224,10 @@ func (k *Kernel) mergeNext(c *cursor[vma]) bool {
 // are mergeable, below first, and leaves c on the result. After an
 // operation that changed one VMA of a maximally merged space, that is all
 // the merging there is to do.
-// Preconditions: c.valid().
-func (k *Kernel) mergeAround(c *cursor[vma]) {
-	if !c.prev() || !k.mergeNext(c) {
-		c.next()
+// Preconditions: c.Valid().
+func (k *Kernel) mergeAround(c *cowtree.Cursor[vma]) {
+	if !c.Prev() || !k.mergeNext(c) {
+		c.Next()
 	}
 	k.mergeNext(c)
 }
@@ -239,14 +236,14 @@ func (k *Kernel) mergeAround(c *cursor[vma]) {
 // in [lo, hi], so the tree stays maximally merged after an operation that
 // changed only that range.
 func (k *Kernel) mergeRange(lo, hi Addr) {
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekBelow(&c, lo)
-	if !c.valid() && !c.next() {
+	if !c.Valid() && !c.Next() {
 		return
 	}
-	a := c.item()
-	for c.next() {
-		b := c.item()
+	a := c.Item()
+	for c.Next() {
+		b := c.Item()
 		if b.start > hi {
 			return
 		}
@@ -254,10 +251,10 @@ func (k *Kernel) mergeRange(lo, hi Addr) {
 			a = b
 			continue
 		}
-		c.delete()
-		c.prev()
+		c.Delete()
+		c.Prev()
 		a = joined(a, b)
-		c.setItem(a)
+		c.SetItem(a)
 	}
 }
 
@@ -266,15 +263,15 @@ func (k *Kernel) mergeRange(lo, hi Addr) {
 // the end of the VMA below them, so the gaps that can have changed are those
 // starting between the last VMA below lo and the first VMA above hi.
 func (k *Kernel) regap(lo, hi Addr) {
-	var c cursor[vma]
+	var c cowtree.Cursor[vma]
 	k.seekBelow(&c, lo)
 	a, prevEnd := Addr(0), Addr(0)
-	if c.valid() {
-		v := c.item()
+	if c.Valid() {
+		v := c.Item()
 		a, prevEnd = v.start, v.end
-		c.next()
+		c.Next()
 	} else {
-		c.next()
+		c.Next()
 	}
 	// b is the end of the first VMA ending above hi, once it is seen:
 	// the gaps to redo start in [a, b].
@@ -284,11 +281,11 @@ func (k *Kernel) regap(lo, hi Addr) {
 	}
 	var buf [8]Range
 	gaps := buf[:0]
-	for ; c.valid(); c.next() {
+	for ; c.Valid(); c.Next() {
 		if prevEnd > b {
 			break
 		}
-		v := c.item()
+		v := c.Item()
 		if e := k.vmStartGap(v); prevEnd < e {
 			gaps = append(gaps, Range{prevEnd, e})
 		}
@@ -297,7 +294,7 @@ func (k *Kernel) regap(lo, hi Addr) {
 			b, seen = v.end, true
 		}
 	}
-	if !c.valid() && prevEnd <= b && prevEnd < k.g.taskSize {
+	if !c.Valid() && prevEnd <= b && prevEnd < k.g.taskSize {
 		gaps = append(gaps, Range{prevEnd, k.g.taskSize})
 	}
 	k.gaps.replace(a, b, gaps)
@@ -312,25 +309,25 @@ func (k *Kernel) regap(lo, hi Addr) {
 // it, if V ends at r.End. Gaps further out kept both their ends.
 // Preconditions: c stands on V; V covers r; outside r, VMAs changed only
 // by merging with V.
-func (k *Kernel) regapCovered(c *cursor[vma], r Range) {
+func (k *Kernel) regapCovered(c *cowtree.Cursor[vma], r Range) {
 	var buf [2]Range
 	gaps := buf[:0]
-	v := c.item()
+	v := c.Item()
 	lo := r.Start
 	if v.start == r.Start {
 		lo = 0
-		if c.prev() {
-			lo = c.item().end
+		if c.Prev() {
+			lo = c.Item().end
 		}
-		c.next()
+		c.Next()
 		if e := k.vmStartGap(v); lo < e {
 			gaps = append(gaps, Range{lo, e})
 		}
 	}
 	if v.end == r.End {
 		e := k.g.taskSize
-		if c.next() {
-			e = k.vmStartGap(c.item())
+		if c.Next() {
+			e = k.vmStartGap(c.Item())
 		}
 		if r.End < e {
 			gaps = append(gaps, Range{r.End, e})

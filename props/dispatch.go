@@ -247,8 +247,7 @@ func (s *System) sameResult(call string, qemuAddr uint64, qemuErr error, kernelA
 func (s *System) runLoad(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
-	qemuBuf := make([]byte, n)
-	kernelBuf := make([]byte, n)
+	qemuBuf, kernelBuf := s.accessBuffers(n)
 	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
 	kernelN, kernelFault := s.ref.Read(hostvm.Addr(addr), kernelBuf)
 	if kernelFault != nil {

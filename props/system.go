@@ -45,7 +45,13 @@ type System struct {
 	// not reach.
 	snapshot runs.Map
 
-	fileChanged bool // a file was written or truncated since the run began
+	fileChanged bool   // a file was written or truncated since the run began
+	pageBufs    []byte // the comparisons' page buffers (pageBuffers); a run's own
+	// touched are the spans the current operation may change, and
+	// handlesBefore the handles before it (touched.go).
+	touched       []span
+	handlesBefore int
+	finishing     bool // Finish is comparing the whole space
 
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
@@ -94,8 +100,20 @@ func NewSystem(setup Setup, pol policy.Policy) (*System, error) {
 	return NewSystemWith(setup, pol, Options{})
 }
 
-// NewSystemWith starts a run on setup under policy pol, built as opts say.
+// NewSystemWith starts a run on setup under policy pol, built as opts say:
+// from a clone of the prepared system of setup and pol (prepared.go),
+// unless it wraps the host.
 func NewSystemWith(setup Setup, pol policy.Policy, opts Options) (*System, error) {
+	if opts.WrapHost == nil {
+		if s, ok, err := newPreparedSystem(setup, pol, opts); ok || err != nil {
+			return s, err
+		}
+	}
+	return buildSystem(setup, pol, opts)
+}
+
+// buildSystem builds a run on setup under policy pol from nothing.
+func buildSystem(setup Setup, pol policy.Policy, opts Options) (*System, error) {
 	guest, host, ref, err := setup.build(pol, opts)
 	if err != nil {
 		return nil, err
@@ -141,12 +159,16 @@ func (s *System) Exec(op Op) bool {
 	}
 	s.run = append(s.run, op)
 	s.outcome, s.call, s.qemuErr = nil, nil, nil
+	s.beginTouched(op)
 	s.dispatch(op)
 	if s.comparing() {
 		s.check()
 	}
 	if s.comparing() {
 		s.sweepAfter(op)
+	}
+	if s.comparing() {
+		s.sweepWhole()
 	}
 	return s.failure == ""
 }

@@ -2,6 +2,7 @@ package props
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -73,7 +74,7 @@ func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool
 
 // Scenario spellings.
 
-func hexText(v uint64) string { return fmt.Sprintf("%#x", v) }
+func hexText(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 
 func protText(p uint8) string { return hostvm.Prot(p).FlagString() }
 

@@ -83,7 +83,10 @@ func (t *task) count(diverged, matched bool) {
 // Preconditions: spec.Class == scenario.MemoryCall.
 func (t *task) replayCall(st *syntax.Stmt, spec *scenario.CallSpec) {
 	s := t.sess
-	args, err := spec.Eval(st.Call, nil)
+	// args is t.args's storage: nothing below evaluates into it again
+	// (flushDeferred replays only calls that are not memory calls).
+	args, err := spec.EvalInto(t.args, st.Call, nil)
+	t.args = args
 	if err == nil {
 		err = spec.CheckArity(len(st.Call.Args), false)
 	}

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -165,11 +166,19 @@ func (t *task) followStat(spec *scenario.CallSpec, call *syntax.Call) {
 		if pi >= len(call.Args) || call.Args[pi].Kind != syntax.ArgString {
 			return
 		}
-		if path := string(call.Args[pi].Bytes); path != "" {
-			for _, fd := range t.fds.sortedFDs() {
-				if t.fds.fds[fd].path == path {
-					t.resize(fd, size)
+		if path := call.Args[pi].Bytes; len(path) != 0 {
+			// The descriptors open on it (rarely more than one), in
+			// order.
+			var buf [4]uint64
+			on := buf[:0]
+			for fd, f := range t.fds.fds {
+				if f.path == string(path) {
+					on = append(on, fd)
 				}
+			}
+			slices.Sort(on)
+			for _, fd := range on {
+				t.resize(fd, size)
 			}
 			return
 		}
@@ -224,11 +233,12 @@ func argNum(spec *scenario.CallSpec, call *syntax.Call, k scenario.ParamKind) (u
 // an existing file is opened as it is and a missing one is created empty.
 // Contents are zeros: a trace has none.
 func openFile(k *hostvm.Kernel, path string, acc hostvm.OpenFlags, size uint64, sized bool) (int, error) {
+	if !sized {
+		// Opened as it is, or created (empty) and opened in one call.
+		return k.Open(path, acc|hostvm.OCreat, 0o644)
+	}
 	fd, err := k.Open(path, acc, 0)
 	if err == nil {
-		if !sized {
-			return fd, nil
-		}
 		if st, serr := k.Fstat(fd); serr == nil && uint64(st.Size) == size {
 			return fd, nil
 		}

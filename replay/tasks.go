@@ -64,6 +64,7 @@ type task struct {
 	res       result
 	noreplace bool              // the call is an mmap with MAP_FIXED_NOREPLACE
 	traceArgs scenario.CallArgs // its arguments before translation (reused from call to call)
+	args      scenario.CallArgs // its arguments as replayCall runs them (reused from call to call)
 }
 
 // pendingClone is a clone whose child may speak before it returns.

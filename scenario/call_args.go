@@ -27,7 +27,17 @@ type CallArgs []CallArg
 // the wrong type, or a name that does not resolve, is an error at its
 // position.
 func (c *CallSpec) Eval(call *syntax.Call, vars func(string) (uint64, bool)) (CallArgs, error) {
-	args := make(CallArgs, len(c.Params))
+	return c.EvalInto(nil, call, vars)
+}
+
+// EvalInto is Eval into dst's storage when it has room (a replay reuses
+// one buffer for every call): the result may alias dst.
+func (c *CallSpec) EvalInto(dst CallArgs, call *syntax.Call, vars func(string) (uint64, bool)) (CallArgs, error) {
+	args := dst[:0]
+	if cap(args) < len(c.Params) {
+		args = make(CallArgs, len(c.Params))
+	}
+	args = args[:len(c.Params)]
 	for i, p := range c.Params {
 		if i >= len(call.Args) {
 			args[i] = CallArg{Num: p.Default}

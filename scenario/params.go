@@ -45,8 +45,9 @@ const (
 // paramKindInfo is what a parameter kind means to evaluation and printing.
 type paramKindInfo struct {
 	name   string
-	names  map[string]uint64 // the flag names its argument may use; nil: none. Never changed.
-	text   bool              // its argument is a string (ParamBuf: may be)
+	names  map[string]uint64           // the flag names its argument may use; nil: none. Never changed.
+	flags  func(string) (uint64, bool) // looks names up (set by init); nil with no names
+	text   bool                        // its argument is a string (ParamBuf: may be)
 	format func(uint64) string
 }
 
@@ -92,11 +93,11 @@ var (
 
 const atFdcwd = ^uint64(100) + 1
 
-func (k ParamKind) info() paramKindInfo {
+func (k ParamKind) info() *paramKindInfo {
 	if k == 0 || k >= numParamKinds {
-		return paramKindInfo{name: "param kind " + strconv.Itoa(int(k)), format: hexText}
+		return &paramKindInfo{name: "param kind " + strconv.Itoa(int(k)), format: hexText}
 	}
-	return paramKinds[k]
+	return &paramKinds[k]
 }
 
 func (k ParamKind) String() string { return k.info().name }
@@ -117,15 +118,18 @@ func (k ParamKind) Names() map[string]uint64 {
 }
 
 // lookup resolves a flag name of kind k, for syntax.Env.
-func (k ParamKind) lookup(name string) (uint64, bool) {
-	v, ok := k.info().names[name]
-	return v, ok
+func init() {
+	for i := range paramKinds {
+		if names := paramKinds[i].names; names != nil {
+			paramKinds[i].flags = syntax.Table(names)
+		}
+	}
 }
 
 // Env returns the environment an argument of kind k is evaluated in, with
 // the variables vars (nil: none).
 func (k ParamKind) Env(vars func(string) (uint64, bool)) syntax.Env {
-	return syntax.Env{Vars: vars, Flags: k.lookup}
+	return syntax.Env{Vars: vars, Flags: k.info().flags}
 }
 
 // hexText writes v as strace writes addresses: "0" or "0x...".

@@ -80,7 +80,7 @@ func (s *Sim) brkZero(from, to uint64) {
 	if to <= from {
 		return
 	}
-	if _, f := s.libc.Host.Write(s.geom.G2H(from), make([]byte, to-from)); f != nil {
+	if _, f := s.libc.WriteZeros(s.geom.G2H(from), to-from); f != nil {
 		base.Raise("do_brk", "memset of the heap tail faulted on the host (%v)", f)
 	}
 }

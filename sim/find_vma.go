@@ -42,14 +42,16 @@ func (s *Sim) findTopDown(start, size, reserved uint64) uint64 {
 			looped = true
 			continue
 		}
-		var used bool
-		if s.quirk(QuirkFindVMAFirstPage) {
-			used = s.pageGetFlags(addr) != 0
-		} else {
-			used = s.flagsBetween(addr, s.rangeEnd(addr+g.HostPageSize)) != 0
-		}
-		if used {
+		if s.hostPageUsed(addr) {
 			endAddr = addr
+			if s.rangeEnd(size) != 0 {
+				// On every used host page below, down to the stretch's
+				// lowest, the loop only moves endAddr there: the stop
+				// test (addr+size == endAddr == addr) needs a size of 0
+				// modulo the ABI's width. Go there at once.
+				addr = s.usedStretchStart(addr, low)
+				endAddr = addr
+			}
 		}
 		if s.rangeEnd(addr+size) == endAddr {
 			break
@@ -87,6 +89,42 @@ func (s *Sim) skipDown(addr, endAddr, size, low uint64) uint64 {
 		best = used
 	}
 	return best
+}
+
+// hostPageUsed is mmap_find_vma_reserved's test of the host page at addr:
+// with QuirkFindVMAFirstPage, its first guest page has flags (the seed
+// tests only that page); otherwise any of its guest pages has.
+func (s *Sim) hostPageUsed(addr uint64) bool {
+	if s.quirk(QuirkFindVMAFirstPage) {
+		return s.pageGetFlags(addr) != 0
+	}
+	return s.flagsBetween(addr, s.rangeEnd(addr+s.geom.HostPageSize)) != 0
+}
+
+// usedStretchStart returns the lowest host page at or above low from which
+// every host page up to addr is in use (hostPageUsed): where the walk down
+// from addr, one host page at a time, meets the first free one or low. A
+// run of flagged guest pages is crossed in one step: every host page whose
+// first guest page lies in it is in use under either test.
+//
+// Preconditions: the host page at addr is in use; addr >= low; both are
+// host-page aligned.
+func (s *Sim) usedStretchStart(addr, low uint64) uint64 {
+	hp := s.geom.HostPageSize
+	for addr-low >= hp {
+		below := addr - hp
+		if r, ok := s.flags.RunAt(below); ok {
+			if a := max(s.geom.HostPageAlign(r.Start), low); a < below {
+				addr = a
+				continue
+			}
+		}
+		if !s.hostPageUsed(below) {
+			break
+		}
+		addr = below
+	}
+	return addr
 }
 
 // usedHostPageBelow returns the highest host page below addr that

@@ -130,7 +130,7 @@ func (s *Sim) anonymizeHostPage(realStart uint64) bool {
 	if !ok || m.Shared || m.Anonymous {
 		return true
 	}
-	buf := make([]byte, g.HostPageSize)
+	buf := s.libc.Scratch(g.HostPageSize)
 	for p := realStart; p < realStart+g.HostPageSize; p += g.TargetPageSize {
 		if s.pageGetFlags(p)&PageValid != 0 {
 			i := p - realStart
@@ -158,7 +158,7 @@ func (s *Sim) zeroGuest(start, end uint64, prot int) {
 	if prot&protWrite == 0 {
 		s.libc.Mprotect(hostPage, g.HostPageSize, prot|protWrite)
 	}
-	s.libc.Host.Write(g.G2H(start), make([]byte, end-start))
+	s.libc.WriteZeros(g.G2H(start), end-start)
 	if prot&protWrite == 0 {
 		s.libc.Mprotect(hostPage, g.HostPageSize, prot)
 	}

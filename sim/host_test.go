@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim/internal/base"
 )
 
 // passThrough is a host wrapper as sim's doc invites one (to trace calls or
@@ -102,6 +103,67 @@ func TestWrappedHostSameResults(t *testing.T) {
 			}
 			if c.quirks == 0 && !strings.Contains(want, "mmap fixed private fragment = 0x0, EINVAL") {
 				t.Errorf("policy=fixed: the private fragment into the shared host page is not refused with EINVAL:\n%s", want)
+			}
+		})
+	}
+}
+
+// reserveAsMmap is a host wrapper whose MmapReserve makes the Mmap it
+// stands for, as a wrapper that intercepts Mmap (to inject faults) must.
+type reserveAsMmap struct{ Host }
+
+func (h reserveAsMmap) MmapReserve(addr hostvm.Addr, length uint64) (hostvm.Addr, error) {
+	return h.Host.Mmap(addr, length, hostvm.ProtNone, base.ReserveFlags, -1, 0)
+}
+
+// reservationSteps map, unmap, shrink and move guest memory inside a
+// RESERVED_VA guest space, so that sim puts placeholders back (munmap's
+// mmap_reserve, mremap's shrink) through Host.MmapReserve, also over
+// parts of host pages and whole ones.
+func reservationSteps() []step {
+	var at uint64
+	call := func(name string, f func(s *Sim) (uint64, error)) step {
+		return func(s *Sim) string {
+			a, err := f(s)
+			return fmt.Sprintf("%s = %#x, %v", name, a, errName(err))
+		}
+	}
+	return []step{
+		call("mmap", func(s *Sim) (uint64, error) {
+			a, err := s.Mmap(0, 0x30000, rw, anon, -1, 0)
+			at = a
+			return a, err
+		}),
+		call("munmap part of a host page", func(s *Sim) (uint64, error) { return 0, s.Munmap(at+0x3000, 0x2000) }),
+		call("munmap whole host page", func(s *Sim) (uint64, error) { return 0, s.Munmap(at+0x10000, 0x10000) }),
+		call("mremap shrink", func(s *Sim) (uint64, error) { return s.Mremap(at+0x20000, 0x10000, 0x4000, 0, 0) }),
+		call("mremap move", func(s *Sim) (uint64, error) {
+			return s.Mremap(at+0x20000, 0x4000, 0x40000, hostvm.MremapMayMove, 0)
+		}),
+		call("munmap all", func(s *Sim) (uint64, error) { return 0, s.Munmap(at, 0x100000) }),
+	}
+}
+
+// TestMmapReserveIsTheMmap: sim's placeholders through Host.MmapReserve
+// give the same results, host calls (MmapReserve is recorded as the mmap
+// it stands for) and page flags as the same calls made with Host.Mmap, for
+// the fixed and the seed algorithm, and the transcript shows placeholder
+// mmaps.
+func TestMmapReserveIsTheMmap(t *testing.T) {
+	asMmap := func(h Host) Host { return reserveAsMmap{h} }
+	direct := func(h Host) Host { return h }
+	for _, c := range []struct {
+		name   string
+		quirks QuirkSet
+	}{{"fixed", 0}, {"seed", SeedQuirks}} {
+		t.Run(c.name, func(t *testing.T) {
+			want := transcript(t, c.quirks, 0x10000000, asMmap, reservationSteps())
+			got := transcript(t, c.quirks, 0x10000000, direct, reservationSteps())
+			if got != want {
+				t.Errorf("through MmapReserve:\n%s\nthrough Mmap:\n%s", got, want)
+			}
+			if !strings.Contains(got, "PROT_NONE, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS|MAP_NORESERVE") {
+				t.Errorf("no placeholder mmap in the transcript:\n%s", got)
 			}
 		})
 	}

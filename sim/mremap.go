@@ -83,8 +83,7 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 			failed = !ok
 			if !ok && placeholder.Len() != 0 {
 				saved := s.libc.Errno
-				s.libc.Mmap(placeholder.Start, placeholder.Len(), 0,
-					hostvm.MapFixed|hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
+				s.libc.MmapReserve(placeholder.Start, placeholder.Len())
 				s.libc.Errno = saved
 			}
 			if ok && reserved && oldSize > newSize {
@@ -165,7 +164,7 @@ func (s *Sim) plugReservation(start, end uint64) {
 	at := lo
 	plug := func(a, b hostvm.Addr) {
 		if a < b {
-			s.libc.Mmap(a, uint64(b-a), 0, hostvm.MapFixed|hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
+			s.libc.MmapReserve(a, uint64(b-a))
 		}
 	}
 	for _, m := range s.libc.Host.MappingsIn(hostvm.Range{Start: lo, End: hi}) {

@@ -308,7 +308,7 @@ func (s *Sim) copyGuest(src, dst, n uint64) {
 		return
 	}
 	g := &s.geom
-	buf := make([]byte, min(n, 64<<10))
+	buf := s.libc.Scratch(min(n, 64<<10))
 	for done := uint64(0); done < n; done += uint64(len(buf)) {
 		c := min(uint64(len(buf)), n-done)
 		s.withAccess(src+done, c, protRead, func() { s.libc.Host.Read(g.G2H(src+done), buf[:c]) })

@@ -34,8 +34,7 @@ func (s *Sim) mmapReserve(start, size uint64) {
 		}
 	}
 	if realStart != realEnd {
-		s.libc.Mmap(g.G2H(realStart), s.rangeEnd(realEnd-realStart), 0,
-			hostvm.MapFixed|hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
+		s.libc.MmapReserve(g.G2H(realStart), s.rangeEnd(realEnd-realStart))
 	}
 }
 
@@ -46,8 +45,7 @@ func (s *Sim) mmapReserve(start, size uint64) {
 // Preconditions: start and size are host-page aligned.
 func (s *Sim) unmapOrReserve(start, size uint64) {
 	if s.cfg.ReservedVA != 0 && !s.quirk(QuirkNonFixedFailUnmap) {
-		s.libc.Mmap(s.geom.G2H(start), size, 0,
-			hostvm.MapFixed|hostvm.MapAnonymous|hostvm.MapPrivate|hostvm.MapNoReserve, -1, 0)
+		s.libc.MmapReserve(s.geom.G2H(start), size)
 		return
 	}
 	s.libc.Munmap(s.geom.G2H(start), size)

@@ -78,8 +78,19 @@ func (s *Sim) markPassthrough(lo, hi uint64) {
 	if !s.quirk(QuirkMadvisePassthrough) || lo >= hi {
 		return
 	}
-	for _, r := range s.FlagRunsIn(lo, hi) {
-		s.setFlags(max(r.Start, lo), min(r.End, hi), r.Flags|PagePassthrough)
+	// Run by run, each found after the one before is marked (marking one
+	// leaves those above it as they were), so that no list is made.
+	for p := lo; p < hi; {
+		r, ok := s.flags.FirstRunIn(p, hi-1)
+		if !ok {
+			break
+		}
+		from, to := max(r.Start, p), min(r.End, hi)
+		if to <= from {
+			break
+		}
+		s.setFlags(from, to, r.Flags|PagePassthrough)
+		p = to
 	}
 }
 
@@ -104,7 +115,7 @@ func (s *Sim) markPassthrough(lo, hi uint64) {
 // host page.
 func (s *Sim) fragMemset72(start, end uint64) {
 	g := &s.geom
-	n, f := s.libc.Host.Write(g.G2H(start), make([]byte, g.ABIWord(end-start)))
+	n, f := s.libc.WriteZeros(g.G2H(start), g.ABIWord(end-start))
 	if f == nil {
 		return
 	}

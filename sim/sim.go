@@ -220,3 +220,15 @@ func (s *Sim) CheckAgreement() error {
 	}
 	return base.CheckAgreement(&s.flags, s.libc.Host, &s.geom)
 }
+
+// CheckAgreementIn is CheckAgreement over the guest range [start, end)
+// alone (base.CheckAgreementIn): for a caller that knows a call could have
+// changed nothing else, and checks the whole space now and then.
+//
+// Preconditions: start < end, both target-page aligned.
+func (s *Sim) CheckAgreementIn(start, end uint64) error {
+	if s.libc.Host == nil {
+		return errNotStarted
+	}
+	return base.CheckAgreementIn(&s.flags, s.libc.Host, &s.geom, start, end)
+}

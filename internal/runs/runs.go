@@ -1,10 +1,20 @@
 // Package runs is a sparse map from page numbers to small values, kept as
-// maximal runs of equal non-zero values in a B-tree. sim keeps QEMU's page
-// flags in one (a 4 GiB guest space costs only the runs that exist) and
-// hostvm its guard-page markers.
+// maximal runs of equal non-zero values in a B+tree (internal/cowtree).
+// sim keeps QEMU's page flags in one (a 4 GiB guest space costs only the
+// runs that exist), hostvm its guard-page markers, box64's port its
+// protection tables.
+//
+// Every operation finds its place with one descent of the tree and walks
+// from there with a cursor: Set finds the run below its first page, trims
+// or absorbs it, deletes the runs it covers, merges with equal neighbours
+// and inserts, without another descent.
 package runs
 
-import "github.com/google/btree"
+import (
+	"fmt"
+
+	"github.com/mmapsim/mmapsim/internal/cowtree"
+)
 
 // Run says pages [First, End) all have value Val.
 type Run struct {
@@ -12,19 +22,31 @@ type Run struct {
 	Val        uint32
 }
 
-func runLess(a, b Run) bool { return a.First < b.First }
+// span is a run in the tree, keyed by its first page.
+type span struct {
+	end uint64
+	val uint32
+}
 
-// Map is the sparse map. The zero value is not usable; call New.
+// Map is the sparse map. The zero value is not usable; call New. A Map
+// value refers to its tree: copies of it are the same map (Clone makes
+// another).
 type Map struct {
-	t *btree.BTreeG[Run]
+	t *cowtree.Tree[span]
 }
 
 // New returns an empty map.
-func New() Map { return Map{t: btree.NewG[Run](16, runLess)} }
+func New() Map {
+	t := cowtree.New[span](&cowtree.Generation{}, nil)
+	return Map{t: &t}
+}
 
-// Clone returns an independent copy in O(1) (copy-on-write). It marks m's
-// tree shared in place: not safe while another goroutine uses m.
-func (m Map) Clone() Map { return Map{t: m.t.Clone()} }
+// Clone returns an independent copy in O(1) (copy-on-write). It gives m's
+// tree a fresh generation in place: not safe while another goroutine uses m.
+func (m Map) Clone() Map {
+	c := m.t.Clone()
+	return Map{t: &c}
+}
 
 // Snapshot is Clone reading m only, for copies taken in several goroutines
 // at once. m keeps the nodes it shares with the copy as its own: before m
@@ -32,23 +54,33 @@ func (m Map) Clone() Map { return Map{t: m.t.Clone()} }
 // the copy changes too.
 func (m Map) Snapshot() Map {
 	t := *m.t
-	return Map{t: t.Clone()}
+	c := t.Clone()
+	return Map{t: &c}
 }
 
 // Len is the number of runs.
 func (m Map) Len() int { return m.t.Len() }
 
+// run is the run c stands on.
+// Preconditions: c.Valid().
+func run(c *cowtree.Cursor[span]) Run {
+	s := c.Item()
+	return Run{First: c.Key(), End: s.end, Val: s.val}
+}
+
 // At returns the run containing page n, if any.
 func (m Map) At(n uint64) (Run, bool) {
-	var got Run
-	ok := false
-	m.t.DescendLessOrEqual(Run{First: n}, func(r Run) bool {
-		if n < r.End {
-			got, ok = r, true
+	if m.t.Len() == 0 {
+		return Run{}, false
+	}
+	var c cowtree.Cursor[span]
+	m.t.SeekLE(&c, n)
+	if c.Valid() {
+		if r := run(&c); n < r.End {
+			return r, true
 		}
-		return false
-	})
-	return got, ok
+	}
+	return Run{}, false
 }
 
 // Get returns the value of page n, 0 if unset.
@@ -63,58 +95,88 @@ func (m Map) Set(first, end uint64, val uint32) {
 	if first >= end {
 		return
 	}
-	for _, cut := range [2]uint64{first, end} {
-		if r, ok := m.At(cut); ok && r.First < cut {
-			lo, hi := r, r
-			lo.End, hi.First = cut, cut
-			m.t.ReplaceOrInsert(lo)
-			m.t.ReplaceOrInsert(hi)
+	var c cowtree.Cursor[span]
+	m.t.SeekLT(&c, first)
+	lo, hi := first, end // the new run, grown by equal neighbours
+	var tail Run         // the part past end of a run that straddles [first, end)
+	if !c.Valid() {
+		c.Next()
+	} else if r := run(&c); r.End < first || r.End == first && r.Val != val {
+		c.Next() // before first, and not to be merged
+	} else if r.Val == val {
+		if r.End >= end {
+			return // already so
 		}
+		lo = r.First // the new run absorbs it
+		c.Delete()
+	} else {
+		// It starts below first and reaches into [first, end): keep its
+		// head, and its tail past end.
+		if r.End > end {
+			tail = Run{First: end, End: r.End, Val: r.Val}
+		}
+		c.SetItem(span{end: first, val: r.Val})
+		c.Next()
 	}
-	var inside []Run
-	m.t.AscendRange(Run{First: first}, Run{First: end}, func(r Run) bool {
-		inside = append(inside, r)
-		return true
-	})
-	for _, r := range inside {
-		m.t.Delete(r)
+	// The runs starting inside [first, end): delete them, but the last
+	// may reach past end, keeping its part past end (or joining the new
+	// run).
+	for c.Valid() && c.Key() < end {
+		r := run(&c)
+		if r.End <= end {
+			c.Delete()
+			continue
+		}
+		if r.Val == val {
+			hi = r.End
+			c.Delete()
+		} else {
+			c.Set(end, span{end: r.End, val: r.Val})
+		}
+		break
 	}
-	if val == 0 {
+	if val != 0 && c.Valid() && c.Key() == hi && c.Item().val == val {
+		hi = c.Item().end
+		c.Delete()
+	}
+	if val == 0 && tail.Val == 0 {
 		return
 	}
-	n := Run{First: first, End: end, Val: val}
-	if first > 0 {
-		if r, ok := m.At(first - 1); ok && r.Val == val && r.End == first {
-			m.t.Delete(r)
-			n.First = r.First
-		}
+	// c stands on the first run at or past hi: insert before it.
+	c.Prev()
+	if val != 0 {
+		c.InsertAfter(lo, span{end: hi, val: val})
 	}
-	if r, ok := m.t.Get(Run{First: end}); ok && r.Val == val {
-		m.t.Delete(r)
-		n.End = r.End
+	if tail.Val != 0 {
+		c.InsertAfter(tail.First, span{end: tail.End, val: tail.Val})
 	}
-	m.t.ReplaceOrInsert(n)
 }
 
 // Each calls fn for every run in order until fn returns false.
-func (m Map) Each(fn func(r Run) bool) { m.t.Ascend(fn) }
+func (m Map) Each(fn func(r Run) bool) {
+	m.t.Ascend(func(first uint64, s span) bool {
+		return fn(Run{First: first, End: s.end, Val: s.val})
+	})
+}
 
 // EachIn calls fn for the runs overlapping pages [first, end), clipped to
 // them, in order until fn returns false.
 func (m Map) EachIn(first, end uint64, fn func(r Run) bool) {
-	if first >= end {
+	if first >= end || m.t.Len() == 0 {
 		return
 	}
-	if r, ok := m.At(first); ok && r.First < first {
-		r.First, r.End = first, min(r.End, end)
+	var c cowtree.Cursor[span]
+	m.t.SeekLE(&c, first)
+	if !c.Valid() || c.Item().end <= first {
+		c.Next()
+	}
+	for ; c.Valid() && c.Key() < end; c.Next() {
+		r := run(&c)
+		r.First, r.End = max(r.First, first), min(r.End, end)
 		if !fn(r) {
 			return
 		}
 	}
-	m.t.AscendRange(Run{First: first}, Run{First: end}, func(r Run) bool {
-		r.End = min(r.End, end)
-		return fn(r)
-	})
 }
 
 // Any reports whether some page in [first, end) is set.
@@ -129,16 +191,12 @@ func (m Map) Any(first, end uint64) bool {
 
 // PrevSet returns the highest set page below n.
 func (m Map) PrevSet(n uint64) (uint64, bool) {
-	if n == 0 {
+	var c cowtree.Cursor[span]
+	m.t.SeekLT(&c, n)
+	if !c.Valid() {
 		return 0, false
 	}
-	var got uint64
-	ok := false
-	m.t.DescendLessOrEqual(Run{First: n - 1}, func(r Run) bool {
-		got, ok = min(r.End, n)-1, true
-		return false
-	})
-	return got, ok
+	return min(c.Item().end, n) - 1, true
 }
 
 // Move moves the runs of pages [first, first+n) to start at page to,
@@ -155,4 +213,33 @@ func (m Map) Move(first, n, to uint64) {
 	for _, r := range moved {
 		m.Set(r.First-first+to, r.End-first+to, r.Val)
 	}
+}
+
+// Check verifies the map: the tree's invariants, and runs that are
+// non-empty, apart, maximal and non-zero. It returns the first violation.
+func (m Map) Check() (string, bool) {
+	if msg, ok := m.t.Check("runs"); !ok {
+		return msg, false
+	}
+	bad := ""
+	var prev Run
+	m.Each(func(r Run) bool {
+		switch {
+		case r.First >= r.End:
+			bad = "empty run"
+		case r.Val == 0:
+			bad = "run of zero"
+		case prev.End > r.First:
+			bad = "overlapping runs"
+		case prev.Val != 0 && prev.End == r.First && prev.Val == r.Val:
+			bad = "equal runs apart"
+		}
+		if bad != "" {
+			bad = fmt.Sprintf("%s: %+v after %+v", bad, r, prev)
+			return false
+		}
+		prev = r
+		return true
+	})
+	return bad, bad == ""
 }

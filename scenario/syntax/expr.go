@@ -27,7 +27,8 @@ func (e Expr) Eval(env Env) (uint64, error) {
 		return 0, fmt.Errorf("empty expression")
 	}
 	var sum uint64
-	for _, t := range e.Terms {
+	for i := range e.Terms {
+		t := &e.Terms[i]
 		v, err := t.eval(env)
 		if err != nil {
 			return 0, err
@@ -42,7 +43,7 @@ func (e Expr) Eval(env Env) (uint64, error) {
 }
 
 // eval computes t's magnitude (ignoring Neg).
-func (t Term) eval(env Env) (uint64, error) {
+func (t *Term) eval(env Env) (uint64, error) {
 	switch t.Kind {
 	case TermNum:
 		return t.Num.Value, nil

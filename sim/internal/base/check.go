@@ -23,6 +23,23 @@ import (
 // It returns nil, or an error naming each violation (at most 20) with both
 // views.
 func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
+	return checkAgreement(flags, host, g, 0, 0, true)
+}
+
+// CheckAgreementIn is CheckAgreement over the guest range [start, end)
+// alone: the valid guest pages in it, the host mappings over it, the
+// reservation's bytes in it. What lies outside is not looked at: callers
+// that know what a call could have changed check that, and the whole
+// space now and then.
+//
+// Preconditions: start < end, both guest-page aligned.
+func CheckAgreementIn(flags *PageFlags, host Host, g *Geom, start, end uint64) error {
+	return checkAgreement(flags, host, g, start, end, false)
+}
+
+// checkAgreement is CheckAgreement over the whole space (all), or over the
+// guest range [start, end).
+func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all bool) error {
 	var bad []string
 	fail := func(format string, args ...any) {
 		if len(bad) < 20 {
@@ -37,8 +54,16 @@ func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
 		space = hostvm.Range{Start: g.G2H(0), End: hostvm.Addr(^uint64(0))}
 	}
 
+	// What is looked at: the guest runs, and the host range.
+	guestRuns := flags.Runs
+	look := hostvm.Range{Start: 0, End: hostvm.Addr(^uint64(0))}
+	if !all {
+		guestRuns = func() []FlagRun { return flags.RunsIn(start, end) }
+		look = g.HostRange(start, end-start)
+	}
+
 	// Valid guest pages must be mapped with at least their protection.
-	for _, r := range flags.Runs() {
+	for _, r := range guestRuns() {
 		want := hostvm.Prot(r.Flags & PageBits)
 		if g.ExecAsRead && want&hostvm.ProtExec != 0 {
 			want = want&^hostvm.ProtExec | hostvm.ProtRead
@@ -68,7 +93,7 @@ func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
 
 	// Host mappings must belong to some valid guest page, or be
 	// placeholders in the reservation.
-	for _, m := range host.MappingsIn(hostvm.Range{Start: 0, End: hostvm.Addr(^uint64(0))}) {
+	for _, m := range host.MappingsIn(look) {
 		if g.ReservedVA != 0 && (m.Start < space.Start || m.End > space.End) {
 			fail("host mapping %v-%v (%v) lies outside the reservation %v", m.Start, m.End, m.Prot, space)
 			continue
@@ -92,15 +117,20 @@ func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
 
 	// The reservation stays whole.
 	if g.ReservedVA != 0 {
-		at := space.Start
-		for _, m := range host.MappingsIn(space) {
+		whole := hostvm.Range{Start: max(space.Start, look.Start), End: min(space.End, look.End)}
+		at := whole.Start
+		for _, m := range host.MappingsIn(whole) {
 			if m.Start > at {
 				fail("the reservation has a hole at %v-%v (guest %#x-%#x)", at, m.Start, g.H2G(at), g.H2G(m.Start))
 			}
 			at = m.End
 		}
-		if at < space.End {
-			fail("the reservation has a hole at %v-%v (guest %#x-%#x)", at, space.End, g.H2G(at), g.ReservedVA)
+		if at < whole.End {
+			guestEnd := g.ReservedVA
+			if whole.End < space.End {
+				guestEnd = g.H2G(whole.End)
+			}
+			fail("the reservation has a hole at %v-%v (guest %#x-%#x)", at, whole.End, g.H2G(at), guestEnd)
 		}
 	}
 	if len(bad) == 0 {

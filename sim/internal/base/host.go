@@ -20,6 +20,14 @@ import (
 type Host interface {
 	PageSize() uint64
 	Mmap(addr hostvm.Addr, length uint64, prot hostvm.Prot, flags hostvm.MapFlags, fd int, off uint64) (hostvm.Addr, error)
+	// MmapReserve is Mmap(addr, length, PROT_NONE, ReserveFlags, -1, 0)
+	// with the same result, errno and effect (hostvm.Kernel.MmapReserve,
+	// which skips the decoding these arguments do not need): the
+	// placeholder QEMU's mmap_reserve() puts back under RESERVED_VA. A
+	// wrapper that changes what Mmap does (injects faults) must change
+	// this call alike; one that embeds a Host and overrides neither passes
+	// both through.
+	MmapReserve(addr hostvm.Addr, length uint64) (hostvm.Addr, error)
 	Munmap(addr hostvm.Addr, length uint64) error
 	Mprotect(addr hostvm.Addr, length uint64, prot hostvm.Prot) error
 	Mremap(old hostvm.Addr, oldLen, newLen uint64, flags hostvm.MremapFlags, newAddr hostvm.Addr) (hostvm.Addr, error)

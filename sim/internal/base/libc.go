@@ -20,6 +20,12 @@ type Libc struct {
 	// Calls are the host calls (and tb_invalidate events) of the current
 	// guest call, in order.
 	Calls []HostCall
+	// zeros is a buffer of zeros the emulator's memsets write from, never
+	// written to (clones share it); made on first use.
+	zeros []byte
+	// scratch is the emulator's own buffer (Scratch), not shared with
+	// clones.
+	scratch []byte
 }
 
 // StartCall begins a guest call: it forgets the previous call's log.
@@ -30,7 +36,19 @@ func (c *Libc) Clone() Libc {
 	d := *c
 	d.Host = c.Host.CloneHost()
 	d.Calls = nil
+	d.scratch = nil
 	return d
+}
+
+// Scratch returns n zeroed bytes of the emulator's own memory (a host page
+// it copies through, say), valid until the next call of Scratch.
+func (c *Libc) Scratch(n uint64) []byte {
+	if uint64(cap(c.scratch)) < n {
+		c.scratch = make([]byte, n)
+	}
+	b := c.scratch[:n]
+	clear(b)
+	return b
 }
 
 // Mmap is mmap(2).
@@ -38,6 +56,19 @@ func (c *Libc) Mmap(addr hostvm.Addr, length uint64, prot int, flags hostvm.MapF
 	p, err := c.Host.Mmap(addr, length, hostvm.Prot(prot), flags, fd, off)
 	c.record(HostCall{Op: OpMmap, Args: [6]uint64{uint64(addr), length, uint64(prot), uint64(flags),
 		uint64(int64(fd)), off}, Ret: uint64(p), Err: ErrnoOf(err)})
+	return p, c.SetErrno(err)
+}
+
+// ReserveFlags are the flags of the PROT_NONE placeholder mmap QEMU makes
+// under RESERVED_VA (mmap_reserve() and its like).
+const ReserveFlags = hostvm.MapFixed | hostvm.MapAnonymous | hostvm.MapPrivate | hostvm.MapNoReserve
+
+// MmapReserve is mmap(addr, length, PROT_NONE, ReserveFlags, -1, 0),
+// through Host.MmapReserve, recorded as that mmap.
+func (c *Libc) MmapReserve(addr hostvm.Addr, length uint64) (hostvm.Addr, bool) {
+	p, err := c.Host.MmapReserve(addr, length)
+	c.record(HostCall{Op: OpMmap, Args: [6]uint64{uint64(addr), length, 0, uint64(ReserveFlags),
+		^uint64(0), 0}, Ret: uint64(p), Err: ErrnoOf(err)})
 	return p, c.SetErrno(err)
 }
 
@@ -111,12 +142,46 @@ func (c *Libc) Brk(newBrk hostvm.Addr) hostvm.Addr {
 	return got
 }
 
+// zeroBuf returns c's buffer of zeros: at least 64 KiB and a whole number
+// of host pages (both are powers of two).
+func (c *Libc) zeroBuf() []byte {
+	if c.zeros == nil {
+		c.zeros = make([]byte, max(1<<16, c.Host.PageSize()))
+	}
+	return c.zeros
+}
+
+// WriteZeros is Host.Write(addr, make([]byte, n)), with the same bytes
+// written, count and fault, without making the zeros: it writes from
+// c's buffer, a piece per aligned stretch of its length, so that a piece
+// never starts inside a host page a whole write would have entered from
+// its start.
+func (c *Libc) WriteZeros(addr hostvm.Addr, n uint64) (int, *hostvm.Fault) {
+	z := c.zeroBuf()
+	step := uint64(len(z))
+	done := uint64(0)
+	for done < n {
+		a := addr + hostvm.Addr(done)
+		if a < addr {
+			// The write ran past the top of the address space.
+			return int(done), &hostvm.Fault{Signal: hostvm.SIGSEGV, Code: hostvm.SegvMapErr, Addr: a, Access: hostvm.AccessWrite}
+		}
+		m := min(n-done, step-uint64(a)%step)
+		w, f := c.Host.Write(a, z[:m])
+		done += uint64(w)
+		if f != nil {
+			return int(done), f
+		}
+	}
+	return int(done), nil
+}
+
 // Memset is the emulator's memset(addr, 0, n) into host memory: a store
 // the host's pages judge, recorded as an event. It returns the fault that
 // stopped it (the C would have crashed there), or nil.
 func (c *Libc) Memset(addr hostvm.Addr, n uint64) *hostvm.Fault {
 	const chunk = 1 << 16
-	zeros := make([]byte, min(n, chunk))
+	zeros := c.zeroBuf()[:chunk]
 	var f *hostvm.Fault
 	for done := uint64(0); done < n && f == nil; done += chunk {
 		_, f = c.Host.Write(addr+hostvm.Addr(done), zeros[:min(n-done, chunk)])

@@ -1,4 +1,4 @@
-package hostvm
+package cowtree
 
 import "fmt"
 
@@ -11,7 +11,7 @@ import "fmt"
 // c.idx[l] of c.path[l], and carries the change up the path as far as it
 // reaches.
 // Preconditions: c's path is owned down to level l.
-func (c *cursor[T]) fixAbove(l int, key, sum uint64) {
+func (c *Cursor[T]) fixAbove(l int, key, sum uint64) {
 	if c.t.span == nil {
 		// No summaries (all 0): only a first key can move, and the
 		// summary arrays are left untouched, out of the cache.
@@ -44,7 +44,7 @@ func (c *cursor[T]) fixAbove(l int, key, sum uint64) {
 // it, removed the largest removed (0 if none).
 // Preconditions: c's path is owned; the leaf is not empty, or is the only
 // one.
-func (c *cursor[T]) fixUp(added, removed uint64) {
+func (c *Cursor[T]) fixUp(added, removed uint64) {
 	t := c.t
 	last := t.height - 1
 	key := uint64(0)
@@ -64,9 +64,9 @@ func (c *cursor[T]) fixUp(added, removed uint64) {
 	c.fixAbove(last, key, sum)
 }
 
-// set replaces the entry c stands on.
-// Preconditions: c.valid(); key keeps the keys in order.
-func (c *cursor[T]) set(key uint64, item T) {
+// Set replaces the entry c stands on.
+// Preconditions: c.Valid(); key keeps the keys in order.
+func (c *Cursor[T]) Set(key uint64, item T) {
 	c.own()
 	removed := c.t.spanOf(c.leaf, c.i)
 	c.leaf.keys[c.i] = key
@@ -88,11 +88,11 @@ func splitPoint(pos int) int {
 	return (treeCap + 1) / 2
 }
 
-// insertAfter adds an entry right after the one c stands on (first, if c
+// InsertAfter adds an entry right after the one c stands on (first, if c
 // stands before the first entry) and leaves c on it.
-// Preconditions: c.valid() or c stands before the first entry; key lies
+// Preconditions: c.Valid() or c stands before the first entry; key lies
 // between the keys of its new neighbours.
-func (c *cursor[T]) insertAfter(key uint64, item T) {
+func (c *Cursor[T]) InsertAfter(key uint64, item T) {
 	c.own()
 	t := c.t
 	t.n++
@@ -120,14 +120,14 @@ func (c *cursor[T]) insertAfter(key uint64, item T) {
 	}
 	last := t.height - 1
 	c.addChild(last, l.keys[0], t.leafSummary(l), nil, r, r.keys[0], t.leafSummary(r))
-	t.seekLE(c, key)
+	t.SeekLE(c, key)
 }
 
 // addChild gives c.path[l] a new child (inner node in, or leaf lf) right of
 // child c.idx[l], whose key and summary become key and sum, and splits
 // c.path[l] if it overflows, upwards to a new root if need be.
 // Preconditions: c's path is owned down to level l.
-func (c *cursor[T]) addChild(l int, key, sum uint64, in *inner[T], lf *leaf[T], newKey, newSum uint64) {
+func (c *Cursor[T]) addChild(l int, key, sum uint64, in *inner[T], lf *leaf[T], newKey, newSum uint64) {
 	t := c.t
 	p, j := c.path[l], c.idx[l]
 	p.keys[j], p.childMax[j] = key, sum
@@ -165,7 +165,7 @@ func (c *cursor[T]) addChild(l int, key, sum uint64, in *inner[T], lf *leaf[T], 
 		t.root = root
 		t.height++
 		if t.height > treeMaxHeight {
-			panic("hostvm: tree too high")
+			panic("cowtree: tree too high")
 		}
 		return
 	}
@@ -205,10 +205,10 @@ func (n *inner[T]) removeChild(pos int) {
 	n.recount()
 }
 
-// delete removes the entry c stands on and leaves c on the entry that
+// Delete removes the entry c stands on and leaves c on the entry that
 // followed it (after the last entry, if none did).
-// Preconditions: c.valid().
-func (c *cursor[T]) delete() {
+// Preconditions: c.Valid().
+func (c *Cursor[T]) Delete() {
 	c.own()
 	t := c.t
 	l := c.leaf
@@ -221,36 +221,36 @@ func (c *cursor[T]) delete() {
 		c.fixUp(0, removed)
 		if c.i == l.n {
 			c.i--
-			c.next()
+			c.Next()
 		}
 		return
 	}
 	// The leaf is too small: find what follows before reshaping.
 	after := *c
 	after.i--
-	hasNext := after.next()
+	hasNext := after.Next()
 	nextKey := uint64(0)
 	if hasNext {
-		nextKey = after.key()
+		nextKey = after.Key()
 	}
 	c.rebalanceLeaf()
 	if hasNext {
-		t.seekLE(c, nextKey)
+		t.SeekLE(c, nextKey)
 		return
 	}
-	t.seekLast(c)
+	t.SeekLast(c)
 	c.i = c.leaf.n
 }
 
-// deleteRun removes n entries, from the one c stands on, and leaves c as
-// delete does. Entries of one leaf go together when the leaf keeps enough.
-// Preconditions: c.valid(), and at least n entries from c on.
-func (c *cursor[T]) deleteRun(n int) {
+// DeleteRun removes n entries, from the one c stands on, and leaves c as
+// Delete does. Entries of one leaf go together when the leaf keeps enough.
+// Preconditions: c.Valid(), and at least n entries from c on.
+func (c *Cursor[T]) DeleteRun(n int) {
 	for n > 0 {
 		l := c.leaf
 		d := min(n, l.n-c.i)
 		if d == 1 || l.n-d < treeMinFill && c.path[c.t.height-1].n > 1 {
-			c.delete()
+			c.Delete()
 			n--
 			continue
 		}
@@ -266,14 +266,14 @@ func (c *cursor[T]) deleteRun(n int) {
 		c.fixUp(0, removed)
 		if c.i == l.n {
 			c.i--
-			c.next()
+			c.Next()
 		}
 	}
 }
 
 // pair returns the indexes of c.path[l]'s child c.idx[l] and a neighbour,
 // left one first.
-func (c *cursor[T]) pair(l int) (int, int) {
+func (c *Cursor[T]) pair(l int) (int, int) {
 	j := c.idx[l]
 	if j > 0 {
 		return j - 1, j
@@ -284,7 +284,7 @@ func (c *cursor[T]) pair(l int) (int, int) {
 // rebalanceLeaf merges c's leaf, which fell below treeMinFill, with a
 // neighbour, or evens the two out, and continues upwards.
 // Preconditions: c's path is owned; the parent has another child.
-func (c *cursor[T]) rebalanceLeaf() {
+func (c *Cursor[T]) rebalanceLeaf() {
 	t := c.t
 	last := t.height - 1
 	p := c.path[last]
@@ -317,7 +317,7 @@ func (c *cursor[T]) rebalanceLeaf() {
 // treeMinFill, drops a root left with one inner child, and brings the
 // levels above up to date.
 // Preconditions: c's path is owned down to level l.
-func (c *cursor[T]) rebalanceInner(l int) {
+func (c *Cursor[T]) rebalanceInner(l int) {
 	t := c.t
 	n := c.path[l]
 	if l == 0 {
@@ -365,9 +365,9 @@ func (c *cursor[T]) rebalanceInner(l int) {
 	c.rebalanceInner(l - 1)
 }
 
-// check verifies the invariants listed at the top of tree.go and returns
+// Check verifies the invariants listed at the top of tree.go and returns
 // the first violation, naming the tree as what.
-func (t *tree[T]) check(what string) (string, bool) {
+func (t *Tree[T]) Check(what string) (string, bool) {
 	count := 0
 	prevKey, havePrev := uint64(0), false
 	var bad string

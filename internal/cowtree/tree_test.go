@@ -1,4 +1,4 @@
-package hostvm
+package cowtree
 
 import (
 	"flag"
@@ -7,12 +7,12 @@ import (
 	"testing"
 )
 
-var treeSteps = flag.Int("hostvm.treesteps", 20000, "steps of TestTreeModel")
+var treeSteps = flag.Int("cowtree.steps", 20000, "steps of TestTreeModel")
 
 // spanTree is a tree like the gap index: key a start, value an end, the
 // summary the longest end-start.
-func spanTree(gen *generation) tree[uint64] {
-	return newTree(gen, func(key, item uint64) uint64 { return item - key })
+func spanTree(gen *Generation) Tree[uint64] {
+	return New(gen, func(key, item uint64) uint64 { return item - key })
 }
 
 // treeModel is what a tree should hold: keys in order, each with a value.
@@ -31,13 +31,13 @@ func (m *treeModel) clone() *treeModel {
 
 // agree fails the test unless t holds exactly what m does and its
 // invariants hold.
-func agree(t *testing.T, tr *tree[uint64], m *treeModel, step int) {
+func agree(t *testing.T, tr *Tree[uint64], m *treeModel, step int) {
 	t.Helper()
-	if msg, ok := tr.check("test"); !ok {
+	if msg, ok := tr.Check("test"); !ok {
 		t.Fatalf("step %d: %s", step, msg)
 	}
 	i := 0
-	tr.ascend(func(k, v uint64) bool {
+	tr.Ascend(func(k, v uint64) bool {
 		if i >= len(m.keys) || m.keys[i] != k || m.vals[k] != v {
 			t.Fatalf("step %d: entry %d is %#x=%#x, model has %v", step, i, k, v, m.keys[min(i, len(m.keys)-1):])
 		}
@@ -58,10 +58,10 @@ func TestTreeModel(t *testing.T) {
 	seed := uint64(0x7265650a)
 	t.Logf("seed %#x, %d steps", seed, *treeSteps)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	tr := spanTree(&generation{})
+	tr := spanTree(&Generation{})
 	m := &treeModel{vals: map[uint64]uint64{}}
 	type snapshot struct {
-		tr tree[uint64]
+		tr Tree[uint64]
 		m  *treeModel
 	}
 	var snaps []snapshot
@@ -79,15 +79,15 @@ func TestTreeModel(t *testing.T) {
 		default:
 			key = rng.Uint64()
 		}
-		var c cursor[uint64]
-		tr.seekLE(&c, key)
+		var c Cursor[uint64]
+		tr.SeekLE(&c, key)
 		_, present := m.vals[key]
 		op := rng.IntN(10)
 		switch {
 		case op < 6 && !present:
 			val := key + rng.Uint64N(1<<30)
-			c.insertAfter(key, val)
-			if !c.valid() || c.key() != key || c.item() != val {
+			c.InsertAfter(key, val)
+			if !c.Valid() || c.Key() != key || c.Item() != val {
 				t.Fatalf("step %d: after inserting %#x the cursor is elsewhere", step, key)
 			}
 			i, _ := slices.BinarySearch(m.keys, key)
@@ -95,31 +95,31 @@ func TestTreeModel(t *testing.T) {
 			m.vals[key] = val
 		case op < 8 && len(m.keys) > 0:
 			// Delete the entry at or before key (or the first).
-			if !c.valid() {
-				c.next()
+			if !c.Valid() {
+				c.Next()
 			}
-			k := c.key()
+			k := c.Key()
 			i, _ := slices.BinarySearch(m.keys, k)
 			run := 1
 			if rng.IntN(16) == 0 {
 				run = 1 + rng.IntN(min(40, len(m.keys)-i))
 			}
-			c.deleteRun(run)
+			c.DeleteRun(run)
 			for _, k := range m.keys[i : i+run] {
 				delete(m.vals, k)
 			}
 			m.keys = slices.Delete(m.keys, i, i+run)
 			if i < len(m.keys) {
-				if !c.valid() || c.key() != m.keys[i] {
+				if !c.Valid() || c.Key() != m.keys[i] {
 					t.Fatalf("step %d: after deleting %#x the cursor is not on %#x", step, k, m.keys[i])
 				}
-			} else if c.valid() {
-				t.Fatalf("step %d: after deleting the last entry the cursor is on %#x", step, c.key())
+			} else if c.Valid() {
+				t.Fatalf("step %d: after deleting the last entry the cursor is on %#x", step, c.Key())
 			}
-		case op < 9 && c.valid():
-			val := c.key() + rng.Uint64N(1<<40)
-			c.setItem(val)
-			m.vals[c.key()] = val
+		case op < 9 && c.Valid():
+			val := c.Key() + rng.Uint64N(1<<40)
+			c.SetItem(val)
+			m.vals[c.Key()] = val
 		default:
 			// Walk a few steps both ways from key.
 			i := searchKeys(m.keys, key) - 1
@@ -127,13 +127,13 @@ func TestTreeModel(t *testing.T) {
 				forward := rng.IntN(2) == 0
 				var ok bool
 				if forward {
-					ok = c.next()
+					ok = c.Next()
 					i = min(i+1, len(m.keys))
 				} else {
-					ok = c.prev()
+					ok = c.Prev()
 					i = max(i-1, -1)
 				}
-				if ok != (i >= 0 && i < len(m.keys)) || ok && c.key() != m.keys[i] {
+				if ok != (i >= 0 && i < len(m.keys)) || ok && c.Key() != m.keys[i] {
 					t.Fatalf("step %d: walk at model index %d: cursor ok=%v", step, i, ok)
 				}
 			}
@@ -141,7 +141,7 @@ func TestTreeModel(t *testing.T) {
 		agree(t, &tr, m, step)
 		if step%500 == 0 {
 			snaps = append(snaps, snapshot{tr, m.clone()})
-			tr.gen = &generation{}
+			tr.gen = &Generation{}
 		}
 	}
 	for i, s := range snaps {
@@ -157,14 +157,14 @@ func TestTreeModel(t *testing.T) {
 // checks the tree (summaries included) along the way.
 func TestTreeDrain(t *testing.T) {
 	for _, order := range []string{"front", "back", "middle"} {
-		tr := spanTree(&generation{})
-		var c cursor[uint64]
+		tr := spanTree(&Generation{})
+		var c Cursor[uint64]
 		const n = 30000 // three levels of inner nodes
 		for i := uint64(0); i < n; i++ {
-			tr.seekLE(&c, 2*i)
-			c.insertAfter(2*i, 2*i+1+i%97)
+			tr.SeekLE(&c, 2*i)
+			c.InsertAfter(2*i, 2*i+1+i%97)
 		}
-		if msg, ok := tr.check("drain"); !ok {
+		if msg, ok := tr.Check("drain"); !ok {
 			t.Fatal(msg)
 		}
 		if tr.height != 3 {
@@ -173,20 +173,20 @@ func TestTreeDrain(t *testing.T) {
 		for left := n; left > 0; left-- {
 			switch order {
 			case "front":
-				tr.seekFirst(&c)
+				tr.SeekFirst(&c)
 			case "back":
-				tr.seekLast(&c)
+				tr.SeekLast(&c)
 			default:
-				tr.seekFirst(&c)
+				tr.SeekFirst(&c)
 				for i := 0; i < left/2; i++ {
-					c.next()
+					c.Next()
 				}
 			}
-			c.delete()
+			c.Delete()
 			if left%97 != 0 && left > 200 {
 				continue
 			}
-			if msg, ok := tr.check("drain"); !ok {
+			if msg, ok := tr.Check("drain"); !ok {
 				t.Fatalf("%s, %d left: %s", order, left-1, msg)
 			}
 		}

@@ -1,36 +1,28 @@
-package hostvm
+package cowtree
 
-// tree is an ordered map from distinct uint64 keys to values of type T: a
-// copy-on-write B+tree with a cursor. hostvm keeps its VMAs in one (keyed
-// by start) and its gap index in another (keyed by a gap's start, holding
-// its end).
-//
-// Why not google/btree: every lookup there descends from the root through a
-// comparison closure, and neighbours are reached by new descents. Here a
-// cursor keeps its path from the root, so an operation finds its position
-// once and reaches the VMAs before and after it, edits them and fixes the
-// path, without another descent; keys sit in flat arrays compared inline.
-// Linux's maple tree and gVisor's segment sets work the same way.
+import "sync/atomic"
+
+// The tree: layout, summaries, copy-on-write and invariants.
 //
 // Layout: every entry lives in a leaf (keys sorted in one array, values in
 // another, reached through slot bytes so that edits move no values; see
-// tree_leaf.go); inner nodes hold, per child, the smallest key under it
-// and the child's summary. The root is always an inner node, and an empty
-// tree has one empty leaf, so a cursor always has a leaf to stand in.
+// leaf.go); inner nodes hold, per child, the smallest key under it and the
+// child's summary. The root is always an inner node, and an empty tree has
+// one empty leaf, so a cursor always has a leaf to stand in.
 //
-// Summaries: a tree may give each entry a span (for the gap index, the
-// gap's length) and keep, for every subtree, the largest span in it, so
-// that searches can skip subtrees. Leaves keep theirs in the parent
-// (childMax); an inner node keeps the largest of its children's in maxLen.
-// An edit updates a leaf's summary from the spans it adds and removes, and
-// rescans the leaf only when it removed the largest.
+// Summaries: a tree may give each entry a span (for hostvm's gap index,
+// the gap's length) and keep, for every subtree, the largest span in it,
+// so that searches can skip subtrees (search.go). Leaves keep theirs in
+// the parent (childMax); an inner node keeps the largest of its children's
+// in maxLen. An edit updates a leaf's summary from the spans it adds and
+// removes, and rescans the leaf only when it removed the largest.
 //
 // Copy-on-write: every node carries the generation allowed to modify it in
 // place. A cursor that edits first copies the nodes on its path that belong
-// to another generation (own), so Clone costs O(1): both trees take fresh
-// generations and share every node until one of them writes.
+// to another generation (own), so a clone costs O(1): both trees adopt
+// fresh generations and share every node until one of them writes.
 //
-// Invariants (check): keys strictly increasing in key order across leaves;
+// Invariants (Check): keys strictly increasing in key order across leaves;
 // each inner key equal to the smallest key under that child; every
 // summary current; n equal to the number of entries; every node but the
 // root holds at least treeMinFill entries or children (a lone leaf may be
@@ -50,9 +42,9 @@ const (
 	treeMaxHeight = 16
 )
 
-// leaf holds entries: keys in order, values by slot (tree_leaf.go).
+// leaf holds entries: keys in order, values by slot (leaf.go).
 type leaf[T any] struct {
-	gen   *generation
+	gen   *Generation
 	n     int
 	keys  [treeCap]uint64
 	slot  [treeCap]uint8 // slot[i]: where the value of keys[i] is
@@ -60,7 +52,7 @@ type leaf[T any] struct {
 }
 
 type inner[T any] struct {
-	gen      *generation
+	gen      *Generation
 	n        int
 	maxLen   uint64             // the largest childMax: this subtree's summary
 	keys     [treeCap]uint64    // the smallest key under each child
@@ -69,28 +61,64 @@ type inner[T any] struct {
 	leaves   [treeCap]*leaf[T]  // children, when they are leaves
 }
 
-type tree[T any] struct {
+// Generation identifies the owner allowed to modify a node in place (it is
+// not zero-sized: Go may give every zero-sized allocation the same
+// address). hostvm gives its pages and chunks the same generations as its
+// trees, and marks a generation shared when a Clone takes a snapshot
+// without writing the original (see MarkShared).
+type Generation struct{ shared atomic.Bool }
+
+// MarkShared records that a snapshot now shares what the owner of g holds.
+// It is the one write a read-only snapshot makes, atomically: the owner
+// must take a fresh generation (and Adopt it) before it next writes.
+func (g *Generation) MarkShared() { g.shared.Store(true) }
+
+// Shared reports whether MarkShared was called on g.
+func (g *Generation) Shared() bool { return g.shared.Load() }
+
+// Tree is an ordered map from distinct uint64 keys to values of type T.
+// Copying a Tree value shares its nodes: use Clone for a snapshot.
+type Tree[T any] struct {
 	root   *inner[T]
 	height int // levels of inner nodes; at the last, children are leaves
 	n      int // entries
-	gen    *generation
+	gen    *Generation
 	// span is an entry's contribution to the summaries; nil keeps none
 	// (every summary is 0).
 	span func(key uint64, item T) uint64
 }
 
-// newTree returns an empty tree owned by gen.
-func newTree[T any](gen *generation, span func(key uint64, item T) uint64) tree[T] {
+// New returns an empty tree owned by gen.
+func New[T any](gen *Generation, span func(key uint64, item T) uint64) Tree[T] {
 	root := &inner[T]{gen: gen, n: 1}
 	root.leaves[0] = newLeaf[T](gen)
-	return tree[T]{root: root, height: 1, gen: gen, span: span}
+	return Tree[T]{root: root, height: 1, gen: gen, span: span}
 }
 
 // Len is the number of entries.
-func (t *tree[T]) Len() int { return t.n }
+func (t *Tree[T]) Len() int { return t.n }
+
+// Height is the number of levels of inner nodes (1 for a tree whose root's
+// children are leaves).
+func (t *Tree[T]) Height() int { return t.height }
+
+// Adopt makes gen the generation t modifies in place: nodes of any other
+// generation are copied before t changes them.
+func (t *Tree[T]) Adopt(gen *Generation) { t.gen = gen }
+
+// Clone returns a snapshot of t in O(1): t and the copy adopt fresh
+// generations and share every node until one of them writes. Callers that
+// share a generation between several trees (hostvm) copy the Tree value
+// and Adopt instead.
+func (t *Tree[T]) Clone() Tree[T] {
+	c := *t
+	t.gen = &Generation{}
+	c.gen = &Generation{}
+	return c
+}
 
 // leafSummary is the largest span in l.
-func (t *tree[T]) leafSummary(l *leaf[T]) uint64 {
+func (t *Tree[T]) leafSummary(l *leaf[T]) uint64 {
 	m := uint64(0)
 	if t.span != nil {
 		for i, k := range l.keys[:l.n] {
@@ -101,7 +129,7 @@ func (t *tree[T]) leafSummary(l *leaf[T]) uint64 {
 }
 
 // spanOf is the span of entry i of l.
-func (t *tree[T]) spanOf(l *leaf[T], i int) uint64 {
+func (t *Tree[T]) spanOf(l *leaf[T], i int) uint64 {
 	if t.span == nil {
 		return 0
 	}
@@ -118,7 +146,7 @@ func (n *inner[T]) recount() {
 }
 
 // ownLeaf returns l, or a copy of it that t may modify.
-func (t *tree[T]) ownLeaf(l *leaf[T]) *leaf[T] {
+func (t *Tree[T]) ownLeaf(l *leaf[T]) *leaf[T] {
 	if l.gen == t.gen {
 		return l
 	}
@@ -128,7 +156,7 @@ func (t *tree[T]) ownLeaf(l *leaf[T]) *leaf[T] {
 }
 
 // ownInner returns n, or a copy of it that t may modify.
-func (t *tree[T]) ownInner(n *inner[T]) *inner[T] {
+func (t *Tree[T]) ownInner(n *inner[T]) *inner[T] {
 	if n.gen == t.gen {
 		return n
 	}
@@ -151,21 +179,22 @@ func searchKeys(keys []uint64, key uint64) int {
 	return lo
 }
 
-// cursor is a position in a tree: the path from the root to a leaf and an
+// Cursor is a position in a tree: the path from the root to a leaf and an
 // index in it. It stands on an entry (valid), before the first entry
 // (i == -1, in the first leaf) or after the last (i == leaf.n, in the last
 // leaf). Any edit of the tree not made through this cursor invalidates it.
-type cursor[T any] struct {
-	t    *tree[T]
+// The zero Cursor stands nowhere: a Seek method places it.
+type Cursor[T any] struct {
+	t    *Tree[T]
 	path [treeMaxHeight]*inner[T]
 	idx  [treeMaxHeight]int // the child taken at each level
 	leaf *leaf[T]
 	i    int
 }
 
-// seekLE puts c on the last entry whose key is <= key, or before the
+// SeekLE puts c on the last entry whose key is <= key, or before the
 // first entry if there is none.
-func (t *tree[T]) seekLE(c *cursor[T], key uint64) {
+func (t *Tree[T]) SeekLE(c *Cursor[T], key uint64) {
 	c.t = t
 	n := t.root
 	last := t.height - 1
@@ -183,27 +212,39 @@ func (t *tree[T]) seekLE(c *cursor[T], key uint64) {
 	c.i = searchKeys(c.leaf.keys[:c.leaf.n], key) - 1
 }
 
-// seekFirst puts c on the first entry (after the last, in an empty tree).
-func (t *tree[T]) seekFirst(c *cursor[T]) {
-	t.seekLE(c, 0)
+// SeekLT puts c on the last entry whose key is < key, or before the first
+// entry if there is none.
+func (t *Tree[T]) SeekLT(c *Cursor[T], key uint64) {
+	if key == 0 {
+		t.SeekLE(c, 0)
+		c.i = -1
+		return
+	}
+	t.SeekLE(c, key-1)
+}
+
+// SeekFirst puts c on the first entry (after the last, in an empty tree).
+func (t *Tree[T]) SeekFirst(c *Cursor[T]) {
+	t.SeekLE(c, 0)
 	if c.i < 0 {
 		c.i = 0
 	}
 }
 
-// seekLast puts c on the last entry (before the first, in an empty tree).
-func (t *tree[T]) seekLast(c *cursor[T]) { t.seekLE(c, ^uint64(0)) }
+// SeekLast puts c on the last entry (before the first, in an empty tree).
+func (t *Tree[T]) SeekLast(c *Cursor[T]) { t.SeekLE(c, ^uint64(0)) }
 
-func (c *cursor[T]) valid() bool { return c.i >= 0 && c.i < c.leaf.n }
+// Valid reports whether c stands on an entry.
+func (c *Cursor[T]) Valid() bool { return c.i >= 0 && c.i < c.leaf.n }
 
-// key and item are the entry c stands on.
-// Preconditions: c.valid().
-func (c *cursor[T]) key() uint64 { return c.leaf.keys[c.i] }
-func (c *cursor[T]) item() T     { return c.leaf.item(c.i) }
+// Key and Item are the entry c stands on.
+// Preconditions: c.Valid().
+func (c *Cursor[T]) Key() uint64 { return c.leaf.keys[c.i] }
+func (c *Cursor[T]) Item() T     { return c.leaf.item(c.i) }
 
-// next moves c to the next entry and reports whether there is one; past
+// Next moves c to the next entry and reports whether there is one; past
 // the last, c stands after it.
-func (c *cursor[T]) next() bool {
+func (c *Cursor[T]) Next() bool {
 	if c.i+1 < c.leaf.n {
 		c.i++
 		return true
@@ -226,9 +267,9 @@ func (c *cursor[T]) next() bool {
 	return false
 }
 
-// prev moves c to the previous entry and reports whether there is one;
+// Prev moves c to the previous entry and reports whether there is one;
 // before the first, c stands before it.
-func (c *cursor[T]) prev() bool {
+func (c *Cursor[T]) Prev() bool {
 	if c.i > 0 {
 		c.i = min(c.i, c.leaf.n) - 1
 		return c.i >= 0
@@ -254,7 +295,7 @@ func (c *cursor[T]) prev() bool {
 
 // own makes every node on c's path one that c.t may modify, copying the
 // nodes another generation shares.
-func (c *cursor[T]) own() {
+func (c *Cursor[T]) own() {
 	t := c.t
 	if t.root.gen != t.gen {
 		t.root = t.ownInner(t.root)
@@ -275,16 +316,16 @@ func (c *cursor[T]) own() {
 	c.leaf = p.leaves[j]
 }
 
-// setItem replaces the value of the entry c stands on, keeping its key.
-// Preconditions: c.valid().
-func (c *cursor[T]) setItem(item T) { c.set(c.key(), item) }
+// SetItem replaces the value of the entry c stands on, keeping its key.
+// Preconditions: c.Valid().
+func (c *Cursor[T]) SetItem(item T) { c.Set(c.Key(), item) }
 
-// ascend calls fn for every entry in key order until fn returns false.
-func (t *tree[T]) ascend(fn func(key uint64, item T) bool) {
-	var c cursor[T]
-	t.seekFirst(&c)
-	for ok := c.valid(); ok; ok = c.next() {
-		if !fn(c.key(), c.item()) {
+// Ascend calls fn for every entry in key order until fn returns false.
+func (t *Tree[T]) Ascend(fn func(key uint64, item T) bool) {
+	var c Cursor[T]
+	t.SeekFirst(&c)
+	for ok := c.Valid(); ok; ok = c.Next() {
+		if !fn(c.Key(), c.Item()) {
 			return
 		}
 	}

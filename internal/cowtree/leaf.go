@@ -1,4 +1,4 @@
-package hostvm
+package cowtree
 
 // A leaf keeps its keys sorted but each value where it was put: slot[i]
 // says which element of items holds the i-th key's value. slot is always a
@@ -9,7 +9,7 @@ package hostvm
 // leaf is not in the cache.
 
 // newLeaf returns an empty leaf owned by gen.
-func newLeaf[T any](gen *generation) *leaf[T] {
+func newLeaf[T any](gen *Generation) *leaf[T] {
 	l := &leaf[T]{gen: gen}
 	for i := range l.slot {
 		l.slot[i] = uint8(i)
@@ -17,10 +17,10 @@ func newLeaf[T any](gen *generation) *leaf[T] {
 	return l
 }
 
-// item is the value of entry i.
+// Item is the value of entry i.
 func (l *leaf[T]) item(i int) T { return l.items[l.slot[i]] }
 
-// setItem replaces the value of entry i.
+// SetItem replaces the value of entry i.
 func (l *leaf[T]) setItem(i int, item T) { l.items[l.slot[i]] = item }
 
 // insertAt makes (key, item) entry pos, after shifting the entries from pos

@@ -1,0 +1,91 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+)
+
+// TestCheckAgreementIn: the check over a range agrees with the whole one.
+// From random calls (the seed's, which leave disagreements, and the
+// fix's) and host pages unmapped or reprotected behind sim's back: where
+// the whole space agrees, every range does; where a range disagrees, so
+// does the whole space; where the whole space disagrees inside the guest
+// space, the range of all of it does; and a host page changed behind
+// sim's back is found by a range holding it.
+func TestCheckAgreementIn(t *testing.T) {
+	seed := uint64(0x61677265)
+	t.Logf("seed %#x", seed)
+	rng := rand.New(rand.NewPCG(seed, 6))
+	const lo, span = 0x1000000, 0x100000
+	for _, c := range []struct {
+		name     string
+		reserved uint64
+		quirks   QuirkSet
+	}{{"fixed", 0, 0}, {"fixed-reserved", 0x10000000, 0}, {"seed-reserved", 0x10000000 - 0x10000, SeedQuirks}, {"seed", 0, SeedQuirks}} {
+		t.Run(c.name, func(t *testing.T) {
+			s, k := newTestSim(t, 0x10000, 0, c.reserved, c.quirks)
+			spaceEnd := uint64(1) << 32
+			if c.reserved != 0 {
+				spaceEnd = c.reserved
+			}
+			page := func() uint64 { return lo + rng.Uint64N(span/0x1000)*0x1000 }
+			found, disagreed := 0, 0
+			for step := 0; step < 400; step++ {
+				a, n := page(), (1+rng.Uint64N(40))*0x1000
+				switch rng.IntN(7) {
+				case 0:
+					_, _ = s.Mmap(a, n, rw, anon|hostvm.MapFixed, -1, 0)
+				case 1:
+					_, _ = s.Mmap(0, n, protRead, anon, -1, 0)
+				case 2:
+					_ = s.Munmap(a, n)
+				case 3:
+					_ = s.Mprotect(a, n, protRead)
+				case 4:
+					_, _ = s.Mremap(a, 0x1000, n, hostvm.MremapMayMove, 0)
+				case 5:
+					// Behind sim's back: a valid guest page's host page
+					// unmapped, then found by the range holding it.
+					if s.PageFlags(a)&PageValid == 0 {
+						continue
+					}
+					h := uint64(s.G2H(a)) &^ 0xffff
+					_ = k.Munmap(hostvm.Addr(h), 0x10000)
+					if err := s.CheckAgreementIn(a&^0xfff, a&^0xfff+0x1000); err == nil {
+						t.Fatalf("step %d: host page %#x unmapped under valid guest page %#x, but the range holding it agrees", step, h, a)
+					}
+					found++
+				default:
+					_ = k.Mprotect(s.G2H(a&^0xffff), 0x10000, hostvm.ProtNone)
+				}
+				full := s.CheckAgreement()
+				if full != nil {
+					disagreed++
+				}
+				whole := s.CheckAgreementIn(0, spaceEnd)
+				if full != nil && whole == nil && !strings.Contains(full.Error(), "outside the reservation") &&
+					!strings.Contains(full.Error(), "past the guest space") {
+					t.Fatalf("step %d: the whole space disagrees, the range of all of it agrees:\n%v", step, full)
+				}
+				for i := 0; i < 4; i++ {
+					wlo := page()
+					whi := min(wlo+(1+rng.Uint64N(64))*0x1000, spaceEnd)
+					in := s.CheckAgreementIn(wlo, whi)
+					if full == nil && in != nil {
+						t.Fatalf("step %d: the whole space agrees, [%#x, %#x) does not:\n%v", step, wlo, whi, in)
+					}
+				}
+				if full != nil && rng.IntN(4) == 0 {
+					// Start again from agreement.
+					s, k = newTestSim(t, 0x10000, 0, c.reserved, c.quirks)
+				}
+			}
+			if found == 0 || disagreed < 20 {
+				t.Errorf("only %d unmapped host pages found and %d disagreements: the test tests little", found, disagreed)
+			}
+		})
+	}
+}

@@ -1,0 +1,79 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// seedFindTopDown is mmap_find_vma_reserved's loop as the seed writes it
+// (seed lines 211-254): one host page per step, no skipping. findTopDown
+// must answer as it does.
+func seedFindTopDown(s *Sim, start, size, reserved uint64) uint64 {
+	g := &s.geom
+	if size > reserved {
+		return s.minusOne()
+	}
+	size = g.HostPageAlign(size)
+	endAddr := min(s.rangeEnd(start+size), s.rangeEnd(reserved))
+	addr := g.ABIWord(endAddr - g.HostPageSize)
+	low := uint64(0)
+	if !s.quirk(QuirkFindVMAReservedZero) {
+		low = max(g.HostPageAlign(s.cfg.MmapMinAddr), g.HostPageSize)
+	}
+	looped := false
+	for {
+		if addr > endAddr || addr < low {
+			if looped {
+				return s.minusOne()
+			}
+			endAddr = s.rangeEnd(reserved)
+			addr = g.ABIWord(endAddr - g.HostPageSize)
+			looped = true
+			continue
+		}
+		if s.hostPageUsed(addr) {
+			endAddr = addr
+		}
+		if s.rangeEnd(addr+size) == endAddr {
+			return addr
+		}
+		addr = g.ABIWord(addr - g.HostPageSize)
+	}
+}
+
+// TestFindTopDownSkips: findTopDown (which crosses free stretches and used
+// ones in a step each) answers as the seed's page-by-page loop, over random
+// page-flag layouts of a small reserved space, with H = T and H = 16T, with
+// and without the quirks that change the loop's tests.
+func TestFindTopDownSkips(t *testing.T) {
+	const seed = 16
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	const reserved = 0x400000
+	quirkSets := []QuirkSet{0, QuirkSet(0).With(QuirkFindVMAFirstPage), QuirkSet(0).With(QuirkFindVMAReservedZero),
+		QuirkSet(0).With(QuirkFindVMAFirstPage).With(QuirkFindVMAReservedZero).With(QuirkTopPageWrap)}
+	for _, qemuPage := range []uint64{0, 0x10000} {
+		for _, q := range quirkSets {
+			for layout := 0; layout < 40; layout++ {
+				s, _ := newTestSim(t, 4096, qemuPage, reserved, q)
+				for i := 0; i < 1+rng.IntN(30); i++ {
+					first := rng.Uint64N(reserved / 0x1000)
+					end := min(first+1+rng.Uint64N(64), reserved/0x1000)
+					s.pageSetFlags(first*0x1000, end*0x1000, uint32(PageValid|PageRead|rng.IntN(2)*PageWrite))
+				}
+				for query := 0; query < 30; query++ {
+					start := rng.Uint64N(reserved) &^ (s.geom.HostPageSize - 1)
+					size := 1 + rng.Uint64N(0x40000)
+					next := s.mmapNextStart
+					want := seedFindTopDown(s, start, size, reserved)
+					got := s.findTopDown(start, size, reserved)
+					s.mmapNextStart = next
+					if got != want {
+						t.Fatalf("H %#x, quirks %v, layout %d: findTopDown(%#x, %#x) = %#x, the seed's loop %#x\nflags: %v",
+							s.geom.HostPageSize, q, layout, start, size, got, want, s.FlagRuns())
+					}
+				}
+			}
+		}
+	}
+}
