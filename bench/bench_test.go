@@ -201,7 +201,7 @@ func BenchmarkProps(b *testing.B) {
 		b.Run("setup="+setup.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := runProps(setup.Name, "fixed", 1, b.N, 50)
+			r, err := runProps(setup, "fixed", 1, b.N, 50)
 			if err != nil {
 				b.Fatal(err)
 			}

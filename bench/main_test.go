@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmapsim/mmapsim/props"
+
 	"github.com/mmapsim/mmapsim/policy"
 )
 
@@ -170,14 +172,26 @@ func TestRunSkipsMissingTraces(t *testing.T) {
 	}
 }
 
-// TestProps runs a few property sequences with a fixed seed.
+// TestProps runs a few property sequences with a fixed seed, under the
+// reference and under each catalogued algorithm on its first setup.
 func TestProps(t *testing.T) {
-	r, err := runProps("i386-64k-reserved", "fixed", 1, 5, 30)
+	setup, _ := props.SetupByName("i386-64k-reserved")
+	r, err := runProps(setup, "fixed", 1, 5, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.ops == 0 || r.failed != 0 {
 		t.Errorf("%d ops, %d failed sequences", r.ops, r.failed)
+	}
+	for _, pol := range []string{"qemu-11.1", "box64"} {
+		setups, err := propsSetups(pol)
+		if err != nil || len(setups) == 0 {
+			t.Fatalf("%s: setups %v, %v", pol, setups, err)
+		}
+		r, err := runProps(setups[0], pol, 1, 3, 30)
+		if err != nil || r.ops == 0 {
+			t.Errorf("%s on %s: %d ops, %v", pol, setups[0].Name, r.ops, err)
+		}
 	}
 }
 
