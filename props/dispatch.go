@@ -154,7 +154,7 @@ func (s *System) runMmap(op Op) {
 	if s.sameResult("mmap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, (length+s.targetPage-1)&^(s.targetPage-1))
-		s.mapped(got, length, op.File >= 0, off)
+		s.mapped(got, length, fd, off)
 	}
 }
 

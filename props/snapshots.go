@@ -38,17 +38,19 @@ func (s *System) taintSnapshots(start, end uint64) {
 
 // mapped records a new mapping of length bytes at addr that both systems
 // made: its pages are known again, those QEMU filled from the file are
-// snapshots (file says whether it maps one, at offset off), and so are
-// private file neighbours on the host pages it shares (QEMU writes the new
-// fragments into those host pages, and the host copies them).
+// snapshots (fd is the guest kernel's descriptor of the file it maps, at
+// offset off, or -1), and so are private file neighbours on the host pages
+// it shares (QEMU writes the new fragments into those host pages, and the
+// host copies them).
 //
 // Preconditions: both systems made the mapping.
-func (s *System) mapped(addr, length uint64, file bool, off uint64) {
+func (s *System) mapped(addr, length uint64, fd int, off uint64) {
 	t, h := s.targetPage, s.hostPage
 	s.taint.Set(addr/t, (addr+length+t-1)/t, 0)
 	s.snapshot.Set(addr/t, (addr+length+t-1)/t, 0)
-	if file {
+	if fd >= 0 {
 		s.markSnapshots(addr, length, off)
+		s.markEOFStandIn(addr, length, fd, off)
 	}
 	end := addr + (length+t-1)&^(t-1)
 	s.privateFileNeighbours(addr&^(h-1), addr)
@@ -89,6 +91,32 @@ func (s *System) markSnapshots(addr, length, off uint64) {
 	if end%h != 0 {
 		s.snapshot.Set(max(addr, end&^(h-1))/t, end/t, 1)
 	}
+}
+
+// markEOFStandIn marks as a snapshot the target page holding end-of-file
+// in a file mapping on a host whose pages are smaller than the target's:
+// QEMU maps the file up to the host page holding end-of-file and lays
+// anonymous memory over the rest of that target page (compare seed 426,
+// sim.targetMmap), which the guest may read but which does not see the
+// file grow later (ftruncate, pwrite), where the guest kernel's page does.
+//
+// Preconditions: the mapping [addr, addr+length) of the file open as fd
+// in the guest kernel, at offset off, was just made.
+func (s *System) markEOFStandIn(addr, length uint64, fd int, off uint64) {
+	t, h := s.targetPage, s.sim.Host().PageSize()
+	if h >= t || s.ownLayout() {
+		return
+	}
+	st, err := s.ref.Fstat(fd)
+	if err != nil || uint64(st.Size) <= off {
+		return
+	}
+	rel := uint64(st.Size) - off
+	if rel%t == 0 || rel >= length {
+		return
+	}
+	page := (addr + rel) &^ (t - 1)
+	s.snapshot.Set(page/t, page/t+1, 1)
 }
 
 // privatizeHostPages marks as snapshots the private file pages sharing a
