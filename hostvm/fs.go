@@ -244,12 +244,9 @@ func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pread")
 	}
-	if off < 0 {
-		return 0, EINVAL
-	}
-	f, ok := k.fs.file(fd)
-	if !ok || !f.readable() {
-		return 0, EBADF
+	f, err := k.rwFile(fd, off, false)
+	if err != nil {
+		return 0, err
 	}
 	if !rwRangeOK(off, uint64(len(p))) {
 		return 0, EINVAL
@@ -267,12 +264,9 @@ func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pwrite")
 	}
-	if off < 0 {
-		return 0, EINVAL
-	}
-	f, ok := k.fs.file(fd)
-	if !ok || !f.writable() {
-		return 0, EBADF
+	f, err := k.rwFile(fd, off, true)
+	if err != nil {
+		return 0, err
 	}
 	if !rwRangeOK(off, uint64(len(p))) {
 		return 0, EINVAL

@@ -15,12 +15,9 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pread")
 	}
-	if off < 0 {
-		return 0, EINVAL
-	}
-	f, ok := k.fs.file(fd)
-	if !ok || !f.readable() {
-		return 0, EBADF
+	f, err := k.rwFile(fd, off, false)
+	if err != nil {
+		return 0, err
 	}
 	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
 		return 0, EFAULT
@@ -62,12 +59,9 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pwrite")
 	}
-	if off < 0 {
-		return 0, EINVAL
-	}
-	f, ok := k.fs.file(fd)
-	if !ok || !f.writable() {
-		return 0, EBADF
+	f, err := k.rwFile(fd, off, true)
+	if err != nil {
+		return 0, err
 	}
 	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
 		return 0, EFAULT
@@ -104,6 +98,20 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 		return 0, EFAULT
 	}
 	return done, nil
+}
+
+// rwFile is the first checks of pread and pwrite, in Linux's order: a
+// negative offset (EINVAL), then a descriptor that is not open for reading
+// (for writing, with write) (EBADF).
+func (k *Kernel) rwFile(fd int, off int64, write bool) (openFile, error) {
+	if off < 0 {
+		return openFile{}, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || write && !f.writable() || !write && !f.readable() {
+		return openFile{}, EBADF
+	}
+	return f, nil
 }
 
 // rwRangeOK is rw_verify_area()'s test: the byte range [off, off+count)

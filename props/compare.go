@@ -62,17 +62,7 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 // file it wrote. Large ranges are sampled at both ends.
 func (s *System) sweepAfter(op Op) {
 	var ranges []span
-	widen := func(addr, length uint64) {
-		start := addr &^ (s.hostPage - 1)
-		end := addr + length
-		if end < addr || end > s.spaceEnd {
-			end = s.spaceEnd
-		}
-		end = min((end+s.hostPage-1)&^(s.hostPage-1), s.spaceEnd)
-		if start < end {
-			ranges = append(ranges, span{start, end})
-		}
-	}
+	widen := func(addr, length uint64) { ranges = s.widenSpan(ranges, addr, length) }
 	switch op.Kind {
 	case OpLoad:
 		return
