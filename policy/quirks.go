@@ -265,6 +265,36 @@ var Quirks = []QuirkInfo{
 		Scenario: "min-addr-unchecked.scn",
 		Symptom:  "Without RESERVED_VA (guest_base 0), a MAP_FIXED mapping that starts below the host's mmap_min_addr fails with EPERM only after its tail fragment is in place: the guest pages it would have replaced in a host page the guest uses read zero afterwards, and a host page that was free stays mapped with no guest page in it.",
 	},
+	{
+		Quirk:    sim.QuirkMmapHostLenWrap,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-host-len-wrap.scn",
+		Symptom:  "On a 64K host, an i386 guest's mmap(NULL, 0xfffff000, PROT_READ, MAP_PRIVATE, fd, 0xfffff000) succeeds where Linux fails with ENOMEM: one host page is mapped, and the guest's page flags say 4 GiB are valid, up to 0x1f6ffe000, past the top of the 32-bit space.",
+	},
+	{
+		Quirk:    sim.QuirkMmapOffsetOverflow,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-offset-overflow.scn",
+		Symptom:  "A 64-bit guest's MAP_FIXED file mapping at an offset past the largest file offset (0x7ffffffffffff000 + 0x3000) fails with EINVAL instead of EOVERFLOW where its offset is not congruent with its address on a larger host page, and leaves anonymous memory mapped there, readable and writable: a failed mmap must leave nothing mapped.",
+	},
+	{
+		Quirk:    sim.QuirkNonFixedFailLeak,
+		FoundBy:  FoundByIssue,
+		Scenario: "nonfixed-fail-leak.scn",
+		Symptom:  "Without RESERVED_VA, every non-fixed mmap that fails after the search for room (no map type: EINVAL; a bad fd on a guest whose pages are larger than the host's: EBADF) leaves a PROT_NONE host mapping behind: the host's address space fills with placeholders no guest page owns.",
+	},
+	{
+		Quirk:    sim.QuirkMmapAnonOffset,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-anon-offset.scn",
+		Symptom:  "A non-fixed anonymous mmap with a page-aligned offset that is not host-page aligned (mmap(NULL, 0x9000, PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x8000) on a 64K host) leaves an extra host page mapped after the mapping with no guest page in it, and the mapping is placed one host page lower than it needs.",
+	},
+	{
+		Quirk:    sim.QuirkMremapFailFlags,
+		FoundBy:  FoundByIssue,
+		Scenario: "mremap-fail-flags.scn",
+		Symptom:  "mremap(old, 0x10000, 0x1000, MREMAP_MAYMOVE|MREMAP_FIXED, 0x1000) fails with EPERM (the destination is below mmap_min_addr) after the host has unmapped the old range's tail, as Linux does; the guest's page flags still show the tail mapped (it faults), and the call records tb_invalidate_phys_range(-1, 0xfff).",
+	},
 }
 
 // QuirkInfoFor returns the catalogue entry of q.

@@ -14,6 +14,11 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	var end, realStart, realEnd, retaddr, hostOffset, hostLen, flagsLen uint64
 	var eofLo, eofHi uint64 // the fix's EOF overlay, relative to start
 	var pflags uint32
+	// placed says mmap_find_vma placed the mapping at [foundStart,
+	// foundStart+foundLen) (reserving it, without RESERVED_VA), which a
+	// later failure gives back in the fix.
+	var placed bool
+	var foundStart, foundLen uint64
 	origLen := length
 	if !s.quirk(QuirkMmapProtUnmasked) {
 		prot &= protRead | protWrite | protExec // Linux's mmap ignores other bits
@@ -22,6 +27,9 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	if offset&^g.TargetPageMask() != 0 {
 		s.libc.Errno = hostvm.EINVAL
 		goto fail
+	}
+	if flags&hostvm.MapAnonymous != 0 && !s.quirk(QuirkMmapAnonOffset) {
+		offset = 0 // the fix: Linux ignores an anonymous mapping's offset
 	}
 	length = g.TargetPageAlign(length)
 	if length == 0 {
@@ -42,12 +50,19 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	// before we truncate the length for mapping files below (seed 414).
 	if flags&hostvm.MapFixed == 0 {
 		hostLen = g.ABIWord(length + offset - hostOffset)
+		if !s.quirk(QuirkMmapHostLenWrap) && (hostLen < length || g.HostPageAlign(hostLen) == 0) {
+			// The fix: the host pages the mapping needs pass the end
+			// of the guest word, so there is no room for them.
+			s.libc.Errno = hostvm.ENOMEM
+			goto fail
+		}
 		hostLen = g.HostPageAlign(hostLen)
 		start = s.mmapFindVMA(realStart, hostLen)
 		if start == s.minusOne() {
 			s.libc.Errno = hostvm.ENOMEM
 			goto fail
 		}
+		placed, foundStart, foundLen = true, start, hostLen
 	}
 
 	// When mapping files into a memory area larger than the file, accesses
@@ -95,13 +110,14 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				saved := s.libc.Errno
 				s.unmapOrReserve(start, hostLen)
 				s.libc.Errno = saved
+				placed = false // given back already
 				goto fail
 			}
 			hostStart += offset - hostOffset
 		}
 		start = g.H2G(hostvm.Addr(hostStart & g.HostMask))
 	} else {
-		if errno := s.fixedMmapChecks(start, length, prot, flags, fd); errno != 0 {
+		if errno := s.fixedMmapChecks(start, length, prot, flags, fd, offset); errno != 0 {
 			s.libc.Errno = errno // the fix: refused before the host is touched
 			goto fail
 		}
@@ -137,6 +153,12 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				goto fail
 			}
 			if !s.libc.Pread(fd, g.G2H(start), length, offset) {
+				if !s.quirk(QuirkMmapOffsetOverflow) {
+					// The fix: a failed mmap leaves nothing mapped.
+					saved := s.libc.Errno
+					s.targetMunmap(start, length)
+					s.libc.Errno = saved
+				}
 				goto fail
 			}
 			if !s.quirk(QuirkNoPageAnon) {
@@ -211,6 +233,12 @@ the_end:
 	s.mmapUnlock()
 	return start
 fail:
+	if placed && !s.quirk(QuirkNonFixedFailLeak) {
+		// The fix: give back the range mmap_find_vma placed.
+		saved := s.libc.Errno
+		s.unmapOrReserve(foundStart, foundLen)
+		s.libc.Errno = saved
+	}
 	s.mmapUnlock()
 	return s.minusOne()
 }
@@ -225,6 +253,9 @@ fail:
 //     top of the word); skipped under QuirkUncheckedRange;
 //   - start is target-page aligned (the seed's own check, seed 483): EINVAL;
 //   - MAP_FIXED_NOREPLACE finds no guest page mapped: EEXIST;
+//   - a file's fd is open (EBADF) and the mapping ends within the largest
+//     file offset, as Linux's file_mmap_ok() checks: EOVERFLOW; skipped
+//     under QuirkMmapOffsetOverflow;
 //   - the file's open mode allows the mapping, as Linux's do_mmap()
 //     checks: EACCES; skipped under QuirkFileModeUnchecked;
 //   - the first host page is not below the host's mmap_min_addr: EPERM;
@@ -233,7 +264,7 @@ fail:
 // It returns 0 when the request may go on.
 //
 // Preconditions: length is target-page aligned and non-zero.
-func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFlags, fd int) hostvm.Errno {
+func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) hostvm.Errno {
 	g := &s.geom
 	if !s.quirk(QuirkUncheckedRange) && !g.GuestRangeValid(start, length) {
 		if s.quirk(QuirkFixedFitEINVAL) && start+length-1 > g.ABIMask {
@@ -247,6 +278,11 @@ func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFl
 	if s.noReplace && s.flagsBetween(start, s.rangeEnd(start+length)) != 0 {
 		return hostvm.EEXIST
 	}
+	if !s.quirk(QuirkMmapOffsetOverflow) && flags&hostvm.MapAnonymous == 0 {
+		if errno := s.fileOffsetErrno(fd, offset, length); errno != 0 {
+			return errno
+		}
+	}
 	if !s.quirk(QuirkFileModeUnchecked) && flags&hostvm.MapAnonymous == 0 {
 		if errno := s.fileModeErrno(fd, prot, flags); errno != 0 {
 			return errno
@@ -257,6 +293,26 @@ func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFl
 		// fail before a fragment is mapped, which the failure would leave
 		// behind.
 		return hostvm.EPERM
+	}
+	return 0
+}
+
+// maxFileOffset is MAX_LFS_FILESIZE on a 64-bit kernel: the largest file
+// offset a mapping may reach (LLONG_MAX).
+const maxFileOffset = 1<<63 - 1
+
+// fileOffsetErrno makes Linux's file_mmap_ok() check of a file mapping of
+// length bytes at offset, with the guest kernel's page: EOVERFLOW when it
+// passes the largest file offset. A bad fd is EBADF first, as the kernel
+// looks the file up before anything else.
+//
+// Preconditions: length is target-page aligned and non-zero.
+func (s *Sim) fileOffsetErrno(fd int, offset, length uint64) hostvm.Errno {
+	if _, ok := s.libc.FcntlGetFl(fd); !ok {
+		return s.libc.Errno
+	}
+	if length > maxFileOffset || offset/s.geom.TargetPageSize > (maxFileOffset-length)/s.geom.TargetPageSize {
+		return hostvm.EOVERFLOW
 	}
 	return 0
 }

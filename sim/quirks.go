@@ -56,6 +56,11 @@ const (
 	QuirkFileModeUnchecked
 	QuirkNoPageAnon
 	QuirkMinAddrUnchecked
+	QuirkMmapHostLenWrap
+	QuirkMmapOffsetOverflow
+	QuirkNonFixedFailLeak
+	QuirkMmapAnonOffset
+	QuirkMremapFailFlags
 
 	numQuirks
 )
