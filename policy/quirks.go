@@ -295,6 +295,18 @@ var Quirks = []QuirkInfo{
 		Scenario: "mremap-fail-flags.scn",
 		Symptom:  "mremap(old, 0x10000, 0x1000, MREMAP_MAYMOVE|MREMAP_FIXED, 0x1000) fails with EPERM (the destination is below mmap_min_addr) after the host has unmapped the old range's tail, as Linux does; the guest's page flags still show the tail mapped (it faults), and the call records tb_invalidate_phys_range(-1, 0xfff).",
 	},
+	{
+		Quirk:    sim.QuirkMmapFlagsUnchecked,
+		FoundBy:  FoundByProps,
+		Scenario: "mmap-flags-unchecked.scn",
+		Symptom:  "mmap with a bad fd fails with ENOMEM, EINVAL or EACCES where Linux says EBADF; a MAP_FIXED file mapping without a map type (or with an invalid one) succeeds where it has fragments or needs pread; MAP_SHARED_VALIDATE with an unknown flag succeeds where Linux says EOPNOTSUPP, and a non-fixed MAP_SHARED_VALIDATE mapping fails with EINVAL.",
+	},
+	{
+		Quirk:    sim.QuirkBrkHostPages,
+		FoundBy:  FoundByProps,
+		Scenario: "brk-host-pages.scn",
+		Symptom:  "On a host with larger pages the heap grows by whole host pages: guest pages past the break are mapped (MAP_FIXED_NOREPLACE there fails with EEXIST, a load reads zeros instead of faulting), a shrunk heap keeps its pages, and the heap grows right up to the next mapping where Linux keeps a page free.",
+	},
 }
 
 // QuirkInfoFor returns the catalogue entry of q.

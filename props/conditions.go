@@ -11,7 +11,8 @@ import (
 // mmapOutcome is an mmap both systems ran.
 type mmapOutcome struct {
 	op       Op
-	addr     uint64 // the address asked for; 0 for PlaceAny
+	flags    hostvm.MapFlags // the flags the call passed
+	addr     uint64          // the address asked for; 0 for PlaceAny
 	length   uint64
 	offset   uint64 // the file offset; 0 for an anonymous mapping
 	nonFixed bool   // neither MAP_FIXED nor MAP_FIXED_NOREPLACE: the placement may differ
@@ -57,6 +58,18 @@ type mremapOutcome struct {
 }
 
 func (*mremapOutcome) undo() *undo { return nil }
+
+// brkOutcome is a brk both systems ran, which returned different breaks.
+type brkOutcome struct {
+	old                uint64 // the break before
+	qemuBrk, kernelBrk uint64
+	before             *hostvm.Kernel
+	shown              string // the expectation the brk's line shows
+}
+
+func (o *brkOutcome) undo() *undo {
+	return &undo{before: o.before, shown: o.shown, qemu: expectText(o.qemuBrk, nil)}
+}
 
 // callOutcome is a munmap, mprotect, msync or madvise both systems ran.
 type callOutcome struct {
@@ -109,8 +122,9 @@ func (*storeOutcome) undo() *undo { return nil }
 // shared with other guest pages, or its offset is not congruent with its
 // address modulo the host page. A non-fixed mapping is judged where placed.
 func (s *System) sharedFileFragment(o *mmapOutcome, placed uint64) bool {
-	op := o.op
-	if op.File < 0 || !op.Shared || op.Prot&uint8(hostvm.ProtWrite) == 0 {
+	typ := o.flags & hostvm.MapType
+	if o.flags&hostvm.MapAnonymous != 0 || typ != hostvm.MapShared && typ != hostvm.MapSharedValidate ||
+		o.op.Prot&uint8(hostvm.ProtWrite) == 0 {
 		return false
 	}
 	addr, h := o.landing(placed), s.hostPage
@@ -185,6 +199,36 @@ func (s *System) freeHostRange(k *hostvm.Kernel, length uint64) bool {
 // guest space of 47 bits does not).
 func (s *System) pastHostEnd(addr, length uint64) bool {
 	return uint64(s.sim.G2H(addr))+length > uint64(s.host.TaskSize())
+}
+
+// hostHasRoom reports whether the host kernel's own search (mmap without
+// a hint, on a copy of it) finds room for length bytes.
+func (s *System) hostHasRoom(length uint64) bool {
+	_, err := s.host.Clone().Mmap(0, length, hostvm.ProtNone, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapNoReserve, -1, 0)
+	return err == nil
+}
+
+// partialPieces reports whether the mappings guest kernel k has in
+// [addr, addr+length), cut to that range, do not all start and end on
+// host pages: a move of several pieces (MREMAP_FIXED with equal lengths
+// may span gaps) moves each one by itself.
+func (s *System) partialPieces(k *hostvm.Kernel, addr, length uint64) bool {
+	h := s.hostPage
+	for _, m := range k.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + length)}) {
+		if max(uint64(m.Start), addr)%h != 0 || min(uint64(m.End), addr+length)%h != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hostTopPage reports whether guest range [addr, addr+length) reaches the
+// top page of a 32-bit host whose space is 4 GiB: there the host's
+// mprotect, madvise and msync compute the end of a range at 32 bits, as 0.
+func (s *System) hostTopPage(addr, length uint64) bool {
+	c := s.host.Config()
+	return c.AddrBits == 32 && !c.Compat && uint64(c.TaskSize) == 1<<32 &&
+		uint64(s.sim.G2H(addr))+length >= 1<<32
 }
 
 // hostSplits reports whether the host has more mappings in guest range

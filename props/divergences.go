@@ -155,17 +155,35 @@ var mmapRules = []rule[*mmapOutcome]{
 		when: func(s *System, o *mmapOutcome) bool {
 			return (o.qemuErr == hostvm.EPERM || o.kernelErr == hostvm.EPERM) && o.addr < s.cfg.MmapMinAddr
 		}},
+	{name: "host-space-end", then: keepQEMU,
+		doc: "a non-fixed mapping QEMU finds no room for (ENOMEM) where the guest kernel places it past the end of the host's space",
+		when: func(s *System, o *mmapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr == nil && o.nonFixed && s.pastHostEnd(o.kernelAddr, o.length)
+		}},
+	{name: "host-space-end", then: keepQEMU,
+		doc: "a non-fixed mapping the host kernel's own search finds no room for: QEMU finds none (ENOMEM), the guest kernel finds room and refuses it for another reason",
+		when: func(s *System, o *mmapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr != nil && o.kernelErr != hostvm.ENOMEM && o.nonFixed &&
+				!s.hostHasRoom(o.length)
+		}},
 }
 
 // mremapRules classify an mremap's outcomes (before they are compared).
 // Each stops the run.
 var mremapRules = []rule[*mremapOutcome]{
+	{name: "placement-room", then: stopRun,
+		doc: "a move QEMU places (MREMAP_MAYMOVE) into a range the guest kernel had free, where the guest kernel's own search found no room (ENOMEM)",
+		when: func(s *System, o *mremapOutcome) bool {
+			return o.qemuErr == nil && o.kernelErr == hostvm.ENOMEM && o.flags&hostvm.MremapMayMove != 0 &&
+				o.flags&hostvm.MremapFixed == 0 && o.qemuAddr != o.addr && o.qemuAddr+o.newLen <= s.spaceEnd &&
+				len(o.before.MappingsIn(hostvm.Range{Start: hostvm.Addr(o.qemuAddr), End: hostvm.Addr(o.qemuAddr + o.newLen)})) == 0
+		}},
 	{name: "mremap-shared-fragment", then: stopRun,
 		doc: "QEMU refuses with EINVAL to move shared or file memory in pieces that are not whole host pages",
 		when: func(s *System, o *mremapOutcome) bool {
 			h := s.hostPage
 			return o.qemuErr == hostvm.EINVAL && o.kernelErr != hostvm.EINVAL && o.sharedOld &&
-				(o.addr%h != 0 || o.oldLen%h != 0 || o.newLen%h != 0 || o.to%h != 0)
+				(o.addr%h != 0 || o.oldLen%h != 0 || o.newLen%h != 0 || o.to%h != 0 || s.partialPieces(o.before, o.addr, o.oldLen))
 		}},
 	{name: "mmap-min-addr", then: stopRun,
 		doc: "either system says EPERM for a destination below mmap_min_addr",
@@ -216,6 +234,33 @@ var callRules = []rule[*callOutcome]{
 		doc: "the errnos differ and the range passes the end of the host's space",
 		when: func(s *System, o *callOutcome) bool {
 			return o.qemuErr != o.kernelErr && s.pastHostEnd(o.addr, o.length)
+		}},
+	{name: "host-space-end", then: stopRun,
+		doc: "the range reaches the top page of a 32-bit host with a 4 GiB space, which the host cannot change (its mprotect, madvise and msync compute the range's end as 0), where the guest kernel computes it exactly",
+		when: func(s *System, o *callOutcome) bool {
+			return (o.qemuErr != o.kernelErr || o.kernelErr != nil) && s.hostTopPage(o.addr, o.length)
+		}},
+	{name: "eof-host-page", then: stopRun,
+		doc: "madvise(MADV_POPULATE_*) meets a page past end-of-file on the guest kernel (EFAULT) that QEMU backs with a copy of the file, with anonymous memory, or with a host page holding end-of-file, and goes on",
+		when: func(s *System, o *callOutcome) bool {
+			return o.name == "madvise" && o.kernelErr == hostvm.EFAULT && o.qemuErr != hostvm.EFAULT &&
+				(s.hostPage > s.targetPage || s.snapshotIn(o.addr, o.length))
+		}},
+}
+
+// brkRules classify a brk whose breaks differ.
+var brkRules = []rule[*brkOutcome]{
+	{name: "host-space-end", then: keepQEMU,
+		doc: "QEMU cannot grow the heap past the end of the host's space, where the guest kernel grows it",
+		when: func(s *System, o *brkOutcome) bool {
+			return o.qemuBrk == o.old && o.kernelBrk > o.old && s.pastHostEnd(o.old, o.kernelBrk-o.old)
+		}},
+	{name: "mixed-host-page", then: stopRun,
+		doc: "QEMU cannot grow the heap into host pages that hold shared or file memory, where the guest kernel grows it",
+		when: func(s *System, o *brkOutcome) bool {
+			h := s.hostPage
+			lo, hi := o.old&^(h-1), (o.kernelBrk+h-1)&^(h-1)
+			return o.qemuBrk == o.old && o.kernelBrk > o.old && hi > lo && s.sharedOrFile(lo, hi-lo)
 		}},
 }
 

@@ -45,7 +45,7 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkEOFTruncatedFlags:       {"sparc64-4k"},
 	sim.QuirkMremapUnchecked:         {"i386-4k-reserved"},
 	sim.QuirkMremapHostPages:         {"i386-64k", "x86_64-64k"},
-	sim.QuirkMremapGrowReserved:      {"i386-4k-reserved"},
+	sim.QuirkMremapGrowReserved:      {"i386-4k-reserved", "i386-16k-reserved", "i386-64k-reserved"},
 	sim.QuirkFindVMAProbe:            {"sparc64-4k"},
 	sim.QuirkFragSharedLeak:          {"i386-64k", "i386-64k-reserved"},
 	sim.QuirkMsyncChecks:             {"i386-4k-reserved"},
@@ -57,6 +57,13 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkFragFileHostPage:        {"x86_64-16k", "i386-64k"},
 	sim.QuirkNoPageAnon:              {"i386-64k", "i386-64k-reserved", "x86_64-64k"},
 	sim.QuirkMinAddrUnchecked:        {"i386-64k", "x86_64-16k"},
+	sim.QuirkMmapHostLenWrap:         {"i386-64k-reserved", "i386-64k"},
+	sim.QuirkMmapOffsetOverflow:      {"x86_64-64k", "x86_64-16k"},
+	sim.QuirkNonFixedFailLeak:        {"x86_64-4k", "sparc64-4k"},
+	sim.QuirkMmapAnonOffset:          {"i386-64k-reserved", "x86_64-64k"},
+	sim.QuirkMremapFailFlags:         {"x86_64-4k", "i386-64k"},
+	sim.QuirkMmapFlagsUnchecked:      {"i386-4k-reserved", "x86_64-4k"},
+	sim.QuirkBrkHostPages:            {"i386-64k-reserved", "x86_64-64k"},
 }
 
 // quirksPropsCannotFind are the quirks the properties cannot show, and why;

@@ -14,9 +14,20 @@ type Setup struct {
 	Name       string
 	Host       string // host preset
 	HostPage   uint64 // 0: the preset's
+	HostBits   int    // the host's address width; 0: the preset's
 	Target     string // target preset
 	QemuPage   uint64 // qemu_host_page_size (H); 0: the host page size
 	ReservedVA uint64 // 0: none
+	Brk        uint64 // where the guest's heap starts; 0: the target's default, or the middle of RESERVED_VA
+}
+
+// brkStart is where the setup's heap starts (0: the target's default): in
+// the middle of a RESERVED_VA space that the default start is not inside.
+func (s Setup) brkStart() uint64 {
+	if s.Brk == 0 && s.ReservedVA != 0 && s.ReservedVA <= 0x10000000 {
+		return s.ReservedVA / 2
+	}
+	return s.Brk
 }
 
 // Setups are the configurations that matter: H = T, H = 4T, H = 16T, a
@@ -36,6 +47,13 @@ var Setups = []Setup{
 	// Small spaces that fill up, for the searches' wraparound.
 	{Name: "i386-tiny-reserved", Host: "x86_64", Target: "i386", ReservedVA: 0x100000},
 	{Name: "i386-tiny-64k", Host: "arm64-64k", Target: "i386", ReservedVA: 0x200000},
+	// Hosts of other address widths: a 32-bit host whose 4 GiB space is
+	// the guest's (its top page included), one of 3 GiB, a 39-bit arm64
+	// host under a 47-bit guest, and a 57-bit (five-level) x86-64 host.
+	{Name: "i386-32bit-host", Host: "i686", HostBits: 32, Target: "i386"},
+	{Name: "i386-i686", Host: "i686", Target: "i386"},
+	{Name: "x86_64-39bit-host", Host: "arm64-4k", HostBits: 39, Target: "x86_64", Brk: 0x5555556000},
+	{Name: "x86_64-57bit-host", Host: "x86_64", HostBits: 57, Target: "x86_64"},
 }
 
 // SetupByName returns the setup called name.
@@ -53,6 +71,12 @@ func (s Setup) Settings(pol policy.Policy) string {
 	out := fmt.Sprintf("host=%s target=%s reserved-va=%#x", s.Host, s.Target, s.ReservedVA)
 	if s.HostPage != 0 {
 		out += fmt.Sprintf(" host-page=%#x", s.HostPage)
+	}
+	if s.HostBits != 0 {
+		out += fmt.Sprintf(" host-bits=%d", s.HostBits)
+	}
+	if b := s.brkStart(); b != 0 {
+		out += fmt.Sprintf(" brk=%#x", b)
 	}
 	if s.QemuPage != 0 {
 		out += fmt.Sprintf(" qemu-host-page=%#x", s.QemuPage)
@@ -77,6 +101,9 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	if s.HostPage != 0 {
 		hostCfg.PageSize = s.HostPage
 	}
+	if s.HostBits != 0 {
+		hostCfg.AddrBits, hostCfg.TaskSize = s.HostBits, 0
+	}
 	hostCfg.MaxMapCount = 1 << 20
 	hostKernel, err := hostvm.New(hostCfg)
 	if err != nil {
@@ -85,6 +112,7 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	cfg := policy.SimConfig(hostPreset, targetPreset)
 	cfg.HostPageSize = s.QemuPage
 	cfg.ReservedVA = s.ReservedVA
+	cfg.BrkStart = s.brkStart()
 	cfg.ProbeGuestBase = true
 	var host sim.Host = sim.KernelHost{Kernel: hostKernel}
 	if opts.WrapHost != nil {
@@ -122,6 +150,9 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	if cfg.ReservedVA != 0 {
 		refCfg.TaskSize = hostvm.Addr(cfg.ReservedVA)
 	}
+	// The guest kernel's heap starts where QEMU's does (the ELF loader
+	// puts both after the program's data).
+	refCfg.BrkStart = hostvm.Addr(cfg.BrkStart)
 	ref, err := hostvm.New(refCfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reference kernel: %v", err)

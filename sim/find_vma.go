@@ -84,9 +84,45 @@ func (s *Sim) skipDown(addr, endAddr, size, low uint64) uint64 {
 		}
 	}
 	if used, ok := s.usedHostPageBelow(addr); ok && used >= low && used >= best {
-		best = used
+		// Through a stretch of host pages in use the loop only moves
+		// end_addr down with addr: go to its bottom at once (but not
+		// below low, where the loop wraps).
+		best = max(s.stretchBottom(used), low)
 	}
 	return best
+}
+
+// stretchBottom returns the lowest host page of the stretch of consecutive
+// host pages in use (as usedHostPageBelow counts them) that ends with the
+// one at hp, in as many steps as the stretch has runs of page flags.
+//
+// Preconditions: hp is host-page aligned and in use.
+func (s *Sim) stretchBottom(hp uint64) uint64 {
+	g := &s.geom
+	h := g.HostPageSize
+	for hp >= h && s.hostPageUsed(hp-h) {
+		below := hp - h
+		// The run holding the highest page in use below hp lies in
+		// below; every host page from its start's to below is in use.
+		p, _ := s.flags.PrevSetPage(hp / g.TargetPageSize)
+		r, _ := s.flags.RunAt(p * g.TargetPageSize)
+		next := r.Start &^ (h - 1)
+		if s.quirk(QuirkFindVMAFirstPage) {
+			next = g.HostPageAlign(r.Start)
+		}
+		hp = min(below, next)
+	}
+	return hp
+}
+
+// hostPageUsed reports whether mmap_find_vma_reserved counts the host page
+// at hp as in use: with QuirkFindVMAFirstPage, when its first guest page
+// has flags; otherwise when any of its guest pages has.
+func (s *Sim) hostPageUsed(hp uint64) bool {
+	if s.quirk(QuirkFindVMAFirstPage) {
+		return s.pageGetFlags(hp) != 0
+	}
+	return s.flagsBetween(hp, s.rangeEnd(hp+s.geom.HostPageSize)) != 0
 }
 
 // usedHostPageBelow returns the highest host page below addr that

@@ -38,9 +38,13 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 		s.mmapLock()
 		defer s.mmapUnlock()
 		at := addr
+		populate := advice == hostvm.MadvPopulateRead || advice == hostvm.MadvPopulateWrite
 		for _, r := range s.FlagRunsIn(addr, end) {
 			lo, hi := max(r.Start, addr), min(r.End, end)
 			if lo > at || r.Flags&PageValid == 0 {
+				if populate {
+					return hostvm.ENOMEM // one walk, which stops at the first hole
+				}
 				err = hostvm.ENOMEM
 			}
 			if r.Flags&PageValid != 0 {
@@ -78,8 +82,51 @@ func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostv
 				}
 			}
 		}
-	case hostvm.MadvDontNeed:
+	case hostvm.MadvDontNeed, hostvm.MadvDontNeedLocked:
 		s.dontNeed(lo, hi)
+	case hostvm.MadvPopulateRead, hostvm.MadvPopulateWrite:
+		return s.populate(lo, hi, flags, advice == hostvm.MadvPopulateWrite)
+	}
+	return 0
+}
+
+// populate is MADV_POPULATE_READ (write false) or MADV_POPULATE_WRITE of
+// the mapped guest pages [lo, hi), whose page flags are flags, as Linux's
+// faultin_page_range() walks them: a page the guest may not read (write)
+// is EINVAL, one that cannot be faulted in (past the end of its file)
+// EFAULT. A write makes the private file pages the host maps from their
+// file private copies, as the guest kernel's are: later writes to the file
+// no longer show in them.
+//
+// Preconditions: the mmap lock is held; [lo, hi) is one run of mapped
+// guest pages, target-page aligned.
+func (s *Sim) populate(lo, hi uint64, flags uint32, write bool) hostvm.Errno {
+	need := uint32(PageRead)
+	if write {
+		need = PageWrite
+	}
+	if flags&need == 0 {
+		return hostvm.EINVAL
+	}
+	if flags&PageAnon != 0 {
+		return 0 // anonymous memory never fails to fault in
+	}
+	g := &s.geom
+	step := min(g.TargetPageSize, g.RealHostPageSize)
+	buf := make([]byte, step)
+	for p := lo; p < hi; p += step {
+		m, ok := s.hostMapping(p)
+		if !ok || m.Anonymous {
+			continue // a copy QEMU made (pread), or a hole the walk met before
+		}
+		var f *hostvm.Fault
+		s.withAccess(p, step, protRead, func() { _, f = s.libc.Host.Read(g.G2H(p), buf) })
+		if f != nil {
+			return hostvm.EFAULT
+		}
+		if write && !m.Shared {
+			s.withAccess(p, step, protWrite, func() { s.libc.Host.Write(g.G2H(p), buf) })
+		}
 	}
 	return 0
 }

@@ -19,6 +19,10 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	// later failure gives back in the fix.
 	var placed bool
 	var foundStart, foundLen uint64
+	// guestFlags are the flags as the guest gave them, for the fix's
+	// checks, when guestCall (not in the mappings QEMU makes for itself).
+	guestFlags, guestCall := s.guestFlags, s.guestCall
+	s.guestCall = false
 	origLen := length
 	if !s.quirk(QuirkMmapProtUnmasked) {
 		prot &= protRead | protWrite | protExec // Linux's mmap ignores other bits
@@ -30,6 +34,12 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	}
 	if flags&hostvm.MapAnonymous != 0 && !s.quirk(QuirkMmapAnonOffset) {
 		offset = 0 // the fix: Linux ignores an anonymous mapping's offset
+	}
+	if flags&hostvm.MapAnonymous == 0 && guestCall && !s.quirk(QuirkMmapFlagsUnchecked) {
+		// The fix: Linux looks the file up first (EBADF).
+		if _, ok := s.libc.FcntlGetFl(fd); !ok {
+			goto fail
+		}
 	}
 	length = g.TargetPageAlign(length)
 	if length == 0 {
@@ -63,6 +73,10 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			goto fail
 		}
 		placed, foundStart, foundLen = true, start, hostLen
+		if errno := s.placedMmapChecks(guestFlags, guestCall, prot, flags, fd, offset, length); errno != 0 {
+			s.libc.Errno = errno // the fix: refused where Linux refuses, after placement
+			goto fail
+		}
 	}
 
 	// When mapping files into a memory area larger than the file, accesses
@@ -117,7 +131,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		}
 		start = g.H2G(hostvm.Addr(hostStart & g.HostMask))
 	} else {
-		if errno := s.fixedMmapChecks(start, length, prot, flags, fd, offset); errno != 0 {
+		if errno := s.fixedMmapChecks(start, length, prot, flags, guestFlags, guestCall, fd, offset); errno != 0 {
 			s.libc.Errno = errno // the fix: refused before the host is touched
 			goto fail
 		}
@@ -256,15 +270,19 @@ fail:
 //   - a file's fd is open (EBADF) and the mapping ends within the largest
 //     file offset, as Linux's file_mmap_ok() checks: EOVERFLOW; skipped
 //     under QuirkMmapOffsetOverflow;
-//   - the file's open mode allows the mapping, as Linux's do_mmap()
-//     checks: EACCES; skipped under QuirkFileModeUnchecked;
+//   - the map type and flags are valid (EINVAL, EOPNOTSUPP; skipped under
+//     QuirkMmapFlagsUnchecked) and the file's open mode allows the
+//     mapping (EACCES; skipped under QuirkFileModeUnchecked), as Linux's
+//     do_mmap() checks them: mapTypeErrno;
 //   - the first host page is not below the host's mmap_min_addr: EPERM;
-//     skipped under QuirkMinAddrUnchecked.
+//     skipped under QuirkMinAddrUnchecked;
+//   - mmap_frag will not refuse the tail's host page when the head has a
+//     fragment of its own (fragRefused): EINVAL.
 //
 // It returns 0 when the request may go on.
 //
 // Preconditions: length is target-page aligned and non-zero.
-func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) hostvm.Errno {
+func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags, guestFlags hostvm.MapFlags, guestCall bool, fd int, offset uint64) hostvm.Errno {
 	g := &s.geom
 	if !s.quirk(QuirkUncheckedRange) && !g.GuestRangeValid(start, length) {
 		if s.quirk(QuirkFixedFitEINVAL) && start+length-1 > g.ABIMask {
@@ -283,16 +301,20 @@ func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFl
 			return errno
 		}
 	}
-	if !s.quirk(QuirkFileModeUnchecked) && flags&hostvm.MapAnonymous == 0 {
-		if errno := s.fileModeErrno(fd, prot, flags); errno != 0 {
-			return errno
-		}
+	if errno := s.mapTypeErrno(guestFlags, guestCall, prot, flags, fd); errno != 0 {
+		return errno
 	}
 	if !s.quirk(QuirkMinAddrUnchecked) && uint64(g.G2H(start&g.HostPageMask())) < s.cfg.MmapMinAddr {
 		// The host refuses the first host page (below its mmap_min_addr):
 		// fail before a fragment is mapped, which the failure would leave
 		// behind.
 		return hostvm.EPERM
+	}
+	if end := s.rangeEnd(start + length); start&^g.HostPageMask() != 0 && end%g.HostPageSize != 0 &&
+		(end-1)&g.HostPageMask() != start&g.HostPageMask() && s.fragRefused((end-1)&g.HostPageMask(), start, end) {
+		// mmap_frag will refuse the tail's host page (fragAsLinux):
+		// fail before the head's fragment is mapped.
+		return hostvm.EINVAL
 	}
 	return 0
 }
@@ -313,23 +335,6 @@ func (s *Sim) fileOffsetErrno(fd int, offset, length uint64) hostvm.Errno {
 	}
 	if length > maxFileOffset || offset/s.geom.TargetPageSize > (maxFileOffset-length)/s.geom.TargetPageSize {
 		return hostvm.EOVERFLOW
-	}
-	return 0
-}
-
-// fileModeErrno makes Linux's checks of a file's open mode (do_mmap():
-// EACCES): the file must be readable, and writable for a writable shared
-// mapping. It returns 0, EACCES, or fcntl's errno for a bad fd.
-func (s *Sim) fileModeErrno(fd int, prot int, flags hostvm.MapFlags) hostvm.Errno {
-	fl, ok := s.libc.FcntlGetFl(fd)
-	if !ok {
-		return s.libc.Errno
-	}
-	acc := fl & hostvm.OAccMode
-	readable := acc == hostvm.ORdOnly || acc == hostvm.ORdWr
-	writable := acc == hostvm.OWrOnly || acc == hostvm.ORdWr
-	if !readable || flags&hostvm.MapType == hostvm.MapShared && prot&protWrite != 0 && !writable {
-		return hostvm.EACCES
 	}
 	return 0
 }

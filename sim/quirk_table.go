@@ -268,5 +268,16 @@ var quirkTable = [...]QuirkDesc{
 		Name:      "mremap-fail-flags",
 		SeedLines: "753-761",
 		Doc:       "When the host's mremap fails, target_mremap leaves the page flags as they were and calls tb_invalidate_phys_range(-1, -1 + new_size). But the host may have changed the address space before failing: with MREMAP_FIXED Linux unmaps the destination and the old range's tail (a shrink) first, and only then refuses the destination (EPERM below mmap_min_addr, ENOMEM); the guest's page flags still show those pages mapped.",
+	}, {
+		Quirk:     QuirkMmapFlagsUnchecked,
+		Name:      "mmap-flags-unchecked",
+		SeedLines: "403-412; syscall.c's mmap_flags_tbl",
+		Doc:       "Neither do_syscall nor target_mmap checks the guest's fd, map type or flags before acting: mmap_flags_tbl drops the bits it does not know (MAP_SHARED_VALIDATE's unknown flags among them), the host sees only the calls target_mmap makes (an anonymous reservation first, fragments and pread without the guest's map type), so a bad fd fails late (ENOMEM, EINVAL or EACCES first) and an invalid map type succeeds where QEMU maps fragments or reads the file.",
+	},
+	{
+		Quirk:     QuirkBrkHostPages,
+		Name:      "brk-host-pages",
+		SeedLines: "none: syscall.c's do_brk and elfload.c's zero_bss",
+		Doc:       "The seed era's do_brk keeps the heap in whole host pages: the loader maps the image's last host page through brk_page, growth maps whole host pages at brk_page with a non-fixed target_mmap (and fails when it lands elsewhere) and clears [target_brk, new_brk) with memset, and a shrink only moves target_brk, never unmapping. Linux works in the guest's pages, unmaps what a shrink gives back, and refuses growth that would come within a page of the next mapping.",
 	},
 }

@@ -61,6 +61,8 @@ const (
 	QuirkNonFixedFailLeak
 	QuirkMmapAnonOffset
 	QuirkMremapFailFlags
+	QuirkMmapFlagsUnchecked
+	QuirkBrkHostPages
 
 	numQuirks
 )
