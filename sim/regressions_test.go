@@ -9,11 +9,12 @@ import (
 )
 
 // TestRegressionScenarios runs every scenario in testdata/regressions, as
-// `mmapsim run --check` does: each replays a defect of the fixed algorithm
-// (or of what it runs on) that is not a quirk of the seed, and must pass,
-// its expectations and the invariants after every statement. The seed's
-// own defects have their scenarios with their quirks, in
-// policy/testdata/quirks.
+// `mmapsim run --check` does: each replays a defect found in the fixed
+// algorithm, or in what it runs on (issue12-*: the issue's reproducers
+// that are not the seed's; props-*: what the widened property generators
+// found), and must pass, its expectations and the invariants after every
+// statement. The seed's own defects have one scenario each with their
+// quirk, in policy/testdata/quirks.
 func TestRegressionScenarios(t *testing.T) {
 	files, err := filepath.Glob("testdata/regressions/*.scn")
 	if err != nil || len(files) == 0 {
