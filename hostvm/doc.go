@@ -21,6 +21,7 @@
 //	brk.go        the program break
 //	fs.go         files, descriptors, pread/pwrite/ftruncate/fstat
 //	mem.go        memory contents, page faults, copy-on-write
+//	private.go    PrivatePagesIn: which pages hold private copies
 //	maps.go       /proc/self/maps rendering
 //	invariants.go CheckInvariants (invariants_on/off.go: the build tag)
 //	errno.go      Linux errno values, the project's own type

@@ -183,6 +183,10 @@ func (s *System) checkInvariants() {
 	}
 	if err := s.sim.CheckAgreement(); err != nil {
 		s.fail("%v", err)
+		return
+	}
+	if l, ok := s.sim.(interface{ LockCount() int }); ok && l.LockCount() != 0 {
+		s.fail("the mmap lock is held %d times after the call (mmap_lock without mmap_unlock)", l.LockCount())
 	}
 }
 

@@ -46,10 +46,11 @@ func (o *mmapOutcome) landing(placed uint64) uint64 {
 type mremapOutcome struct {
 	addr, oldLen, newLen uint64
 	flags                hostvm.MremapFlags
-	to                   uint64         // the destination (MREMAP_FIXED, MREMAP_DONTUNMAP); else 0
-	before               *hostvm.Kernel // the guest kernel before the call
-	sharedOld            bool           // the guest kernel had shared or file memory in the old range
-	oneRun               bool           // QEMU's page flags showed the part that moves as one run, before the call
+	to                   uint64           // the destination (MREMAP_FIXED, MREMAP_DONTUNMAP); else 0
+	before               *hostvm.Kernel   // the guest kernel before the call
+	sharedOld            bool             // the guest kernel had shared or file memory in the old range
+	oldPieces            []hostvm.Mapping // the guest kernel's mappings in the part that moves, before the call
+	oneRun               bool             // QEMU's page flags showed the part that moves as one run, before the call
 
 	qemuAddr   uint64
 	qemuErr    error
@@ -210,12 +211,14 @@ func (s *System) hostHasRoom(length uint64) bool {
 
 // partialPieces reports whether the mappings guest kernel k has in
 // [addr, addr+length), cut to that range, do not all start and end on
-// host pages: a move of several pieces (MREMAP_FIXED with equal lengths
-// may span gaps) moves each one by itself.
+// host pages (a move of several pieces, MREMAP_FIXED with equal lengths
+// spanning gaps, moves each one by itself), or whether a shared one among
+// them does not (QEMU gave its fragments host pages of their own).
 func (s *System) partialPieces(k *hostvm.Kernel, addr, length uint64) bool {
 	h := s.hostPage
 	for _, m := range k.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + length)}) {
-		if max(uint64(m.Start), addr)%h != 0 || min(uint64(m.End), addr+length)%h != 0 {
+		if max(uint64(m.Start), addr)%h != 0 || min(uint64(m.End), addr+length)%h != 0 ||
+			m.Shared && (uint64(m.Start)%h != 0 || uint64(m.End)%h != 0) {
 			return true
 		}
 	}

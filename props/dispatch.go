@@ -227,6 +227,7 @@ func (s *System) runBrk(op Op) {
 func (s *System) runMremap(op Op) {
 	addr, at, oldLen, newLen, flags, to, toText := s.remapArgs(op)
 	o := &mremapOutcome{addr: addr, oldLen: oldLen, newLen: newLen, flags: flags, to: to, before: s.ref.Clone(),
+		oldPieces: s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + min(oldLen, newLen))}),
 		sharedOld: s.sharedOrFile(addr, oldLen),
 		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags
 	}
@@ -272,7 +273,7 @@ func (s *System) runMremap(op Op) {
 	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, newLen)
-		s.moved(addr, got, min(oldLen, newLen))
+		s.moved(o.oldPieces, addr, got, min(oldLen, newLen))
 	}
 }
 
@@ -336,14 +337,8 @@ func (s *System) runStore(op Op) {
 // runFileWrite writes a file through its descriptor on both systems. The
 // read-only file is never written: the first file is, instead.
 func (s *System) runFileWrite(op Op) {
-	fi := int(op.At.Base) % len(files)
-	if files[fi].flags == hostvm.ORdOnly {
-		fi = 0
-	}
-	off := uint64(op.At.Page&0x3f)*s.targetPage + uint64(op.At.Byte)
-	n := int(op.N%256) + 1
-	data := bytes.Repeat([]byte{op.Byte}, n)
-	fd := 3 + fi
+	fd, data, off := s.fileWriteArgs(op)
+	n := len(data)
 	qemuN, qemuErr := s.host.FilePwrite(fd, data, int64(off))
 	kernelN, kernelErr := s.ref.FilePwrite(fd, data, int64(off))
 	s.emit(fmt.Sprintf("pwrite64(%d, %s, %d, %s) = %s", fd, quote(data), n, hexText(off), expectText(uint64(kernelN), kernelErr)))
@@ -353,15 +348,30 @@ func (s *System) runFileWrite(op Op) {
 	s.fileChanged = true
 }
 
-// runFtruncate truncates a file on both systems. The read-only file is
-// never truncated: the second file is, instead.
-func (s *System) runFtruncate(op Op) {
+// fileWriteArgs derives a file write's fd, bytes and offset from op. The
+// read-only file is never written: the first file is, instead.
+func (s *System) fileWriteArgs(op Op) (fd int, data []byte, off uint64) {
+	fi := int(op.At.Base) % len(files)
+	if files[fi].flags == hostvm.ORdOnly {
+		fi = 0
+	}
+	off = uint64(op.At.Page&0x3f)*s.targetPage + uint64(op.At.Byte)
+	return 3 + fi, bytes.Repeat([]byte{op.Byte}, int(op.N%256)+1), off
+}
+
+// ftruncateArgs derives a truncation's fd and size from op. The read-only
+// file is never truncated: the second file is, instead.
+func (s *System) ftruncateArgs(op Op) (fd int, size uint64) {
 	fi := int(op.At.Base) % len(files)
 	if files[fi].flags == hostvm.ORdOnly {
 		fi = 1
 	}
-	size := uint64(op.At.Page&0x1f)*s.targetPage + uint64(op.At.Byte)
-	fd := 3 + fi
+	return 3 + fi, uint64(op.At.Page&0x1f)*s.targetPage + uint64(op.At.Byte)
+}
+
+// runFtruncate truncates a file on both systems.
+func (s *System) runFtruncate(op Op) {
+	fd, size := s.ftruncateArgs(op)
 	qemuErr := s.host.Ftruncate(fd, int64(size))
 	kernelErr := s.ref.Ftruncate(fd, int64(size))
 	s.emit(fmt.Sprintf("ftruncate(%d, %s) = %s", fd, hexText(size), expectText(0, kernelErr)))

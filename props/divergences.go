@@ -24,6 +24,7 @@ var Divergences = map[string]string{
 	"placement-room":          "the guest kernel finds no room for a non-fixed mapping, QEMU's search does, and the call then fails for a reason the guest kernel never reached",
 	"placement-host-pages":    "QEMU places a non-fixed mapping on whole free host pages; when only partly used host pages have room, it finds none where the guest kernel does",
 	"mmap-min-addr":           "below mmap_min_addr the answer depends on where guest_base puts the range on the host",
+	"file-offset-limit":       "a file mapping that ends in the last host page below the largest file offset (2^63): the guest kernel maps it, the host, whose pages are larger, refuses it (EOVERFLOW)",
 }
 
 // A rule allows one named divergence at one comparison point: when its
@@ -146,9 +147,20 @@ var mmapRules = []rule[*mmapOutcome]{
 			return o.qemuErr != nil && o.nonFixed && o.kernelErr == hostvm.ENOMEM && o.qemuErr != hostvm.ENOMEM
 		}},
 	{name: "placement-host-pages", then: keepQEMU,
-		doc: "a non-fixed mapping QEMU finds no room for (ENOMEM) where no whole free host pages are left",
+		doc: "a non-fixed mapping QEMU finds no room for (ENOMEM) where no whole free host pages are left for it (with a file offset that is not host-page aligned, for its length plus the offset's place in its host page); the guest kernel maps it, or refuses it for a reason it checks after placing it",
 		when: func(s *System, o *mmapOutcome) bool {
-			return o.qemuErr == hostvm.ENOMEM && o.kernelErr == nil && o.nonFixed && !s.freeHostRange(o.before, o.length)
+			need := o.length
+			if o.flags&hostvm.MapAnonymous == 0 {
+				need += o.offset % s.hostPage
+			}
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr != hostvm.ENOMEM && o.nonFixed && !s.freeHostRange(o.before, need)
+		}},
+	{name: "file-offset-limit", then: keepQEMU,
+		doc: "QEMU says EOVERFLOW for a file mapping that ends within a host page of the largest file offset, which the guest kernel maps",
+		when: func(s *System, o *mmapOutcome) bool {
+			end := o.offset + (o.length+s.targetPage-1)&^(s.targetPage-1)
+			return o.qemuErr == hostvm.EOVERFLOW && o.kernelErr == nil && o.flags&hostvm.MapAnonymous == 0 &&
+				end > 1<<63-s.host.PageSize() && end <= 1<<63
 		}},
 	{name: "mmap-min-addr", then: stopRun,
 		doc: "either system says EPERM for an address below mmap_min_addr",
@@ -171,6 +183,12 @@ var mmapRules = []rule[*mmapOutcome]{
 // mremapRules classify an mremap's outcomes (before they are compared).
 // Each stops the run.
 var mremapRules = []rule[*mremapOutcome]{
+	{name: "placement-host-pages", then: stopRun,
+		doc: "a move QEMU places (MREMAP_MAYMOVE) finds no room (ENOMEM) where no whole free host pages are left for it",
+		when: func(s *System, o *mremapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr == nil && o.flags&hostvm.MremapMayMove != 0 &&
+				o.flags&hostvm.MremapFixed == 0 && !s.freeHostRange(o.before, o.newLen)
+		}},
 	{name: "placement-room", then: stopRun,
 		doc: "a move QEMU places (MREMAP_MAYMOVE) into a range the guest kernel had free, where the guest kernel's own search found no room (ENOMEM)",
 		when: func(s *System, o *mremapOutcome) bool {

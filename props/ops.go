@@ -81,6 +81,7 @@ const (
 	sizeFile                   // the size of the file the operation maps (the first file's for an anonymous one)
 	sizeRaw                    // Raw, at the guest's width
 	sizeHandle                 // the length of the mapping the operation's address names (as it was made)
+	sizeTop                    // from the operation's address to the end of the guest space
 )
 
 // Op is one generated operation. Lengths are in guest pages, plus Extra
@@ -170,9 +171,11 @@ func genSize(src Source) Size {
 		z.Pages = -int32(pick(src, 3)) // up to the end of the word, or just below
 	case 5, 6:
 		z.From = sizeHalf
-	case 7, 8:
+	case 7:
 		z.From = sizeFile
 		z.Pages = int32(pick(src, 6)) - 1
+	case 8:
+		z.From = sizeTop // up to the top of the space, or just past it
 	case 9:
 		z.From = sizeRaw
 		z.Raw = src.Uint64()
@@ -413,6 +416,9 @@ func (s *System) size(z Size, at Where, file int8) uint64 {
 		if len(s.handles) > 0 && at.Base < baseLow {
 			base = s.handleLens[int(at.Base)%len(s.handles)]
 		}
+	case sizeTop:
+		addr, _ := s.resolve(at)
+		base = s.spaceEnd - addr
 	}
 	return s.word(base + uint64(int64(z.Pages)*int64(s.targetPage)+int64(z.Byte)))
 }

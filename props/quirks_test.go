@@ -64,16 +64,13 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkMremapFailFlags:         {"x86_64-4k", "i386-64k"},
 	sim.QuirkMmapFlagsUnchecked:      {"i386-4k-reserved", "x86_64-4k"},
 	sim.QuirkBrkHostPages:            {"i386-64k-reserved", "x86_64-64k"},
+	sim.QuirkFileModeUnchecked:       {"i386-64k", "x86_64-64k", "i386-16k-reserved"},
 }
 
 // quirksPropsCannotFind are the quirks the properties cannot show, and why;
 // the search skips them (their scenarios in policy/testdata/quirks still
 // show each one).
-var quirksPropsCannotFind = map[sim.Quirk]string{
-	sim.QuirkFileModeUnchecked: "the runs open no write-only file, and the one open-mode refusal they can provoke " +
-		"(a writable shared mapping of the read-only file) ends, with or without the quirk, in mmap_frag's EINVAL, " +
-		"which the named divergence shared-file-fragment allows for EACCES",
-}
+var quirksPropsCannotFind = map[sim.Quirk]string{}
 
 // quirkBudget is how many sequences the search for one quirk may run on
 // each of its setups.

@@ -43,6 +43,7 @@ var Setups = []Setup{
 	{Name: "x86_64-16k", Host: "arm64-16k", Target: "x86_64"},
 	{Name: "x86_64-4k", Host: "x86_64", Target: "x86_64"},
 	{Name: "sparc64-4k", Host: "x86_64", Target: "sparc64"},
+	{Name: "alpha-16k", Host: "arm64-16k", Target: "alpha"},
 	{Name: "arm-top-64k", Host: "arm64-64k", Target: "arm"},
 	// Small spaces that fill up, for the searches' wraparound.
 	{Name: "i386-tiny-reserved", Host: "x86_64", Target: "i386", ReservedVA: 0x100000},
@@ -183,10 +184,11 @@ var files = []struct {
 	{"a.bin", 2.25, hostvm.ORdWr}, // EOF inside a page
 	{"b.bin", 20, hostvm.ORdWr},   // larger than a 64K host page
 	{"ro.bin", 3, hostvm.ORdOnly}, // read-only: no writable shared mapping
+	{"wo.bin", 5, hostvm.OWrOnly}, // write-only: no mapping at all (EACCES)
 }
 
 // makeFiles creates the files in k, sized for target pages of
-// targetPage bytes, and opens them as fds 3, 4 and 5.
+// targetPage bytes, and opens them as fds 3, 4, 5 and 6.
 func makeFiles(k *hostvm.Kernel, targetPage uint64) error {
 	for _, f := range files {
 		fd, err := k.Open(f.name, hostvm.ORdWr|hostvm.OCreat|hostvm.OTrunc, 0o644)

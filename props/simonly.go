@@ -13,10 +13,11 @@ import (
 func (s *System) simOnly(op Op) {
 	var line string
 	var err error
+	var got uint64
+	var res string // what else QEMU answered: bytes, a fault
 	switch op.Kind {
 	case OpMmap:
 		a := s.mmapArgs(op)
-		var got uint64
 		got, err = s.sim.Mmap(a.addr, a.length, int(a.prot), a.flags, a.fd, a.offset)
 		prefix := ""
 		if err == nil {
@@ -27,7 +28,6 @@ func (s *System) simOnly(op Op) {
 		line = fmt.Sprintf("%smmap(%s, %s, %s, %s, %d, %s)", prefix, a.at, hexText(a.length), protText(a.prot), mapFlagsText(a.flags), a.fd, hexText(a.offset))
 	case OpMremap:
 		addr, at, oldLen, newLen, flags, to, toText := s.remapArgs(op)
-		var got uint64
 		got, err = s.sim.Mremap(addr, oldLen, newLen, flags, to)
 		prefix := ""
 		if err == nil {
@@ -57,25 +57,34 @@ func (s *System) simOnly(op Op) {
 		}
 	case OpLoad:
 		addr, at := s.resolve(op.At)
-		s.sim.Load(addr, make([]byte, op.N))
+		buf := make([]byte, op.N)
+		n, f := s.sim.Load(addr, buf)
+		res = fmt.Sprintf("%s %v", quote(buf[:n]), f)
 		line = fmt.Sprintf("peek(%s, %d)", at, op.N)
 	case OpStore:
 		addr, at := s.resolve(op.At)
-		s.sim.Store(addr, bytes.Repeat([]byte{op.Byte}, int(op.N)))
+		n, f := s.sim.Store(addr, bytes.Repeat([]byte{op.Byte}, int(op.N)))
+		res = fmt.Sprintf("%d %v", n, f)
 		line = fmt.Sprintf("fill(%s, %d, %#x)", at, op.N, op.Byte)
 	case OpBrk:
 		addr, at := s.resolve(op.At)
-		var got uint64
 		got, err = s.sim.Brk(addr)
 		if err == nil {
 			s.brk = got
 		}
 		line = fmt.Sprintf("brk(%s)", at)
-	default:
-		// File writes and truncation change the files QEMU shares with
-		// the guest kernel: the states are apart for good anyway.
-		return
+	case OpFileWrite:
+		fd, data, off := s.fileWriteArgs(op)
+		var n int
+		n, err = s.host.FilePwrite(fd, data, int64(off))
+		got = uint64(n)
+		line = fmt.Sprintf("pwrite64(%d, %s, %d, %s)", fd, quote(data), len(data), hexText(off))
+	case OpFtruncate:
+		fd, size := s.ftruncateArgs(op)
+		err = s.host.Ftruncate(fd, int64(size))
+		line = fmt.Sprintf("ftruncate(%d, %s)", fd, hexText(size))
 	}
+	s.simResult = fmt.Sprintf("%#x %v %s", got, err, res)
 	s.emit(line)
 	s.abortCheck(err)
 }

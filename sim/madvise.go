@@ -156,16 +156,41 @@ func (s *Sim) dontNeed(start, end uint64) {
 					s.zeroGuest(max(r.Start, lo), min(r.End, hi), prot)
 				}
 			}
+			hp = s.sameHostMappingTo(hp, lo, hi, end) - g.HostPageSize
 			continue
 		}
 		if alone {
 			// No other guest page uses this host page: pass the whole
-			// host page through (the host refuses parts of one).
-			s.libc.Madvise(g.G2H(hp), g.HostPageSize, hostvm.MadvDontNeed)
+			// host page through (the host refuses parts of one), with
+			// the whole ones after it that take the same way.
+			next := s.sameHostMappingTo(hp, lo, hi, end)
+			s.libc.Madvise(g.G2H(hp), next-hp, hostvm.MadvDontNeed)
+			hp = next - g.HostPageSize
 		} else if privAnon {
 			s.zeroGuest(lo, hi, prot)
 		}
 	}
+}
+
+// sameHostMappingTo returns where the host pages that dontNeed treats as it
+// treats the one at hp end: when [lo, hi), the part of the range in that
+// host page, is all of it, the whole host pages after it in the range and
+// in the same host mapping (the range is one run of page flags, so they
+// hold the same kind of guest pages); else hp's own end.
+//
+// Preconditions: hp is host-page aligned; hp <= lo < hi <= end.
+func (s *Sim) sameHostMappingTo(hp, lo, hi, end uint64) uint64 {
+	g := &s.geom
+	next := hp + g.HostPageSize
+	if lo != hp || hi != next {
+		return next
+	}
+	ms := s.libc.Host.MappingsIn(g.HostRange(hp, end-hp))
+	if len(ms) == 0 || ms[0].Start != g.G2H(hp) {
+		return next
+	}
+	last := (min(end, uint64(ms[0].End)-g.GuestBase)) &^ (g.HostPageSize - 1)
+	return max(next, last)
 }
 
 // privateFilePages reports whether mapped guest pages in [lo, hi) are not

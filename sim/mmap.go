@@ -41,7 +41,13 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			goto fail
 		}
 	}
-	length = g.TargetPageAlign(length)
+	if s.quirk(QuirkMmapLenZero) {
+		length = g.TargetPageAlign(length)
+	} else {
+		// The fix keeps the carry, as Linux's 64-bit PAGE_ALIGN does for
+		// a 32-bit process: 0xffffffff is 4 GiB, not 0.
+		length = s.targetPageAlignEnd(length)
+	}
 	if length == 0 {
 		if s.quirk(QuirkMmapLenZero) {
 			goto the_end // seed 409: success, nothing mapped
