@@ -307,6 +307,12 @@ var Quirks = []QuirkInfo{
 		Scenario: "brk-host-pages.scn",
 		Symptom:  "On a host with larger pages the heap grows by whole host pages: guest pages past the break are mapped (MAP_FIXED_NOREPLACE there fails with EEXIST, a load reads zeros instead of faulting), a shrunk heap keeps its pages, and the heap grows right up to the next mapping where Linux keeps a page free.",
 	},
+	{
+		Quirk:    sim.QuirkFindVMAHintMinAddr,
+		FoundBy:  FoundByProps,
+		Scenario: "find-vma-hint-min-addr.scn",
+		Symptom:  "With a guest_base and no RESERVED_VA, mmap(0x3000, ...) without MAP_FIXED returns 0x3000, below the guest's mmap_min_addr (mmap(1, ...) returns 0, which the guest takes for NULL); Linux raises such a hint to mmap_min_addr.",
+	},
 }
 
 // QuirkInfoFor returns the catalogue entry of q.

@@ -167,6 +167,36 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	return false
 }
 
+// checkAccessOK compares QEMU's access_ok() for n bytes at addr (what a
+// system call checks of a guest buffer) with the guest kernel's mappings:
+// every byte mapped, readable (writable for a write), the range not
+// wrapping the guest's word.
+func (s *System) checkAccessOK(addr, n uint64, write bool) {
+	if s.failure != "" {
+		return
+	}
+	need := hostvm.ProtRead
+	if write {
+		need = hostvm.ProtWrite
+	}
+	want := true
+	if end := addr + n; n > 0 && (end < addr || end-1 > s.wordMask) {
+		want = false
+	} else if n > 0 {
+		at := addr
+		for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(end)}) {
+			if uint64(m.Start) > at || m.Prot&need == 0 {
+				break
+			}
+			at = uint64(m.End)
+		}
+		want = at >= end
+	}
+	if got := s.sim.AccessOK(addr, n, write); got != want {
+		s.fail("access_ok(%#x, %d, write=%v): QEMU says %v, the guest kernel's mappings %v", addr, n, write, got, want)
+	}
+}
+
 // checkInvariants verifies the invariants after an operation, failed
 // ones included: the host kernel's own, the reference's, and QEMU's page
 // flags against the host (CheckAgreement: every valid guest page mapped

@@ -299,6 +299,7 @@ func (s *System) sameResult(call string, qemuAddr uint64, qemuErr error, kernelA
 func (s *System) runLoad(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
+	s.checkAccessOK(addr, uint64(n), false)
 	qemuBuf := make([]byte, n)
 	kernelBuf := make([]byte, n)
 	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
@@ -316,6 +317,7 @@ func (s *System) runLoad(op Op) {
 func (s *System) runStore(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
+	s.checkAccessOK(addr, uint64(n), true)
 	data := bytes.Repeat([]byte{op.Byte}, n)
 	qemuN, qemuFault := s.sim.Store(addr, data)
 	kernelN, kernelFault := s.ref.Write(hostvm.Addr(addr), data)

@@ -47,7 +47,7 @@ func TestTransparencyFixed(t *testing.T) {
 		checks *= 100
 	}
 	if testing.Short() {
-		checks = max(1, checks/8) // CI's extra builds (race, 386, wine)
+		checks = max(1, checks/4) // CI's extra builds (race, 386, wine)
 	}
 	t.Logf("props.seed=%d props.checks=%d props.steps=%d", *flagSeed, checks, *flagSteps)
 	for _, setup := range Setups {

@@ -65,6 +65,7 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkMmapFlagsUnchecked:      {"i386-4k-reserved", "x86_64-4k"},
 	sim.QuirkBrkHostPages:            {"i386-64k-reserved", "x86_64-64k"},
 	sim.QuirkFileModeUnchecked:       {"i386-64k", "x86_64-64k", "i386-16k-reserved"},
+	sim.QuirkFindVMAHintMinAddr:      {"i386-guest-base"},
 }
 
 // quirksPropsCannotFind are the quirks the properties cannot show, and why;

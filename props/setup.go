@@ -19,6 +19,7 @@ type Setup struct {
 	QemuPage   uint64 // qemu_host_page_size (H); 0: the host page size
 	ReservedVA uint64 // 0: none
 	Brk        uint64 // where the guest's heap starts; 0: the target's default, or the middle of RESERVED_VA
+	GuestBase  uint64 // guest_base as -B sets it; 0: probed (where the reservation lands, or 0)
 }
 
 // brkStart is where the setup's heap starts (0: the target's default): in
@@ -55,6 +56,11 @@ var Setups = []Setup{
 	{Name: "i386-i686", Host: "i686", Target: "i386"},
 	{Name: "x86_64-39bit-host", Host: "arm64-4k", HostBits: 39, Target: "x86_64", Brk: 0x5555556000},
 	{Name: "x86_64-57bit-host", Host: "x86_64", HostBits: 57, Target: "x86_64"},
+	// guest_base chosen by the user (-B), with and without RESERVED_VA:
+	// guest addresses are not host addresses, and the search must keep
+	// to the guest space.
+	{Name: "i386-guest-base", Host: "x86_64", Target: "i386", GuestBase: 0x100000000},
+	{Name: "i386-guest-base-reserved", Host: "arm64-64k", Target: "i386", ReservedVA: 0x10000000, GuestBase: 0x7f0000000000},
 }
 
 // SetupByName returns the setup called name.
@@ -78,6 +84,9 @@ func (s Setup) Settings(pol policy.Policy) string {
 	}
 	if b := s.brkStart(); b != 0 {
 		out += fmt.Sprintf(" brk=%#x", b)
+	}
+	if s.GuestBase != 0 {
+		out += fmt.Sprintf(" guest-base=%#x", s.GuestBase)
 	}
 	if s.QemuPage != 0 {
 		out += fmt.Sprintf(" qemu-host-page=%#x", s.QemuPage)
@@ -114,7 +123,8 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	cfg.HostPageSize = s.QemuPage
 	cfg.ReservedVA = s.ReservedVA
 	cfg.BrkStart = s.brkStart()
-	cfg.ProbeGuestBase = true
+	cfg.ProbeGuestBase = s.GuestBase == 0
+	cfg.GuestBase = s.GuestBase
 	var host sim.Host = sim.KernelHost{Kernel: hostKernel}
 	if opts.WrapHost != nil {
 		host = opts.WrapHost(host)

@@ -164,6 +164,10 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 		start = s.mmapNextStart
 	} else {
 		start &= g.HostPageMask()
+		if start < s.cfg.MmapMinAddr && !s.quirk(QuirkFindVMAHintMinAddr) {
+			// The fix: Linux's round_hint_to_min(), in guest terms.
+			start = g.HostPageAlign(s.cfg.MmapMinAddr)
+		}
 	}
 	size = g.HostPageAlign(size)
 	if s.cfg.ReservedVA != 0 {

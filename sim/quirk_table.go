@@ -279,5 +279,10 @@ var quirkTable = [...]QuirkDesc{
 		Name:      "brk-host-pages",
 		SeedLines: "none: syscall.c's do_brk and elfload.c's zero_bss",
 		Doc:       "The seed era's do_brk keeps the heap in whole host pages: the loader maps the image's last host page through brk_page, growth maps whole host pages at brk_page with a non-fixed target_mmap (and fails when it lands elsewhere) and clears [target_brk, new_brk) with memset, and a shrink only moves target_brk, never unmapping. Linux works in the guest's pages, unmaps what a shrink gives back, and refuses growth that would come within a page of the next mapping.",
+	}, {
+		Quirk:     QuirkFindVMAHintMinAddr,
+		Name:      "find-vma-hint-min-addr",
+		SeedLines: "285-290",
+		Doc:       "Without RESERVED_VA, mmap_find_vma hands the guest's hint to the host as it is (aligned down to a host page). The host raises a hint below its own mmap_min_addr, but with a guest_base (-B) the guest's low addresses are high host addresses: a non-fixed mapping lands below the guest's mmap_min_addr, even at guest address 0.",
 	},
 }

@@ -63,6 +63,7 @@ const (
 	QuirkMremapFailFlags
 	QuirkMmapFlagsUnchecked
 	QuirkBrkHostPages
+	QuirkFindVMAHintMinAddr
 
 	numQuirks
 )

@@ -22,7 +22,8 @@
 // mutant that does not compile is not counted. Every package whose tests
 // depend on sim is run, fastest first (sim, props -short, then the rest),
 // each with -count=1 and a timeout; the first failing package kills the
-// mutant, and a timeout kills it too (the tests caught a hang). Mutants
+// mutant, and a timeout (five times the run on the unmutated tree, which
+// must pass) kills it too: the tests caught a hang. Mutants
 // listed in equivalent.txt, each with the reason no test can tell it from
 // the original, are left out of the score.
 //

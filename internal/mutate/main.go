@@ -14,14 +14,14 @@ import (
 
 func main() {
 	var (
-		n       = flag.Int("n", 150, "how many mutants to sample (0: all)")
-		seed    = flag.Int64("seed", 1, "the sampling seed")
-		suite   = flag.String("suite", "whole", "the tests to run: whole (every package whose tests use sim) or props (go test -short ./props)")
-		dirs    = flag.String("dirs", "sim,sim/internal/base", "the packages to mutate, comma-separated, relative to the module root")
-		timeout = flag.Duration("timeout", 3*time.Minute, "each go test's -timeout: a mutant that makes a test hang is killed")
-		only    = flag.String("only", "", "run only the mutant with this key (as the report prints it)")
-		list    = flag.Bool("list", false, "list every mutation point and exit")
-		equiv   = flag.String("equivalent", "internal/mutate/equivalent.txt", "the file of mutants argued equivalent, left out of the score")
+		n      = flag.Int("n", 150, "how many mutants to sample (0: all)")
+		seed   = flag.Int64("seed", 1, "the sampling seed")
+		suite  = flag.String("suite", "whole", "the tests to run: whole (every package whose tests use sim) or props (go test -short ./props)")
+		dirs   = flag.String("dirs", "sim,sim/internal/base", "the packages to mutate, comma-separated, relative to the module root")
+		factor = flag.Int("timeout-factor", 5, "each go test's -timeout is this many times its run on the unmutated tree (at least 20s): a mutant that makes a test hang is killed")
+		only   = flag.String("only", "", "run only the mutant with this key (as the report prints it)")
+		list   = flag.Bool("list", false, "list every mutation point and exit")
+		equiv  = flag.String("equivalent", "internal/mutate/equivalent.txt", "the file of mutants argued equivalent, left out of the score")
 	)
 	flag.Parse()
 	root, err := moduleRoot()
@@ -57,13 +57,16 @@ func main() {
 		fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	t := &tester{root: root, tmp: tmp, runs: runs, timeout: *timeout}
+	t := &tester{root: root, tmp: tmp, runs: runs}
 	for _, d := range mutated {
 		t.build = append(t.build, "./"+d)
 	}
+	if err := t.baseline(*factor, 20*time.Second); err != nil {
+		fatal(err)
+	}
 	fmt.Printf("mutate: %d of %d mutation points in %s, seed %d, suite %s:", len(sample), len(all), *dirs, *seed, *suite)
-	for _, r := range runs {
-		fmt.Printf(" [%s]", strings.TrimPrefix(r.String(), "github.com/mmapsim/mmapsim/"))
+	for _, r := range t.runs {
+		fmt.Printf(" [%s, timeout %v]", strings.TrimPrefix(r.String(), "github.com/mmapsim/mmapsim/"), r.timeout)
 	}
 	fmt.Println()
 	report(t, sample, equivalent)

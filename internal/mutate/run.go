@@ -23,11 +23,12 @@ const (
 
 func (v verdict) String() string { return [...]string{"invalid", "killed", "survived"}[v] }
 
-// testRun is one go test invocation of the suite: a package, and whether
-// it runs with -short.
+// testRun is one go test invocation of the suite: a package, whether it
+// runs with -short, and its timeout (set from a run of the unmutated tree).
 type testRun struct {
-	pkg   string
-	short bool
+	pkg     string
+	short   bool
+	timeout time.Duration
 }
 
 func (t testRun) String() string {
@@ -39,11 +40,29 @@ func (t testRun) String() string {
 
 // tester builds and tests mutants through an overlay.
 type tester struct {
-	root    string        // the module root
-	tmp     string        // where mutated files and overlays go
-	runs    []testRun     // the suite, fastest first
-	timeout time.Duration // each go test's -timeout
-	build   []string      // the packages a mutant must compile in
+	root  string    // the module root
+	tmp   string    // where mutated files and overlays go
+	runs  []testRun // the suite, fastest first
+	build []string  // the packages a mutant must compile in
+}
+
+// baseline runs the suite on the unmutated tree, which must pass, and sets
+// each run's timeout to factor times what it took (at least floor): a
+// mutant that makes a test hang is then killed in bounded time.
+func (t *tester) baseline(factor int, floor time.Duration) error {
+	for i := range t.runs {
+		r := &t.runs[i]
+		args := []string{"test", "-count=1"}
+		if r.short {
+			args = append(args, "-short")
+		}
+		start := time.Now()
+		if out, err := t.goCmd(0, append(args, r.pkg)...); err != nil {
+			return fmt.Errorf("%s fails on the unmutated tree:\n%s", r, out)
+		}
+		r.timeout = max(floor, time.Duration(factor)*time.Since(start).Round(time.Second))
+	}
+	return nil
 }
 
 // outcome is a mutant's verdict, the test run that killed it (and how),
@@ -76,11 +95,11 @@ func (t *tester) test(m mutant) outcome {
 		return outcome{invalid, firstLine(out), time.Since(start)}
 	}
 	for _, r := range t.runs {
-		args := []string{"test", "-overlay", overlay, "-count=1", "-timeout", t.timeout.String()}
+		args := []string{"test", "-overlay", overlay, "-count=1", "-timeout", r.timeout.String()}
 		if r.short {
 			args = append(args, "-short")
 		}
-		out, err := t.goCmd(t.timeout+2*time.Minute, append(args, r.pkg)...)
+		out, err := t.goCmd(r.timeout+2*time.Minute, append(args, r.pkg)...)
 		if err != nil && strings.Contains(out, "[build failed]") {
 			// go test's vet checks refuse it: not a program either.
 			return outcome{invalid, firstLine(out), time.Since(start)}
@@ -119,7 +138,7 @@ func (t *tester) goCmd(limit time.Duration, args ...string) (string, error) {
 func suiteRuns(root, suite string, mutated []string) ([]testRun, error) {
 	const module = "github.com/mmapsim/mmapsim/"
 	if suite == "props" {
-		return []testRun{{module + "props", true}}, nil
+		return []testRun{{pkg: module + "props", short: true}}, nil
 	}
 	if suite != "whole" {
 		return nil, fmt.Errorf("suite %q: want whole or props", suite)
@@ -131,8 +150,8 @@ func suiteRuns(root, suite string, mutated []string) ([]testRun, error) {
 	}
 	// The order: cheap and close to sim first; the full property run
 	// and the comparison with a real QEMU last.
-	first := []testRun{{module + "sim", false}, {module + "sim/internal/base", false}, {module + "props", true}}
-	last := []testRun{{module + "props", false}, {module + "props/qemudiff", false}}
+	first := []testRun{{pkg: module + "sim"}, {pkg: module + "sim/internal/base"}, {pkg: module + "props", short: true}}
+	last := []testRun{{pkg: module + "props"}, {pkg: module + "props/qemudiff"}}
 	runs := append([]testRun{}, first...)
 	for _, pkg := range strings.Fields(out) {
 		if pkg == module+"sim" || pkg == module+"sim/internal/base" || pkg == module+"props" || pkg == module+"props/qemudiff" {
@@ -144,7 +163,7 @@ func suiteRuns(root, suite string, mutated []string) ([]testRun, error) {
 		}
 		for _, d := range strings.Fields(deps) {
 			if contains(mutated, strings.TrimPrefix(d, module)) {
-				runs = append(runs, testRun{pkg, false})
+				runs = append(runs, testRun{pkg: pkg})
 				break
 			}
 		}
