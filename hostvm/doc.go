@@ -10,9 +10,13 @@
 //	addr.go       Addr and Range, overflow-checked address arithmetic
 //	config.go     Config (page size, address width, layout, limits) and geometry
 //	kernel.go     Kernel: construction, Clone, accessors
-//	vma.go        VMAs in a B-tree: lookup, split, merge, gap maintenance
+//	tree.go       a copy-on-write B+tree with a cursor (VMAs and gaps live in one)
+//	tree_edit.go  the tree's inserts and deletes: splits, merges, checks
+//	tree_leaf.go  leaves whose edits move keys and slot bytes, not values
+//	vma.go        VMAs in the tree: lookup, split, merge, gap maintenance
 //	gaps.go       the gap index used for O(log n) placement
 //	mmap.go       mmap: argument checks in Linux's order, placement, populate
+//	region.go     mmap_region(): replacing what a mapping covers; MmapReserve
 //	munmap.go     munmap
 //	mprotect.go   mprotect, and the VMA-modify helper madvise shares
 //	mremap.go     mremap in all its modes

@@ -64,6 +64,9 @@ func (k *Kernel) CheckInvariants() error {
 		fail("cached total_vm %#x, recount %#x", k.totalVM, total)
 	}
 
+	if msg, ok := k.vmas.check("VMA"); !ok {
+		fail("%s", msg)
+	}
 	if msg, ok := k.gaps.check(); !ok {
 		fail("%s", msg)
 	}

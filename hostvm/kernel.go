@@ -15,7 +15,7 @@ type Kernel struct {
 	cfg Config
 	g   geometry
 
-	vmas *btree.BTreeG[vma] // the address space, by start address
+	vmas vmaTree            // the address space, by start address
 	gaps gapTree            // free ranges, for placement
 	pt   *btree.BTreeG[pte] // private pages (anonymous and copy-on-write), by page number
 	fs   fileSystem         // inodes, paths and descriptors
@@ -43,10 +43,10 @@ func New(cfg Config) (*Kernel, error) {
 	k := &Kernel{
 		cfg:    cfg,
 		g:      newGeometry(&cfg),
-		vmas:   newVMATree(),
+		vmas:   newVMATree(gen),
 		pt:     newPageTree(),
 		gen:    gen,
-		gaps:   gapTree{gen: gen},
+		gaps:   newGapTree(gen),
 		fs:     newFileSystem(),
 		guards: runs.New(),
 	}
@@ -118,10 +118,9 @@ func (k *Kernel) Clone() *Kernel {
 	c := *k
 	k.gen = &generation{}
 	c.gen = &generation{}
-	c.vmas = k.vmas.Clone()
+	k.vmas.gen, c.vmas.gen = k.gen, c.gen
+	k.gaps.gen, c.gaps.gen = k.gen, c.gen
 	c.pt = k.pt.Clone()
-	k.gaps.gen = k.gen
-	c.gaps.gen = c.gen
 	c.fs = k.fs.clone()
 	c.guards = k.guards.Clone()
 	return &c
@@ -130,10 +129,28 @@ func (k *Kernel) Clone() *Kernel {
 // insertNew adds v, which overlaps nothing, and keeps the tree merged and
 // the gap index current.
 func (k *Kernel) insertNew(v vma) {
-	k.vmas.ReplaceOrInsert(v)
+	var c cursor[vma]
+	k.vmas.seekLE(&c, uint64(v.start))
+	k.insertAt(&c, v, true)
+}
+
+// insertAt is insertNew for a caller standing on the last VMA below v,
+// which may know that the gaps stay as they are (regap false). v joins
+// the VMA below or above it where they are mergeable, and is inserted only
+// if it joins neither.
+// Preconditions: c stands on the last VMA starting below v.start, or
+// before the first VMA if there is none; v overlaps nothing.
+func (k *Kernel) insertAt(c *cursor[vma], v vma, regap bool) {
 	k.totalVM += v.rng().Len()
-	k.mergeRange(v.start, v.end)
-	k.regap(v.start, v.end)
+	if c.valid() && k.mergeable(c.item(), v) {
+		c.setItem(joined(c.item(), v))
+	} else {
+		c.insertAfter(uint64(v.start), v)
+	}
+	k.mergeNext(c)
+	if regap {
+		k.regapCovered(c, v.rng())
+	}
 }
 
 // String renders the address space as /proc/self/maps does.

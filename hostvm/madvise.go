@@ -102,7 +102,9 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 		}
 		nv := v
 		nv.flags = (v.flags | f[0]) &^ f[1]
-		if err := k.modify(v, s, e, nv); err != nil {
+		var c cursor[vma]
+		k.seekVMA(&c, s)
+		if err := k.modify(&c, s, e, nv); err != nil {
 			// madvise_vma_behavior(): a failed split is "kernel
 			// resources temporarily unavailable".
 			if err == ENOMEM {

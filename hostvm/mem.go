@@ -159,6 +159,9 @@ func deleteKeys(t *btree.BTreeG[pte], lo, hi uint64) {
 
 // dropPrivate discards the private pages of [r.Start, r.End).
 func (k *Kernel) dropPrivate(r Range) {
+	if k.pt.Len() == 0 {
+		return
+	}
 	deleteKeys(k.pt, uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift)
 }
 
@@ -302,14 +305,15 @@ func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
 		return v, false
 	}
 	old := v
-	k.vmas.Delete(old)
 	v.pgoff -= uint64(old.start-ns) >> k.g.pageShift
 	v.start = ns
-	k.vmas.ReplaceOrInsert(v)
+	var c cursor[vma]
+	k.vmas.seekLE(&c, uint64(old.start))
+	c.set(uint64(ns), v) // the key moves down, past no other VMA
 	k.totalVM += uint64(old.start - ns)
-	k.mergeRange(ns, old.start)
+	k.mergeAround(&c)
+	v = c.item()
 	k.regap(ns, old.start)
-	v, _ = k.findVMA(a)
 	return v, true
 }
 
@@ -461,16 +465,25 @@ func (k *Kernel) prepareAnon(v vma) {
 		return a.end == b.start && a.file == b.file && a.flags == b.flags &&
 			a.pgoff+uint64(a.end-a.start)>>k.g.pageShift == b.pgoff
 	}
-	if n, ok := k.findVMA(v.end); ok && n.anon != 0 && compatible(v, n) {
-		id = n.anon
-	} else if p, ok := k.prevVMA(v.start); ok && p.anon != 0 && compatible(p, v) {
-		id = p.anon
+	var c cursor[vma]
+	k.vmas.seekLE(&c, uint64(v.start)) // on v
+	if c.next() {
+		if n := c.item(); n.anon != 0 && compatible(v, n) {
+			id = n.anon
+		}
 	}
+	c.prev()
+	if c.prev() && id == 0 {
+		if p := c.item(); p.anon != 0 && compatible(p, v) {
+			id = p.anon
+		}
+	}
+	c.next()
 	if id == 0 {
 		k.nextAnon++
 		id = k.nextAnon
 	}
 	v.anon = id
-	k.vmas.ReplaceOrInsert(v)
-	k.mergeRange(v.start, v.end)
+	c.setItem(v)
+	k.mergeAround(&c)
 }

@@ -397,25 +397,6 @@ func (k *Kernel) vmStartGap(v vma) Addr {
 	return v.start - Addr(k.g.guardGap)
 }
 
-// mmapRegion installs v, replacing whatever it overlaps. shmem asks for a
-// new shared anonymous object of v's size. Compare Linux's mmap_region().
-// Preconditions: v is validated and inside the address space.
-func (k *Kernel) mmapRegion(v vma, shmem bool) error {
-	r := v.rng()
-	if err := k.unmapRange(r); err != nil {
-		return err
-	}
-	if shmem {
-		ind := k.fs.newInode("", 0o600)
-		ind.size = r.Len()
-		k.fs.nextFile++
-		v.ino, v.file = ind.ino, k.fs.nextFile
-		v.pgoff = 0
-	}
-	k.insertNew(v)
-	return nil
-}
-
 // populate faults in r as MAP_POPULATE does, stopping silently at the
 // first fault. Compare Linux's populate_vma_page_range().
 func (k *Kernel) populate(r Range) {

@@ -30,11 +30,12 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	}
 	prot &= ProtRWX
 	start := addr
-	v, ok := k.nextVMA(start)
-	if !ok || v.start >= end {
+	var c cursor[vma]
+	k.seekVMA(&c, start)
+	if !c.valid() || c.item().start >= end {
 		return ENOMEM
 	}
-	if grows&ProtGrowsDown != 0 {
+	if v := c.item(); grows&ProtGrowsDown != 0 {
 		start = v.start
 		if v.flags&vmGrowsDown == 0 {
 			return EINVAL
@@ -48,12 +49,13 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 			return EINVAL
 		}
 	}
-	// Each step re-reads the tree: the step before may have merged.
+	// c stands on the first VMA ending above a; each step may merge it
+	// with its neighbours.
 	for a := start; a < end; {
-		v, ok := k.nextVMA(a)
-		if !ok || v.start > a {
+		if !c.valid() || c.item().start > a {
 			return ENOMEM
 		}
+		v := c.item()
 		if (prot&ProtRead != 0 && v.flags&vmMayRead == 0) ||
 			(prot&ProtWrite != 0 && v.flags&vmMayWrite == 0) ||
 			(prot&ProtExec != 0 && v.flags&vmMayExec == 0) {
@@ -69,7 +71,7 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 			nv.flags &^= vmAccount
 		}
 		e := min(end, v.end)
-		if err := k.modify(v, a, e, nv); err != nil {
+		if err := k.modify(&c, a, e, nv); err != nil {
 			return err
 		}
 		// mprotect_fixup(): a locked private VMA becoming writable is
@@ -77,33 +79,41 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 		// file pages, an anon_vma), so that no access faults later.
 		if v.flags&(vmShared|vmLocked) == vmLocked && v.prot&ProtWrite == 0 && prot&ProtWrite != 0 {
 			k.populate(Range{a, e})
+			k.seekVMA(&c, e)
+		} else if c.item().end <= e {
+			c.next()
 		}
 		a = e
 	}
 	return nil
 }
 
-// modify gives the part [s, e) of VMA v the attributes of nv (its prot,
-// flags and anon_vma), splitting v where the part does not merge into a
-// neighbour. Each split that would pass max_map_count fails with ENOMEM
-// before anything changes. Compare Linux's vma_modify() and split_vma().
-// Preconditions: v.start <= s < e <= v.end, page aligned.
-func (k *Kernel) modify(v vma, s, e Addr, nv vma) error {
+// modify gives the part [s, e) of the VMA c stands on the attributes of nv
+// (its prot, flags and anon_vma), splitting the VMA where the part does not
+// merge into a neighbour, and leaves c on the VMA that holds the part. Each
+// split that would pass max_map_count fails with ENOMEM before anything
+// changes. Compare Linux's vma_modify() and split_vma().
+// Preconditions: c.valid(); v = c.item() has v.start <= s < e <= v.end,
+// page aligned.
+func (k *Kernel) modify(c *cursor[vma], s, e Addr, nv vma) error {
+	v := c.item()
 	if nv.prot == v.prot && nv.flags == v.flags && nv.anon == v.anon {
 		return nil
 	}
 	part := nv
 	part.start, part.end, part.pgoff = s, e, k.pageOf(v, s)
 	mergePrev, mergeNext := false, false
+	if s == v.start && c.prev() {
+		mergePrev = k.mergeable(c.item(), part)
+	}
 	if s == v.start {
-		if p, ok := k.prevVMA(s); ok && k.mergeable(p, part) {
-			mergePrev = true
-		}
+		c.next()
+	}
+	if e == v.end && c.next() {
+		mergeNext = k.mergeable(part, c.item())
 	}
 	if e == v.end {
-		if n, ok := k.findVMA(e); ok && k.mergeable(part, n) {
-			mergeNext = true
-		}
+		c.prev()
 	}
 	count := k.vmas.Len()
 	if s > v.start && !mergeNext {
@@ -115,12 +125,24 @@ func (k *Kernel) modify(v vma, s, e Addr, nv vma) error {
 	if e < v.end && !mergePrev && count >= k.g.maxMaps {
 		return ENOMEM
 	}
-	k.splitAt(s)
-	k.splitAt(e)
-	k.vmas.ReplaceOrInsert(part)
-	k.mergeRange(s, e)
+	if s > v.start {
+		lo := v
+		lo.end = s
+		c.setItem(lo)
+		c.insertAfter(uint64(s), part)
+	} else {
+		c.setItem(part)
+	}
+	if e < v.end {
+		hi := v
+		hi.start, hi.pgoff = e, k.pageOf(v, e)
+		c.insertAfter(uint64(e), hi)
+		c.prev()
+	}
+	k.mergeAround(c)
 	if (v.flags^nv.flags)&vmGrowsDown != 0 {
 		k.regap(s, e)
+		k.seekVMA(c, s)
 	}
 	return nil
 }

@@ -44,18 +44,19 @@ func (k *Kernel) Mremap(addr Addr, oldLen, newLen uint64, flags MremapFlags, new
 	if op.flags&MremapFixed != 0 && op.oldLen == op.newLen {
 		return k.remapMove(op)
 	}
-	v, ok := k.findVMA(op.addr)
-	if !ok {
+	var c cursor[vma]
+	k.seekVMA(&c, op.addr)
+	if !c.valid() || c.item().start > op.addr {
 		return 0, EFAULT
 	}
-	op.v = v
+	op.v = c.item()
 	if err := k.checkPrepVMA(&op); err != nil {
 		return 0, err
 	}
 	if op.impliesNewAddr() {
 		return k.mremapTo(op)
 	}
-	return k.mremapAt(op)
+	return k.mremapAt(op, &c)
 }
 
 // checkRemapParams is Linux's check_mremap_params().
@@ -130,7 +131,8 @@ func (k *Kernel) checkPrepVMA(op *remapOp) error {
 }
 
 // mremapAt resizes without a caller-chosen new address: Linux's mremap_at().
-func (k *Kernel) mremapAt(op remapOp) (Addr, error) {
+// Preconditions: c stands on op.v.
+func (k *Kernel) mremapAt(op remapOp, c *cursor[vma]) (Addr, error) {
 	switch {
 	case op.newLen == op.oldLen:
 		return op.addr, nil
@@ -148,15 +150,17 @@ func (k *Kernel) mremapAt(op remapOp) (Addr, error) {
 	delta := op.newLen - op.oldLen
 	if uint64(v.end-op.addr) == op.oldLen {
 		end, ok := AddLen(v.end, delta)
-		if ok && uint64(end) <= uint64(k.g.taskSize) && !k.anyVMAIn(Range{v.end, end}) &&
+		// The VMA after v is the first that could overlap the growth.
+		free := ok && (!c.next() || c.item().start >= end)
+		c.prev()
+		if free && uint64(end) <= uint64(k.g.taskSize) &&
 			(v.start >= k.g.minAddr || k.cfg.Privileged) {
-			k.vmas.Delete(v)
 			old := v.end
 			v.end = end
-			k.vmas.ReplaceOrInsert(v)
+			c.setItem(v)
 			k.totalVM += delta
-			k.mergeRange(old, end)
-			k.regap(old, end)
+			k.mergeNext(c)
+			k.regapCovered(c, Range{old, end})
 			if v.flags&vmLocked != 0 {
 				k.populate(Range{old, end})
 			}

@@ -32,21 +32,89 @@ func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 // pass max_map_count. Compare Linux's vms_gather_munmap_vmas().
 // Preconditions: r is page aligned and inside the address space.
 func (k *Kernel) unmapRange(r Range) error {
-	first, ok := k.nextVMA(r.Start)
-	if !ok || first.start >= r.End {
-		return nil
+	var c cursor[vma]
+	k.seekVMA(&c, r.Start)
+	res, err := k.unmapAt(&c, r)
+	if res.changed {
+		k.regapHole(&c, r)
 	}
-	if first.start < r.Start && first.end > r.End && k.vmas.Len() >= k.g.maxMaps {
-		return ENOMEM
+	return err
+}
+
+// regapHole updates the gap index after unmapAt emptied r: the gaps that
+// started in [P.end, r.End] (P the VMA below r) become the one gap from
+// P.end to the next VMA's vm_start_gap(). Gaps below P, and above the VMA
+// after r, kept both their ends.
+// Preconditions: c stands where unmapAt left it, on P or before the first
+// VMA; nothing is mapped in r.
+func (k *Kernel) regapHole(c *cursor[vma], r Range) {
+	from := Addr(0)
+	if c.valid() {
+		from = c.item().end
 	}
-	k.splitAt(r.Start)
-	k.splitAt(r.End)
-	for _, v := range k.vmasIn(r) {
-		k.vmas.Delete(v)
+	end := k.g.taskSize
+	if c.next() {
+		end = k.vmStartGap(c.item())
+	}
+	var buf [1]Range
+	gaps := buf[:0]
+	if from < end {
+		gaps = append(gaps, Range{from, end})
+	}
+	k.gaps.replace(from, r.End, gaps)
+}
+
+// unmapResult says what unmapAt did, for the gap index.
+type unmapResult struct {
+	changed bool // some VMA was removed or cut
+	// covered: VMAs covered all of r, none of them a stack. Putting
+	// one VMA (not a stack) back over r then leaves every gap as it
+	// was, since the gaps next to r end at a VMA that kept its start and
+	// flags, or at r.
+	covered bool
+}
+
+// unmapAt is unmapRange without the gap index update, for a caller that
+// has sought r.Start: it leaves c on the last VMA below r (before the first
+// VMA if there is none), where the caller may insert a VMA for r.
+// Preconditions: r is page aligned and inside the address space; c stands
+// where k.seekVMA(c, r.Start) puts it.
+func (k *Kernel) unmapAt(c *cursor[vma], r Range) (unmapResult, error) {
+	if !c.valid() || c.item().start >= r.End {
+		c.prev()
+		return unmapResult{}, nil
+	}
+	covered, next := true, r.Start // next: where the next VMA must start for r to stay covered
+	if v := c.item(); v.start < r.Start {
+		if v.end > r.End && k.vmas.Len() >= k.g.maxMaps {
+			c.prev()
+			return unmapResult{}, ENOMEM
+		}
+		// Keep the part below r; the rest is handled below.
+		k.splitHere(c, r.Start)
+		c.next()
+	}
+	for c.valid() && c.item().start < r.End {
+		v := c.item()
+		covered = covered && v.start == next && v.flags&vmGrowsDown == 0
+		next = v.end
+		if v.end > r.End {
+			// Keep the part above r.
+			hi := v
+			hi.start, hi.pgoff = r.End, k.pageOf(v, r.End)
+			c.set(uint64(r.End), hi)
+			k.totalVM -= uint64(r.End - v.start)
+			break
+		}
+		c.delete()
 		k.totalVM -= v.rng().Len()
 	}
 	k.dropPrivate(r)
-	k.guards.Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
-	k.regap(r.Start, r.End)
-	return nil
+	if k.guards.Len() != 0 {
+		k.guards.Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
+	}
+	// c stands on the first VMA above r: the one before it is the last
+	// below r.
+	c.prev()
+	return unmapResult{changed: true, covered: covered && next >= r.End}, nil
 }

@@ -12,9 +12,3 @@ func (r *splitmix64) next() uint64 {
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
-
-// mix64 hashes v; the gap index uses it for treap priorities.
-func mix64(v uint64) uint64 {
-	r := splitmix64{v}
-	return r.next()
-}

@@ -9,12 +9,15 @@
 // that host page, from the host kernel's mappings. Marks say where the two
 // views part: F a fragment (the host page's guest pages differ, so its
 // protection is their union), R a reservation placeholder (RESERVED_VA), !
-// guest and host disagree. On the host alone, each row is one host page.
+// guest and host disagree, ? the emulator's own record of the host page
+// (box64's, through HostRecorder) is not what the host has. On the host
+// alone, each row is one host page.
 // Legend is the full notation.
 //
 // Use New to draw a machine, TextHooks to draw after every statement of a
 // scenario.Run (mmapsim show), and HTMLRecorder for the HTML page
-// (mmapsim show --html).
+// (mmapsim show --html). Picture.SVG and LegendHTML give the HTML page's
+// drawing and legend to other pages (the playground).
 //
 // # Files
 //

@@ -25,6 +25,9 @@ func TextHooks(w io.Writer) (start func(*scenario.Machine), after func(*scenario
 	}
 	start = func(m *scenario.Machine) {
 		io.WriteString(w, Legend)
+		if _, ok := m.Sim.(HostRecorder); ok {
+			io.WriteString(w, RecorderLegend)
+		}
 		draw(m)
 	}
 	after = func(m *scenario.Machine, st *syntax.Stmt, o scenario.Outcome) { draw(m) }

@@ -93,14 +93,7 @@ func (h *HTMLRecorder) WriteHTML(w io.Writer) error {
 	esc := html.EscapeString
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n", esc(title), htmlStyle)
 	fmt.Fprintf(&b, "<h1>%s</h1>\n", esc(title))
-	b.WriteString(`<p class="legend">guest page cells and host pages: ` +
-		`<span style="background:` + protColor(hostvm.ProtRead) + `">r--</span>` +
-		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtWrite) + `">rw-</span>` +
-		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtExec) + `">r-x</span>` +
-		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtWrite|hostvm.ProtExec) + `">rwx</span>` +
-		`<span style="background:` + protColor(hostvm.ProtNone) + `">---</span>` +
-		`<span>.</span> not mapped; marks: F fragment, R reservation placeholder, ! guest and host disagree. ` +
-		`Keys: &#8594;/j next, &#8592;/k previous.</p>` + "\n")
+	b.WriteString(`<p class="legend">` + LegendHTML() + ` Keys: &#8594;/j next, &#8592;/k previous.</p>` + "\n")
 	b.WriteString(`<div id="bar"><button id="prev">&#9664; previous</button><button id="next">next &#9654;</button><span id="pos"></span></div>` + "\n<ol>\n")
 	for _, s := range h.steps {
 		label := s.stmt
@@ -132,6 +125,27 @@ func (h *HTMLRecorder) WriteHTML(w io.Writer) error {
 	fmt.Fprintf(&b, "<script>\n%s</script>\n</body>\n</html>\n", htmlScript)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// LegendHTML explains the SVG picture's colours and marks, as HTML (spans
+// styled by the page's ".legend span" rule).
+func LegendHTML() string {
+	return `guest page cells and host pages: ` +
+		`<span style="background:` + protColor(hostvm.ProtRead) + `">r--</span>` +
+		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtWrite) + `">rw-</span>` +
+		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtExec) + `">r-x</span>` +
+		`<span style="background:` + protColor(hostvm.ProtRead|hostvm.ProtWrite|hostvm.ProtExec) + `">rwx</span>` +
+		`<span style="background:` + protColor(hostvm.ProtNone) + `">---</span>` +
+		`<span>.</span> not mapped; marks: F fragment, R reservation placeholder, ! guest and host disagree, ` +
+		`? the emulator's own record of the host page differs from the host.`
+}
+
+// SVG returns the picture as one inline SVG element, as the HTML page
+// draws each step.
+func (p *Picture) SVG() string {
+	var b strings.Builder
+	writeSVG(&b, p)
+	return b.String()
 }
 
 // protColor is the fill of a cell or host page with protection p.
@@ -222,6 +236,9 @@ func writeSVG(b *strings.Builder, p *Picture) {
 					n += "@" + offsetText(h.off)
 				}
 				note = append(note, n)
+			}
+			if h.belief != "" {
+				note = append(note, "believed "+h.belief)
 			}
 		}
 		if it.repeat > 1 {

@@ -23,6 +23,11 @@ import (
 //	   mapping that keeps the host's own mappings out (RESERVED_VA)
 //	!  the guest and the host disagree: a guest page allows what its host
 //	   page does not, or a host page is mapped that no guest page owns
+//	?  the emulator's own record of the host page (a guest that is a
+//	   HostRecorder: box64's mapallmem and memprot) is not what the host
+//	   has: it believes unmapped a page the host still maps, mapped a page
+//	   the host dropped, or another protection; the host column then shows
+//	   what it believes
 //
 // On the host alone, each row is one host page with its protection and
 // file. Only the rows near something mapped are drawn, and a run of
@@ -52,6 +57,18 @@ type item struct {
 	gapWhy string     // a gap: what is in it
 }
 
+// HostRecorder is what the picture asks of a guest whose emulator keeps its
+// own record of the host's pages (box64 keeps mapallmem and memprot), so a
+// row can show where that record and the host part. QEMU's port keeps no
+// such record and does not implement it.
+type HostRecorder interface {
+	// HostPageBelief is what the emulator believes of the host page holding
+	// guest address addr: whether it is mapped and, when protKnown, the
+	// protection the host page has (as the emulator asked the host for
+	// it).
+	HostPageBelief(addr uint64) (mapped bool, prot hostvm.Prot, protKnown bool)
+}
+
 // cell is one guest page.
 type cell struct {
 	valid bool
@@ -67,6 +84,10 @@ type hostPart struct {
 	off    uint64 // file offset where the mapping starts
 	starts bool   // the mapping starts in this row: off is worth printing
 	pages  int    // how many host pages of the row this stands for
+	// belief is what a HostRecorder guest believes of the host page, when
+	// that differs from what the host has: "unmapped", "mapped" or a
+	// protection; "" when they agree or the guest keeps no record.
+	belief string
 }
 
 // MaxRows bounds the rows one picture draws.
@@ -81,13 +102,14 @@ func New(m *scenario.Machine) *Picture {
 // drawer holds what drawing one picture needs.
 type drawer struct {
 	machine  *scenario.Machine
-	guest    sim.Guest // nil on the host view
-	row      uint64    // bytes per row
-	cell     uint64    // bytes per cell
-	hostPage uint64    // the host kernel's page
-	top      uint64    // end of the drawn space (exclusive, in row addresses); 0: 1<<64
-	base     uint64    // host address of row address 0 (guest_base)
-	reserved bool      // RESERVED_VA placeholders are expected
+	guest    sim.Guest    // nil on the host view
+	records  HostRecorder // the guest's own record of the host pages, if it keeps one
+	row      uint64       // bytes per row
+	cell     uint64       // bytes per cell
+	hostPage uint64       // the host kernel's page
+	top      uint64       // end of the drawn space (exclusive, in row addresses); 0: 1<<64
+	base     uint64       // host address of row address 0 (guest_base)
+	reserved bool         // RESERVED_VA placeholders are expected
 }
 
 func newDrawer(m *scenario.Machine) *drawer {
@@ -98,6 +120,7 @@ func newDrawer(m *scenario.Machine) *drawer {
 		return d
 	}
 	cfg := d.guest.Config()
+	d.records, _ = d.guest.(HostRecorder)
 	d.row, d.cell = cfg.HostPageSize, cfg.TargetPageSize
 	d.base = d.guest.GuestBase()
 	d.reserved = cfg.ReservedVA != 0

@@ -121,3 +121,28 @@ func TestPictureHuge(t *testing.T) {
 		t.Errorf("no run of 2^34 rows in\n%s", s)
 	}
 }
+
+// TestHostRecorder: under box64, which keeps its own record of the host
+// pages, a row whose host page box64 forgot (mremap's shrink rounds the
+// start down) is marked ? and says what box64 believes; the start hook adds
+// the notation.
+func TestHostRecorder(t *testing.T) {
+	m := machine("target=x86_64", "host=arm64-16k", "policy=box64")
+	if _, ok := m.Sim.(picture.HostRecorder); !ok {
+		t.Fatalf("box64 is not a HostRecorder")
+	}
+	a := m.Mmap(0, 0xc000, rw, uint64(hostvm.MapPrivate|hostvm.MapAnonymous), ^uint64(0), 0).Value
+	if o := m.Mremap(a, 0xc000, 0x5000, 0, 0); o.Err != 0 {
+		t.Fatalf("mremap: %v", o)
+	}
+	text := picture.New(m).String()
+	if !strings.Contains(text, fmt.Sprintf("%#x F? rw-  .   .   .   rw- (believed unmapped)", a+0x4000)) {
+		t.Errorf("the forgotten host page is not shown:\n%s", text)
+	}
+	var b bytes.Buffer
+	start, _ := picture.TextHooks(&b)
+	start(m)
+	if !strings.Contains(b.String(), picture.RecorderLegend) {
+		t.Errorf("the start hook does not explain ?:\n%s", b.String())
+	}
+}

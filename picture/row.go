@@ -38,8 +38,15 @@ func (d *drawer) rowAt(x uint64) item {
 				h.starts = m.Start >= hx && uint64(m.Start) < uint64(hx)+d.row
 			}
 		}
+		if d.records != nil {
+			h.belief = belief(d.records, uint64(a)-d.base, h)
+			if h.belief != "" {
+				it.mark = "?"
+			}
+		}
 		if n := len(pages); n > 0 && pages[n-1].mapped == h.mapped && pages[n-1].prot == h.prot &&
-			pages[n-1].shared == h.shared && pages[n-1].name == h.name && pages[n-1].starts == h.starts && pages[n-1].off == h.off {
+			pages[n-1].shared == h.shared && pages[n-1].name == h.name && pages[n-1].starts == h.starts &&
+			pages[n-1].off == h.off && pages[n-1].belief == h.belief {
 			pages[n-1].pages++
 			continue
 		}
@@ -94,6 +101,8 @@ func (d *drawer) rowAt(x uint64) item {
 			}
 		}
 	}
+	believed := it.mark
+	it.mark = ""
 	switch {
 	case valid > 0 && (invalid > 0 || len(prots) > 1):
 		it.mark = "F"
@@ -103,5 +112,22 @@ func (d *drawer) rowAt(x uint64) item {
 	if bad {
 		it.mark += "!"
 	}
+	it.mark += believed
 	return it
+}
+
+// belief is what rec believes of the host page at guest address a, where
+// that is not what the host has (h): "unmapped", "mapped", or the
+// protection it believes; "" where they agree.
+func belief(rec HostRecorder, a uint64, h hostPart) string {
+	mapped, prot, protKnown := rec.HostPageBelief(a)
+	switch {
+	case mapped != h.mapped && mapped:
+		return "mapped"
+	case mapped != h.mapped:
+		return "unmapped"
+	case mapped && protKnown && prot != h.prot:
+		return prot.String()
+	}
+	return ""
 }

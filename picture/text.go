@@ -15,6 +15,12 @@ const Legend = `# picture: one row per host page; under a target its cells are t
 #   ! guest and host disagree; (xN) a run of N identical rows
 `
 
+// RecorderLegend is the notation a picture adds for a guest that keeps its
+// own record of the host pages (a HostRecorder: box64).
+const RecorderLegend = `#   ? the emulator's own record of the host page differs from the host: the host
+#   column adds what it believes ("believed unmapped", "believed r--")
+`
+
 // String renders the picture as text.
 func (p *Picture) String() string {
 	var b strings.Builder
@@ -107,6 +113,9 @@ func hostText(hs []hostPart) string {
 					s += "@" + offsetText(h.off)
 				}
 			}
+		}
+		if h.belief != "" {
+			s += " (believed " + h.belief + ")"
 		}
 		if len(hs) > 1 && h.pages > 1 {
 			s += fmt.Sprintf(" *%d", h.pages)

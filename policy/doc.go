@@ -2,11 +2,13 @@
 // host and target presets, the target-mapping algorithm and its switches,
 // and the catalogue of the seed's defects.
 //
-// A Policy names an algorithm (today AlgoSeed: package sim's port of QEMU
-// linux-user/mmap.c of March 2015) and, for it, the quirks left in (the
-// seed's defects, sim.QuirkSet). Scenarios and the command line spell a
-// policy as ParsePolicy reads it: a named Variant ("seed", "fixed",
-// "qemu-7.2"), "fixed-except=Q,...", "seed-except=Q,..." or "quirks=Q,...".
+// A Policy names an algorithm (AlgoSeed: package sim's port of QEMU
+// linux-user/mmap.c of March 2015; AlgoBox64: package sim/box64's port of
+// box64's 4K page emulation) and its switches: for the seed family the
+// quirks left in (the seed's defects, sim.QuirkSet), for box64 the Wine
+// switch. Scenarios and the command line spell a policy as ParsePolicy reads
+// it: a named Variant ("seed", "fixed", "qemu-7.2", "box64", "box64-wine"),
+// "fixed-except=Q,...", "seed-except=Q,..." or "quirks=Q,...".
 // Policy.New starts a guest (a sim.Guest) over a sim.Host; SimConfig makes
 // its sim.Config from a HostPreset and a TargetPreset.
 //
@@ -18,14 +20,16 @@
 //     each quirk, who found it, and its regression scenario in
 //     testdata/quirks (what the C does wrong, and the seed lines, are
 //     sim's: sim.Quirk.Desc)
-//   - qemu72.go: Qemu72, the quirks QEMU 7.2 still has, each decided from
-//     v7.2.0's source with the lines cited and checked against real QEMU
-//     (props/qemudiff)
+//   - qemu72.go: Qemu72, the seed's defects QEMU 7.2 still has and 7.2's
+//     own behaviours, each decided from v7.2.0's source with the lines
+//     cited and checked against real QEMU (props/qemudiff)
 //
 // # Regression scenarios
 //
 // testdata/quirks holds one scenario per quirk, named after it. Each passes
 // under policy=fixed and fails under policy=fixed-except=<quirk>
-// (TestQuirkScenarios); TestQuirkCatalogue checks that every quirk sim
+// (TestQuirkScenarios); a quirk that shows only with others (QuirkInfo.Needs)
+// passes under fixed-except=<those> and fails with itself added.
+// TestQuirkCatalogue checks that every quirk sim
 // knows has an entry and a scenario, and every scenario a quirk.
 package policy

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mmapsim/mmapsim/sim"
+	"github.com/mmapsim/mmapsim/sim/box64"
 )
 
 // Algorithm names a target-mapping algorithm: one implementation of
@@ -17,19 +18,30 @@ const (
 	// AlgoSeed is sim.Sim: QEMU linux-user/mmap.c of March 2015, ported
 	// function by function, each known defect a quirk.
 	AlgoSeed Algorithm = iota
+	// AlgoBox64 is box64.Box64: box64's 4K page-size emulation on hosts
+	// with larger pages (box64 at HEAD 76fda7910e), x86_64 guests only.
+	AlgoBox64
 )
 
 // algorithms is the table of algorithms: name, and how to start a guest.
 var algorithms = [...]struct {
 	name string
-	new  func(host sim.Host, cfg sim.Config) (sim.Guest, error)
+	new  func(host sim.Host, cfg sim.Config, p Policy) (sim.Guest, error)
 }{
-	AlgoSeed: {"seed-family", func(host sim.Host, cfg sim.Config) (sim.Guest, error) {
+	AlgoSeed: {"seed-family", func(host sim.Host, cfg sim.Config, p Policy) (sim.Guest, error) {
+		cfg.Quirks = p.Quirks
 		s, err := sim.New(host, cfg)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
+	}},
+	AlgoBox64: {"box64", func(host sim.Host, cfg sim.Config, p Policy) (sim.Guest, error) {
+		b, err := box64.New(host, cfg, box64.Options{Wine: p.Wine})
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}},
 }
 
@@ -47,22 +59,23 @@ type Policy struct {
 	// Quirks are the seed family's defects left in (AlgoSeed only; the
 	// zero set is the fixed algorithm, the reference).
 	Quirks sim.QuirkSet
+	// Wine is box64's box64_wine switch (AlgoBox64 only): box64 runs Wine.
+	Wine bool
 }
 
 // Fixed is the reference policy: the seed with every known defect fixed.
 var Fixed = Policy{Algorithm: AlgoSeed}
 
 // Seed is the seed as it was: every known defect in.
-var Seed = Policy{Algorithm: AlgoSeed, Quirks: sim.AllQuirks}
+var Seed = Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks}
 
-// New starts a guest process under the policy on host: cfg's Quirks are
-// replaced by the policy's.
+// New starts a guest process under the policy on host: the policy's
+// switches (the seed family's Quirks, box64's Wine) replace cfg's.
 func (p Policy) New(host sim.Host, cfg sim.Config) (sim.Guest, error) {
 	if int(p.Algorithm) >= len(algorithms) {
 		return nil, fmt.Errorf("policy: unknown algorithm %v", p.Algorithm)
 	}
-	cfg.Quirks = p.Quirks
-	return algorithms[p.Algorithm].new(host, cfg)
+	return algorithms[p.Algorithm].new(host, cfg, p)
 }
 
 // String spells the policy as ParsePolicy reads it.
@@ -72,8 +85,8 @@ func (p Policy) String() string {
 			return v.Name
 		}
 	}
-	off := sim.AllQuirks &^ p.Quirks
-	if off.Len() < p.Quirks.Len() {
+	off := sim.SeedQuirks &^ p.Quirks
+	if p.Quirks&^sim.SeedQuirks == 0 && off.Len() < p.Quirks.Len() {
 		return "seed-except=" + off.String()
 	}
 	return "fixed-except=" + p.Quirks.String()
@@ -90,8 +103,10 @@ type Variant struct {
 var Variants = []Variant{
 	{"seed", "QEMU linux-user/mmap.c as of March 2015, every known defect in", Seed},
 	{"fixed", "the seed with every known defect fixed: the reference, what the guest kernel would do", Fixed},
-	{"qemu-7.2", "QEMU 7.2's linux-user/mmap.c (Debian 12's qemu-user): the defects 7.2 still has (see qemu72.go)",
+	{"qemu-7.2", "QEMU 7.2's linux-user (Debian 12's qemu-user): the seed's defects 7.2 still has, and 7.2's own behaviours (see qemu72.go)",
 		Policy{Algorithm: AlgoSeed, Quirks: Qemu72}},
+	{"box64", "box64's 4K page emulation (HEAD 76fda7910e) for x86_64 guests: see sim/box64", Policy{Algorithm: AlgoBox64}},
+	{"box64-wine", "box64 running Wine (box64_wine): the PE-section copy and Wine's reservations", Policy{Algorithm: AlgoBox64, Wine: true}},
 }
 
 // ParsePolicy reads a policy as scenarios and flags spell it: a variant
@@ -123,7 +138,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "fixed-except", "quirks":
 		return Policy{Algorithm: AlgoSeed, Quirks: set}, nil
 	case "seed-except":
-		return Policy{Algorithm: AlgoSeed, Quirks: sim.AllQuirks &^ set}, nil
+		return Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks &^ set}, nil
 	}
 	return Policy{}, fmt.Errorf("unknown policy form %q in %q", name, s)
 }

@@ -18,7 +18,7 @@ func TestPresetsBuild(t *testing.T) {
 			if tp.ABIBits > h.HostBits {
 				continue
 			}
-			for _, q := range []sim.QuirkSet{0, sim.AllQuirks} {
+			for _, q := range []sim.QuirkSet{0, sim.SeedQuirks, sim.AllQuirks} {
 				k, err := hostvm.New(h.Config)
 				if err != nil {
 					t.Fatalf("host %s: %v", hn, err)
@@ -38,6 +38,42 @@ func TestPresetsBuild(t *testing.T) {
 					t.Errorf("host %s target %s: page at %#x not valid after mmap (flags %#x)", hn, tn, a, got)
 				}
 			}
+		}
+	}
+}
+
+// TestBox64Policies: the box64 variants parse, spell themselves back, start
+// an x86_64 guest on every 64-bit host preset, and refuse a 32-bit guest
+// with a reason.
+func TestBox64Policies(t *testing.T) {
+	for _, name := range []string{"box64", "box64-wine"} {
+		p, err := ParsePolicy(name)
+		if err != nil || p.Algorithm != AlgoBox64 || p.Wine != (name == "box64-wine") || p.String() != name {
+			t.Fatalf("ParsePolicy(%q) = %+v, %v (spelled %q)", name, p, err, p.String())
+		}
+		for _, hn := range HostNames() {
+			h := Hosts[hn]
+			if h.HostBits != 64 {
+				continue
+			}
+			k, err := hostvm.New(h.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := SimConfig(h, Targets["x86_64"])
+			cfg.ProbeGuestBase = true
+			g, err := p.New(sim.KernelHost{Kernel: k}, cfg)
+			if err != nil {
+				t.Fatalf("%s on %s: %v", name, hn, err)
+			}
+			a, err := g.Mmap(0, 0x1000, 3, hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
+			if err != nil || g.PageFlags(a)&sim.PageValid == 0 {
+				t.Errorf("%s on %s: mmap = %#x, %v; flags %#x", name, hn, a, err, g.PageFlags(a))
+			}
+		}
+		k, _ := hostvm.New(Hosts["arm64-16k"].Config)
+		if _, err := p.New(sim.KernelHost{Kernel: k}, SimConfig(Hosts["arm64-16k"], Targets["i386"])); err == nil {
+			t.Errorf("%s started an i386 guest", name)
 		}
 	}
 }

@@ -9,15 +9,23 @@ import "github.com/mmapsim/mmapsim/sim"
 // passes under policy=fixed.
 type QuirkInfo struct {
 	Quirk    sim.Quirk
-	FoundBy  string // FoundByIssue or FoundByProps
+	FoundBy  string // FoundByIssue, FoundByProps or FoundByQEMUDiff
 	Scenario string // file name under policy/testdata/quirks/
 	Symptom  string // what the guest sees
+	// Needs are the quirks the scenario needs beside this one, for a
+	// behaviour that shows only in a state the fixed algorithm never
+	// reaches (a host page that disagrees with the guest's page flags,
+	// say). The scenario then passes under fixed-except=<Needs>, its
+	// invariants unchecked (those quirks break them), and fails with this
+	// quirk added.
+	Needs []sim.Quirk
 }
 
 // Who found a quirk.
 const (
-	FoundByIssue = "issue" // known when the project began
-	FoundByProps = "props" // found by the property suite (package props)
+	FoundByIssue    = "issue"    // known when the project began
+	FoundByProps    = "props"    // found by the property suite (package props)
+	FoundByQEMUDiff = "qemudiff" // found comparing sim with QEMU 7.2 (package props/qemudiff)
 )
 
 // Name is the quirk's stable name.
@@ -312,6 +320,96 @@ var Quirks = []QuirkInfo{
 		FoundBy:  FoundByProps,
 		Scenario: "find-vma-hint-min-addr.scn",
 		Symptom:  "With a guest_base and no RESERVED_VA, mmap(0x3000, ...) without MAP_FIXED returns 0x3000, below the guest's mmap_min_addr (mmap(1, ...) returns 0, which the guest takes for NULL); Linux raises such a hint to mmap_min_addr.",
+	},
+	{
+		Quirk:    sim.QuirkFindVMAZeroSize,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "find-vma-zero-size.scn",
+		Symptom:  "With -p larger than the target page, mmap(NULL, 0xfffff000, ...) fails with EINVAL instead of ENOMEM, and the next non-fixed mmap lands below the first page in use rather than where the previous one left off.",
+		Needs:    []sim.Quirk{sim.QuirkMmapHostLenWrap}, // the fix refuses the wrapped host length first
+	},
+	{
+		Quirk:    sim.QuirkFixedAlignFirst,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "fixed-align-first.scn",
+		Symptom:  "A MAP_FIXED mmap at an address that is not page aligned and runs past the end of the space fails with EINVAL where Linux says ENOMEM.",
+	},
+	{
+		Quirk:    sim.QuirkMsyncHostPage,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "msync-host-page.scn",
+		Symptom:  "With -p larger than the real host page, msync of mapped guest pages fails with ENOMEM where the guest pages before them, in the same qemu_host_page_size page, are not mapped on the host (after mremap-host-pages moved them away).",
+		Needs:    []sim.Quirk{sim.QuirkMremapHostPages},
+	},
+	{
+		Quirk:    sim.QuirkMadvisePassthrough,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "madvise-passthrough.scn",
+		Symptom:  "madvise returns 0 for ranges with holes (Linux: ENOMEM), for unknown advice and for MADV_FREE of file memory (Linux: EINVAL), and EINVAL for a range outside the guest space (Linux: ENOMEM). MADV_DONTNEED discards only whole host pages that target_mmap mapped straight from the host: fragments and file pages QEMU filled with pread keep their data, and pread-filled private file pages that fill whole host pages read zeros afterwards instead of the file's data.",
+	},
+	{
+		Quirk:    sim.QuirkMmapProtEINVAL,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "mmap-prot-einval.scn",
+		Symptom:  "mmap with a protection bit Linux does not know (0x10, say) fails with EINVAL; Linux maps, ignoring the bit.",
+	},
+	{
+		Quirk:    sim.QuirkMprotectProtFirst,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "mprotect-prot-first.scn",
+		Symptom:  "mprotect with an unknown protection bit fails with EINVAL even for an empty range (Linux: 0), or for a range that wraps (Linux: ENOMEM).",
+	},
+	{
+		Quirk:    sim.QuirkZeroLenRange,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "zero-len-range.scn",
+		Symptom:  "mprotect(addr, 0, prot) fails with ENOMEM where Linux returns 0; mremap with an old or new size of 0 fails with ENOMEM where Linux says EINVAL, or duplicates a shared mapping.",
+	},
+	{
+		Quirk:    sim.QuirkEOFTruncateHostPage,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "eof-truncate-host-page.scn",
+		Symptom:  "With -p larger than the real host page, a file mapping that reaches past end-of-file is shorter than asked: its pages past the last real host page of the file read zeros (or fault with SIGSEGV, or are taken by later mappings) where Linux faults with SIGBUS; an offset at or past end-of-file makes QEMU map gigabytes and abort in page_set_flags.",
+		Needs:    []sim.Quirk{sim.QuirkEOFTruncatedFlags},
+	},
+	{
+		Quirk:    sim.QuirkFragClearWritable,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "frag-clear-writable.scn",
+		Symptom:  "With -p larger than the target page, a fresh anonymous mapping into part of a host page that stays read-only reads the old bytes of what was there; where the host cannot make the page writable, QEMU faults in its own memset and hangs or aborts.",
+	},
+	{
+		Quirk:    sim.QuirkHostProtNoExec,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "host-prot-no-exec.scn",
+		Symptom:  "Host mappings of guest memory that differ only in PROT_EXEC are one host VMA, so an mremap that hands a range across them to the host succeeds where the guest kernel's (two VMAs) fails with EFAULT; mappings whose host pages differ only there split.",
+		Needs:    []sim.Quirk{sim.QuirkMremapUnchecked, sim.QuirkMremapHostPages},
+	},
+	{
+		Quirk:    sim.QuirkNextStartUnmappedBase,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "next-start-unmapped-base.scn",
+		Symptom:  "Under RESERVED_VA the first non-fixed mapping lands at 0x40000000 and later ones below it, not at the top of the space: an i386 program's stack starts at 0x40000000 and its mappings fill the space down towards the heap.",
+	},
+	{
+		Quirk:    sim.QuirkWriteFaultSpin,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "write-fault-spin.scn",
+		Symptom:  "A store to a page the guest mapped writable, whose host page another mapping replaced read-only, makes QEMU spin forever instead of delivering SIGSEGV.",
+		Needs:    []sim.Quirk{sim.QuirkFindVMAFirstPage},
+	},
+	{
+		Quirk:    sim.QuirkGuestSpaceWord,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "guest-space-word.scn",
+		Symptom:  "An x86-64 guest's calls past 1<<47 are not refused by QEMU's range checks: they reach the host, whose own answer (often another errno) the guest gets, or succeed doing nothing (madvise).",
+	},
+	{
+		Quirk:    sim.QuirkPreadMprotectAssert,
+		FoundBy:  FoundByQEMUDiff,
+		Scenario: "pread-mprotect-assert.scn",
+		Symptom:  "A MAP_FIXED file mapping without PROT_WRITE, whose offset and address disagree within a host page, aborts QEMU (assertion ret == 0 in target_mmap) where the host refuses the final mprotect; the seed returned -errno as the address.",
+		Needs:    []sim.Quirk{sim.QuirkFragSharedHostPage},
 	},
 }
 

@@ -19,6 +19,12 @@ const quirkDir = "testdata/quirks"
 // policy, with the invariants checked after every statement, and returns
 // its failures.
 func runQuirkScenario(t *testing.T, file, pol string) []scenario.Failure {
+	return runQuirkScenarioChecked(t, file, pol, true)
+}
+
+// runQuirkScenarioChecked is runQuirkScenario with the invariant checks
+// on or off.
+func runQuirkScenarioChecked(t *testing.T, file, pol string, check bool) []scenario.Failure {
 	t.Helper()
 	f, err := syntax.ReadFile(filepath.Join(quirkDir, file))
 	if err != nil {
@@ -28,7 +34,7 @@ func runQuirkScenario(t *testing.T, file, pol string) []scenario.Failure {
 	if err := set.Set("policy", pol, "test"); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := scenario.Run(f, scenario.RunOptions{Settings: set, Check: true})
+	rep, err := scenario.Run(f, scenario.RunOptions{Settings: set, Check: check})
 	if err != nil {
 		t.Fatalf("%s under %s: %v", file, pol, err)
 	}
@@ -37,10 +43,26 @@ func runQuirkScenario(t *testing.T, file, pol string) []scenario.Failure {
 
 // TestQuirkScenarios checks each quirk's regression scenario both ways: the
 // fixed algorithm passes it, and the fixed algorithm with only that quirk
-// put back fails it.
+// put back fails it. A quirk that needs others to show (QuirkInfo.Needs)
+// is checked on top of them: fixed-except=<Needs> passes (invariants
+// unchecked), and with the quirk added fails.
 func TestQuirkScenarios(t *testing.T) {
 	for _, qi := range policy.Quirks {
 		t.Run(qi.Name(), func(t *testing.T) {
+			if len(qi.Needs) > 0 {
+				base := sim.QuirkSet(0)
+				for _, q := range qi.Needs {
+					base = base.With(q)
+				}
+				if fails := runQuirkScenarioChecked(t, qi.Scenario, "fixed-except="+base.String(), false); len(fails) != 0 {
+					t.Errorf("policy=fixed-except=%s: %d failures, first: %v", base, len(fails), fails[0])
+				}
+				with := base.With(qi.Quirk)
+				if fails := runQuirkScenarioChecked(t, qi.Scenario, "fixed-except="+with.String(), false); len(fails) == 0 {
+					t.Errorf("policy=fixed-except=%s: the scenario passes, so it does not show the quirk", with)
+				}
+				return
+			}
 			if fails := runQuirkScenario(t, qi.Scenario, "fixed"); len(fails) != 0 {
 				t.Errorf("policy=fixed: %d failures, first: %v", len(fails), fails[0])
 			}
@@ -96,11 +118,11 @@ func TestParsePolicy(t *testing.T) {
 		in   string
 		want sim.QuirkSet
 	}{
-		{"seed", sim.AllQuirks},
+		{"seed", sim.SeedQuirks},
 		{"fixed", 0},
 		{"fixed-except=mmap-len-zero", sim.QuirkSet(0).With(sim.QuirkMmapLenZero)},
 		{"quirks=frag-anon-stale,mmap-len-zero", sim.QuirkSet(0).With(sim.QuirkMmapLenZero).With(sim.QuirkFragAnonStale)},
-		{"seed-except=mmap-len-zero", sim.AllQuirks.Without(sim.QuirkMmapLenZero)},
+		{"seed-except=mmap-len-zero", sim.SeedQuirks.Without(sim.QuirkMmapLenZero)},
 	}
 	for _, c := range cases {
 		got, err := policy.ParsePolicy(c.in)

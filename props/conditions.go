@@ -56,9 +56,19 @@ type mremapOutcome struct {
 	qemuErr    error
 	kernelAddr uint64
 	kernelErr  error
+	shown      string // the expectation the scenario line shows, once written
 }
 
-func (*mremapOutcome) undo() *undo { return nil }
+func (o *mremapOutcome) undo() *undo {
+	if o.shown == "" {
+		return nil
+	}
+	u := &undo{shown: o.shown, qemu: expectText(0, o.qemuErr)}
+	if o.kernelErr == nil {
+		u.before = o.before
+	}
+	return u
+}
 
 // brkOutcome is a brk both systems ran, which returned different breaks.
 type brkOutcome struct {

@@ -101,7 +101,7 @@ func wantConfig(c sim.Config, real uint64) *sim.Config {
 		case c.VirtBits >= 47:
 			c.BrkStart = 0x555555556000
 		default:
-			c.BrkStart = (uint64(1)<<c.VirtBits)/3*2 &^ (c.TargetPageSize - 1)
+			c.BrkStart = (uint64(1) << c.VirtBits) / 3 * 2 &^ (c.TargetPageSize - 1)
 		}
 	}
 	if c.TaskUnmappedBase == 0 {

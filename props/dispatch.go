@@ -80,7 +80,9 @@ func (s *System) runMmap(op Op) {
 	addr, length, prot, flags, fd, off := line.addr, line.length, line.prot, line.flags, line.fd, line.offset
 	o := &mmapOutcome{op: op, flags: flags, addr: addr, length: length, offset: off,
 		nonFixed: flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) == 0, before: s.ref.Clone()}
+	s.outcome = o
 	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
+	o.qemuAddr, o.qemuErr = got, qemuErr
 	if s.abortCheck(qemuErr) {
 		s.emit(fmt.Sprintf("mmap(%s, %s, %s, %s, %d, %s) = ?", line.at, hexText(length), protText(prot), mapFlagsText(flags), fd, hexText(off)))
 		return
@@ -231,8 +233,10 @@ func (s *System) runMremap(op Op) {
 		sharedOld: s.sharedOrFile(addr, oldLen),
 		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags
 	}
+	s.outcome = o
 	placed := flags&hostvm.MremapMayMove != 0 && flags&hostvm.MremapFixed == 0 // QEMU chooses where
 	got, qemuErr := s.sim.Mremap(addr, oldLen, newLen, flags, to)
+	o.qemuAddr, o.qemuErr = got, qemuErr
 	line := func(want uint64, kernelErr error) {
 		prefix := ""
 		if qemuErr == nil && kernelErr == nil {
@@ -242,6 +246,7 @@ func (s *System) runMremap(op Op) {
 		if kernelErr == nil && placed {
 			exp = anySuccess
 		}
+		o.shown = exp
 		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
 	}
 	if s.abortCheck(qemuErr) {

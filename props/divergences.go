@@ -86,34 +86,49 @@ type undo struct {
 // Preconditions: o has every field its point's rules read; for a point
 // with keepQEMU rules, the call's line is the last of the run's text.
 func allow[O outcome](s *System, rules []rule[O], o O) bool {
+	s.outcome = o
+	if s.behaviours != nil {
+		// The algorithm's own catalogue names its differences: here
+		// those the run goes on after, the rest where fail finds them.
+		return s.allowBehaviour(o)
+	}
 	for i := range rules {
 		r := &rules[i]
 		if !r.when(s, o) {
 			continue
 		}
-		switch r.then {
-		case countOnly:
-			s.Divergences[r.name]++
-		case keepQEMU:
-			u := o.undo()
-			if u == nil {
-				panic(fmt.Sprintf("props: rule %q keeps QEMU's outcome where there is no call to undo", r.name))
-			}
-			s.Divergences[r.name]++
-			if u.before != nil {
-				s.ref = u.before
-			}
-			s.reexpect(u.shown, u.qemu)
-		case taintPages:
-			for _, sp := range r.unknown(s, o) {
-				s.diverge(r.name, sp.start, sp.end)
-			}
-		case stopRun:
-			s.stop(r.name)
-		}
+		s.apply(r.name, r.then, o, func() []span { return r.unknown(s, o) })
 		return true
 	}
 	return false
+}
+
+// apply carries out effect then of the allowed divergence (or named
+// behaviour) name at outcome o; unknown lists the guest ranges a
+// taintPages effect leaves unknown.
+//
+// Preconditions: as allow's.
+func (s *System) apply(name string, then effect, o outcome, unknown func() []span) {
+	switch then {
+	case countOnly:
+		s.Divergences[name]++
+	case keepQEMU:
+		u := o.undo()
+		if u == nil {
+			panic(fmt.Sprintf("props: rule %q keeps QEMU's outcome where there is no call to undo", name))
+		}
+		s.Divergences[name]++
+		if u.before != nil {
+			s.ref = u.before
+		}
+		s.reexpect(u.shown, u.qemu)
+	case taintPages:
+		for _, sp := range unknown() {
+			s.diverge(name, sp.start, sp.end)
+		}
+	case stopRun:
+		s.stop(name)
+	}
 }
 
 // The rules, by comparison point.

@@ -29,6 +29,11 @@
 //   - snapshots.go: the guest pages whose contents may legitimately differ
 //     (tainted by a divergence, or copies of file data)
 //   - text.go: the run as scenario text, and the spellings of failures
+//   - algorithm_behaviours.go: Behaviour, an algorithm's own catalogue of
+//     named behaviours (for an emulator that is not QEMU's), and how a run
+//     names its differences by it
+//   - box64_behaviours.go, box64_conditions.go: box64's catalogue
+//     (Box64Behaviours) and the questions its conditions ask
 //
 // Placement differs legitimately: where sim places a non-fixed mapping,
 // the model maps it with MAP_FIXED_NOREPLACE at that address. Earlier
@@ -50,6 +55,16 @@
 // the list of the point where it shows. TestRulesNamed checks that every
 // rule names a catalogued divergence and every divergence has a rule;
 // TestDivergencesNamed shows each one happening.
+//
+// # Other emulators
+//
+// An algorithm that is not QEMU's (box64) brings its own catalogue
+// (BehavioursOf): a list of named behaviours, each with its source line, a
+// verdict (a defect users can hit, or a trade-off), an example scenario and
+// a condition. QEMU's divergence rules do not apply to it; every difference
+// must be one of its behaviours, or the run fails. Options.Disallow makes
+// one behaviour a failure, which is how TestBox64FindEveryBehaviour finds
+// and shrinks an example of each (testdata/box64).
 //
 // Failures print as scenario text that `mmapsim run` replays: the model's
 // results are the expectations.

@@ -51,6 +51,7 @@ type Commands struct {
 	commands.ProtoCommands
 	Setup    Setup
 	Policy   policy.Policy
+	Opts     Options // how each run is built
 	shortest *System // the failed run with the fewest operations so far, or nil
 	runs     int     // the systems made so far
 }
@@ -58,9 +59,10 @@ type Commands struct {
 // NewCommands builds the gopter description.
 func NewCommands(setup Setup, pol policy.Policy) *Commands {
 	c := &Commands{Setup: setup, Policy: pol}
+	narrow := BehavioursOf(pol) != nil
 	c.ProtoCommands = commands.ProtoCommands{
 		NewSystemUnderTestFunc: func(commands.State) commands.SystemUnderTest {
-			s, err := NewSystem(setup, pol)
+			s, err := NewSystemWith(setup, pol, c.Opts)
 			if err != nil {
 				panic("props: " + err.Error()) // a bad setup is a bug in this package
 			}
@@ -79,7 +81,11 @@ func NewCommands(setup Setup, pol policy.Policy) *Commands {
 		GenCommandFunc: func(st commands.State) gopter.Gen {
 			n := st.(genState).handles
 			return func(p *gopter.GenParameters) *gopter.GenResult {
-				return gopter.NewGenResult(&opCommand{GenOp(rngSource{p.Rng}, n)}, gopter.NoShrinker)
+				op := GenOp(rngSource{p.Rng}, n)
+				if narrow {
+					op = catalogueSpace(op)
+				}
+				return gopter.NewGenResult(&opCommand{op}, gopter.NoShrinker)
 			}
 		},
 	}

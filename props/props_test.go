@@ -21,6 +21,11 @@ var (
 // runProps checks the transparency properties on one setup and policy and
 // returns the shortest failing run, if any.
 func runProps(t *testing.T, setup Setup, pol policy.Policy, seed int64, checks int) (*Commands, bool) {
+	return runPropsWith(t, setup, pol, Options{}, seed, checks)
+}
+
+// runPropsWith is runProps with each run built as opts say.
+func runPropsWith(t *testing.T, setup Setup, pol policy.Policy, opts Options, seed int64, checks int) (*Commands, bool) {
 	params := gopter.DefaultTestParametersWithSeed(seed)
 	params.MinSuccessfulTests = checks
 	params.MinSize = *flagSteps
@@ -28,6 +33,7 @@ func runProps(t *testing.T, setup Setup, pol policy.Policy, seed int64, checks i
 	params.Workers = 1
 	params.MaxShrinkCount = 2000
 	cmds := NewCommands(setup, pol)
+	cmds.Opts = opts
 	props := gopter.NewProperties(params)
 	props.Property("transparency", commands.Prop(cmds))
 	ok := props.Run(quietReporter{})

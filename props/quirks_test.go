@@ -66,12 +66,34 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkBrkHostPages:            {"i386-64k-reserved", "x86_64-64k"},
 	sim.QuirkFileModeUnchecked:       {"i386-64k", "x86_64-64k", "i386-16k-reserved"},
 	sim.QuirkFindVMAHintMinAddr:      {"i386-guest-base"},
+	sim.QuirkFixedAlignFirst:         {"i386-4k-reserved", "arm-top-64k"},
+	sim.QuirkMadvisePassthrough:      {"i386-4k-reserved"},
+	sim.QuirkMmapProtEINVAL:          {"i386-4k-reserved"},
+	sim.QuirkMprotectProtFirst:       {"i386-4k-reserved"},
+	sim.QuirkZeroLenRange:            {"i386-4k-reserved"},
+	sim.QuirkFragClearWritable:       {"i386-p64k-reserved", "i386-64k-reserved"},
+	sim.QuirkGuestSpaceWord:          {"x86_64-4k", "x86_64-16k"},
 }
 
 // quirksPropsCannotFind are the quirks the properties cannot show, and why;
 // the search skips them (their scenarios in policy/testdata/quirks still
 // show each one).
-var quirksPropsCannotFind = map[sim.Quirk]string{}
+var quirksPropsCannotFind = map[sim.Quirk]string{
+	sim.QuirkFindVMAZeroSize: "it needs a non-fixed mapping whose length, rounded to host pages, wraps the 32-bit word " +
+		"(0xfffff000 under a 16K qemu_host_page_size); the runs draw lengths of a few pages",
+	sim.QuirkNextStartUnmappedBase: "where a non-fixed mapping lands is the emulator's choice: the properties check that it " +
+		"lands on free guest space, not where",
+	sim.QuirkMsyncHostPage: "it shows only on a host page with a hole before the guest's range, which only " +
+		"mremap-host-pages makes (its scenario runs with that quirk: QuirkInfo.Needs)",
+	sim.QuirkEOFTruncateHostPage: "it widens the truncation eof-truncated-flags makes and does nothing without it " +
+		"(QuirkInfo.Needs)",
+	sim.QuirkHostProtNoExec: "it changes only how host mappings merge, which the fixed algorithm's own checks of " +
+		"mremap never hand to the host; it shows with mremap-unchecked and mremap-host-pages (QuirkInfo.Needs)",
+	sim.QuirkWriteFaultSpin: "it needs a host page less writable than the guest's page flags, which the fixed " +
+		"algorithm never leaves; it shows with find-vma-first-page (QuirkInfo.Needs)",
+	sim.QuirkPreadMprotectAssert: "it needs a host mprotect that fails inside the pread emulation, which only a host " +
+		"page the fixed algorithm never shares makes; it shows with frag-shared-host-page (QuirkInfo.Needs)",
+}
 
 // quirkBudget is how many sequences the search for one quirk may run on
 // each of its setups.

@@ -143,7 +143,7 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 		MmapMinAddr:    hostvm.Addr(cfg.MmapMinAddr),
 		LSMMmapMinAddr: hostvm.Addr(cfg.MmapMinAddr),
 		MaxMapCount:    1 << 20,
-		Privileged:     true,
+		Privileged:     privilegedReference(pol),
 	}
 	switch {
 	case cfg.ABIBits == 32:
@@ -163,7 +163,11 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	}
 	// The guest kernel's heap starts where QEMU's does (the ELF loader
 	// puts both after the program's data).
-	refCfg.BrkStart = hostvm.Addr(cfg.BrkStart)
+	// (box64's heap is the host's, maybe past the guest space: there
+	// the guest kernel keeps its default.)
+	if cfg.BrkStart < uint64(refCfg.TaskSize) {
+		refCfg.BrkStart = hostvm.Addr(cfg.BrkStart)
+	}
 	ref, err := hostvm.New(refCfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reference kernel: %v", err)

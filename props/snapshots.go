@@ -81,6 +81,9 @@ func (s *System) moved(pieces []hostvm.Mapping, old, addr, n uint64) {
 // Preconditions: the mapping [addr, addr+length) of the file at offset
 // off was just made.
 func (s *System) markSnapshots(addr, length, off uint64) {
+	if s.behaviours != nil {
+		return // QEMU's pread emulation: an algorithm with its own catalogue names its copies
+	}
 	h, t := s.hostPage, s.targetPage
 	end := addr + ((length + t - 1) &^ (t - 1))
 	if addr%h != off%h {
@@ -106,7 +109,7 @@ func (s *System) privatizeHostPages(addr, n uint64) {
 // privateFileNeighbours marks as snapshots the guest kernel's private file
 // pages in [lo, hi).
 func (s *System) privateFileNeighbours(lo, hi uint64) {
-	if hi <= lo {
+	if hi <= lo || s.behaviours != nil {
 		return
 	}
 	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(lo), End: hostvm.Addr(hi)}) {

@@ -61,6 +61,18 @@ type System struct {
 	failLine    int            // the line of lines the failure is at (1-based); meaningful when failure != ""
 	stopped     string         // the divergence that ended the comparison, if any
 	run         []Op           // the operations executed, in order
+
+	// behaviours are the named behaviours of the algorithm under test
+	// when it brings its own catalogue (box64): they replace QEMU's
+	// divergence rules, and name every difference or the run fails.
+	behaviours []Behaviour
+	// disallow is a behaviour that counts as a failure (Options.Disallow).
+	disallow string
+	// outcome is what the current comparison point compared (set by allow
+	// and the checks), for the behaviours' conditions; call is the
+	// outcome of the operation's call itself (an mmap, mremap or other
+	// call), which later points look back to. Both nil between operations.
+	outcome, call any
 }
 
 // Options are how NewSystemWith builds a run, beyond its setup and policy.
@@ -71,6 +83,10 @@ type Options struct {
 	// WrapHost(host) instead of host. The comparison still inspects the
 	// host kernel itself.
 	WrapHost func(sim.Host) sim.Host
+	// Disallow names a behaviour of the algorithm's own catalogue that is
+	// a failure in this run, not an allowed difference: the search for
+	// its shortest example.
+	Disallow string
 }
 
 // NewSystem starts a run on setup under policy pol.
@@ -85,7 +101,8 @@ func NewSystemWith(setup Setup, pol policy.Policy, opts Options) (*System, error
 		return nil, err
 	}
 	s := &System{setup: setup, policy: pol, sim: guest, host: host, ref: ref, cfg: guest.Config(),
-		taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{}}
+		taint: runs.New(), snapshot: runs.New(), Divergences: map[string]int{},
+		behaviours: BehavioursOf(pol), disallow: opts.Disallow}
 	s.targetPage, s.hostPage = s.cfg.TargetPageSize, s.cfg.HostPageSize
 	s.wordMask = ^uint64(0)
 	if s.cfg.ABIBits == 32 {
@@ -122,7 +139,13 @@ func (s *System) Exec(op Op) bool {
 	if s.failure != "" {
 		return false
 	}
+	if s.stopped != "" && s.behaviours != nil {
+		// An algorithm with its own catalogue (box64): the named
+		// behaviour that stopped the comparison ends the run's checks.
+		return true
+	}
 	s.run = append(s.run, op)
+	s.outcome, s.call = nil, nil
 	if s.stopped != "" {
 		s.simOnly(op)
 		if s.failure == "" {
@@ -131,7 +154,7 @@ func (s *System) Exec(op Op) bool {
 		return s.failure == ""
 	}
 	s.dispatch(op)
-	if s.failure == "" {
+	if s.failure == "" && (s.behaviours == nil || s.comparing()) {
 		// Even where the call stopped the comparison: QEMU's own
 		// invariants hold whatever the guest kernel did.
 		s.checkInvariants()
@@ -152,7 +175,16 @@ func (s *System) comparing() bool { return s.failure == "" && s.stopped == "" }
 // at the last line written so far.
 func (s *System) fail(format string, args ...any) {
 	if s.failure == "" {
-		s.failure = fmt.Sprintf(format, args...) + "\n" + s.stateText()
+		msg := fmt.Sprintf(format, args...)
+		name, ok := s.nameDifference(&Difference{Msg: msg, Outcome: s.outcome})
+		if ok {
+			s.stop(name)
+			return
+		}
+		if name != "" {
+			msg = "behaviour " + name + ": " + msg // the one Options.Disallow names
+		}
+		s.failure = msg + "\n" + s.stateText()
 		s.failLine = len(s.lines)
 	}
 }

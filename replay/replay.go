@@ -3,11 +3,11 @@ package replay
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
-	"github.com/mmapsim/mmapsim/hostvm"
 	"github.com/mmapsim/mmapsim/scenario"
 	"github.com/mmapsim/mmapsim/scenario/syntax"
-	"github.com/mmapsim/mmapsim/sim"
 )
 
 // Options control Replay. The zero value replays natively on the default
@@ -27,6 +27,11 @@ type Options struct {
 	// line, the call as the simulation ran it with its result, and under a
 	// target the host calls it made.
 	Log io.Writer
+	// ReadFiles lets the verdict read the ELF program headers of the
+	// files the trace names (programs, libraries) when they exist on this
+	// machine, to name their segments' alignment. Off, the verdict
+	// depends on the trace alone.
+	ReadFiles bool
 }
 
 // Replay replays the strace log f (read leniently: Bad lines become
@@ -37,22 +42,92 @@ func Replay(f *syntax.File, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range f.Stmts {
+	for _, st := range withHalves(f.Stmts) {
 		s.step(st)
 	}
 	return s.finish(), nil
 }
 
+// ReplayReader replays the strace log r reads, statement by statement as
+// it reads them, so that memory grows with the simulated processes, not
+// with the length of the log. It keeps copies of the statements it keeps,
+// so r may reuse its statements (syntax.Reader.Reuse), which is faster. A reading error (a line longer than
+// syntax.MaxLineLength, a read error) ends the replay: the report covers
+// the lines before it and holds the error in Err, which is also returned.
+// Settings that do not build a machine are a *scenario.UsageError.
+func ReplayReader(r *syntax.Reader, opts Options) (*Report, error) {
+	s, err := newSession(r.Name(), opts)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		st, err := r.Next()
+		if err == io.EOF {
+			return s.finish(), nil
+		}
+		if err != nil {
+			rep := s.finish()
+			rep.Err = err
+			return rep, err
+		}
+		s.step(st)
+	}
+}
+
+// withHalves puts back, at their own lines, the unfinished halves of the
+// joined calls of a parsed file, so a replay of a File sees what a replay
+// of a stream sees (syntax.Reader.Next): a clone entered, the child
+// speaking, the clone returning.
+func withHalves(stmts []*syntax.Stmt) []*syntax.Stmt {
+	var halves []*syntax.Stmt
+	for _, st := range stmts {
+		if st.EndLine > st.Line && (st.Kind == syntax.KindCall || st.Kind == syntax.KindBad) {
+			first, _, _ := strings.Cut(st.Text, "\n")
+			half := &syntax.Stmt{Kind: syntax.KindUnfinished, Line: st.Line, EndLine: st.Line, Pid: st.Pid,
+				Time: st.Time, Text: first, Call: &syntax.Call{Name: lineCallName(first)}, Partial: first}
+			if i := strings.LastIndex(first, "<unfinished ...>"); i >= 0 {
+				half.Partial = strings.TrimSpace(first[:i])
+				if j := strings.Index(half.Partial, half.Call.Name+"("); j >= 0 {
+					half.Partial = half.Partial[j:]
+				}
+			}
+			halves = append(halves, half)
+		}
+	}
+	if len(halves) == 0 {
+		return stmts
+	}
+	sort.SliceStable(halves, func(i, j int) bool { return halves[i].Line < halves[j].Line })
+	out := make([]*syntax.Stmt, 0, len(stmts)+len(halves))
+	for _, st := range stmts {
+		for len(halves) > 0 && halves[0].Line < st.EndLine {
+			out = append(out, halves[0])
+			halves = halves[1:]
+		}
+		out = append(out, st)
+	}
+	return append(out, halves...)
+}
+
 // session is one replay of one trace: the statements go in one at a time
 // (step), in file order, and the report comes out at the end (finish).
 type session struct {
-	name      string
-	opts      Options
-	settings  *scenario.Settings
-	first     *scenario.Machine // built to validate the settings; the first process gets it
-	processes map[int]*process  // live, by pid
-	order     []*process        // live processes, in order of first appearance
-	report    *Report
+	name     string
+	opts     Options
+	settings *scenario.Settings
+	first    *scenario.Machine // built to validate the settings; the first space gets it
+	tasks    map[int]*task     // live, by pid
+	cloning  []*task           // live tasks with a clone entered and not returned, in order of entry
+	seq      int               // tasks made so far
+	report   *Report
+	// sawProcess: the trace shows process calls (clone, execve, ...), so
+	// who shares what is traced, not inferred; sawExec: it shows execve,
+	// so program images are traced, not inferred.
+	sawProcess, sawExec bool
+	recent              *space // the space of the latest memory call, for inference
+	// execMoved holds, by the pid it moves to, the program of a thread's
+	// execve whose line ended "<pid changed to N ...>".
+	execMoved map[int]string
 }
 
 func newSession(name string, opts Options) (*session, error) {
@@ -70,18 +145,43 @@ func newSession(name string, opts Options) (*session, error) {
 	if opts.TracePage&(opts.TracePage-1) != 0 {
 		return nil, &scenario.UsageError{Msg: fmt.Sprintf("trace page size %#x: want a power of two", opts.TracePage)}
 	}
-	return &session{name: name, opts: opts, settings: settings, first: m, processes: map[int]*process{},
-		report: &Report{Name: name, Machine: m.Describe()}}, nil
+	return &session{name: name, opts: opts, settings: settings, first: m, tasks: map[int]*task{}, execMoved: map[int]string{},
+		report: &Report{Name: name, Machine: m.Describe(), target: m.Sim != nil}}, nil
 }
 
 func (s *session) pos(st *syntax.Stmt) string { return fmt.Sprintf("%s:%d", s.name, st.Line) }
 
-func (s *session) diverge(st *syntax.Stmt, k DivergenceKind, sim string) {
-	s.report.Divergences = append(s.report.Divergences, Divergence{Kind: k, Pos: s.pos(st), Pid: st.Pid, Trace: traceBody(st), Sim: sim})
+// diverge reports a divergence of t's call st, and counts it for t's
+// program image by its severity: the first fatal one is the image's
+// Fatal, the first page-size risk its Risk (diverge then returns true,
+// for the caller to explain it); any after either is a consequence.
+func (s *session) diverge(t *task, st *syntax.Stmt, k DivergenceKind, sim string, sev severity) bool {
+	d := Divergence{Kind: k, Pos: s.pos(st), Line: st.Line, Pid: st.Pid, Trace: traceBody(st), Sim: sim}
+	img := t.space.image
+	first := false
+	switch {
+	case k == DivInvariant: // the simulator's, not the program's
+	case img.Fatal != nil:
+		d.Consequence = true
+		img.Consequences++
+	case sev == fatal:
+		f := d
+		img.Fatal, first = &f, true
+	case img.Risk != nil:
+		d.Consequence = true
+		img.Consequences++
+	case sev == pageSizeRisk:
+		r := d
+		img.Risk, first = &r, true
+	default:
+		img.Nonfatal++
+	}
+	s.report.addDivergence(d)
+	return first
 }
 
 func (s *session) note(st *syntax.Stmt, k NoteKind, msg string) {
-	s.report.Notes = append(s.report.Notes, Note{Kind: k, Pos: s.pos(st), Pid: st.Pid, Trace: traceBody(st), Msg: msg})
+	s.report.addNote(Note{Kind: k, Pos: s.pos(st), Pid: st.Pid, Trace: traceBody(st), Msg: msg})
 }
 
 // step replays one statement of the trace.
@@ -89,111 +189,101 @@ func (s *session) step(st *syntax.Stmt) {
 	s.report.Lines = max(s.report.Lines, st.EndLine)
 	switch st.Kind {
 	case syntax.KindCall:
+		if t, ok := s.tasks[st.Pid]; ok && t.half != nil && t.half.Line == st.Line {
+			t.half = nil // this call joins it
+		}
+		name := st.Call.Name
+		spec, known := scenario.LookupCall(name)
+		if !known && processCallNames[name] {
+			s.processCall(st, name)
+			return
+		}
+		if !known || spec.Class != scenario.MemoryCall && spec.Class != scenario.UnmodelledCall && spec.FD == scenario.FDNone {
+			s.report.Skipped++
+			return
+		}
+		t := s.task(st.Pid)
 		if err := scenario.CheckNames(st); err != nil {
 			s.note(st, NoteUnparsed, err.Msg)
 			return
 		}
-		p := s.process(st.Pid)
-		if p == nil {
-			s.report.Skipped++
+		t.call(st, spec)
+	case syntax.KindBad:
+		s.bad(st)
+	case syntax.KindUnfinished:
+		t := s.task(st.Pid)
+		s.unpaired(t) // a call before it that never resumed
+		t.half = st.Clone()
+		if isCloneCall(st.Call.Name) {
+			s.endClone(t)
+			t.clone = &pendingClone{flags: readCloneFlags(st.Call.Name, st.Partial), line: st.Line}
+			s.cloning = append(s.cloning, t)
+		}
+	case syntax.KindResumed:
+		s.report.Skipped++
+		if (st.Call.Name == "execve" || st.Call.Name == "execveat") && s.execResumed(st) {
 			return
 		}
-		p.call(st)
-	case syntax.KindBad:
-		msg := "does not parse"
-		if st.Err != nil {
-			msg = st.Err.Msg
+		if followed(st.Call.Name) {
+			s.note(st, NoteUnpaired, "the resumed half of a call whose unfinished half is missing: not replayed")
 		}
-		s.note(st, NoteUnparsed, msg)
-	case syntax.KindUnfinished, syntax.KindResumed:
-		s.note(st, NoteUnpaired, "half of an unfinished/resumed pair; the other half is missing")
 	case syntax.KindExit:
-		s.report.Skipped++
-		if p, ok := s.processes[st.Pid]; ok {
-			s.exit(p)
-		}
+		s.exit(st)
 	default:
 		s.report.Skipped++
 	}
 }
 
-// process returns pid's process, starting it at its first appearance. It
-// returns nil only if the machine cannot be built, which newSession
-// checked.
-func (s *session) process(pid int) *process {
-	if p, ok := s.processes[pid]; ok {
-		return p
+// followed says whether the replay follows calls called name: memory
+// calls, calls on descriptors, process calls.
+func followed(name string) bool {
+	if processCallNames[name] {
+		return true
 	}
-	m := s.first
-	s.first = nil
-	if m == nil {
-		var err error
-		if m, err = s.settings.Build(); err != nil {
-			return nil
-		}
-	}
-	m.Settings = s.settings
-	loadBrkTail(m)
-	p := &process{session: s, pid: pid, machine: m, fds: map[uint64]traceFile{}, sum: &ProcessSummary{Pid: pid}}
-	s.processes[pid] = p
-	s.order = append(s.order, p)
-	s.report.Processes = append(s.report.Processes, p.sum)
-	return p
+	spec, ok := scenario.LookupCall(name)
+	return ok && (spec.Class == scenario.MemoryCall || spec.Class == scenario.UnmodelledCall || spec.FD != scenario.FDNone)
 }
 
-// loadBrkTail maps, under a target, what QEMU's ELF loader maps and sim
-// does not: the end of the last host page of the program's bss, from the
-// initial break up to the next qemu_host_page_size boundary. QEMU's do_brk
-// zeroes that tail when the heap first grows past it, and with a host page
-// larger than the target's it is otherwise unmapped on the host, so the
-// emulator would abort on the memset. The fixed do_brk (quirk
-// brk-host-pages off) maps the heap in guest pages and clears nothing:
-// there the tail stays unmapped, as under the guest's kernel.
-func loadBrkTail(m *scenario.Machine) {
-	if m.Sim == nil || !m.Policy.Quirks.Has(sim.QuirkBrkHostPages) {
-		return
+// bad handles a line that did not parse. One of a call the replay does
+// not follow (wait4's status, say) is skipped and counted; one of a call
+// it follows is a note that says why; a process call is still followed
+// from its text (its flags, its result, its program).
+func (s *session) bad(st *syntax.Stmt) {
+	name := lineCallName(st.Text)
+	if t, ok := s.tasks[st.Pid]; ok && t.half != nil && t.half.Line == st.Line {
+		t.half = nil // this line joins it
 	}
-	start := m.Sim.BrkStart()
-	h := m.Sim.Config().HostPageSize
-	end, ok := hostvm.AlignUp(start, h)
-	if !ok || end <= start {
-		return
+	msg := "does not parse"
+	if st.Err != nil {
+		msg = st.Err.Msg
 	}
-	m.Mmap(start, end-start, uint64(hostvm.ProtRead|hostvm.ProtWrite),
-		uint64(hostvm.MapPrivate|hostvm.MapFixed|hostvm.MapAnonymous), ^uint64(0), 0)
-}
-
-// exit ends process p at its exit line: a later line of its pid starts a
-// new process.
-func (s *session) exit(p *process) {
-	s.total(p)
-	delete(s.processes, p.pid)
-	for i, q := range s.order {
-		if q == p {
-			s.order = append(s.order[:i], s.order[i+1:]...)
-			break
-		}
+	switch {
+	case processCallNames[name]:
+		s.processCall(st, name)
+	case followed(name):
+		s.note(st, NoteUnparsed, name+": "+msg)
+	case name == "":
+		s.note(st, NoteUnparsed, "not a call strace writes (two processes' output interleaved?): "+msg)
+	default:
+		s.report.Skipped++
+		s.report.Unparsed++
 	}
 }
 
-// total adds a process's counts to the report.
-func (s *session) total(p *process) {
-	s.report.Calls += p.sum.Calls
-	s.report.Matches += p.sum.Matches
-	s.report.Diverged += p.sum.Divergences
-	if p.afterAbort > 0 {
-		s.report.Notes = append(s.report.Notes, Note{Kind: NoteAfterAbort, Pos: s.name, Pid: p.pid,
-			Msg: fmt.Sprintf("%d later memory calls of pid %d were not run: the emulator had aborted", p.afterAbort, p.pid)})
-		p.afterAbort = 0
-	}
-}
-
-// finish totals the processes still live at the end of the trace and
-// returns the report.
+// finish ends the tasks still live at the end of the trace and returns
+// the report.
 func (s *session) finish() *Report {
-	for _, p := range s.order {
-		s.total(p)
+	for _, t := range s.sortedTasks() {
+		s.remove(t)
 	}
-	s.order = nil
+	// An image no execve started that made no memory call (a process
+	// that only closed descriptors and exited) has nothing to judge.
+	images := s.report.Images[:0]
+	for _, img := range s.report.Images {
+		if img.Calls > 0 || img.Start == "execve" {
+			images = append(images, img)
+		}
+	}
+	s.report.Images = images
 	return s.report
 }

@@ -84,7 +84,7 @@ func (s *Settings) Build() (*Machine, error) {
 	m := &Machine{Kernel: k, Settings: s}
 	tname, ok := s.vals["target"]
 	if !ok {
-		for _, key := range []string{"target-page", "target-bits", "virt-bits", "qemu-host-page", "reserved-va", "guest-base", "brk", "policy"} {
+		for _, key := range TargetKeys[1:] {
 			if _, set := s.vals[key]; set {
 				return nil, fmt.Errorf("%s: %s needs a target (set target=PRESET)", s.pos[key], key)
 			}

@@ -108,6 +108,11 @@ type Translator interface {
 	Hint(addr uint64) uint64
 	// FD translates a file descriptor.
 	FD(fd uint64) uint64
+	// MapFD translates the descriptor of a file mapping of length bytes at
+	// offset. A recorded trace shows no write(): a file whose size the trace
+	// never showed may be grown to cover the mapping, as the program's
+	// untraced writes made it.
+	MapFD(fd, offset, length uint64) uint64
 	// Break translates a program break.
 	Break(addr uint64) uint64
 }

@@ -70,7 +70,7 @@ func translateMmap(t Translator, a CallArgs) {
 		a[0].Num = t.Hint(a[0].Num)
 	}
 	if hostvm.MapFlags(a[3].Num)&hostvm.MapAnonymous == 0 {
-		a[4].Num = t.FD(a[4].Num)
+		a[4].Num = t.MapFD(a[4].Num, a[5].Num, a[1].Num)
 	}
 }
 

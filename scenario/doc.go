@@ -30,7 +30,7 @@
 //     mmapsim's flags
 //   - build.go: Settings.Build, the Machine the settings describe
 //   - machine.go: Machine, its calls, and Outcome, what a statement did
-//   - run.go: Run, the runner, Report and its Summary, UsageError
+//   - run.go: Run and RunReader, the runner, Report and its Summary, UsageError
 //   - expect.go: comparing an outcome with an expectation; errno names
 //   - filedirective.go: "#! file NAME size=N fill=..." makes a file
 //   - calls.go: the call table (CallSpec, LookupCall): one per call,
@@ -54,6 +54,14 @@
 // file:line, the call and the arguments it takes. A failed expectation is
 // a Failure in the Report, and the run goes on; a UsageError stops it,
 // keeping what ran.
+//
+// RunReader runs a scenario as a syntax.Reader reads it, a statement at a
+// time, so that memory grows with the simulated machine and not with the
+// file (a million-line scenario, a line longer than syntax.MaxLineLength,
+// /dev/zero): the settings are the "#!" lines before the first call, and a
+// bad line stops the run where it is, after the statements before it ran.
+// A Report keeps the first MaxDetails failures and skipped statements with
+// their text, and counts them all (Failed, SkipCount).
 //
 // Expectations: "= VALUE" (an expression, at the machine's word width),
 // "= -1 ERRNO", "= ?" (anything), "= ? (success)", "= ? (>= N)", and for

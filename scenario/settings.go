@@ -38,6 +38,10 @@ var SettingKeys = []SettingInfo{
 	{"policy", "NAME", "seed, fixed, fixed-except=Q,..., seed-except=Q,..., quirks=Q,...; default fixed"},
 }
 
+// TargetKeys are "target" and the keys that describe the simulated QEMU,
+// which need a target: without "target", none of them may be set.
+var TargetKeys = []string{"target", "target-page", "target-bits", "virt-bits", "qemu-host-page", "reserved-va", "guest-base", "brk", "policy"}
+
 // Settings is an ordered set of key=value pairs.
 type Settings struct {
 	vals map[string]string

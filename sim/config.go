@@ -38,8 +38,9 @@ type Config struct {
 	// by the ELF loader after the program's data). Default 0x10000000 for
 	// 32-bit guests, 0x555555556000 for 64-bit ones.
 	BrkStart uint64
-	// Quirks are the seed defects left in. The zero value is the fixed
-	// algorithm; sim.AllQuirks is the seed.
+	// Quirks are the seed defects (and later releases' behaviours) left
+	// in. The zero value is the fixed algorithm; sim.SeedQuirks is the
+	// seed.
 	Quirks QuirkSet
 }
 

@@ -170,6 +170,9 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 		}
 	}
 	size = g.HostPageAlign(size)
+	if size == 0 && !s.quirk(QuirkFindVMAZeroSize) {
+		return s.minusOne() // nothing is found for nothing (QEMU 7.2's search finds no room of size 0)
+	}
 	if s.cfg.ReservedVA != 0 {
 		return s.mmapFindVMAReserved(start, size)
 	}

@@ -67,7 +67,13 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 				return -1
 			}
 		}
-		if !fresh && !s.quirk(QuirkFragAnonStale) {
+		switch {
+		case s.quirk(QuirkFragAnonStale):
+		case s.quirk(QuirkFragClearWritable):
+			if protNew&protWrite != 0 {
+				s.fragMemset72(start, end)
+			}
+		case !fresh:
 			// The fix: an anonymous fragment reads zero, whatever the
 			// host page held before.
 			s.zeroGuest(start, end, protNew)

@@ -18,6 +18,9 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 		if s.quirk(QuirkMadviseIgnored) {
 			return nil
 		}
+		if s.quirk(QuirkMadvisePassthrough) {
+			return s.targetMadvise72(addr, length, advice)
+		}
 		if !validAdvice(advice) || addr&^g.TargetPageMask() != 0 {
 			return hostvm.EINVAL
 		}

@@ -26,7 +26,11 @@ func (s *Sim) Store(addr uint64, data []byte) (int, *Fault) {
 	if f := s.deadFault(addr); f != nil {
 		return 0, f
 	}
-	return base.Store(s.libc.Host, &s.geom, addr, data)
+	n, f := base.Store(s.libc.Host, &s.geom, addr, data)
+	if f != nil && s.quirk(QuirkWriteFaultSpin) {
+		s.writeFaultSpin(f)
+	}
+	return n, f
 }
 
 // deadFault is the fault of every access once the process is gone (or

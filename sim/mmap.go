@@ -1,6 +1,9 @@
 package sim
 
-import "github.com/mmapsim/mmapsim/hostvm"
+import (
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim/internal/base"
+)
 
 // targetMmap is target_mmap(). Compare QEMU linux-user/mmap.c:target_mmap()
 // (seed lines 370-583). It returns the guest address, or (abi_ulong)-1 with
@@ -13,6 +16,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	g := &s.geom
 	var end, realStart, realEnd, retaddr, hostOffset, hostLen, flagsLen uint64
 	var eofLo, eofHi uint64 // the fix's EOF overlay, relative to start
+	var ptLo, ptHi uint64   // what went straight onto host pages (QuirkMadvisePassthrough)
 	var pflags uint32
 	// placed says mmap_find_vma placed the mapping at [foundStart,
 	// foundStart+foundLen) (reserving it, without RESERVED_VA), which a
@@ -24,6 +28,10 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	guestFlags, guestCall := s.guestFlags, s.guestCall
 	s.guestCall = false
 	origLen := length
+	if s.quirk(QuirkMmapProtEINVAL) && length != 0 && prot&^(protRead|protWrite|protExec|int(hostvm.ProtSem)) != 0 {
+		s.libc.Errno = hostvm.EINVAL // 7.2 mmap.c:447-450, after "if (!len)"
+		return s.minusOne()
+	}
 	if !s.quirk(QuirkMmapProtUnmasked) {
 		prot &= protRead | protWrite | protExec // Linux's mmap ignores other bits
 	}
@@ -89,7 +97,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	// to pages beyond the file size will cause a SIGBUS (seed 426): with a
 	// target page larger than the real host page, truncate the file map at
 	// EOF, aligned to the real host page.
-	if g.RealHostPageSize < g.TargetPageSize && flags&hostvm.MapAnonymous == 0 {
+	if s.eofTruncates() && flags&hostvm.MapAnonymous == 0 {
 		sb, ok := s.libc.Fstat(fd)
 		if !ok {
 			goto fail
@@ -115,7 +123,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		hostLen = g.ABIWord(length + offset - hostOffset)
 		hostLen = g.HostPageAlign(hostLen)
 		// Note: we prefer to control the mapping address (seed 463).
-		p, ok := s.libc.Mmap(g.G2H(start), hostLen, prot, flags|hostvm.MapFixed|hostvm.MapAnonymous, -1, 0)
+		p, ok := s.libc.Mmap(g.G2H(start), hostLen, s.hostProt(prot), flags|hostvm.MapFixed|hostvm.MapAnonymous, -1, 0)
 		if !ok {
 			goto fail
 		}
@@ -126,7 +134,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			if !s.quirk(QuirkNonFixedFileShort) {
 				fileLen = g.ABIWord(length + offset - hostOffset) // map the whole file range
 			}
-			if _, ok := s.libc.Mmap(g.G2H(start), fileLen, prot, flags|hostvm.MapFixed, fd, hostOffset); !ok {
+			if _, ok := s.libc.Mmap(g.G2H(start), fileLen, s.hostProt(prot), flags|hostvm.MapFixed, fd, hostOffset); !ok {
 				saved := s.libc.Errno
 				s.unmapOrReserve(start, hostLen)
 				s.libc.Errno = saved
@@ -136,6 +144,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			hostStart += offset - hostOffset
 		}
 		start = g.H2G(hostvm.Addr(hostStart & g.HostMask))
+		ptLo, ptHi = start, s.rangeEnd(start+length)
 	} else {
 		if errno := s.fixedMmapChecks(start, length, prot, flags, guestFlags, guestCall, fd, offset); errno != 0 {
 			s.libc.Errno = errno // the fix: refused before the host is touched
@@ -181,13 +190,16 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				}
 				goto fail
 			}
-			if !s.quirk(QuirkNoPageAnon) {
+			if !s.quirk(QuirkNoPageAnon) && !s.quirk(QuirkMadvisePassthrough) {
 				// The guest mapped a file: the anonymous memory holding
 				// its copy is not private anonymous memory to the guest.
 				s.setFlags(start, s.rangeEnd(start+length), uint32(prot|protWrite|PageValid))
 			}
 			if prot&protWrite == 0 {
 				r := s.targetMprotect(start, length, prot)
+				if r != 0 && s.quirk(QuirkPreadMprotectAssert) {
+					base.Raise("target_mmap", "assertion failed: ret == 0 (target_mprotect(%#x, %#x) of the pread emulation returned %d)", start, length, r)
+				}
 				if r != 0 {
 					start = g.ABIWord(uint64(r))
 					goto the_end
@@ -200,12 +212,12 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		if start > realStart {
 			if realEnd == s.rangeEnd(realStart+g.HostPageSize) {
 				// one single host page
-				if s.mmapFrag(realStart, start, end, prot, flags, fd, offset) == -1 {
+				if s.mmapFrag(realStart, start, end, s.hostProt(prot), flags, fd, offset) == -1 {
 					goto fail
 				}
 				goto the_end1
 			}
-			if s.mmapFrag(realStart, start, s.rangeEnd(realStart+g.HostPageSize), prot, flags, fd, offset) == -1 {
+			if s.mmapFrag(realStart, start, s.rangeEnd(realStart+g.HostPageSize), s.hostProt(prot), flags, fd, offset) == -1 {
 				goto fail
 			}
 			realStart += g.HostPageSize
@@ -216,7 +228,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			if s.quirk(QuirkFragTailRealEnd) {
 				fragEnd = realEnd
 			}
-			if s.mmapFrag(realEnd-g.HostPageSize, realEnd-g.HostPageSize, fragEnd, prot, flags, fd,
+			if s.mmapFrag(realEnd-g.HostPageSize, realEnd-g.HostPageSize, fragEnd, s.hostProt(prot), flags, fd,
 				g.ABIWord(offset+realEnd-g.HostPageSize-start)) == -1 {
 				goto fail
 			}
@@ -228,9 +240,10 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			if flags&hostvm.MapAnonymous == 0 {
 				offset1 = g.ABIWord(offset + realStart - start)
 			}
-			if _, ok := s.libc.Mmap(g.G2H(realStart), realEnd-realStart, prot, flags, fd, offset1); !ok {
+			if _, ok := s.libc.Mmap(g.G2H(realStart), realEnd-realStart, s.hostProt(prot), flags, fd, offset1); !ok {
 				goto fail
 			}
+			ptLo, ptHi = realStart, realEnd
 		}
 	}
 the_end1:
@@ -248,6 +261,7 @@ the_end1:
 		pflags |= PageAnon
 	}
 	s.setFlags(start, s.rangeEnd(start+flagsLen), pflags)
+	s.markPassthrough(ptLo, ptHi)
 the_end:
 	s.libc.TBInvalidatePhysRange(start, s.rangeEnd(start+length))
 	s.mmapUnlock()
@@ -268,6 +282,8 @@ fail:
 // changes nothing (the seed's body maps fragments first, and a later
 // failure leaves them behind). In order:
 //
+//   - under QuirkFixedAlignFirst, the seed's (and 7.2's) order: start is
+//     target-page aligned, EINVAL, before anything else;
 //   - the range lies in the guest space: ENOMEM, as Linux's "addr >
 //     TASK_SIZE - len" (EINVAL under QuirkFixedFitEINVAL when it passes the
 //     top of the word); skipped under QuirkUncheckedRange;
@@ -290,6 +306,9 @@ fail:
 // Preconditions: length is target-page aligned and non-zero.
 func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags, guestFlags hostvm.MapFlags, guestCall bool, fd int, offset uint64) hostvm.Errno {
 	g := &s.geom
+	if s.quirk(QuirkFixedAlignFirst) && start&^g.TargetPageMask() != 0 {
+		return hostvm.EINVAL // seed 483, 7.2 mmap.c:551-554: before the range
+	}
 	if !s.quirk(QuirkUncheckedRange) && !g.GuestRangeValid(start, length) {
 		if s.quirk(QuirkFixedFitEINVAL) && start+length-1 > g.ABIMask {
 			return hostvm.EINVAL // the seed's own check, seed 495
@@ -343,4 +362,28 @@ func (s *Sim) fileOffsetErrno(fd int, offset, length uint64) hostvm.Errno {
 		return hostvm.EOVERFLOW
 	}
 	return 0
+}
+
+// eofTruncates reports whether target_mmap truncates file mappings at
+// end-of-file: with a target page larger than the real host page (the
+// seed's test, seed 438), or, under QuirkEOFTruncateHostPage, with a
+// qemu_host_page_size (-p) larger than it (QEMU 7.2's, mmap.c:506).
+func (s *Sim) eofTruncates() bool {
+	g := &s.geom
+	return g.RealHostPageSize < g.TargetPageSize ||
+		s.quirk(QuirkEOFTruncateHostPage) && g.RealHostPageSize < g.HostPageSize
+}
+
+// hostProt is the protection target_mmap and target_mprotect give the host
+// for the guest's prot: prot itself, or, under QuirkHostProtNoExec, QEMU
+// 7.2's host_prot, PROT_READ for PROT_EXEC (mmap.c:86-87).
+func (s *Sim) hostProt(prot int) int {
+	if !s.quirk(QuirkHostProtNoExec) {
+		return prot
+	}
+	hp := prot & (protRead | protWrite)
+	if prot&protExec != 0 {
+		hp |= protRead
+	}
+	return hp
 }

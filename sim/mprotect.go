@@ -17,8 +17,10 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	var prot1 int
 	const growsBits = int(hostvm.ProtGrowsDown | hostvm.ProtGrowsUp)
 	grows, origLen := 0, length
-	if !s.quirk(QuirkMprotectBadProt) {
-		grows = prot & growsBits // Linux takes them off first
+	if !s.quirk(QuirkMprotectBadProt) && !s.quirk(QuirkMprotectProtFirst) {
+		// Linux takes them off first; the seed drops them with every
+		// unknown bit, 7.2 refuses them as unknown (mmap.c:127-130).
+		grows = prot & growsBits
 		prot &^= growsBits
 		if grows == growsBits {
 			return -int64(hostvm.EINVAL) // it cannot grow both ways
@@ -26,6 +28,9 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	}
 	if start&^g.TargetPageMask() != 0 { // seed 83
 		return -int64(hostvm.EINVAL)
+	}
+	if s.quirk(QuirkMprotectProtFirst) && prot&^(protRead|protWrite|protExec|int(hostvm.ProtSem)) != 0 {
+		return -int64(hostvm.EINVAL) // 7.2 mmap.c:127-130
 	}
 	// Lengths and ends keep their carry in the fix, as a 32-bit process
 	// on a 64-bit kernel computes them: a range past the top of the space
@@ -39,7 +44,10 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 		return -int64(hostvm.ENOMEM) // Linux: a wrapping range is ENOMEM
 	}
 	if length == 0 {
-		if origLen != 0 && !s.quirk(QuirkMprotectWrapEINVAL) {
+		if s.quirk(QuirkZeroLenRange) && !s.guestRangeValid72(start, 0) {
+			return -int64(hostvm.ENOMEM) // 7.2 mmap.c:133-135
+		}
+		if origLen != 0 && !s.quirk(QuirkMprotectWrapEINVAL) && !s.quirk(QuirkZeroLenRange) {
 			return -int64(hostvm.ENOMEM) // the aligned length wrapped: Linux's end <= start
 		}
 		return 0 // Linux returns before it looks at prot
@@ -68,7 +76,7 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	hostEnd = s.hostPageAlignEnd(end)
 	if start > hostStart {
 		// handle host page containing start (seed 96)
-		prot1 = prot
+		prot1 = s.hostProt(prot)
 		for addr = hostStart; addr < start; addr += g.TargetPageSize {
 			prot1 |= int(s.pageGetFlags(addr))
 		}
@@ -82,7 +90,7 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 		hostStart += g.HostPageSize
 	}
 	if end < hostEnd {
-		prot1 = prot | s.flagsBetween(end, hostEnd)
+		prot1 = s.hostProt(prot) | s.flagsBetween(end, hostEnd)
 		if !s.libc.Mprotect(g.G2H(hostEnd-g.HostPageSize), g.HostPageSize, prot1&PageBits) {
 			goto error
 		}
@@ -90,7 +98,7 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	}
 	// handle the pages in the middle (seed 125)
 	if hostStart < hostEnd {
-		if !s.libc.Mprotect(g.G2H(hostStart), hostEnd-hostStart, prot) {
+		if !s.libc.Mprotect(g.G2H(hostStart), hostEnd-hostStart, s.hostProt(prot)) {
 			goto error
 		}
 	}
@@ -182,18 +190,19 @@ func (s *Sim) mprotectCuts(start, end uint64) []uint64 {
 }
 
 // keepAnonSetFlags sets the flags of [start, end) as page_set_flags does,
-// keeping each page's PageAnon bit (mprotect changes protection, not
-// backing).
+// keeping each page's PageAnon and PagePassthrough bits (mprotect changes
+// protection, not backing: later QEMU's PAGE_STICKY).
 func (s *Sim) keepAnonSetFlags(start, end uint64, flags uint32) {
+	const sticky = PageAnon | PagePassthrough
 	var anon []FlagRun
 	for _, r := range s.FlagRunsIn(start, end) {
-		if r.Flags&PageAnon != 0 {
+		if r.Flags&sticky != 0 {
 			anon = append(anon, r)
 		}
 	}
 	s.setFlags(start, end, flags)
 	for _, r := range anon {
 		lo, hi := max(r.Start, start), min(r.End, end)
-		s.setFlags(lo, hi, flags|PageAnon)
+		s.setFlags(lo, hi, flags|r.Flags&sticky)
 	}
 }

@@ -20,9 +20,13 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 
 	if !s.quirk(QuirkUncheckedRange) {
 		// Later QEMU validates the guest ranges first.
-		if !s.geom.GuestRangeValid(oldAddr, max(oldSize, 1)) ||
-			(flags&hostvm.MremapFixed != 0 && !s.geom.GuestRangeValid(newAddr, newSize)) ||
-			(flags&hostvm.MremapMayMove == 0 && !s.geom.GuestRangeValid(oldAddr, newSize)) {
+		valid, oldLen := s.geom.GuestRangeValid, max(oldSize, 1)
+		if s.quirk(QuirkZeroLenRange) {
+			valid, oldLen = s.guestRangeValid72, oldSize // 7.2 mmap.c:779-786
+		}
+		if !valid(oldAddr, oldLen) ||
+			(flags&hostvm.MremapFixed != 0 && !valid(newAddr, newSize)) ||
+			(flags&hostvm.MremapMayMove == 0 && !valid(oldAddr, newSize)) {
 			s.libc.Errno = hostvm.ENOMEM
 			s.mmapUnlock()
 			return s.minusOne()

@@ -150,7 +150,11 @@ func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 		}
 		return -int64(hostvm.ENOMEM)
 	}
-	start &= g.HostPageMask()
+	if s.quirk(QuirkMsyncHostPage) {
+		start &= g.HostPageMask() // seed 779
+	} else {
+		start &^= g.RealHostPageSize - 1 // the host's msync wants its own page
+	}
 	if !s.libc.Msync(g.G2H(start), end-start, flags) {
 		return -1
 	}

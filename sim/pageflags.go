@@ -19,6 +19,11 @@ const (
 	// it may copy, from file memory QEMU emulated with anonymous host
 	// pages.
 	PageAnon = base.PageAnon
+	// PagePassthrough marks guest pages that target_mmap mapped straight
+	// onto host pages (QEMU 7.2's PAGE_PASSTHROUGH), recorded only under
+	// QuirkMadvisePassthrough, whose madvise reads it. Like PageAnon it
+	// survives mprotect (7.2's PAGE_STICKY).
+	PagePassthrough = base.PagePassthrough
 )
 
 // FlagRun is a run of guest pages with equal flags: guest addresses
@@ -35,6 +40,10 @@ func (s *Sim) pageGetFlags(addr uint64) uint32 { return s.flags.Get(addr) }
 // Preconditions: called inside guard (a failed assertion aborts).
 func (s *Sim) pageSetFlags(start, end uint64, flags uint32) {
 	g := &s.geom
+	if g.WordSpace && g.ABIWord(end-1) > g.GuestAddrMax() {
+		// QEMU 7.2's first assertion (accel/tcg/translate-all.c).
+		base.Raise("page_set_flags", "assertion failed: end - 1 <= GUEST_ADDR_MAX (end=%#x)", end)
+	}
 	if !(start < end) {
 		base.Raise("page_set_flags", "assertion failed: start < end (start=%#x end=%#x)", start, end)
 	}

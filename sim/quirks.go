@@ -7,10 +7,12 @@ import (
 )
 
 // Quirk names one defect of the seed (QEMU's linux-user/mmap.c of March
-// 2015, and the syscall layer of its era). sim runs the seed's code with
-// the quirk on and the fix with it off: the code later QEMU adopted, or,
-// where QEMU never fixed it, what Linux does. package policy says which are
-// on, and describes what a guest sees of each.
+// 2015, and the syscall layer of its era), or one behaviour a later QEMU
+// release introduced that differs from what Linux does (QuirkDesc.Release).
+// sim runs the seed's (or that release's) code with the quirk on and the
+// fix with it off: the code later QEMU adopted, or, where QEMU never fixed
+// it, what Linux does. package policy says which are on, and describes what
+// a guest sees of each.
 type Quirk uint8
 
 // The quirks, in the order they were found. Each one's name, the seed lines
@@ -64,6 +66,24 @@ const (
 	QuirkMmapFlagsUnchecked
 	QuirkBrkHostPages
 	QuirkFindVMAHintMinAddr
+	QuirkFindVMAZeroSize
+	QuirkFixedAlignFirst
+	QuirkMsyncHostPage
+
+	// Behaviours QEMU 7.2 introduced, which the seed does not have (their
+	// QuirkDesc.Release is "7.2"): props/qemudiff found them comparing
+	// sim with a real qemu-i386 and qemu-x86_64 7.2.
+	QuirkMadvisePassthrough
+	QuirkMmapProtEINVAL
+	QuirkMprotectProtFirst
+	QuirkZeroLenRange
+	QuirkEOFTruncateHostPage
+	QuirkFragClearWritable
+	QuirkHostProtNoExec
+	QuirkNextStartUnmappedBase
+	QuirkWriteFaultSpin
+	QuirkGuestSpaceWord
+	QuirkPreadMprotectAssert
 
 	numQuirks
 )
@@ -81,6 +101,12 @@ type QuirkDesc struct {
 	SeedLines string
 	// Doc says what the seed's code does wrong, in terms of the C.
 	Doc string
+	// Release is "" for a defect of the seed. For a behaviour a later QEMU
+	// release introduced, which the seed does not have, it names that
+	// release ("7.2"); SeedLines then say "none", and ReleaseLines give the
+	// release's lines ("mmap.c:446-450", or another file and line).
+	Release      string
+	ReleaseLines string
 }
 
 // NumQuirks is how many quirks there are; they are numbered 0..NumQuirks-1.
@@ -119,8 +145,23 @@ func QuirkByName(name string) (Quirk, bool) {
 // algorithm.
 type QuirkSet uint64
 
-// AllQuirks is the seed: every quirk on.
+// AllQuirks is every quirk on: the seed's defects and the behaviours later
+// releases introduced (SeedQuirks is the seed).
 const AllQuirks = QuirkSet(1<<numQuirks - 1)
+
+// SeedQuirks is the seed: every defect it has, none of the behaviours a
+// later release introduced.
+var SeedQuirks = seedQuirks()
+
+func seedQuirks() QuirkSet {
+	var s QuirkSet
+	for _, d := range quirkTable {
+		if d.Release == "" {
+			s = s.With(d.Quirk)
+		}
+	}
+	return s
+}
 
 // Has reports whether q is in the set.
 func (s QuirkSet) Has(q Quirk) bool { return s&(1<<q) != 0 }

@@ -67,7 +67,8 @@ func New(host Host, cfg Config) (*Sim, error) {
 			TargetPageSize: cfg.TargetPageSize, HostPageSize: cfg.HostPageSize, RealHostPageSize: realHostPage,
 			ABIMask: base.WordMask(cfg.ABIBits), HostMask: base.WordMask(cfg.HostBits),
 			VirtBits: cfg.VirtBits, HostBits: cfg.HostBits, ReservedVA: cfg.ReservedVA,
-			GuestBase: cfg.GuestBase,
+			GuestBase: cfg.GuestBase, ExecAsRead: cfg.Quirks.Has(QuirkHostProtNoExec),
+			WordSpace: cfg.Quirks.Has(QuirkGuestSpaceWord),
 		},
 		libc:          base.Libc{Host: host, Recording: true},
 		flags:         base.NewPageFlags(cfg.TargetPageSize),
@@ -84,7 +85,9 @@ func New(host Host, cfg Config) (*Sim, error) {
 				cfg.ReservedVA, hint, err)
 		}
 		s.geom.GuestBase = uint64(p)
-		s.mmapNextStart = s.geom.ABIWord(cfg.ReservedVA)
+		if !s.quirk(QuirkNextStartUnmappedBase) {
+			s.mmapNextStart = s.geom.ABIWord(cfg.ReservedVA)
+		}
 	} else if cfg.ProbeGuestBase {
 		s.geom.GuestBase = 0
 	}
@@ -135,6 +138,18 @@ func (s *Sim) G2H(x uint64) hostvm.Addr { return s.geom.G2H(x) }
 
 // MmapNextStart is where the next default placement starts.
 func (s *Sim) MmapNextStart() uint64 { return s.mmapNextStart }
+
+// SetMmapNextStart sets mmap_next_start to addr (an abi_ulong): for a
+// caller that reproduces a real process's start-up, whose loader placed
+// the stack and QEMU's own guest pages with mmap_find_vma, and then copies
+// that layout with MAP_FIXED, which leaves mmap_next_start alone.
+func (s *Sim) SetMmapNextStart(addr uint64) { s.mmapNextStart = s.geom.ABIWord(addr) }
+
+// SetErrno sets the C library's errno as the guest's other system calls
+// (pwrite, ftruncate, ...) leave it in QEMU's thread, or as QEMU's start-up
+// left it: for a caller that makes those calls on the host itself, so that
+// a quirk that returns a stale errno (QuirkFragSharedErrno) returns QEMU's.
+func (s *Sim) SetErrno(e hostvm.Errno) { s.libc.Errno = e }
 
 // Aborted returns the abort that ended the process, or nil.
 func (s *Sim) Aborted() *Abort { return s.abortGuard.Aborted }

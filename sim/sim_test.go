@@ -68,7 +68,7 @@ func TestPageFlagsWriteOrg(t *testing.T) {
 }
 
 func TestPageSetFlagsAbort(t *testing.T) {
-	s, _ := newTestSim(t, 4096, 0, 0, AllQuirks)
+	s, _ := newTestSim(t, 4096, 0, 0, SeedQuirks)
 	err := s.guard(func() error {
 		s.pageSetFlags(0x2000, 0x2000, PageValid)
 		return nil
@@ -248,8 +248,8 @@ func TestMremapBothVariants(t *testing.T) {
 		quirks  QuirkSet
 		wantErr error
 	}{
-		{4096, 0, nil}, {4096, AllQuirks, nil},
-		{0x10000, 0, nil}, {0x10000, AllQuirks, hostvm.EINVAL},
+		{4096, 0, nil}, {4096, SeedQuirks, nil},
+		{0x10000, 0, nil}, {0x10000, SeedQuirks, hostvm.EINVAL},
 	} {
 		s, _ := newTestSim(t, c.host, 0, 0, c.quirks)
 		a := mustMmap(t, s, 0x20001000, 0x2000, rw, anon|hostvm.MapFixed)
@@ -329,7 +329,7 @@ func TestCloneIndependent(t *testing.T) {
 // TestTopPageOf32BitGuest maps, protects and unmaps the top page of a
 // 32-bit guest: the seed aborts, the fix manages.
 func TestTopPageOf32BitGuest(t *testing.T) {
-	for _, q := range []QuirkSet{0, AllQuirks} {
+	for _, q := range []QuirkSet{0, SeedQuirks} {
 		s, _ := newTestSim(t, 0x10000, 0, 0, q)
 		a, err := s.Mmap(0xfffff000, 0x1000, rw, anon|hostvm.MapFixed, -1, 0)
 		var ab *Abort
@@ -389,6 +389,11 @@ func TestQuirkTable(t *testing.T) {
 			t.Errorf("quirk %d: empty or repeated field in %+v", i, d)
 		}
 		names[d.Name] = true
+		if (d.Release == "") != SeedQuirks.Has(d.Quirk) || (d.Release == "") != (d.ReleaseLines == "") ||
+			d.Release != "" && d.SeedLines != "none" {
+			t.Errorf("quirk %s: release %q (lines %q), seed lines %q, in SeedQuirks %v: a release's quirk has its lines and none of the seed's, and is not the seed's",
+				d.Name, d.Release, d.ReleaseLines, d.SeedLines, SeedQuirks.Has(d.Quirk))
+		}
 		if q, ok := QuirkByName(d.Name); !ok || q != d.Quirk {
 			t.Errorf("QuirkByName(%q) = %v, %v", d.Name, q, ok)
 		}

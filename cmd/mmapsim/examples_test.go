@@ -13,7 +13,7 @@ import (
 	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
-var update = flag.Bool("update", false, "rewrite examples/testdata/*.golden from the current output")
+var update = flag.Bool("update", false, "rewrite the golden files from the current output: examples/testdata/*.golden, testdata/demo.golden, and ../../docs/playground.png (TestBrowserPlayground)")
 
 // inRepoRoot runs fn with the working directory at the repository root, so
 // that file names in the output read "examples/NAME.scn", as in the README.

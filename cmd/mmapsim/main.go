@@ -6,8 +6,10 @@
 //	mmapsim run [flags] FILE...     run scenarios, checking their expectations
 //	mmapsim show [flags] FILE...    run scenarios, drawing the address space after each step
 //	mmapsim replay [flags] TRACE... replay real strace logs on a simulated machine
+//	mmapsim record -- COMMAND       record a strace log of COMMAND for replay
 //	mmapsim presets                 list host and target presets, policies and quirks
 //	mmapsim demo                    run the built-in example
+//	mmapsim playground DIR          write the playground page to DIR/index.html
 //
 // Exit status: 0 when every expectation holds, 1 when one fails, 2 on a
 // usage or input error. replay exits 0 when every trace ran to the end,
@@ -38,10 +40,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCmd(args[1:], stdout, stderr, true)
 	case "replay":
 		return replayCmd(args[1:], stdout, stderr)
+	case "record":
+		return recordCmd(args[1:], stdout, stderr)
 	case "presets":
 		return presetsCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demo(stdout, stderr)
+	case "playground":
+		return playgroundCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -61,8 +67,11 @@ commands:
   show [flags] FILE...  run, drawing the address space after every step
   replay [flags] TRACE... replay real strace logs natively on a host of
                         another page size, or under the simulated QEMU
+  record -- COMMAND     run COMMAND under strace, writing a log to replay
   presets               list host and target presets, policies and quirks
   demo                  run the built-in example
+  playground DIR        write the playground (a page to try scenarios in a
+                        browser) to DIR/index.html
 
 Run "mmapsim run -h" or "mmapsim replay -h" for the flags.
 `)

@@ -29,6 +29,9 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "--nosuchflag", "x"},
 		{"run", "no/such/file.scn"},
 		{"replay", "no/such/trace.strace"},
+		{"playground"},
+		{"playground", "a", "b"},
+		{"playground", "--nosuchflag", "a"},
 	} {
 		if code, _, _ := runCLI(args...); code != 2 {
 			t.Errorf("mmapsim %s: exit %d, want 2", strings.Join(args, " "), code)

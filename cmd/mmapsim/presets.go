@@ -22,6 +22,10 @@ func presetsCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "\npolicies (policy=NAME, or fixed-except=Q,..., seed-except=Q,..., quirks=Q,...):")
 	for _, v := range policy.Variants {
+		if v.Policy.Algorithm != policy.AlgoSeed {
+			fmt.Fprintf(stdout, "  %-12s %s\n", v.Name, v.Description)
+			continue
+		}
 		fmt.Fprintf(stdout, "  %-12s %s (%d quirks)\n", v.Name, v.Description, v.Policy.Quirks.Len())
 	}
 	fmt.Fprintln(stdout, "\nquirks of the seed (QEMU linux-user/mmap.c, March 2015):")

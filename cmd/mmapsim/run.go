@@ -31,6 +31,7 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 	if !ok {
 		return 2
 	}
+	tuneGC()
 	names, err := scenarioFiles(cmd.flags.Args())
 	if err != nil {
 		fmt.Fprintln(stderr, "mmapsim:", err)
@@ -42,11 +43,6 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 	}
 	status := 0
 	for _, file := range names {
-		f, err := syntax.ReadFile(file)
-		if err != nil {
-			fmt.Fprintln(stderr, "mmapsim:", err)
-			return 2
-		}
 		out := stdout
 		if *cmd.quiet {
 			out = io.Discard
@@ -58,7 +54,7 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 		if rec != nil {
 			opts.Start, opts.After = rec.Hooks(file)
 		}
-		rep, err := scenario.Run(f, opts)
+		rep, err := runFile(file, opts)
 		if err != nil {
 			fmt.Fprintln(stderr, "mmapsim:", err)
 			return 2
@@ -67,8 +63,11 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 			for _, fl := range rep.Failures {
 				fmt.Fprintln(stdout, fl)
 			}
+			if more := rep.Failed - len(rep.Failures); more > 0 {
+				fmt.Fprintf(stdout, "... %d more failures\n", more)
+			}
 		}
-		if len(rep.Failures) > 0 {
+		if rep.Failed > 0 {
 			status = 1
 		}
 		fmt.Fprintln(stdout, rep.Summary(file))
@@ -85,6 +84,17 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 		fmt.Fprintf(stdout, "wrote %s (%d steps)\n", *htmlFile, rec.Steps())
 	}
 	return status
+}
+
+// runFile runs the scenario in file as it reads it, in memory bounded by
+// the simulated machine, whatever the file's length.
+func runFile(file string, opts scenario.RunOptions) (*scenario.Report, error) {
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return scenario.RunReader(syntax.NewReader(file, fh), opts)
 }
 
 // scenarioFiles expands the arguments: a directory stands for its *.scn

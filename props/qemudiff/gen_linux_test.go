@@ -6,12 +6,23 @@ import (
 	"math/rand"
 
 	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/sim"
 )
 
 // gen draws the calls of one sequence. It aims at the machine's handles (the
 // addresses earlier calls returned on sim) and at a window of guest space
 // below lay.Top, where the guest's own memory is not; a few calls aim at
 // the top of the guest space, for the range checks.
+//
+// An x86-64 guest runs without RESERVED_VA: QEMU 7.2 asks the host kernel
+// for every placement, with mmap_next_start (or the guest's hint) as the
+// hint, and takes whatever the kernel answers. Where the hint's range is
+// taken, the kernel's answer is its own top-down choice below QEMU's
+// libraries, which address-space randomisation moves from run to run: no
+// model can predict it. So the generator keeps those hints free (on sim,
+// whose state is QEMU's while they agree): fixed mappings and in-place
+// growth stay below mmap_next_start (area), and a hint is drawn only where
+// its host pages are free (freeHint).
 type gen struct {
 	r *rand.Rand
 	m *machine
@@ -21,7 +32,38 @@ const pg = 4096
 
 // window is the part of the guest space the sequences use: the 16 MiB
 // below the start-up mappings.
-func (g *gen) window() (lo, hi uint64) { return g.m.lay.Top - 16<<20, g.m.lay.Top }
+func (g *gen) window() (lo, hi uint64) { return g.m.lay.window() }
+
+// area reports whether [a, a+n) lies where the sequences may map with
+// MAP_FIXED: the window; for x86-64 also the part of the space above the
+// start-up mappings that placements have used (below mmap_next_start).
+func (g *gen) area(a, n uint64) bool {
+	lo, hi := g.window()
+	if a >= lo && a+n <= hi && a+n >= a {
+		return true
+	}
+	if g.m.lay.Reserved != 0 {
+		return false
+	}
+	next := g.m.sim.(*sim.Sim).MmapNextStart()
+	return a >= g.m.lay.End && a+n <= next && a+n >= a
+}
+
+// freeHint reports whether the hint of the non-fixed mmap c is free on
+// sim's host where mmap_find_vma probes it: host_len bytes, the length
+// rounded to host pages with the offset's part of a host page added
+// (target_mmap), from the hint's host page. See gen.
+func (g *gen) freeHint(c *call) bool {
+	h := g.m.lay.H
+	n := (c.Len + pg - 1) &^ (pg - 1)
+	if c.File >= 0 {
+		n += c.Off & (h - 1)
+	}
+	lo := c.Addr &^ (h - 1)
+	hi := (lo + n + h - 1) &^ (h - 1)
+	return hi > lo && hi <= g.m.lay.SpaceEnd && len(g.m.k.MappingsIn(hostvm.Range{Start: hostvm.Addr(lo + g.m.sim.GuestBase()),
+		End: hostvm.Addr(hi + g.m.sim.GuestBase())})) == 0
+}
 
 func (g *gen) pick(n int) int { return g.r.Intn(n) }
 
@@ -65,7 +107,7 @@ func (g *gen) where(n uint64) uint64 {
 	if g.pick(20) == 0 {
 		a += uint64(g.pick(pg))
 	}
-	if a < lo || a+n > hi || a+n < a {
+	if !g.area(a, n) {
 		a = hi - n
 		a &^= pg - 1
 		if n > hi-lo {
@@ -76,13 +118,13 @@ func (g *gen) where(n uint64) uint64 {
 }
 
 // top draws an address at the top of the guest space, in or just past
-// RESERVED_VA.
+// its end (RESERVED_VA, or 1<<47).
 func (g *gen) top() uint64 {
-	res := g.m.lay.Reserved
+	end := g.m.lay.SpaceEnd
 	if g.pick(3) == 0 {
-		return res + uint64(g.pick(4))*pg
+		return end + uint64(g.pick(4))*pg
 	}
-	return res - uint64(g.pick(9))*pg
+	return end - uint64(g.pick(9))*pg
 }
 
 func (g *gen) prot() uint64 {
@@ -96,11 +138,11 @@ func (g *gen) prot() uint64 {
 	return p
 }
 
-// next draws the next call, its values in the guest's 32 bits.
+// next draws the next call, its values in the guest's word.
 func (g *gen) next() call {
 	c := g.draw()
 	for _, v := range []*uint64{&c.Addr, &c.Len, &c.NewLen, &c.NewAddr, &c.Off} {
-		*v &= 0xffffffff
+		*v &= g.m.lay.Arch.wordMask()
 	}
 	return c
 }
@@ -114,11 +156,6 @@ func (g *gen) draw() call {
 	case k < 38:
 		c.Op = "munmap"
 		g.rangeCall(&c)
-		if c.Addr >= g.m.lay.Top {
-			// Not at the top: it would free sim's filler (see
-			// newMachine), which QEMU does not have.
-			c.Addr = g.where(c.Len)
-		}
 	case k < 48:
 		c.Op = "mprotect"
 		g.rangeCall(&c)
@@ -166,7 +203,7 @@ func (g *gen) rangeCall(c *call) {
 		c.Addr = g.top()
 		c.Len = uint64(g.pick(16)+1) * pg
 		if g.pick(4) == 0 {
-			c.Len = 0xfffff000 + uint64(g.pick(2))*pg
+			c.Len = g.m.lay.SpaceEnd&^0xfff + uint64(g.pick(2))*pg
 		}
 		return
 	}
@@ -205,21 +242,31 @@ func (g *gen) mmap(c *call) {
 	case p < 8: // the kernel's choice
 	case p < 10: // a hint
 		c.Addr = g.where(c.Len) &^ (pg - 1)
+		if g.m.lay.Reserved == 0 && !g.freeHint(c) {
+			c.Addr = 0
+		}
 	case p < 17:
 		c.Flags |= uint64(hostvm.MapFixed)
 		c.Addr = g.where(c.Len)
 	case p < 18:
 		c.Flags |= uint64(hostvm.MapFixedNoReplace)
 		c.Addr = g.where(c.Len) &^ (pg - 1)
+		if g.m.lay.Reserved == 0 && !g.freeHint(c) {
+			c.Addr = 0 // QEMU 7.2 drops the flag: a hint (noreplace-ignored)
+		}
 	case p < 19:
 		c.Flags |= uint64(hostvm.MapFixed)
 		c.Addr = g.top()
 		c.Len = uint64(g.pick(16)+1) * pg
 	default:
-		// Lengths that wrap, or cannot fit. Nothing bigger that might
-		// fit: the space above the start-up mappings is free under QEMU
-		// and filled in sim (see qemu72-mmap-next-start).
-		c.Len = []uint64{0xfffff001, 0xffffffff, 0xfffff000}[g.pick(3)]
+		// Lengths that wrap, or cannot fit. For x86-64, nothing that
+		// might fit: a mapping of gigabytes would meet the host's
+		// overcommit limits, which differ from machine to machine.
+		if g.m.lay.Arch.bits == 64 {
+			c.Len = []uint64{1<<64 - pg + 1, 1<<64 - 1, 1 << 47, 1<<47 + pg}[g.pick(4)]
+		} else {
+			c.Len = []uint64{0xfffff001, 0xffffffff, 0xfffff000}[g.pick(3)]
+		}
 	}
 }
 
@@ -243,6 +290,9 @@ func (g *gen) mremap(c *call) {
 	if fl&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
 		c.NewAddr = g.where(c.NewLen)
 	}
+	if fl&hostvm.MremapMayMove == 0 && c.NewLen > c.Len && !g.area(c.Addr, c.NewLen) {
+		c.NewLen = c.Len // x86-64: no growth past mmap_next_start (see gen)
+	}
 }
 
 // access fills a load or store: mostly inside or at the edges of a handle.
@@ -255,8 +305,7 @@ func (g *gen) access(c *call) {
 		h := g.m.handles[g.pick(len(g.m.handles))]
 		span := max(h.len, pg) + 2*pg
 		c.Addr = h.addr - pg + uint64(g.pick(int(span)))
-		lo, hi := g.window()
-		if c.Addr >= lo && c.Addr+c.N <= hi {
+		if g.area(c.Addr, c.N) {
 			return
 		}
 	}

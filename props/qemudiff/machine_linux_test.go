@@ -4,6 +4,7 @@ package qemudiff
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -89,15 +90,6 @@ func fileData(size uint64) []byte {
 	return b
 }
 
-// layout is what QEMU's start-up left in the guest space, from the page
-// dump of its -d page log, and what follows from it.
-type layout struct {
-	H        uint64    // qemu_host_page_size
-	Reserved uint64    // reserved_va
-	Runs     []pageRun // the guest's page flags, merged by protection
-	Top      uint64    // L: the lowest mapping above the program's heap (the stack, sigtramp page, GDT and IDT)
-}
-
 // pageRun is a run of guest pages with the same protection.
 type pageRun struct {
 	Start, End uint64
@@ -117,7 +109,7 @@ type machine struct {
 	k       *hostvm.Kernel
 	fds     []int // sim's fd of each file index, -1 until opened
 	handles []handle
-	dead    bool // sim aborted
+	dead    string // the outcome every call has once the process is gone
 }
 
 type handle struct{ addr, len uint64 }
@@ -125,15 +117,27 @@ type handle struct{ addr, len uint64 }
 // mmapMinAddr is the host's vm.mmap_min_addr, which QEMU reads at start-up.
 var mmapMinAddr uint64 = 65536
 
-// newMachine starts sim as qemu-i386 -p H starts the guest: an x86-64 host
-// with 4 KiB pages, RESERVED_VA, the guest's initial pages mapped with
-// MAP_FIXED as the page dump shows them, and every free guest page from the
-// lowest start-up mapping (lay.Top) up to RESERVED_VA filled with a
-// PROT_NONE mapping (see the known difference "qemu72-mmap-next-start").
+// The descriptor-table entries the i386 guest's CPU reads (see checkTables):
+// the IDT gate of int $0x80, and the GDT descriptor of __USER_DS (selector
+// 0x2b). sim's copy of the start-up layout holds zeros; the machine writes
+// these marks there, and a mark gone (unmapped, made unreadable, or mapped
+// over) is a table QEMU can no longer read.
+const (
+	idtEntry  = 0x80 * 8
+	gdtEntry  = 5 * 8
+	tableMark = 0x7ab1e5ee7ab1e5ee
+)
+
+// newMachine starts sim as QEMU 7.2 starts the guest: an x86-64 host with
+// 4 KiB pages, -p H, RESERVED_VA and guest_base as QEMU chose them (a
+// mapping that runs past the reservation lands where QEMU's does), the
+// guest's start-up
+// pages mapped with MAP_FIXED as the page dump shows them, and
+// mmap_next_start where start-up left it.
 func newMachine(lay layout, quirks sim.QuirkSet) (*machine, error) {
 	pol := policy.Policy{Quirks: quirks}
 	hp := policy.Hosts["x86_64"]
-	tp := policy.Targets["i386"]
+	tp := policy.Targets[lay.Arch.name]
 	hc := hp.Config
 	hc.MmapMinAddr = hostvm.Addr(mmapMinAddr)
 	hc.MaxMapCount = 1 << 20
@@ -144,13 +148,14 @@ func newMachine(lay layout, quirks sim.QuirkSet) (*machine, error) {
 	cfg := policy.SimConfig(hp, tp)
 	cfg.HostPageSize = lay.H
 	cfg.ReservedVA = lay.Reserved
-	cfg.ProbeGuestBase = true
+	cfg.GuestBase = lay.GuestBase
+	cfg.BrkStart = lay.BrkEnd
 	cfg.MmapMinAddr = mmapMinAddr
-	s, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
+	g, err := pol.New(sim.KernelHost{Kernel: k}, cfg)
 	if err != nil {
 		return nil, err
 	}
-	m := &machine{lay: lay, sim: s, k: k}
+	m := &machine{lay: lay, sim: g, k: k}
 	for _, f := range files {
 		fd, err := k.Open(f.name, hostvm.ORdWr|hostvm.OCreat|hostvm.OTrunc, 0o644)
 		if err != nil {
@@ -164,44 +169,60 @@ func newMachine(lay layout, quirks sim.QuirkSet) (*machine, error) {
 	}
 	fixed := hostvm.MapFixed | hostvm.MapPrivate | hostvm.MapAnonymous
 	for _, r := range lay.Runs {
-		if _, err := s.Mmap(r.Start, r.End-r.Start, int(r.Prot), fixed, -1, 0); err != nil {
+		if _, err := g.Mmap(r.Start, r.End-r.Start, int(r.Prot), fixed, -1, 0); err != nil {
 			return nil, fmt.Errorf("initial layout %v: %v", r, err)
 		}
 	}
-	at := lay.Top
-	fill := func(end uint64) error {
-		if at < end {
-			if _, err := s.Mmap(at, end-at, 0, fixed|hostvm.MapNoReserve, -1, 0); err != nil {
-				return fmt.Errorf("filler %#x-%#x: %v", at, end, err)
+	s, ok := g.(*sim.Sim)
+	if !ok {
+		return nil, fmt.Errorf("policy %v is not the seed family: cannot set mmap_next_start", pol)
+	}
+	s.SetMmapNextStart(lay.NextStart)
+	s.SetErrno(lay.StartErrno)
+	if lay.Arch.idtMatters {
+		for _, a := range []uint64{lay.IDT + idtEntry, lay.GDT + gdtEntry} {
+			if _, f := g.Store(a, binary.LittleEndian.AppendUint64(nil, tableMark)); f != nil {
+				return nil, fmt.Errorf("descriptor table at %#x: %v", a, f)
 			}
 		}
-		return nil
-	}
-	for _, r := range lay.Runs {
-		if r.End <= lay.Top {
-			continue
-		}
-		if err := fill(r.Start); err != nil {
-			return nil, err
-		}
-		at = max(at, r.End)
-	}
-	if err := fill(lay.Reserved); err != nil {
-		return nil, err
 	}
 	return m, nil
 }
 
-// inSpace reports whether [a, a+n) lies inside the guest space (below
-// RESERVED_VA).
-func (m *machine) inSpace(a, n uint64) bool { return a+n >= a && a+n <= m.lay.Reserved }
+// tableIntact reports whether the descriptor-table entry at a still reads
+// as the machine wrote it.
+func (m *machine) tableIntact(a uint64) bool {
+	buf := make([]byte, 8)
+	n, f := m.sim.Load(a, buf)
+	return f == nil && n == 8 && binary.LittleEndian.Uint64(buf) == tableMark
+}
+
+// checkTables is QEMU 7.2's i386 CPU meeting its own descriptor tables in
+// guest memory (target/i386/tcg/seg_helper.c): every system call is int
+// $0x80, whose DPL check reads the IDT gate (do_interrupt_user), and
+// delivering a signal loads segment registers from the GDT (setup_frame's
+// cpu_x86_load_seg). When a call has unmapped, protected or overwritten
+// the IDT, the guest cannot make the system call that prints the call's
+// result: the fault, and the guest's handler's own system calls, recurse
+// until QEMU kills itself with SIGSEGV. With the GDT gone, the first
+// fault delivered does the same. It returns the call's outcome.
+func (m *machine) checkTables(c call, out string) string {
+	if !m.lay.Arch.idtMatters || strings.HasPrefix(out, "ABORT") {
+		return out
+	}
+	fault := (c.Op == "load" || c.Op == "store") && strings.Contains(out, " F ")
+	if !m.tableIntact(m.lay.IDT+idtEntry) || fault && !m.tableIntact(m.lay.GDT+gdtEntry) {
+		return "ABORT SIGSEGV"
+	}
+	return out
+}
 
 // outcome strings, the same on both sides:
 //
 //	R <hex> | R E <errno>             a call's result
 //	L <count> <hash> [F <sig> <code> <addr>]
 //	S <count> [F <sig> <code> <addr>]
-//	ABORT                             QEMU died (sim: *sim.Abort)
+//	ABORT <what>                      QEMU died (sim: *sim.Abort); see deathOutcome
 //
 // A SIGBUS's address is "?": QEMU 7.2 hands the guest the host's siginfo
 // of a SIGBUS other than BUS_ADRALN as if queued (QEMU_SI_RT), so si_addr
@@ -215,9 +236,23 @@ func resultText(v uint64, err error) string {
 	case hostvm.Errno:
 		return fmt.Sprintf("R E %d", int(e))
 	case *sim.Abort:
-		return "ABORT"
+		return abortOutcome(e)
 	}
 	return "R E " + err.Error()
+}
+
+// abortOutcome is sim's abort as deathOutcome spells QEMU's: the function
+// and the assertion that failed, "hung" for QEMU's endless retries, or the
+// function that killed QEMU.
+func abortOutcome(a *sim.Abort) string {
+	if cond, ok := strings.CutPrefix(a.Reason, "assertion failed: "); ok {
+		cond, _, _ = strings.Cut(cond, " (")
+		return "ABORT " + a.Func + ": " + cond
+	}
+	if strings.HasPrefix(a.Reason, "hang: ") {
+		return "ABORT hung"
+	}
+	return "ABORT " + a.Func
 }
 
 func fnv(b []byte) uint64 {
@@ -243,14 +278,22 @@ func (m *machine) faultText(f *hostvm.Fault) string {
 	if code == hostvm.SegvAccErr && m.sim.PageFlags(uint64(f.Addr))&sim.PageValid == 0 {
 		code = hostvm.SegvMapErr
 	}
-	return fmt.Sprintf(" F %d %d %x", f.Signal, code, uint32(f.Addr))
+	return fmt.Sprintf(" F %d %d %x", f.Signal, code, uint64(f.Addr)&m.lay.Arch.wordMask())
 }
 
 // exec runs c on sim and returns its outcome.
 func (m *machine) exec(c call) string {
-	if m.dead {
-		return "ABORT"
+	if m.dead != "" {
+		return m.dead
 	}
+	out := m.checkTables(c, m.do(c))
+	if strings.HasPrefix(out, "ABORT") {
+		m.dead = out
+	}
+	return out
+}
+
+func (m *machine) do(c call) string {
 	s := m.sim
 	fd := func(i int) int {
 		if i < 0 || i >= len(m.fds) {
@@ -258,7 +301,6 @@ func (m *machine) exec(c call) string {
 		}
 		return m.fds[i]
 	}
-	var out string
 	switch c.Op {
 	case "open":
 		fl := hostvm.ORdOnly
@@ -280,54 +322,95 @@ func (m *machine) exec(c call) string {
 		if err == nil {
 			m.handles = append(m.handles, handle{a, c.Len})
 		}
-		out = resultText(a, err)
+		return resultText(a, err)
 	case "munmap":
-		out = resultText(0, s.Munmap(c.Addr, c.Len))
+		return resultText(0, s.Munmap(c.Addr, c.Len))
 	case "mprotect":
-		out = resultText(0, s.Mprotect(c.Addr, c.Len, int(c.Prot)))
+		return resultText(0, s.Mprotect(c.Addr, c.Len, int(c.Prot)))
 	case "mremap":
 		a, err := s.Mremap(c.Addr, c.Len, c.NewLen, hostvm.MremapFlags(c.Flags), c.NewAddr)
 		if err == nil {
 			m.handles = append(m.handles, handle{a, c.NewLen})
 		}
-		out = resultText(a, err)
+		return resultText(a, err)
 	case "msync":
-		out = resultText(0, s.Msync(c.Addr, c.Len, int(c.Flags)))
+		return resultText(0, s.Msync(c.Addr, c.Len, int(c.Flags)))
 	case "madvise":
-		out = resultText(0, s.Madvise(c.Addr, c.Len, hostvm.Advice(c.Flags)))
+		return resultText(0, s.Madvise(c.Addr, c.Len, hostvm.Advice(c.Flags)))
 	case "pwrite":
 		n, err := m.k.FilePwrite(fd(c.File), bytes.Repeat([]byte{byte(c.Byte)}, int(c.N)), int64(c.Off))
-		out = resultText(uint64(n), err)
+		m.setErrno(err)
+		return resultText(uint64(n), err)
 	case "ftruncate":
-		out = resultText(0, m.k.Ftruncate(fd(c.File), int64(c.Off)))
+		err := m.k.Ftruncate(fd(c.File), int64(c.Off))
+		m.setErrno(err)
+		return resultText(0, err)
 	case "load":
 		buf := make([]byte, c.N)
 		n, f := s.Load(c.Addr, buf)
-		out = fmt.Sprintf("L %d %x%s", n, fnv(buf[:n]), m.faultText(f))
+		return m.accessDied(fmt.Sprintf("L %d %x%s", n, fnv(buf[:n]), m.faultText(f)))
 	case "store":
 		n, f := s.Store(c.Addr, bytes.Repeat([]byte{byte(c.Byte)}, int(c.N)))
-		out = fmt.Sprintf("S %d%s", n, m.faultText(f))
-	default:
-		panic("qemudiff: unknown call " + c.Op)
+		return m.accessDied(fmt.Sprintf("S %d%s", n, m.faultText(f)))
 	}
-	if out == "ABORT" {
-		m.dead = true
+	panic("qemudiff: unknown call " + c.Op)
+}
+
+// setErrno leaves err in sim's errno, as a failing pwrite or ftruncate
+// leaves it in QEMU's thread (the harness makes those calls on the host).
+func (m *machine) setErrno(err error) {
+	if e, ok := err.(hostvm.Errno); ok {
+		m.sim.(*sim.Sim).SetErrno(e)
+	}
+}
+
+// accessDied is a load's or store's outcome, or the emulator's end where
+// the access ended it (write-fault-spin).
+func (m *machine) accessDied(out string) string {
+	if a := m.sim.Aborted(); a != nil {
+		return abortOutcome(a)
 	}
 	return out
 }
 
-// flagRuns is sim's view of the guest pages below lay.Top, merged by
-// protection, as QEMU's page_dump prints them.
+// flagRuns is sim's view of the guest space, merged by protection, as
+// QEMU's page_dump prints it.
 func (m *machine) flagRuns() []pageRun {
 	var out []pageRun
 	for _, r := range m.sim.FlagRuns() {
-		if r.Flags&sim.PageValid == 0 || r.Start >= m.lay.Top {
+		if r.Flags&sim.PageValid == 0 || r.Start >= m.lay.SpaceEnd {
 			continue
 		}
-		pr := pageRun{r.Start, min(r.End, m.lay.Top), uint64(r.Flags & sim.PageBits)}
-		out = appendRun(out, pr)
+		out = appendRun(out, pageRun{r.Start, min(r.End, m.lay.SpaceEnd), uint64(r.Flags & sim.PageBits)})
 	}
 	return out
+}
+
+// pages is the final check on sim: the hash of every page of the ranges
+// that reads, "B" for one that faults with SIGBUS (guest.c's pages). It
+// reports whether the guest dies in the check: at its first fault, where
+// the GDT is gone (checkTables).
+func (m *machine) pages() (map[uint64]string, bool) {
+	out := map[uint64]string{}
+	buf := make([]byte, pg)
+	gdtGone := m.lay.Arch.idtMatters && !m.tableIntact(m.lay.GDT+gdtEntry)
+	for _, r := range m.lay.pageRanges() {
+		for a := r[0]; a < r[1]; a += pg {
+			n, f := m.sim.Load(a, buf)
+			if f != nil && gdtGone {
+				return out, true
+			}
+			switch {
+			case f == nil:
+				out[a] = fmt.Sprintf("%x", fnv(buf))
+			case n == 0 && f.Signal == hostvm.SIGBUS:
+				out[a] = "B"
+			case n > 0:
+				out[a] = fmt.Sprintf("partial %d", n)
+			}
+		}
+	}
+	return out, false
 }
 
 // appendRun appends r, merging it with the last run when they touch and

@@ -108,17 +108,29 @@ func (k ArgKind) String() string {
 // Arg is one argument, or a struct field's value, or an array element.
 // Kind says which fields are meaningful.
 type Arg struct {
-	Kind ArgKind
-	Pos  Pos
-	Src  string // the source text, for messages
+	Kind      ArgKind
+	Truncated bool // ArgString: strace's "..."... marker followed the string
+	More      bool // ArgStruct, ArgArray: ended with strace's "..." elision
+	Pos       Pos
+	Src       string // the source text, for messages
 
-	Expr      Expr    // ArgExpr
-	Bytes     []byte  // ArgString, escapes decoded
-	Truncated bool    // ArgString: strace's "..."... marker followed the string
-	Fields    []Field // ArgStruct, in written order
-	Elems     []Arg   // ArgArray elements; ArgCall arguments
-	Name      string  // ArgCall
-	More      bool    // ArgStruct, ArgArray: ended with strace's "..." elision
+	Expr   Expr    // ArgExpr
+	Bytes  []byte  // ArgString, escapes decoded
+	Fields []Field // ArgStruct, in written order
+	Elems  []Arg   // ArgArray elements; ArgCall arguments
+	Name   string  // ArgCall
+
+	// Label is the name strace gives a call argument it prints as
+	// name=value ("child_stack=NULL" in clone); "" when none.
+	Label string
+	// Decor is strace's -y/-yy decoration of a descriptor, the text
+	// between the angle brackets written right after the value
+	// ("3</usr/lib/libc.so.6>", "AT_FDCWD</home>"); "" when none.
+	Decor string
+	// Out is the value on exit strace prints after "=>" for an argument
+	// the call changes ("{flags=..., ...} => {parent_tid=[42]}"); nil
+	// when none.
+	Out *Arg
 }
 
 // Field is a struct field: st_size=36987.
@@ -198,6 +210,7 @@ type Expect struct {
 	NamePos Pos    // of Name, when set
 	Msg     string // text in parentheses after the value, errno or name, trimmed; "" when absent
 	Bytes   []byte // ExpectBytes
+	Decor   string // ExpectValue: strace's -y decoration of a returned descriptor ("3</usr/lib/libc.so.6>"); "" when none
 }
 
 // Pair is one key=value of a "#!" directive line. Neither part is empty;

@@ -12,11 +12,15 @@
 // # Files
 //
 //   - ast.go: File, Stmt and the argument, expression and result types
+//   - reader.go: Reader, which reads a file a statement at a time, the
+//     line limit (MaxLineLength), and Parse and ReadFile built on it
 //   - lexer.go: tokens of one statement, number and string literals (ParseNum)
-//   - line.go: Parse and ReadFile; lines, strace's prefixes, signal and
-//     exit lines, joining unfinished/resumed pairs
+//   - line.go: lines, strace's prefixes, signal and exit lines, joining
+//     unfinished/resumed pairs
 //   - directive.go: "#!" lines
 //   - parser.go: the grammar of a call statement and of its result
+//   - args.go: the grammar of arguments and expressions
+//   - arena.go: the chunks a line's slices are carved from
 //   - expr.go: evaluating expressions in an Env
 //   - printer.go: Format, the canonical form, and Quote
 //
@@ -29,6 +33,16 @@
 // (*File).Err, which returns the first one. Columns count bytes from 1, so
 // a tab is one column. Lines end in "\n"; a "\r" before it is dropped, and
 // the last line needs no line end.
+//
+// A Reader reads the same statements one at a time from an io.Reader, so
+// a file of any length (a strace log of a long build, /dev/zero) is read
+// in memory bounded by its longest line: a line may be at most
+// MaxLineLength (1 MiB) long, and a longer one is an error that ends the
+// reading (the statements before it were returned). Parse and ReadFile
+// stop there too. A stream cannot wait for the resumed half of an
+// unfinished call before going on, so a Reader returns the unfinished half
+// at its line, and later the joined call (see Reader.Next); Parse and
+// ReadFile drop such halves, as a File has always had them joined.
 //
 // # Grammar
 //
@@ -48,8 +62,10 @@
 //	unfinished = NAME "(" text "<unfinished ...>" .
 //	resumed    = "<..." NAME "resumed>" text .
 //	statement  = [ var "=" ] call [ "=" result ] [ duration ] [ comment ] .
-//	call       = NAME "(" [ arg { "," arg } ] ")" .
-//	arg        = "NULL" | string | struct | array | NAME "(" [ arg { "," arg } ] ")" | expr .
+//	call       = NAME "(" [ [ NAME "=" ] arg { "," [ NAME "=" ] arg } ] ")" .
+//	arg        = value [ decoration ] [ "=>" arg ] .
+//	value      = "NULL" | string | struct | array | NAME "(" [ arg { "," arg } ] ")" | expr .
+//	decoration = "<" text ">" .                      (right after the value: strace -y/-yy)
 //	string     = '"' { char | escape } '"' [ "..." ] .  ("..." marks strace's truncation)
 //	struct     = "{" [ field { "," field } [ "," "..." ] | "..." ] "}" .
 //	field      = NAME "=" arg .
@@ -59,13 +75,21 @@
 //	item       = NAME | number .
 //	var        = "$" NAME .
 //	number     = ( decimal | "0x" hex | "0" octal ) [ "K" | "M" | "G" ] .
-//	result     = "?" [ NAME ] [ msg ] | expr [ msg ] | "-1" ERRNO [ msg ]
+//	result     = "?" [ NAME ] [ msg ] | expr [ decoration ] [ msg ] | "-1" ERRNO [ msg ]
 //	           | string | "SIGSEGV" | "SIGBUS" .      (the last three: memory statements only)
 //	msg        = "(" text ")" .                      (parentheses may nest)
 //	duration   = "<" digits "." digits ">" .         (strace -T)
 //
 // Notes on the grammar:
 //
+//   - strace's own forms: a call's argument may carry a label, as clone's
+//     "child_stack=NULL, flags=CLONE_VM|..." (Arg.Label); a value may carry
+//     -y's or -yy's decoration written right after it, "3</usr/lib/libc.so.6>",
+//     "AT_FDCWD</home>", "3<TCP:[1.2.3.4:5->6.7.8.9:10]>" (Arg.Decor, and
+//     Expect.Decor for a result; angles nest, and count only outside
+//     brackets), and the value on exit strace prints after "=>", as clone3's
+//     "{flags=...} => {parent_tid=[42]}" (Arg.Out). An angle after white
+//     space is no decoration (-T's duration).
 //   - A pid is a run of digits followed by white space at the start of a
 //     line; statements never start with a digit otherwise. It is 0 when
 //     absent.

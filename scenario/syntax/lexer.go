@@ -67,6 +67,7 @@ const (
 	tMinus
 	tQuest
 	tEllipsis // ...
+	tArrow    // =>: strace's "value on entry => value on exit"
 )
 
 var punct = map[byte]tokKind{'(': tLParen, ')': tRParen, '[': tLBrack, ']': tRBrack,
@@ -183,14 +184,17 @@ func (l *lexer) next() token {
 	case c == '"':
 		l.lexString(&tok)
 	case c == '<':
-		end := strings.IndexByte(t[start:], '>')
+		end := angleEnd(t, start)
 		if end < 0 {
 			l.off = len(t)
 			tok.kind, tok.err, tok.errOff = tIllegal, "unterminated <...>", start
 		} else {
-			l.off = start + end + 1
+			l.off = end
 			tok.kind = tAngle
 		}
+	case strings.HasPrefix(t[start:], "=>"):
+		l.off = start + 2
+		tok.kind = tArrow
 	case c == '#':
 		l.off = len(t)
 		tok.kind = tHash
@@ -214,6 +218,36 @@ func (l *lexer) next() token {
 	return tok
 }
 
+// angleEnd returns the offset after the '>' that closes the '<' at i, or
+// -1. strace's -yy decorations nest ("1</dev/pts/0<char 136:0>>") and
+// hold arrows inside brackets ("3<TCP:[127.0.0.1:1->127.0.0.1:2]>"), so
+// angles count only outside brackets.
+func angleEnd(t string, i int) int {
+	depth, brackets := 0, 0
+	for ; i < len(t); i++ {
+		switch t[i] {
+		case '[':
+			brackets++
+		case ']':
+			if brackets > 0 {
+				brackets--
+			}
+		case '<':
+			if brackets == 0 {
+				depth++
+			}
+		case '>':
+			if brackets == 0 {
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	return -1
+}
+
 func wordEnd(t string, i int) int {
 	for i < len(t) && isWordByte(t[i]) {
 		i++
@@ -226,7 +260,13 @@ func wordEnd(t string, i int) int {
 func (l *lexer) lexString(tok *token) {
 	t := l.src.text
 	i := l.off + 1
-	buf := []byte{}
+	// Room for the bytes up to the next quote: all of them, unless an
+	// escaped quote comes first.
+	room := strings.IndexByte(t[i:], '"')
+	if room < 0 {
+		room = len(t) - i
+	}
+	buf := make([]byte, 0, room)
 	fail := func(at int, msg string) {
 		tok.kind, tok.err, tok.errOff = tIllegal, msg, at
 		l.off = len(t)

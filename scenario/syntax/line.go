@@ -1,7 +1,6 @@
 package syntax
 
 import (
-	"os"
 	"strconv"
 	"strings"
 )
@@ -10,51 +9,30 @@ import (
 // pid and timestamp prefixes, signal and exit lines, unfinished/resumed
 // pairs, comments and "#!" directives.
 
-// Parse parses src, named name in messages. Every line becomes a statement;
-// a line it cannot understand becomes a KindBad statement whose Err says
-// "name:line:col: expected X, found Y", and parsing goes on. Use
-// (*File).Err to read strictly.
-//
-// The error result is for failures to obtain the text at all, which cannot
-// happen with a byte slice: it is always nil here (ReadFile returns read
-// errors). Parse does not panic on any input.
-func Parse(name string, src []byte) (*File, error) {
-	lp := &lineParser{name: name, pending: map[int]*pending{}, joined: map[int]bool{}}
-	text := string(src)
-	for n := 1; text != ""; n++ {
-		line := text
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = ""
-		}
-		lp.line(n, strings.TrimRight(line, "\r"))
-	}
-	return lp.finish(), nil
-}
-
-// ReadFile reads and parses the file at path, named path in messages.
-func ReadFile(path string) (*File, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, src)
-}
-
-// lineParser holds what crosses lines: the statements so far, and per pid
-// the call strace left unfinished.
+// lineParser holds what crosses lines: per pid the call strace left
+// unfinished, and whether a call came before (later directives are Late).
+// It keeps no statement it has returned, so memory stays bounded by the
+// number of pids with an unfinished call, whatever the input's length.
 type lineParser struct {
 	name    string
-	stmts   []*Stmt
 	pending map[int]*pending
-	joined  map[int]bool // indices of unfinished halves that found their resumed half
-	sawCall bool         // a call statement came before: later directives are Late
+	sawCall bool // a call statement came before: later directives are Late
+
+	joinedHalf *Stmt // set by resumed when it joins a pair: the unfinished half
+
+	// Kept from line to line, so that parsing a line allocates little
+	// more than its statement: the line's source, and the parser with its
+	// scratch (nothing keeps a pointer to either past the line).
+	src   source
+	seg   [1]segment
+	p     parser
+	stmts arena[Stmt]
+	reuse bool // Reader.Reuse: statements live until the next line
 }
 
 // pending is an unfinished call waiting for its resumed half.
 type pending struct {
-	idx  int    // its KindUnfinished statement in stmts
+	half *Stmt  // its KindUnfinished statement, already returned
 	name string // the call's name
 	raw  string // its line
 	body int    // offset of the call in raw (after pid and timestamp)
@@ -66,10 +44,41 @@ const (
 	resumedPrefix    = "<..."
 )
 
-func (lp *lineParser) line(n int, raw string) {
-	s := &Stmt{Line: n, EndLine: n, Text: raw}
-	lp.stmts = append(lp.stmts, s)
-	src := lineSource(lp.name, n, raw)
+// line parses line n, raw without its line end, into its statement. When
+// raw is the resumed half of an unfinished call, the statement is the
+// joined call and half is the unfinished half returned earlier.
+func (lp *lineParser) line(n int, raw string) (s, half *Stmt) {
+	s = &lp.stmts.take(1)[0]
+	*s = Stmt{Line: n, EndLine: n, Text: raw}
+	lp.joinedHalf = nil
+	lp.parseLine(s, raw)
+	if pend, ok := lp.pending[s.Pid]; ok && pend.half == s && lp.reuse {
+		// The half waits for its resumed half past this line: it must
+		// not live in the arenas the next line reuses.
+		c := *s
+		s, pend.half = &c, &c
+	}
+	return s, lp.joinedHalf
+}
+
+// rewind lets the next line reuse the arenas (with Reader.Reuse).
+func (lp *lineParser) rewind() {
+	lp.stmts.rewind()
+	p := &lp.p
+	p.args.rewind()
+	p.fields.rewind()
+	p.terms.rewind()
+	p.expects.rewind()
+	p.names.rewind()
+	p.calls.rewind()
+}
+
+// parseLine fills s, the statement of line raw.
+func (lp *lineParser) parseLine(s *Stmt, raw string) {
+	n := s.Line
+	lp.src = source{name: lp.name, text: raw, segs: lp.seg[:]}
+	lp.seg[0] = segment{0, n, 1}
+	src := &lp.src
 	i := skipSpace(raw, 0)
 	switch {
 	case i == len(raw):
@@ -195,7 +204,16 @@ func isTimestamp(ts string) bool {
 
 // call parses a call statement starting at off.
 func (lp *lineParser) call(s *Stmt, src *source, off int) {
-	if err := newParser(src, off).parseStmt(s); err != nil {
+	// The parser lives on the stack for the line (its token is rewritten
+	// at every step); its scratch and arenas are kept in lp.
+	var p parser
+	p.scratch, p.fieldScratch = lp.p.scratch, lp.p.fieldScratch
+	p.args, p.fields, p.terms, p.expects, p.names, p.calls = lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names, lp.p.calls
+	p.reset(src, off)
+	err := p.parseStmt(s)
+	lp.p.scratch, lp.p.fieldScratch = p.scratch, p.fieldScratch
+	lp.p.args, lp.p.fields, lp.p.terms, lp.p.expects, lp.p.names, lp.p.calls = p.args, p.fields, p.terms, p.expects, p.names, p.calls
+	if err != nil {
 		bad(s, err)
 		return
 	}
@@ -269,7 +287,7 @@ func (lp *lineParser) unfinished(s *Stmt, src *source, off, marker int) {
 		return
 	}
 	s.Kind, s.Call, s.Partial = KindUnfinished, &Call{Name: name, Pos: src.pos(off)}, t[off:end]
-	lp.pending[s.Pid] = &pending{idx: len(lp.stmts) - 1, name: name, raw: t, body: off, end: end}
+	lp.pending[s.Pid] = &pending{half: s, name: name, raw: t, body: off, end: end}
 	lp.sawCall = true
 }
 
@@ -297,8 +315,8 @@ func (lp *lineParser) resumed(s *Stmt, src *source, off int) {
 		return
 	}
 	// Glue the halves into one source whose offsets map back to both lines.
-	first := lp.stmts[p.idx]
-	lp.joined[p.idx] = true
+	first := p.half
+	lp.joinedHalf = first
 	joined := &source{
 		name: src.name,
 		text: p.raw[:p.end] + t[rest:],
@@ -310,15 +328,4 @@ func (lp *lineParser) resumed(s *Stmt, src *source, off int) {
 
 func isName(w string) bool {
 	return w != "" && isLetter(w[0]) && wordEnd(w, 0) == len(w)
-}
-
-// finish drops the unfinished halves that were joined.
-func (lp *lineParser) finish() *File {
-	f := &File{Name: lp.name, Stmts: lp.stmts[:0]}
-	for i, s := range lp.stmts {
-		if !lp.joined[i] {
-			f.Stmts = append(f.Stmts, s)
-		}
-	}
-	return f
 }

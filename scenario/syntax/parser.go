@@ -16,6 +16,19 @@ type parser struct {
 	tok     token // the current token
 	prevEnd int   // end offset of the token before tok
 	depth   int   // of nested arguments, bounded by maxDepth
+	// scratch and fieldScratch are where parseList and parseFields
+	// gather a list's arguments or a struct's fields before copying them
+	// into a slice of the right size; nested lists stack on top of their
+	// outer list's.
+	scratch      []Arg
+	fieldScratch []Field
+	// The arenas the slices of the statements come from.
+	args    arena[Arg]
+	fields  arena[Field]
+	terms   arena[Term]
+	expects arena[Expect]
+	names   arena[string]
+	calls   arena[Call]
 }
 
 // maxDepth bounds the nesting of structs, arrays and calls in arguments,
@@ -23,10 +36,16 @@ type parser struct {
 const maxDepth = 64
 
 func newParser(src *source, off int) *parser {
-	p := &parser{src: src, lx: lexer{src: src, off: off}}
-	p.prevEnd = off
-	p.tok = p.lx.next()
+	p := &parser{}
+	p.reset(src, off)
 	return p
+}
+
+// reset readies p to parse src from off, keeping its scratch space.
+func (p *parser) reset(src *source, off int) {
+	*p = parser{src: src, lx: lexer{src: src, off: off}, prevEnd: off,
+		scratch: p.scratch[:0], fieldScratch: p.fieldScratch[:0], args: p.args, fields: p.fields, terms: p.terms, expects: p.expects, names: p.names, calls: p.calls}
+	p.tok = p.lx.next()
 }
 
 func (p *parser) advance() {
@@ -34,10 +53,30 @@ func (p *parser) advance() {
 	p.tok = p.lx.next()
 }
 
-// peek returns the token after the current one without consuming anything.
-func (p *parser) peek() token {
+// nextByte returns the first byte after the current token that is not
+// white space, and whether there is one: a cheap look at the next token
+// where its first byte tells it ('(', '=').
+func (p *parser) nextByte() (byte, bool) {
+	t := p.src.text
+	i := p.tok.end
+	for i < len(t) && isSpace(t[i]) {
+		i++
+	}
+	if i == len(t) {
+		return 0, false
+	}
+	return t[i], true
+}
+
+// assignNext says whether the token after the current one is '=' (not
+// "=>").
+func (p *parser) assignNext() bool {
+	c, ok := p.nextByte()
+	if !ok || c != '=' {
+		return false
+	}
 	l := p.lx
-	return l.next()
+	return l.next().kind == tAssign
 }
 
 // unexpected reports the current token where something else was expected.
@@ -50,8 +89,14 @@ func (p *parser) unexpected(what string) *Error {
 }
 
 func (p *parser) expect(k tokKind, what string) *Error {
+	return p.expectAfter(k, what, "")
+}
+
+// expectAfter is expect with what+after for the message, joined only when
+// the message is needed: parsing a good line builds no strings.
+func (p *parser) expectAfter(k tokKind, what, after string) *Error {
 	if p.tok.kind != k {
-		return p.unexpected(what)
+		return p.unexpected(what + after)
 	}
 	p.advance()
 	return nil
@@ -73,7 +118,7 @@ func (p *parser) parseStmt(s *Stmt) *Error {
 	if p.tok.kind == tVar {
 		s.Bind = p.tok.text[1:]
 		p.advance()
-		if err := p.expect(tAssign, "'=' after "+bindTok.text); err != nil {
+		if err := p.expectAfter(tAssign, "'=' after ", bindTok.text); err != nil {
 			return err
 		}
 	}
@@ -168,211 +213,23 @@ func checkMemory(src *source, s *Stmt) *Error {
 // parseCall reads name "(" [ arg { "," arg } ] ")".
 // Precondition: p.tok is the name.
 func (p *parser) parseCall() (*Call, *Error) {
-	c := &Call{Name: p.tok.text, Pos: p.src.pos(p.tok.off)}
+	c := &p.calls.take(1)[0]
+	c.Name, c.Pos = p.tok.text, p.src.pos(p.tok.off)
 	p.advance()
-	if err := p.expect(tLParen, "'(' after "+c.Name); err != nil {
+	if err := p.expectAfter(tLParen, "'(' after ", c.Name); err != nil {
 		return nil, err
 	}
 	var err *Error
-	c.Args, _, err = p.parseList(tRParen, "')'", false)
+	c.Args, _, err = p.parseList(tRParen, "')'", false, true)
 	return c, err
-}
-
-// parseList reads comma-separated arguments up to the closing token, which
-// it consumes. With dots, a final "..." is allowed and reported by more.
-func (p *parser) parseList(close tokKind, closeName string, dots bool) (args []Arg, more bool, err *Error) {
-	if p.tok.kind == close {
-		p.advance()
-		return nil, false, nil
-	}
-	for {
-		if dots && p.tok.kind == tEllipsis {
-			p.advance()
-			return args, true, p.expect(close, closeName+" after ...")
-		}
-		a, err := p.parseArg()
-		if err != nil {
-			return nil, false, err
-		}
-		args = append(args, a)
-		if p.tok.kind == close {
-			p.advance()
-			return args, false, nil
-		}
-		if p.tok.kind != tComma {
-			return nil, false, p.unexpected("',' or " + closeName)
-		}
-		p.advance()
-	}
-}
-
-// parseArg reads one argument.
-func (p *parser) parseArg() (Arg, *Error) {
-	start := p.tok.off
-	if p.depth >= maxDepth {
-		return Arg{}, p.src.errorf(start, "expected at most %d levels of nested arguments, found more", maxDepth)
-	}
-	p.depth++
-	defer func() { p.depth-- }()
-	a := Arg{Pos: p.src.pos(start)}
-	var err *Error
-	switch p.tok.kind {
-	case tString:
-		a.Kind, a.Bytes, a.Truncated = ArgString, p.tok.str, p.tok.trunc
-		p.advance()
-	case tLBrace:
-		a.Kind = ArgStruct
-		p.advance()
-		a.Fields, a.More, err = p.parseFields()
-	case tLBrack:
-		a.Kind = ArgArray
-		p.advance()
-		a.Elems, a.More, err = p.parseList(tRBrack, "']'", true)
-	case tIdent:
-		if p.peek().kind == tLParen {
-			var c *Call
-			c, err = p.parseCall()
-			if err == nil {
-				a.Kind, a.Name, a.Elems = ArgCall, c.Name, c.Args
-			}
-			break
-		}
-		fallthrough
-	default:
-		a.Kind = ArgExpr
-		a.Expr, err = p.parseExpr()
-		if err == nil && isNull(a.Expr) {
-			a.Kind, a.Expr = ArgNull, Expr{}
-		}
-	}
-	if err != nil {
-		return Arg{}, err
-	}
-	a.Src = p.src.text[start:p.prevEnd]
-	return a, nil
-}
-
-// isNull says whether e is the bare name NULL, which is an ArgNull.
-func isNull(e Expr) bool {
-	if len(e.Terms) != 1 {
-		return false
-	}
-	t := e.Terms[0]
-	return t.Kind == TermFlags && !t.Neg && t.Rest == nil && len(t.Names) == 1 && t.Names[0] == "NULL"
-}
-
-// parseFields reads a struct's fields after its '{': name "=" arg, ...,
-// with an optional final "...".
-func (p *parser) parseFields() (fields []Field, more bool, err *Error) {
-	if p.tok.kind == tRBrace {
-		p.advance()
-		return nil, false, nil
-	}
-	for {
-		if p.tok.kind == tEllipsis {
-			p.advance()
-			return fields, true, p.expect(tRBrace, "'}' after ...")
-		}
-		if p.tok.kind != tIdent {
-			return nil, false, p.unexpected("field name")
-		}
-		f := Field{Name: p.tok.text}
-		p.advance()
-		if err := p.expect(tAssign, "'=' after field "+f.Name); err != nil {
-			return nil, false, err
-		}
-		if f.Value, err = p.parseArg(); err != nil {
-			return nil, false, err
-		}
-		fields = append(fields, f)
-		if p.tok.kind == tRBrace {
-			p.advance()
-			return fields, false, nil
-		}
-		if p.tok.kind != tComma {
-			return nil, false, p.unexpected("',' or '}'")
-		}
-		p.advance()
-	}
-}
-
-// parseExpr reads [ "-" ] term { ( "+" | "-" ) term }.
-func (p *parser) parseExpr() (Expr, *Error) {
-	var e Expr
-	neg := false
-	if p.tok.kind == tMinus {
-		neg = true
-		p.advance()
-	}
-	for {
-		t, err := p.parseTerm(neg)
-		if err != nil {
-			return Expr{}, err
-		}
-		e.Terms = append(e.Terms, t)
-		switch p.tok.kind {
-		case tPlus:
-			neg = false
-		case tMinus:
-			neg = true
-		default:
-			return e, nil
-		}
-		p.advance()
-	}
-}
-
-// parseTerm reads a $variable, or a flag set: ( name | number ) { "|" ( name | number ) }.
-// A flag set of numbers only is a number.
-func (p *parser) parseTerm(neg bool) (Term, *Error) {
-	t := Term{Pos: p.src.pos(p.tok.off), Neg: neg}
-	if p.tok.kind == tVar {
-		t.Kind, t.Var = TermVar, p.tok.text[1:]
-		p.advance()
-		return t, nil
-	}
-	var nums []Num
-	for {
-		switch p.tok.kind {
-		case tIdent:
-			t.Names = append(t.Names, p.tok.text)
-		case tNumber:
-			nums = append(nums, p.tok.num)
-		default:
-			what := "number, $variable or flag name"
-			if len(t.Names)+len(nums) > 0 {
-				what = "flag name or number after '|'"
-			}
-			return Term{}, p.unexpected(what)
-		}
-		p.advance()
-		if p.tok.kind != tPipe {
-			break
-		}
-		p.advance()
-	}
-	var rest *Num
-	if len(nums) > 0 {
-		n := nums[0]
-		for _, m := range nums[1:] {
-			n.Value |= m.Value
-			n.Suffix = 0
-		}
-		rest = &n
-	}
-	if len(t.Names) == 0 {
-		t.Kind, t.Num = TermNum, *rest
-		return t, nil
-	}
-	t.Kind, t.Rest = TermFlags, rest
-	return t, nil
 }
 
 // parseResult reads what follows " = ". Calls expect "?", a value, or
 // "-1 ERRNO"; memory statements expect "?", SIGSEGV, SIGBUS or "bytes".
 // Either may end with a parenthesised message.
 func (p *parser) parseResult(memory bool) (*Expect, *Error) {
-	w := &Expect{Pos: p.src.pos(p.tok.off)}
+	w := &p.expects.take(1)[0]
+	w.Pos = p.src.pos(p.tok.off)
 	switch {
 	case p.tok.kind == tQuest:
 		w.Kind = ExpectAny
@@ -392,7 +249,8 @@ func (p *parser) parseResult(memory bool) (*Expect, *Error) {
 			return nil, err
 		}
 		w.Kind, w.Value = ExpectValue, e
-		if p.tok.kind == tIdent {
+		w.Decor = p.decoration()
+		if p.tok.kind == tIdent && w.Decor == "" {
 			if !isMinusOne(e) {
 				return nil, p.unexpected("end of line")
 			}

@@ -77,6 +77,49 @@ var grammarTests = []struct {
 			}
 		}},
 	{name: "no arguments", in: "getpid() = 42", kind: KindCall},
+	// strace's process calls and -y/-yy decorations.
+	{name: "clone named arguments", in: "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0e770a5a10) = 25572",
+		kind: KindCall, out: "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0e770a5a10) = 0x63e4",
+		check: func(t *testing.T, s *Stmt) {
+			wantArgKinds(t, s, ArgNull, ArgExpr, ArgExpr)
+			wantStr(t, "Label", s.Call.Args[0].Label, "child_stack")
+			wantStr(t, "Label", s.Call.Args[1].Label, "flags")
+			wantStr(t, "Src", s.Call.Args[1].Src, "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD")
+		}},
+	{name: "clone3 value on exit", in: "clone3({flags=CLONE_VM|CLONE_THREAD, child_tid=0x7ff03778f990, exit_signal=0} => {parent_tid=[24869]}, 88) = 24869",
+		kind: KindCall, out: "clone3({flags=CLONE_VM|CLONE_THREAD, child_tid=0x7ff03778f990, exit_signal=0} => {parent_tid=[0x6125]}, 88) = 0x6125",
+		check: func(t *testing.T, s *Stmt) {
+			wantArgKinds(t, s, ArgStruct, ArgExpr)
+			out := s.Call.Args[0].Out
+			if out == nil || out.Kind != ArgStruct || len(out.Fields) != 1 || out.Fields[0].Name != "parent_tid" {
+				t.Errorf("Out = %+v", out)
+			}
+		}},
+	{name: "arrow in array", in: "accept(3, {sa_family=AF_UNIX}, [110 => 2]) = 4", kind: KindCall},
+	{name: "decorated descriptor", in: "mmap(NULL, 38499, PROT_READ, MAP_PRIVATE, 3</etc/ld.so.cache>, 0) = 0x7f6483e70000",
+		kind: KindCall, out: "mmap(NULL, 0x9663, PROT_READ, MAP_PRIVATE, 3</etc/ld.so.cache>, 0) = 0x7f6483e70000",
+		check: func(t *testing.T, s *Stmt) {
+			wantUint(t, s, 4, 3)
+			wantStr(t, "Decor", s.Call.Args[4].Decor, "/etc/ld.so.cache")
+		}},
+	{name: "decorated result and dirfd", in: `openat(AT_FDCWD</tmp/rt>, "/lib/libc.so.6", O_RDONLY|O_CLOEXEC) = 3</usr/lib/libc.so.6>`,
+		kind: KindCall,
+		check: func(t *testing.T, s *Stmt) {
+			wantStr(t, "Decor", s.Call.Args[0].Decor, "/tmp/rt")
+			wantStr(t, "Want.Decor", s.Want.Decor, "/usr/lib/libc.so.6")
+			if v := mustEval(t, s.Want.Value); v != 3 {
+				t.Errorf("result %d, want 3", v)
+			}
+		}},
+	{name: "decoration -yy nested", in: "close(1</dev/pts/0<char 136:0>>) = 0", kind: KindCall,
+		check: func(t *testing.T, s *Stmt) { wantStr(t, "Decor", s.Call.Args[0].Decor, "/dev/pts/0<char 136:0>") }},
+	{name: "decoration -yy socket", in: "close(3<TCP:[127.0.0.1:45678->127.0.0.1:80]>) = 0", kind: KindCall,
+		check: func(t *testing.T, s *Stmt) {
+			wantStr(t, "Decor", s.Call.Args[0].Decor, "TCP:[127.0.0.1:45678->127.0.0.1:80]")
+		}},
+	{name: "decoration and duration", in: "close(3</x>) = 0 <0.000012>", kind: KindCall, out: "close(3</x>) = 0",
+		check: func(t *testing.T, s *Stmt) { wantStr(t, "Duration", s.Duration, "0.000012") }},
+	{name: "decoration unterminated", in: "close(3</x) = 0", err: "t:1:8: unterminated <...>"},
 	{name: "octal mode", in: `openat(AT_FDCWD, "data.bin", O_RDWR|O_CREAT, 0644) = 3`, kind: KindCall,
 		check: func(t *testing.T, s *Stmt) { wantUint(t, s, 3, 0644) }},
 	{name: "numeric leftover", in: "mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|0x400, -1, 0)", kind: KindCall,

@@ -146,6 +146,22 @@ func writeArgs(b *strings.Builder, args []Arg, more bool) {
 }
 
 func writeArg(b *strings.Builder, a *Arg) {
+	if a.Label != "" {
+		b.WriteString(a.Label + "=")
+	}
+	writeValue(b, a)
+	if a.Decor != "" {
+		b.WriteString("<" + a.Decor + ">")
+	}
+	if a.Out != nil {
+		b.WriteString(" => ")
+		writeArg(b, a.Out)
+	}
+}
+
+// writeValue writes an argument's value, without label, decoration or
+// value on exit.
+func writeValue(b *strings.Builder, a *Arg) {
 	switch a.Kind {
 	case ArgExpr:
 		writeExpr(b, a.Expr)
@@ -275,6 +291,9 @@ func writeExpect(b *strings.Builder, w *Expect) {
 		}
 	case ExpectValue:
 		writeExpr(b, w.Value)
+		if w.Decor != "" {
+			b.WriteString("<" + w.Decor + ">")
+		}
 	case ExpectErrno:
 		b.WriteString("-1 " + w.Name)
 	case ExpectBytes:

@@ -68,6 +68,10 @@ func canonArgs(args []Arg) []Arg {
 
 func canonArg(a Arg) Arg {
 	a.Pos, a.Src = Pos{}, ""
+	if a.Out != nil {
+		out := canonArg(*a.Out)
+		a.Out = &out
+	}
 	a.Expr = canonExpr(a.Expr)
 	a.Elems = canonArgs(a.Elems)
 	if a.Fields != nil {

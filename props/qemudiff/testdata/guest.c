@@ -1,9 +1,10 @@
 /*
- * guest.c: the i386 guest of props/qemudiff. Built by the test with
- *   gcc -m32 -static -O1 -o guest guest.c
- * and run under qemu-i386. It reads a call sequence on stdin, one call a
- * line, makes each call as a raw system call and prints one result line per
- * call on stdout:
+ * guest.c: the guest of props/qemudiff, for i386 and x86-64. Built by the
+ * test with
+ *   gcc -m32 -static -O1 -o guest guest.c     (i386, run under qemu-i386)
+ *   gcc -static -O1 -o guest guest.c          (x86-64, run under qemu-x86_64)
+ * It reads a call sequence on stdin, one call a line, makes each call as a
+ * raw system call and prints one result line per call on stdout:
  *
  *   open I PATH RW          -> R I FD           (RW: 1 for O_RDWR, 0 for O_RDONLY)
  *   mmap I ADDR LEN PROT FLAGS FILE OFF         (FILE: index of an opened file, -1 anonymous)
@@ -14,17 +15,24 @@
  *                           -> R I VALUE        (hex; or R I E ERRNO)
  *   load I ADDR N           -> L I COUNT HASH [F SIG CODE ADDR]
  *   store I ADDR BYTE N     -> S I COUNT [F SIG CODE ADDR]
- *   maps I                  -> the guest's /proc/self/maps, then M I
+ *   pages I LO HI           -> P ADDR HASH, or P ADDR B, for each 4 KiB
+ *                              page of [LO, HI) that reads (HASH of its
+ *                              bytes) or faults with SIGBUS (B); pages that
+ *                              fault with SIGSEGV are left out. Then D I.
  *
- * Before the first call it maps and unmaps one page at PROBE, so that
- * QEMU's -d page log shows the layout the calls start from.
+ * Numbers are the guest's words (32 or 64 bits). Before the first call it
+ * prints "T IDT GDT", the bases of its descriptor tables (sidt, sgdt), and
+ * maps and unmaps one page at PROBE, so that QEMU's -d page log shows the
+ * layout the calls start from.
  *
  * Loads and stores go one byte at a time, so COUNT is where a fault struck;
  * a SIGSEGV or SIGBUS handler (on an alternate stack) records the signal,
- * si_code and si_addr and siglongjmps back. HASH is FNV-1a (64-bit) of the
- * bytes read. Nothing here allocates memory after start-up (no stdio, no
- * malloc), so the guest's own calls are the only ones that change its
- * address space.
+ * si_code and si_addr and siglongjmps back. A signal outside a load, a
+ * store or a page probe (QEMU delivering one in a system call) prints
+ * "X I SIG CODE ADDR" for the current call and exits with status 4. HASH
+ * is FNV-1a (64-bit) of the bytes read. Nothing here allocates memory after
+ * start-up (no stdio, no malloc), so the guest's own calls are the only
+ * ones that change its address space.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,7 +47,9 @@
 
 #include <sys/mman.h>
 
-#define PROBE 0x20000000u /* free at start-up: between the heap and the stack */
+typedef unsigned long word; /* the guest's word: 32 or 64 bits */
+
+#define PROBE 0x20000000ul /* free at start-up: between the heap and the mmap area */
 
 static char in[1 << 20];
 static char out[512];
@@ -47,17 +57,8 @@ static char altstack[65536];
 static int fds[16];
 
 static sigjmp_buf jb;
-static volatile int fsig, fcode;
-static volatile uint32_t faddr;
-
-static void handler(int sig, siginfo_t *si, void *uc)
-{
-    (void)uc;
-    fsig = sig;
-    fcode = si->si_code;
-    faddr = (uint32_t)(uintptr_t)si->si_addr;
-    siglongjmp(jb, 1);
-}
+static volatile int fsig, fcode, in_access;
+static volatile word faddr, cur;
 
 static void put(const char *s, size_t n)
 {
@@ -71,7 +72,7 @@ static void put(const char *s, size_t n)
     }
 }
 
-/* A tiny formatter: %u (decimal), %x (hex), %X (64-bit hex), %s. */
+/* A tiny formatter: %u (decimal), %x (hex word), %X (64-bit hex), %s. */
 static void say(const char *fmt, ...)
 {
     __builtin_va_list ap;
@@ -92,26 +93,36 @@ static void say(const char *fmt, ...)
         }
         char tmp[24];
         int n = 0;
+        uint64_t v;
+        uint64_t base = *fmt == 'u' ? 10 : 16;
         if (*fmt == 'X') {
-            uint64_t v = __builtin_va_arg(ap, uint64_t);
-            do {
-                tmp[n++] = "0123456789abcdef"[v & 15];
-                v >>= 4;
-            } while (v);
+            v = __builtin_va_arg(ap, uint64_t);
         } else {
-            uint32_t v = __builtin_va_arg(ap, uint32_t);
-            uint32_t base = *fmt == 'x' ? 16 : 10;
-            do {
-                tmp[n++] = "0123456789abcdef"[v % base];
-                v /= base;
-            } while (v);
+            v = __builtin_va_arg(ap, word);
         }
+        do {
+            tmp[n++] = "0123456789abcdef"[v % base];
+            v /= base;
+        } while (v);
         while (n > 0) {
             *o++ = tmp[--n];
         }
     }
     __builtin_va_end(ap);
     put(out, (size_t)(o - out));
+}
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (!in_access) {
+        say("X %u %u %u %x\n", cur, (word)sig, (word)si->si_code, (word)si->si_addr);
+        _exit(4);
+    }
+    fsig = sig;
+    fcode = si->si_code;
+    faddr = (word)si->si_addr;
+    siglongjmp(jb, 1);
 }
 
 static char *next_tok(char **p)
@@ -131,21 +142,21 @@ static char *next_tok(char **p)
     return t;
 }
 
-static uint32_t num(char **p)
+static word num(char **p)
 {
-    return (uint32_t)strtoll(next_tok(p), NULL, 0);
+    return (word)strtoull(next_tok(p), NULL, 0);
 }
 
-static void result(uint32_t i, long r)
+static void result(word i, long r)
 {
     if (r == -1) {
-        say("R %u E %u\n", i, (uint32_t)errno);
+        say("R %u E %u\n", i, (word)errno);
     } else {
-        say("R %u %x\n", i, (uint32_t)r);
+        say("R %u %x\n", i, (word)r);
     }
 }
 
-static int fd_of(int32_t idx)
+static int fd_of(long idx)
 {
     return idx < 0 || idx >= 16 ? -1 : fds[idx];
 }
@@ -153,19 +164,20 @@ static int fd_of(int32_t idx)
 static void fault_tail(int faulted)
 {
     if (faulted) {
-        say(" F %u %u %x", (uint32_t)fsig, (uint32_t)fcode, (uint32_t)faddr);
+        say(" F %u %u %x", (word)fsig, (word)fcode, faddr);
     }
     say("\n");
 }
 
-static void do_load(uint32_t i, uint32_t addr, uint32_t n)
+static void do_load(word i, word addr, word n)
 {
-    volatile uint32_t count = 0;
+    volatile word count = 0;
     volatile uint64_t hash = 0xcbf29ce484222325ull;
     volatile int faulted = 0;
     fsig = 0;
     if (sigsetjmp(jb, 1) == 0) {
-        volatile unsigned char *p = (volatile unsigned char *)(uintptr_t)addr;
+        volatile unsigned char *p = (volatile unsigned char *)addr;
+        in_access = 1;
         while (count < n) {
             unsigned char c = p[count];
             hash = (hash ^ c) * 0x100000001b3ull;
@@ -174,17 +186,19 @@ static void do_load(uint32_t i, uint32_t addr, uint32_t n)
     } else {
         faulted = 1;
     }
-    say("L %u %u %X", i, (uint32_t)count, (uint64_t)hash);
+    in_access = 0;
+    say("L %u %u %X", i, count, (uint64_t)hash);
     fault_tail(faulted);
 }
 
-static void do_store(uint32_t i, uint32_t addr, uint32_t b, uint32_t n)
+static void do_store(word i, word addr, word b, word n)
 {
-    volatile uint32_t count = 0;
+    volatile word count = 0;
     volatile int faulted = 0;
     fsig = 0;
     if (sigsetjmp(jb, 1) == 0) {
-        volatile unsigned char *p = (volatile unsigned char *)(uintptr_t)addr;
+        volatile unsigned char *p = (volatile unsigned char *)addr;
+        in_access = 1;
         while (count < n) {
             p[count] = (unsigned char)b;
             count = count + 1;
@@ -192,22 +206,76 @@ static void do_store(uint32_t i, uint32_t addr, uint32_t b, uint32_t n)
     } else {
         faulted = 1;
     }
-    say("S %u %u", i, (uint32_t)count);
+    in_access = 0;
+    say("S %u %u", i, count);
     fault_tail(faulted);
 }
 
-static void do_maps(uint32_t i)
+/* page_hash hashes the 4 KiB page at addr, or returns the signal that
+ * stopped the first read (the page faults whole). */
+static int page_hash(word addr, uint64_t *hash)
 {
-    static char buf[65536];
-    int fd = open("/proc/self/maps", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n;
-        while ((n = read(fd, buf, sizeof(buf))) > 0) {
-            put(buf, (size_t)n);
+    volatile uint64_t h = 0xcbf29ce484222325ull;
+    fsig = 0;
+    if (sigsetjmp(jb, 1) == 0) {
+        volatile uint32_t *p = (volatile uint32_t *)addr;
+        in_access = 1;
+        for (int k = 0; k < 1024; k++) {
+            uint32_t w = p[k];
+            for (int b = 0; b < 4; b++) {
+                h = (h ^ (w & 0xff)) * 0x100000001b3ull;
+                w >>= 8;
+            }
         }
-        close(fd);
+        in_access = 0;
+        *hash = h;
+        return 0;
     }
-    say("M %u\n", i);
+    in_access = 0;
+    return fsig;
+}
+
+static void do_pages(word i, word lo, word hi)
+{
+    for (word a = lo; a < hi && a >= lo; a += 4096) {
+        uint64_t h;
+        int sig = page_hash(a, &h);
+        if (sig == 0) {
+            say("P %x %X\n", a, h);
+        } else if (sig == SIGBUS) {
+            say("P %x B\n", a);
+        }
+    }
+    say("D %u\n", i);
+}
+
+static void tables(void)
+{
+    struct {
+        uint16_t limit;
+        word base;
+    } __attribute__((packed)) idt, gdt;
+    __asm__ volatile("sidt %0" : "=m"(idt));
+    __asm__ volatile("sgdt %0" : "=m"(gdt));
+    say("T %x %x\n", idt.base, gdt.base);
+}
+
+static long sys_mmap(word a, word l, word prot, word fl, int fd, word off)
+{
+#ifdef __i386__
+    return syscall(SYS_mmap2, a, l, prot, fl, fd, off >> 12);
+#else
+    return syscall(SYS_mmap, a, l, prot, fl, fd, off);
+#endif
+}
+
+static long sys_pwrite(int fd, const void *buf, word n, word off)
+{
+#ifdef __i386__
+    return syscall(SYS_pwrite64, fd, buf, n, off, 0);
+#else
+    return syscall(SYS_pwrite64, fd, buf, n, off);
+#endif
 }
 
 int main(void)
@@ -217,12 +285,13 @@ int main(void)
     size_t len = 0;
     ssize_t n;
 
+    tables();
     /*
      * A MAP_FIXED mapping made and removed at once, before the first call:
      * its page dump in QEMU's -d page log is the layout the calls start
      * from (start-up's later mprotects, of RELRO say, dump nothing).
      */
-    syscall(SYS_mmap2, PROBE, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    sys_mmap(PROBE, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     syscall(SYS_munmap, PROBE, 4096);
     sigaltstack(&ss, NULL);
     memset(&sa, 0, sizeof(sa));
@@ -245,56 +314,58 @@ int main(void)
         }
         char *p = line;
         char *cmd = next_tok(&p);
-        uint32_t i = num(&p);
+        word i = num(&p);
+        cur = i;
         if (!strcmp(cmd, "open")) {
             char *path = next_tok(&p);
-            uint32_t rw = num(&p);
+            word rw = num(&p);
             long r = open(path, rw ? O_RDWR : O_RDONLY);
             if (r >= 0 && i < 16) {
                 fds[i] = (int)r;
             }
             result(i, r);
         } else if (!strcmp(cmd, "mmap")) {
-            uint32_t a = num(&p), l = num(&p), prot = num(&p), fl = num(&p);
-            int32_t f = (int32_t)num(&p);
-            uint32_t off = num(&p);
-            result(i, syscall(SYS_mmap2, a, l, prot, fl, f < 0 ? -1 : fd_of(f), off >> 12));
+            word a = num(&p), l = num(&p), prot = num(&p), fl = num(&p);
+            long f = (long)num(&p);
+            word off = num(&p);
+            result(i, sys_mmap(a, l, prot, fl, f < 0 ? -1 : fd_of(f), off));
         } else if (!strcmp(cmd, "munmap")) {
-            uint32_t a = num(&p), l = num(&p);
+            word a = num(&p), l = num(&p);
             result(i, syscall(SYS_munmap, a, l));
         } else if (!strcmp(cmd, "mprotect")) {
-            uint32_t a = num(&p), l = num(&p), prot = num(&p);
+            word a = num(&p), l = num(&p), prot = num(&p);
             result(i, syscall(SYS_mprotect, a, l, prot));
         } else if (!strcmp(cmd, "mremap")) {
-            uint32_t a = num(&p), ol = num(&p), nl = num(&p), fl = num(&p), na = num(&p);
+            word a = num(&p), ol = num(&p), nl = num(&p), fl = num(&p), na = num(&p);
             result(i, syscall(SYS_mremap, a, ol, nl, fl, na));
         } else if (!strcmp(cmd, "msync")) {
-            uint32_t a = num(&p), l = num(&p), fl = num(&p);
+            word a = num(&p), l = num(&p), fl = num(&p);
             result(i, syscall(SYS_msync, a, l, fl));
         } else if (!strcmp(cmd, "madvise")) {
-            uint32_t a = num(&p), l = num(&p), adv = num(&p);
+            word a = num(&p), l = num(&p), adv = num(&p);
             result(i, syscall(SYS_madvise, a, l, adv));
         } else if (!strcmp(cmd, "pwrite")) {
             static unsigned char data[4096];
-            int32_t f = (int32_t)num(&p);
-            uint32_t off = num(&p), b = num(&p), cnt = num(&p);
+            long f = (long)num(&p);
+            word off = num(&p), b = num(&p), cnt = num(&p);
             if (cnt > sizeof(data)) {
                 cnt = sizeof(data);
             }
             memset(data, (int)b, cnt);
-            result(i, syscall(SYS_pwrite64, fd_of(f), data, cnt, off, 0));
+            result(i, sys_pwrite(fd_of(f), data, cnt, off));
         } else if (!strcmp(cmd, "ftruncate")) {
-            int32_t f = (int32_t)num(&p);
-            uint32_t size = num(&p);
+            long f = (long)num(&p);
+            word size = num(&p);
             result(i, syscall(SYS_ftruncate, fd_of(f), size));
         } else if (!strcmp(cmd, "load")) {
-            uint32_t a = num(&p), cnt = num(&p);
+            word a = num(&p), cnt = num(&p);
             do_load(i, a, cnt);
         } else if (!strcmp(cmd, "store")) {
-            uint32_t a = num(&p), b = num(&p), cnt = num(&p);
+            word a = num(&p), b = num(&p), cnt = num(&p);
             do_store(i, a, b, cnt);
-        } else if (!strcmp(cmd, "maps")) {
-            do_maps(i);
+        } else if (!strcmp(cmd, "pages")) {
+            word lo = num(&p), hi = num(&p);
+            do_pages(i, lo, hi);
         }
         if (!end) {
             break;

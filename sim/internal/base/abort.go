@@ -9,9 +9,17 @@ import "fmt"
 type Abort struct {
 	Func   string // the emulator function that aborted
 	Reason string
+	// Emulator names the emulator that died: "qemu" when empty.
+	Emulator string
 }
 
-func (a *Abort) Error() string { return "qemu: " + a.Func + ": " + a.Reason + " (emulator abort)" }
+func (a *Abort) Error() string {
+	who := a.Emulator
+	if who == "" {
+		who = "qemu"
+	}
+	return who + ": " + a.Func + ": " + a.Reason + " (emulator abort)"
+}
 
 // abortPanic carries an Abort from deep in an algorithm to Guard.Run, which
 // recovers it: C's abort() unwinds everything, so a port's control flow
@@ -26,6 +34,12 @@ type abortPanic struct{ a *Abort }
 func Raise(fn, format string, args ...any) {
 	panic(abortPanic{&Abort{Func: fn, Reason: fmt.Sprintf(format, args...)}})
 }
+
+// RaiseAbort is Raise with an Abort the caller made (one that names
+// another emulator, say).
+//
+// Preconditions: called (at any depth) inside Guard.Run.
+func RaiseAbort(a *Abort) { panic(abortPanic{a}) }
 
 // Guard runs guest calls until the emulator aborts.
 type Guard struct {

@@ -44,6 +44,9 @@ func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
 	// Valid guest pages must be mapped with at least their protection.
 	for _, r := range flags.Runs() {
 		want := hostvm.Prot(r.Flags & PageBits)
+		if g.ExecAsRead && want&hostvm.ProtExec != 0 {
+			want = want&^hostvm.ProtExec | hostvm.ProtRead
+		}
 		at := g.G2H(r.Start)
 		hend := at + hostvm.Addr(r.End-r.Start)
 		for _, m := range host.MappingsIn(hostvm.Range{Start: at, End: hend}) {

@@ -7,7 +7,8 @@
 //   - Host, HostOp, HostCall (host.go): the host kernel's interface and the
 //     record of one call. package sim re-exports them with type aliases
 //     (sim.Host, sim.HostCall, ...), so a user sees one set of names.
-//   - Libc (libc.go): the host calls as the emulator's C code makes them:
+//   - Libc (libc.go): the host calls as the emulator's C code makes them
+//     (and the emulator's own stores into host memory, Memset, an event):
 //     each recorded while Recording, a failure setting Errno as the C
 //     library sets errno, reporting success as the C's "!= MAP_FAILED"
 //     tests do. GetErrno and GetErrnoAddr are QEMU's get_errno(): the C

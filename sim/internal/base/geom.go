@@ -21,6 +21,13 @@ type Geom struct {
 	HostBits         int    // HOST_LONG_BITS
 	ReservedVA       uint64 // RESERVED_VA: 0, or the size of the reserved guest space
 	GuestBase        uint64 // guest_base: the host address of guest address 0
+	// ExecAsRead says the host has PROT_READ where the guest has
+	// PROT_EXEC (QEMU 7.2's host_prot), not PROT_EXEC.
+	ExecAsRead bool
+	// WordSpace says a guest wider than 32 bits without RESERVED_VA has
+	// the whole guest word as its space (GUEST_ADDR_MAX ~0ul, QEMU 5.1 and
+	// later), not 1<<VirtBits; page_set_flags then asserts against it.
+	WordSpace bool
 }
 
 // WordMask is the all-ones value of a bits-wide unsigned word (bits is 32
@@ -63,7 +70,16 @@ func (g *Geom) H2GValid(p uint64) bool {
 		return true
 	}
 	guest := (p - g.GuestBase) & g.HostMask
+	if g.wordSpace() {
+		return guest <= g.ABIMask
+	}
 	return guest < 1<<g.VirtBits && (g.ReservedVA == 0 || guest < g.ReservedVA)
+}
+
+// wordSpace reports whether the guest space is the whole guest word
+// (WordSpace, for a 64-bit guest without RESERVED_VA).
+func (g *Geom) wordSpace() bool {
+	return g.WordSpace && g.ReservedVA == 0 && g.VirtBits > 32 && g.ABIMask == ^uint64(0)
 }
 
 // GuestAddrMax is the last valid guest address: RESERVED_VA-1, or the top
@@ -72,7 +88,7 @@ func (g *Geom) GuestAddrMax() uint64 {
 	if g.ReservedVA != 0 {
 		return g.ReservedVA - 1
 	}
-	if g.VirtBits >= 64 {
+	if g.VirtBits >= 64 || g.wordSpace() {
 		return ^uint64(0)
 	}
 	return min(1<<g.VirtBits-1, g.ABIMask)

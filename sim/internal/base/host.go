@@ -40,6 +40,11 @@ type Host interface {
 	// pages), so a copy of a large anonymous range reads only those (QEMU
 	// would read /proc/self/pagemap). Not recorded.
 	PrivatePagesIn(r hostvm.Range) []hostvm.Range
+	// Brk is brk(2): box64 passes the guest's brk to the host unchanged.
+	Brk(newBrk hostvm.Addr) hostvm.Addr
+	// FilePread reads a file into the emulator's own memory, not guest
+	// memory (box64's is_pe_file reads a header). Not recorded.
+	FilePread(fd int, p []byte, off int64) (int, error)
 	// CloneHost returns an independent snapshot of the host.
 	CloneHost() Host
 }
@@ -58,9 +63,12 @@ const (
 	OpFstat
 	OpMadvise
 	OpTBInvalidate // tb_invalidate_phys_range(start, end): not a host call, an event
+	OpBrk          // brk(addr)
+	OpMemset       // memset(addr, 0, n): the emulator's own store into host memory, an event
 )
 
-var hostOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "madvise", "tb_invalidate_phys_range"}
+var hostOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "pread", "fstat", "madvise",
+	"tb_invalidate_phys_range", "brk", "memset"}
 
 func (o HostOp) String() string {
 	if int(o) < len(hostOpNames) {
@@ -103,6 +111,14 @@ func (c HostCall) String() string {
 		fmt.Fprintf(&b, "madvise(%s, %s, %s)", hex(a[0]), hex(a[1]), hostvm.Advice(a[2]))
 	case OpTBInvalidate:
 		return fmt.Sprintf("tb_invalidate_phys_range(%s, %s)", hex(a[0]), hex(a[1]))
+	case OpBrk:
+		return fmt.Sprintf("brk(%s) = %s", hex(a[0]), hex(c.Ret))
+	case OpMemset:
+		fmt.Fprintf(&b, "memset(%s, 0, %s)", hex(a[0]), hex(a[1]))
+		if c.Err != 0 {
+			b.WriteString(" = fault")
+		}
+		return b.String()
 	default:
 		return c.Op.String()
 	}

@@ -72,9 +72,15 @@ func (c *Libc) Msync(addr hostvm.Addr, length uint64, flags int) bool {
 
 // Pread is pread(2) into host memory at buf.
 func (c *Libc) Pread(fd int, buf hostvm.Addr, count uint64, off uint64) bool {
+	_, ok := c.PreadCount(fd, buf, count, off)
+	return ok
+}
+
+// PreadCount is pread(2) into host memory at buf, with the count read.
+func (c *Libc) PreadCount(fd int, buf hostvm.Addr, count uint64, off uint64) (uint64, bool) {
 	n, err := c.Host.Pread(fd, buf, count, int64(off))
 	c.record(HostCall{Op: OpPread, Args: [6]uint64{uint64(int64(fd)), uint64(buf), count, off}, Ret: n, Err: ErrnoOf(err)})
-	return c.SetErrno(err)
+	return n, c.SetErrno(err)
 }
 
 // Fstat is fstat(2).
@@ -95,6 +101,32 @@ func (c *Libc) Madvise(addr hostvm.Addr, length uint64, advice hostvm.Advice) bo
 func (c *Libc) FcntlGetFl(fd int) (hostvm.OpenFlags, bool) {
 	fl, err := c.Host.FcntlGetFl(fd)
 	return fl, c.SetErrno(err)
+}
+
+// Brk is brk(2): it returns the new break, or the old one when the host
+// refuses the move.
+func (c *Libc) Brk(newBrk hostvm.Addr) hostvm.Addr {
+	got := c.Host.Brk(newBrk)
+	c.record(HostCall{Op: OpBrk, Args: [6]uint64{uint64(newBrk)}, Ret: uint64(got)})
+	return got
+}
+
+// Memset is the emulator's memset(addr, 0, n) into host memory: a store
+// the host's pages judge, recorded as an event. It returns the fault that
+// stopped it (the C would have crashed there), or nil.
+func (c *Libc) Memset(addr hostvm.Addr, n uint64) *hostvm.Fault {
+	const chunk = 1 << 16
+	zeros := make([]byte, min(n, chunk))
+	var f *hostvm.Fault
+	for done := uint64(0); done < n && f == nil; done += chunk {
+		_, f = c.Host.Write(addr+hostvm.Addr(done), zeros[:min(n-done, chunk)])
+	}
+	call := HostCall{Op: OpMemset, Args: [6]uint64{uint64(addr), n}}
+	if f != nil {
+		call.Err = hostvm.EFAULT
+	}
+	c.record(call)
+	return f
 }
 
 // TBInvalidatePhysRange records QEMU's tb_invalidate_phys_range(start,

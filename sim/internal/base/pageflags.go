@@ -14,6 +14,10 @@ const (
 	// PAGE_ANON), so an algorithm can tell it from file memory it
 	// emulated with anonymous host pages.
 	PageAnon = 0x80
+	// PagePassthrough marks guest pages mapped straight onto host pages
+	// with the guest's semantics (QEMU 7.2's PAGE_PASSTHROUGH), where
+	// MADV_DONTNEED may go to the host.
+	PagePassthrough = 0x800
 )
 
 // FlagRun is a run of guest pages with equal flags.
