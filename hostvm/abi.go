@@ -244,6 +244,7 @@ type SigCode uint8
 const (
 	SegvMapErr SigCode = 1 // SEGV_MAPERR: no mapping at the address
 	SegvAccErr SigCode = 2 // SEGV_ACCERR: mapping forbids the access
+	SegvPkuErr SigCode = 4 // SEGV_PKUERR: the protection key forbids the access (Config.PKeys)
 	BusAdrErr  SigCode = 2 // BUS_ADRERR: object has no page there (beyond EOF)
 	// SiKernel (SI_KERNEL) is the si_code of the SIGSEGV a general
 	// protection fault raises on x86-64, e.g. for a non-canonical

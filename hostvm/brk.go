@@ -5,6 +5,9 @@ package hostvm
 // into another mapping, beyond the address space). brk(0) reads the break.
 // Compare Linux's sys_brk() and do_brk_flags().
 func (k *Kernel) Brk(newBrk Addr) Addr {
+	if !k.mutable() {
+		return 0
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("brk")
 	}
@@ -57,4 +60,9 @@ func (k *Kernel) Brk(newBrk Addr) Addr {
 }
 
 // BrkStart is where the program break started (mm->start_brk).
-func (k *Kernel) BrkStart() Addr { return k.startBrk }
+func (k *Kernel) BrkStart() Addr {
+	if !k.live() {
+		return 0
+	}
+	return k.startBrk
+}

@@ -8,8 +8,8 @@ import (
 
 // cloneWorld builds a kernel with one of everything Clone must copy:
 // private anonymous pages, a shared file mapping, a private file mapping
-// with a copied page, shared anonymous memory, a heap, a guard page, open
-// descriptors.
+// with a copied page, shared anonymous memory, a heap, a guard page, a
+// stack that grows down, open descriptors.
 func cloneWorld(t *testing.T) (k *Kernel, fd int, addrs []Addr) {
 	cfg := linuxConfig()
 	cfg.BrkStart = brkStart
@@ -26,7 +26,8 @@ func cloneWorld(t *testing.T) (k *Kernel, fd int, addrs []Addr) {
 	k.Brk(brkStart + pg)
 	poke(t, k, brkStart, 'h')
 	mustOK(t, k.Madvise(anon+pg, pg, MadvGuardInstall), "guard")
-	return k, fd, []Addr{anon, anon + pg, sh, sh + pg, pr, pr + pg, shm, brkStart}
+	stack := mustMmap(t, k, freeBase+64*pg, 4*pg, rw, pa|MapGrowsDown|MapFixed, -1, 0)
+	return k, fd, []Addr{anon, anon + pg, sh, sh + pg, pr, pr + pg, shm, brkStart, stack}
 }
 
 // observe renders everything a program could see of k, for comparison.
@@ -45,29 +46,89 @@ func observe(k *Kernel, fd int, addrs []Addr) string {
 	return b.String()
 }
 
-// mutate changes everything cloneWorld set up.
+// cloneOp is one change of a kernel cloneWorld set up.
+type cloneOp struct {
+	name string
+	do   func(k *Kernel, fd int, addrs []Addr) error
+}
+
+// cloneOps change everything cloneWorld set up, through every method that
+// changes a kernel (Read and Fetch grow the stack); in order, they are
+// mutate.
+var cloneOps = []cloneOp{
+	{"write anon", func(k *Kernel, fd int, a []Addr) error { return faultErr(k.Write(a[0], []byte("A"))) }},
+	{"write shared", func(k *Kernel, fd int, a []Addr) error { return faultErr(k.Write(a[2]+1, []byte("S"))) }},
+	{"write private", func(k *Kernel, fd int, a []Addr) error { return faultErr(k.Write(a[4]+pg, []byte("P"))) }},
+	{"write shm", func(k *Kernel, fd int, a []Addr) error { return faultErr(k.Write(a[6]+pg, []byte("M"))) }},
+	{"write heap", func(k *Kernel, fd int, a []Addr) error { return faultErr(k.Write(brkStart+1, []byte("H"))) }},
+	{"read grows the stack", func(k *Kernel, fd int, a []Addr) error {
+		return faultErr(k.Read(a[8]-pg, make([]byte, 1)))
+	}},
+	{"fetch grows the stack", func(k *Kernel, fd int, a []Addr) error {
+		// The stack is not executable: the fetch faults, after growing it.
+		if f := k.Fetch(a[8]-3*pg, 1); f == nil || f.Code != SegvAccErr {
+			return fmt.Errorf("fetch: %v, want SEGV_ACCERR", f)
+		}
+		return nil
+	}},
+	{"file pwrite", func(k *Kernel, fd int, a []Addr) error { _, err := k.FilePwrite(fd, []byte("W"), 5); return err }},
+	{"pread", func(k *Kernel, fd int, a []Addr) error { _, err := k.Pread(fd, a[0]+2, 3, 0); return err }},
+	{"pwrite", func(k *Kernel, fd int, a []Addr) error { _, err := k.Pwrite(fd, a[7], 1, 9); return err }},
+	{"msync", func(k *Kernel, fd int, a []Addr) error { return k.Msync(a[2], pg, MsSync) }},
+	{"madvise", func(k *Kernel, fd int, a []Addr) error { return k.Madvise(a[0]+pg, pg, MadvGuardRemove) }},
+	{"mprotect", func(k *Kernel, fd int, a []Addr) error { return k.Mprotect(a[4], pg, ProtRead) }},
+	{"munmap", func(k *Kernel, fd int, a []Addr) error { return k.Munmap(a[6], pg) }},
+	{"mmap", func(k *Kernel, fd int, a []Addr) error {
+		_, err := k.Mmap(freeBase, pg, rw, pa|MapFixed, -1, 0)
+		return err
+	}},
+	{"mmap reserve", func(k *Kernel, fd int, a []Addr) error { _, err := k.MmapReserve(freeBase+8*pg, pg); return err }},
+	{"brk", func(k *Kernel, fd int, a []Addr) error { k.Brk(brkStart + 3*pg); return nil }},
+	{"ftruncate", func(k *Kernel, fd int, a []Addr) error {
+		if err := k.Ftruncate(fd, 100); err != nil {
+			return err
+		}
+		return k.Ftruncate(fd, 3*pg)
+	}},
+	{"open", func(k *Kernel, fd int, a []Addr) error {
+		nfd, err := k.Open("new", ORdWr|OCreat|OTrunc, 0o644)
+		if err == nil {
+			_, err = k.FilePwrite(nfd, []byte("n"), 0)
+		}
+		return err
+	}},
+	{"unlink", func(k *Kernel, fd int, a []Addr) error { return k.Unlink("f") }},
+	{"close", func(k *Kernel, fd int, a []Addr) error { return k.Close(fd) }},
+	{"mremap", func(k *Kernel, fd int, a []Addr) error {
+		_, err := k.Mremap(a[2], 2*pg, 2*pg, MremapMayMove|MremapFixed, freeBase+pg)
+		return err
+	}},
+}
+
+// faultErr is an access's fault as an error (nil when there is none).
+func faultErr(_ int, f *Fault) error {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
+// mutate changes everything cloneWorld set up (cloneOps, in order).
 func mutate(t *testing.T, k *Kernel, fd int, addrs []Addr) {
-	anon, sh, pr, shm := addrs[0], addrs[2], addrs[4], addrs[6]
-	poke(t, k, anon, 'A')
-	poke(t, k, sh+1, 'S')
-	poke(t, k, pr+pg, 'P')
-	poke(t, k, shm+pg, 'M')
-	poke(t, k, brkStart+1, 'H')
-	if _, err := k.FilePwrite(fd, []byte("W"), 5); err != nil {
+	t.Helper()
+	if err := mutateAll(k, fd, addrs); err != nil {
 		t.Fatal(err)
 	}
-	mustOK(t, k.Madvise(anon+pg, pg, MadvGuardRemove), "guard remove")
-	mustOK(t, k.Mprotect(pr, pg, ProtRead), "mprotect")
-	mustOK(t, k.Munmap(shm, pg), "munmap")
-	mustMmap(t, k, freeBase, pg, rw, pa|MapFixed, -1, 0)
-	k.Brk(brkStart + 3*pg)
-	mustOK(t, k.Ftruncate(fd, 100), "ftruncate")
-	mustOK(t, k.Ftruncate(fd, 3*pg), "ftruncate")
-	fileWith(t, k, "new", []byte("n"))
-	mustOK(t, k.Close(fd), "close")
-	if _, err := k.Mremap(sh, 2*pg, 2*pg, MremapMayMove|MremapFixed, freeBase+pg); err != nil {
-		t.Fatal(err)
+}
+
+// mutateAll is mutate for any goroutine: it returns the first failure.
+func mutateAll(k *Kernel, fd int, addrs []Addr) error {
+	for _, op := range cloneOps {
+		if err := op.do(k, fd, addrs); err != nil {
+			return fmt.Errorf("%s: %v", op.name, err)
+		}
 	}
+	return nil
 }
 
 // TestCloneIndependent: after Clone, changes to either kernel are invisible

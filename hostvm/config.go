@@ -78,6 +78,20 @@ type Config struct {
 	// Privileged lets MAP_FIXED go below MmapMinAddr, as CAP_SYS_RAWIO
 	// does. Off by default: an ordinary user gets EPERM.
 	Privileged bool
+	// PKeys models an x86-64 CPU with memory protection keys ("pku" and
+	// "ospke" in /proc/cpuinfo): a mapping that mmap or mprotect gives
+	// exactly PROT_EXEC (no other bit, PROT_SEM included; mprotect's
+	// PROT_GROWSDOWN/UP aside) takes the process's execute-only key, as
+	// Linux's execute_only_pkey() and arch_override_mprotect_pkey() give
+	// it; any other mprotect returns it to key 0. /proc/self/maps prints
+	// such a VMA "--xp" like any other (smaps' ProtectionKey tells them
+	// apart; Mapping.PKey), but the key lives in vm_flags, so it does not
+	// merge with an otherwise equal neighbour that lacks it, and data
+	// accesses to it fault: loads and stores raise SIGSEGV with
+	// SEGV_PKUERR, and the kernel's own copies (pread into it, pwrite from
+	// it) fail with EFAULT. Instruction fetches pass. Off by default: a
+	// CPU without protection keys, where execute-only pages are readable.
+	PKeys bool
 	// NoTHP models a kernel built without CONFIG_TRANSPARENT_HUGEPAGE:
 	// placement never pads mappings to align them to a PMD. By default
 	// (false) 64-bit hosts align as Linux 6.18 does (see placeTHP);

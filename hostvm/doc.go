@@ -23,9 +23,11 @@
 //	msync.go      msync
 //	madvise.go    madvise
 //	brk.go        the program break
-//	fs.go         files, descriptors, pread/pwrite/ftruncate/fstat
-//	mem.go        memory contents, page faults, copy-on-write
+//	fs.go         files, descriptors, ftruncate/fstat
+//	rw.go         pread and pwrite between simulated memory and files
+//	mem.go        memory contents, copy-on-write, Read/Write/Fetch
 //	private.go    PrivatePagesIn: which pages hold private copies
+//	fault.go      Fault, the page-fault handler's checks, stack growth
 //	maps.go       /proc/self/maps rendering
 //	invariants.go CheckInvariants (invariants_on/off.go: the build tag)
 //	errno.go      Linux errno values, the project's own type
@@ -47,4 +49,16 @@
 // space, mmap_min_addr) are one table (boundaries_test.go) with each call's
 // answer per case. TestLinuxDiff (Linux only) compares hostvm with the
 // running kernel call by call, through internal/linuxsys.
+//
+// # Concurrency
+//
+// Kernels share nothing, so different kernels run in parallel freely. One
+// Kernel is not safe for concurrent use, except that Clone and the methods
+// that only look (Config, Maps, MapsString, Lookup, MappingsIn, Debug,
+// CheckInvariants, Files, Fstat, FcntlGetFl, FilePread and the accessors)
+// may run in any number of goroutines at once while nothing changes it:
+// Clone only reads the kernel it copies (TestCloneConcurrently). Each
+// clone then belongs to whoever took it. A nil or zero Kernel is no
+// kernel: its system calls fail with EINVAL, and none of its methods
+// panics (TestNoKernel).
 package hostvm

@@ -53,6 +53,8 @@ func newFileSystem() fileSystem {
 	return fileSystem{inodes: map[uint32]*inode{}, paths: map[string]uint32{}, fds: map[int]openFile{}}
 }
 
+// clone copies fs for Kernel.Clone, reading fs only: the copy has its own
+// inodes, whose page caches share pages copy-on-write with fs's.
 func (fs *fileSystem) clone() fileSystem {
 	c := fileSystem{
 		inodes:   make(map[uint32]*inode, len(fs.inodes)),
@@ -63,7 +65,7 @@ func (fs *fileSystem) clone() fileSystem {
 	}
 	for n, ind := range fs.inodes {
 		ci := *ind
-		ci.pages = ind.pages.Clone()
+		ci.pages = snapshotPages(ind.pages)
 		c.inodes[n] = &ci
 	}
 	for p, n := range fs.paths {
@@ -103,6 +105,9 @@ const sIFREG = 0o100000
 // lowest free descriptor from 3 up. Compare Linux's do_sys_openat2(); there
 // are no directories, owners or permission checks.
 func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
+	if !k.mutable() {
+		return -1, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("open")
 	}
@@ -153,6 +158,9 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 // FcntlGetFl is fcntl(fd, F_GETFL): the flags fd was opened with (its
 // access mode in OAccMode).
 func (k *Kernel) FcntlGetFl(fd int) (OpenFlags, error) {
+	if !k.live() {
+		return 0, EINVAL
+	}
 	f, ok := k.fs.file(fd)
 	if !ok {
 		return 0, EBADF
@@ -162,6 +170,9 @@ func (k *Kernel) FcntlGetFl(fd int) (OpenFlags, error) {
 
 // Close releases fd. Mappings of the file stay.
 func (k *Kernel) Close(fd int) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("close")
 	}
@@ -175,6 +186,9 @@ func (k *Kernel) Close(fd int) error {
 // Unlink removes path from the namespace; open descriptors and mappings
 // keep the file.
 func (k *Kernel) Unlink(path string) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("unlink")
 	}
@@ -187,6 +201,9 @@ func (k *Kernel) Unlink(path string) error {
 
 // Fstat describes the file open at fd.
 func (k *Kernel) Fstat(fd int) (Stat, error) {
+	if !k.live() {
+		return Stat{}, EINVAL
+	}
 	f, ok := k.fs.file(fd)
 	if !ok {
 		return Stat{}, EBADF
@@ -207,6 +224,9 @@ func (k *Kernel) Fstat(fd int) (Stat, error) {
 
 // Files lists the paths in the namespace, sorted.
 func (k *Kernel) Files() []string {
+	if !k.live() {
+		return nil
+	}
 	out := make([]string, 0, len(k.fs.paths))
 	for p := range k.fs.paths {
 		out = append(out, p)
@@ -218,6 +238,9 @@ func (k *Kernel) Files() []string {
 // FilePread reads from the file open at fd into p, as pread(2) into a
 // buffer outside the simulated address space.
 func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
+	if !k.live() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pread")
 	}
@@ -238,6 +261,9 @@ func (k *Kernel) FilePread(fd int, p []byte, off int64) (int, error) {
 // outside the simulated address space. With O_APPEND it appends, as Linux's
 // pwrite does.
 func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pwrite")
 	}
@@ -267,115 +293,12 @@ func (k *Kernel) FilePwrite(fd int, p []byte, off int64) (int, error) {
 	return int(n), nil
 }
 
-// Pread is the system call: it reads up to count bytes at file offset off
-// into simulated memory at buf. A fault in buf ends the read early: the
-// bytes copied so far are returned, or EFAULT if there are none. Compare
-// Linux's ksys_pread64().
-func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error) {
-	if invariantsEnabled {
-		defer k.checkInvariantsAfter("pread")
-	}
-	if off < 0 {
-		return 0, EINVAL
-	}
-	f, ok := k.fs.file(fd)
-	if !ok || !f.readable() {
-		return 0, EBADF
-	}
-	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
-		return 0, EFAULT
-	}
-	if !rwRangeOK(off, count) {
-		return 0, EINVAL
-	}
-	count = min(count, maxRWCount(k.g.pageSize))
-	ind := k.fs.inodes[f.ino]
-	pos := uint64(off)
-	if pos >= ind.size || count == 0 {
-		return 0, nil
-	}
-	count = min(count, ind.size-pos)
-	done := uint64(0)
-	tmp := make([]byte, min(count, k.g.pageSize))
-	for done < count {
-		a := buf + Addr(done)
-		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
-		b := tmp[:n]
-		k.readFile(ind, b, pos+done)
-		if k.accessPage(a, b, AccessWrite) != nil {
-			break
-		}
-		done += n
-	}
-	if done == 0 {
-		return 0, EFAULT
-	}
-	return done, nil
-}
-
-// Pwrite is the system call: it writes count bytes from simulated memory at
-// buf to the file at offset off. Compare Linux's ksys_pwrite64().
-func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, error) {
-	if invariantsEnabled {
-		defer k.checkInvariantsAfter("pwrite")
-	}
-	if off < 0 {
-		return 0, EINVAL
-	}
-	f, ok := k.fs.file(fd)
-	if !ok || !f.writable() {
-		return 0, EBADF
-	}
-	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
-		return 0, EFAULT
-	}
-	if !rwRangeOK(off, count) {
-		return 0, EINVAL
-	}
-	count = min(count, maxRWCount(k.g.pageSize))
-	if count == 0 {
-		return 0, nil
-	}
-	ind := k.fs.inodes[f.ino]
-	pos := uint64(off)
-	if f.flags&OAppend != 0 {
-		pos = ind.size
-	}
-	if pos >= maxFileSize {
-		return 0, EFBIG
-	}
-	count = min(count, maxFileSize-pos)
-	done := uint64(0)
-	tmp := make([]byte, min(count, k.g.pageSize))
-	for done < count {
-		a := buf + Addr(done)
-		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
-		b := tmp[:n]
-		if k.accessPage(a, b, AccessRead) != nil {
-			break
-		}
-		k.writeFile(ind, b, pos+done)
-		done += n
-	}
-	if done == 0 {
-		return 0, EFAULT
-	}
-	return done, nil
-}
-
-// rwRangeOK is rw_verify_area()'s test: the byte range [off, off+count)
-// must stay below 2^63 (loff_t), or the call fails with EINVAL.
-// Preconditions: off >= 0.
-func rwRangeOK(off int64, count uint64) bool {
-	return count <= maxFileSize-uint64(off)
-}
-
-// maxRWCount is Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.
-func maxRWCount(pageSize uint64) uint64 { return AlignDown(1<<31-1, pageSize) }
-
 // Ftruncate sets the size of the file open at fd. Compare Linux's
 // do_sys_ftruncate() and truncate_pagecache().
 func (k *Kernel) Ftruncate(fd int, length int64) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("ftruncate")
 	}

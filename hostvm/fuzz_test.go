@@ -8,7 +8,7 @@ import (
 // fuzzKernelConfigs are the hosts the fuzz target drives: every page size
 // class and both word widths, the 32-bit one with a 4 GiB user space.
 var fuzzKernelConfigs = []Config{
-	{PageSize: 4096, AddrBits: 47, MaxMapCount: 64},
+	{PageSize: 4096, AddrBits: 47, MaxMapCount: 64, PKeys: true},
 	{PageSize: 16384, AddrBits: 48, MaxMapCount: 64, Layout: BottomUp},
 	{PageSize: 65536, AddrBits: 39, MaxMapCount: 64, StackSize: 1 << 20},
 	{PageSize: 4096, AddrBits: 32, MaxMapCount: 64},

@@ -1,5 +1,7 @@
 package hostvm
 
+import "sync/atomic"
+
 // The gap index: every free range between VMAs, keyed by start address and
 // holding its end, in a tree (tree.go) that keeps the longest gap of every
 // subtree, so that both placement searches (highest fit below a limit,
@@ -12,9 +14,11 @@ package hostvm
 // effective gaps gives the answers Linux's retry loop reaches.
 
 // generation identifies the owner allowed to mutate a node, page or chunk in
-// place. It has a field because Go may give every zero-sized allocation the
-// same address.
-type generation struct{ _ byte }
+// place. shared says a Clone has taken a snapshot of what the owner holds:
+// the owner takes a fresh generation before it next writes (unshare). It is
+// the one thing Clone writes, atomically, so that clones of one kernel may
+// be taken concurrently.
+type generation struct{ shared atomic.Bool }
 
 type gapTree struct{ tree[Addr] }
 

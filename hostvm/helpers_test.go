@@ -154,6 +154,20 @@ func faultCode(f *Fault) string {
 	return s
 }
 
+// accessOne makes a one-byte access of kind acc at a (a load, a store of
+// 1, a fetch) and returns its fault.
+func accessOne(k *Kernel, a Addr, acc Access) *Fault {
+	switch acc {
+	case AccessWrite:
+		_, f := k.Write(a, []byte{1})
+		return f
+	case AccessExec:
+		return k.Fetch(a, 1)
+	}
+	_, f := k.Read(a, make([]byte, 1))
+	return f
+}
+
 // linesIn is how many /proc/self/maps lines overlap r.
 func linesIn(k *Kernel, r Range) int { return len(k.MappingsIn(r)) }
 

@@ -1,11 +1,15 @@
 package hostvm
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/mmapsim/mmapsim/internal/runs"
 )
+
+// errNoKernel is what CheckInvariants says of a nil or zero Kernel.
+var errNoKernel = errors.New("hostvm: no kernel (a nil or zero Kernel; use New)")
 
 // CheckInvariants verifies the kernel's internal consistency: VMAs sorted,
 // non-overlapping, page aligned, inside the address space and maximally
@@ -14,6 +18,9 @@ import (
 // Property tests call it after every step. It returns nil or an error
 // listing every violation.
 func (k *Kernel) CheckInvariants() error {
+	if !k.live() {
+		return errNoKernel
+	}
 	var bad []string
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 
@@ -33,6 +40,9 @@ func (k *Kernel) CheckInvariants() error {
 		}
 		if v.prot&^ProtRWX != 0 {
 			fail("VMA %v has prot bits %#x beyond rwx", v.rng(), uint32(v.prot))
+		}
+		if v.flags&vmExecOnlyKey != 0 && (!k.cfg.PKeys || v.prot != ProtExec) {
+			fail("VMA %v has the execute-only key with prot %v (protection keys %v)", v.rng(), v.prot, k.cfg.PKeys)
 		}
 		if havePrev {
 			if v.start < prev.end {

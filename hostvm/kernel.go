@@ -10,7 +10,20 @@ import (
 
 // Kernel is one simulated host: an address space, a file system and a file
 // descriptor table, with Linux's memory system calls. Kernels share nothing;
-// many may coexist. A Kernel is not safe for concurrent use.
+// many may coexist.
+//
+// Concurrency: a Kernel is not safe for concurrent use, except that Clone
+// and the methods that only look (Config, PageSize, TaskSize, MmapBase,
+// MapCount, BrkStart, Maps, Lookup, MappingsIn, MapsString, Debug, String,
+// GoString, CheckInvariants, Files, Fstat, FcntlGetFl, FilePread) may run in
+// any number of goroutines at once while nothing changes the kernel. Each
+// clone is then independent, for its own goroutine. Every other method
+// changes the kernel, Read and Fetch included (a fault may grow a stack).
+//
+// The zero Kernel, and a nil *Kernel, are no kernel: every system call on
+// one fails with EINVAL (Read, Write and Fetch fault with SEGV_MAPERR, Brk
+// returns 0), the accessors return zero values and Clone returns nil.
+// None panics. Use New.
 type Kernel struct {
 	cfg Config
 	g   geometry
@@ -97,32 +110,92 @@ func New(cfg Config) (*Kernel, error) {
 	return k, nil
 }
 
+// live reports whether k is a kernel New made (not nil, not the zero
+// Kernel), for the methods that only look.
+func (k *Kernel) live() bool { return k != nil && k.gen != nil }
+
+// mutable is live for a method that changes k: it first takes back, with
+// unshare, what a Clone left shared.
+func (k *Kernel) mutable() bool {
+	if !k.live() {
+		return false
+	}
+	if k.gen.shared.Load() {
+		k.unshare()
+	}
+	return true
+}
+
+// unshare gives k a fresh generation, and fresh copy-on-write handles on
+// its B-trees, after a Clone: from now on k copies every node, page and
+// chunk it shares with the clones before it writes it.
+func (k *Kernel) unshare() {
+	k.gen = &generation{}
+	k.vmas.gen, k.gaps.gen = k.gen, k.gen
+	k.pt = snapshotPages(k.pt)
+	for _, ind := range k.fs.inodes {
+		ind.pages = snapshotPages(ind.pages)
+	}
+	k.guards = k.guards.Snapshot()
+}
+
 // Config returns the configuration the kernel runs with, defaults filled.
-func (k *Kernel) Config() Config { return k.cfg }
+func (k *Kernel) Config() Config {
+	if !k.live() {
+		return Config{}
+	}
+	return k.cfg
+}
 
 // PageSize is the host page size.
-func (k *Kernel) PageSize() uint64 { return k.g.pageSize }
+func (k *Kernel) PageSize() uint64 {
+	if !k.live() {
+		return 0
+	}
+	return k.g.pageSize
+}
 
 // TaskSize is the end of user space.
-func (k *Kernel) TaskSize() Addr { return k.g.taskSize }
+func (k *Kernel) TaskSize() Addr {
+	if !k.live() {
+		return 0
+	}
+	return k.g.taskSize
+}
 
 // MmapBase is where top-down placement starts searching downwards.
-func (k *Kernel) MmapBase() Addr { return k.mmapBase }
+func (k *Kernel) MmapBase() Addr {
+	if !k.live() {
+		return 0
+	}
+	return k.mmapBase
+}
 
 // MapCount is the number of VMAs (mm->map_count).
-func (k *Kernel) MapCount() int { return k.vmas.Len() }
+func (k *Kernel) MapCount() int {
+	if !k.live() {
+		return 0
+	}
+	return k.vmas.Len()
+}
 
 // Clone returns an independent snapshot of k in O(1): the two kernels share
-// their trees and pages copy-on-write from now on.
+// their trees and pages copy-on-write from now on. Clone only reads k (it
+// marks k's generation shared, atomically): clones of one kernel may be
+// taken in several goroutines at once, as long as none changes k
+// meanwhile. k itself renews its copy-on-write marks on its next change.
+// The clone of a nil or zero Kernel is nil.
 func (k *Kernel) Clone() *Kernel {
+	if !k.live() {
+		return nil
+	}
+	k.gen.shared.Store(true)
 	c := *k
-	k.gen = &generation{}
 	c.gen = &generation{}
-	k.vmas.gen, c.vmas.gen = k.gen, c.gen
-	k.gaps.gen, c.gaps.gen = k.gen, c.gen
-	c.pt = k.pt.Clone()
+	c.vmas.gen, c.gaps.gen = c.gen, c.gen
+	c.pt = snapshotPages(k.pt)
 	c.fs = k.fs.clone()
-	c.guards = k.guards.Clone()
+	c.guards = k.guards.Snapshot()
 	return &c
 }
 
@@ -158,6 +231,9 @@ func (k *Kernel) String() string { return k.MapsString() }
 
 // GoString describes the kernel's configuration, for test failure messages.
 func (k *Kernel) GoString() string {
+	if !k.live() {
+		return "hostvm.Kernel{} (no kernel: not made by New)"
+	}
 	return fmt.Sprintf("hostvm.Kernel{page=%#x bits=%d task=%v layout=%v vmas=%d}",
 		k.g.pageSize, k.cfg.AddrBits, k.g.taskSize, k.cfg.Layout, k.vmas.Len())
 }

@@ -5,6 +5,7 @@ package hostvm
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -161,15 +162,9 @@ func (r *ldReal) probeZeroPage() (allocates bool, err error) {
 	if _, e := linuxsys.Mremap(uintptr(a+2*p), 2*p, 2*p, uintptr(MremapMayMove|MremapFixed), uintptr(a+8*p)); e != 0 {
 		return false, fmt.Errorf("zero-page probe: mremap: %v", e)
 	}
-	vmas, err := r.maps()
+	n, err := r.vmasAt(a, 16*p)
 	if err != nil {
 		return false, err
-	}
-	n := 0
-	for _, v := range vmas {
-		if uint64(v.end)+r.delta > a && uint64(v.start)+r.delta < a+16*p {
-			n++
-		}
 	}
 	switch n {
 	case 2: // [a, a+2p) and [a+4p, a+16p): the moved pages merged
@@ -178,6 +173,79 @@ func (r *ldReal) probeZeroPage() (allocates bool, err error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("zero-page probe: %d VMAs, want 2 or 4", n)
+}
+
+// vmasAt counts the VMAs a probe left in the real range [a, a+size).
+func (r *ldReal) vmasAt(a, size uint64) (int, error) {
+	vmas, err := r.maps()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range vmas {
+		if uint64(v.end)+r.delta > a && uint64(v.start)+r.delta < a+size {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// probeExecOnlyKey finds out whether this kernel gives a mapping whose
+// protection is exactly PROT_EXEC the execute-only protection key (an x86
+// CPU with protection keys, "pku" and "ospke" in /proc/cpuinfo; see
+// Config.PKeys). The test: two pages mapped PROT_EXEC|PROT_SEM (key 0),
+// the second mprotected to PROT_EXEC alone. Without keys nothing changes
+// and they stay one VMA; with them the second takes the key and the two
+// no longer merge.
+func (r *ldReal) probeExecOnlyKey() (keys bool, err error) {
+	defer func() {
+		if rerr := r.reset(); err == nil {
+			err = rerr
+		}
+	}()
+	const p = 4096
+	a := r.base + r.size/2
+	if got, e := linuxsys.Mmap(uintptr(a), 2*p, uintptr(ProtExec|ProtSem), uintptr(MapPrivate|MapAnonymous|MapFixed), -1, 0); e != 0 || uint64(got) != a {
+		return false, fmt.Errorf("protection key probe: mmap: %v", e)
+	}
+	if e := linuxsys.Mprotect(uintptr(a+p), p, uintptr(ProtExec)); e != 0 {
+		return false, fmt.Errorf("protection key probe: mprotect: %v", e)
+	}
+	n, err := r.vmasAt(a, 2*p)
+	if err != nil {
+		return false, err
+	}
+	switch n {
+	case 1:
+		return false, nil
+	case 2:
+		return true, nil
+	}
+	return false, fmt.Errorf("protection key probe: %d VMAs, want 1 or 2", n)
+}
+
+// cpuFlags reports which of names /proc/cpuinfo's flags line lists.
+func cpuFlags(names ...string) map[string]bool {
+	out := map[string]bool{}
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(key) != "flags" {
+			continue
+		}
+		for _, f := range strings.Fields(val) {
+			for _, n := range names {
+				if f == n {
+					out[n] = true
+				}
+			}
+		}
+		break
+	}
+	return out
 }
 
 func (r *ldReal) close() {

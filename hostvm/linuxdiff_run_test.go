@@ -315,11 +315,12 @@ func ldHVPage(src *Kernel, a Addr, buf []byte) bool {
 }
 
 // readableClone returns k, or a clone of k in which every mapping of
-// [lo, hi) is readable.
+// [lo, hi) is readable (also those with the execute-only protection key,
+// which /proc/self/mem reads through).
 func (r *ldRun) readableClone(lo, hi Addr) *Kernel {
 	src := r.k
 	for _, m := range r.k.MappingsIn(Range{lo, hi}) {
-		if r.k.allows(m.Prot, AccessRead) {
+		if m.PKey == 0 && r.k.allows(m.Prot, AccessRead) {
 			continue
 		}
 		if src == r.k {
@@ -382,7 +383,7 @@ func (r *ldRun) compareContents(lo, hi Addr, full bool) (string, ldCall, ldResul
 func (r *ldRun) readPage(a Addr, src **Kernel, lo, hi Addr, hb, rb []byte) (hok, rok bool) {
 	v, mapped := r.k.findVMA(a)
 	if !mapped {
-		if _, f := r.k.Read(a, hb[:1]); f == nil || f.Code == SegvAccErr {
+		if _, f := r.k.Read(a, hb[:1]); f == nil || f.Code == SegvAccErr || f.Code == SegvPkuErr {
 			v, mapped = r.k.findVMA(a)
 			*src = r.readableClone(lo, hi)
 		}
@@ -423,8 +424,8 @@ func (r *ldRun) mirrorRead(a Addr) {
 	if !r.noZeroPage {
 		return
 	}
-	if v, ok := r.k.findVMA(a); ok && v.ino == 0 && !v.shared() {
-		r.k.prepareAnon(v)
+	if v, ok := r.k.findVMA(a); ok && v.ino == 0 && !v.shared() && r.k.mutable() {
+		r.k.prepareAnon(v) // mutable: k may have been cloned (readableClone)
 	}
 }
 
@@ -441,7 +442,9 @@ func (r *ldRun) mirrorRange(s, e Addr, needRead bool) {
 			a += ldPage
 			continue
 		}
-		if v.prot&ProtRWX != 0 {
+		// Populating goes through get_user_pages(), which the
+		// execute-only key stops (check_vma_flags()).
+		if v.prot&ProtRWX != 0 && v.flags&vmExecOnlyKey == 0 {
 			r.mirrorRead(a)
 		}
 		v, _ = r.k.findVMA(a) // prepareAnon may have merged it

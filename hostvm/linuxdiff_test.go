@@ -26,6 +26,7 @@ var (
 	ldRecordFlag = flag.String("linuxdiff.record", "", "TestLinuxDiff: write each difference's scenario into this directory")
 	ldVerbose    = flag.Bool("linuxdiff.v", false, "TestLinuxDiff, TestLinuxDiffKnown: log every call, with both sides' maps")
 	ldReplayFlag = flag.String("linuxdiff.replay", "", "TestLinuxDiffKnown: replay this scenario file instead of testdata/linuxdiff")
+	ldPKeysFlag  = flag.String("linuxdiff.pkeys", "auto", "TestLinuxDiff, TestLinuxDiffKnown: give hostvm protection keys (Config.PKeys) as this machine has them (auto), or force them on or off to see what they change")
 	ldStrictFlag = flag.Bool("linuxdiff.strict", false, "TestLinuxDiff: fail on unexplained differences whatever the kernel (by default only on the Linux hostvm models)")
 )
 
@@ -166,6 +167,28 @@ func ldSetup(t *testing.T) (run *ldRun, skip string) {
 	}
 	if noZero {
 		t.Logf("this kernel maps no zero page: a read fault on private anonymous memory allocates a page and the VMA's anon_vma (pvm_no_zero_page=1?); hostvm's state mirrors the read faults the test causes")
+	}
+	// A CPU with protection keys gives PROT_EXEC-only mappings the
+	// execute-only key: hostvm models it when told (Config.PKeys).
+	keys, err := real.probeExecOnlyKey()
+	if err != nil {
+		real.close()
+		t.Fatal(err)
+	}
+	flags := cpuFlags("pku", "ospke")
+	t.Logf("protection keys: /proc/cpuinfo has pku %v, ospke %v; PROT_EXEC-only mappings take the execute-only key: %v", flags["pku"], flags["ospke"], keys)
+	switch *ldPKeysFlag {
+	case "on", "off":
+		keys = *ldPKeysFlag == "on"
+		t.Logf("-linuxdiff.pkeys=%s: hostvm's protection keys %v, whatever this machine has", *ldPKeysFlag, keys)
+	case "auto":
+	default:
+		real.close()
+		t.Fatalf("-linuxdiff.pkeys=%s: want auto, on or off", *ldPKeysFlag)
+	}
+	if keys {
+		cfg.PKeys = true
+		header = "# this CPU has protection keys: a PROT_EXEC-only mapping takes the execute-only key (hostvm.Config.PKeys; no host preset models it)\n" + header
 	}
 	release := linuxsys.KernelRelease()
 	strict := *ldStrictFlag || strings.HasPrefix(release, ldModelled+".")

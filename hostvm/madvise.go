@@ -7,6 +7,9 @@ package hostvm
 // in the range are skipped and reported as ENOMEM after the mapped parts are
 // done. Compare Linux's do_madvise() and madvise_walk_vmas().
 func (k *Kernel) Madvise(addr Addr, length uint64, advice Advice) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("madvise")
 	}

@@ -15,7 +15,15 @@ type Mapping struct {
 	Name       string // file path, "[heap]", "[stack]", "/dev/zero (deleted)", or ""
 	GrowsDown  bool   // MAP_GROWSDOWN (not printed by Linux; shown by Debug)
 	Anonymous  bool   // no file behind it (private anonymous memory)
+	// PKey is the protection key (smaps' ProtectionKey, not printed in
+	// maps): ExecOnlyPKey on a VMA that has the execute-only key
+	// (Config.PKeys), else 0.
+	PKey int
 }
+
+// ExecOnlyPKey is the key Linux allocates for a process's execute-only
+// mappings: the first free one, key 0 being everyone's default.
+const ExecOnlyPKey = 1
 
 // String renders m exactly as Linux's show_map_vma() does.
 func (m Mapping) String() string {
@@ -43,6 +51,9 @@ func (m Mapping) String() string {
 func (k *Kernel) mapping(v vma) Mapping {
 	m := Mapping{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared(),
 		GrowsDown: v.flags&vmGrowsDown != 0, Anonymous: v.ino == 0}
+	if v.flags&vmExecOnlyKey != 0 {
+		m.PKey = ExecOnlyPKey
+	}
 	if v.ino != 0 {
 		m.Inode = uint64(v.ino)
 		m.Offset = v.pgoff << k.g.pageShift
@@ -72,6 +83,9 @@ func (k *Kernel) mapping(v vma) Mapping {
 
 // Maps lists the address space in address order, one Mapping per VMA.
 func (k *Kernel) Maps() []Mapping {
+	if !k.live() {
+		return nil
+	}
 	out := make([]Mapping, 0, k.vmas.Len())
 	k.vmas.Ascend(func(v vma) bool {
 		out = append(out, k.mapping(v))
@@ -82,6 +96,9 @@ func (k *Kernel) Maps() []Mapping {
 
 // Lookup returns the mapping containing a.
 func (k *Kernel) Lookup(a Addr) (Mapping, bool) {
+	if !k.live() {
+		return Mapping{}, false
+	}
 	v, ok := k.findVMA(a)
 	if !ok {
 		return Mapping{}, false
@@ -91,6 +108,9 @@ func (k *Kernel) Lookup(a Addr) (Mapping, bool) {
 
 // MappingsIn lists the mappings overlapping r, in address order.
 func (k *Kernel) MappingsIn(r Range) []Mapping {
+	if !k.live() {
+		return nil
+	}
 	vs := k.vmasIn(r)
 	out := make([]Mapping, len(vs))
 	for i, v := range vs {
@@ -102,6 +122,9 @@ func (k *Kernel) MappingsIn(r Range) []Mapping {
 // MapsString renders the address space as /proc/self/maps does, one line
 // per VMA, each ending in a newline.
 func (k *Kernel) MapsString() string {
+	if !k.live() {
+		return ""
+	}
 	var b strings.Builder
 	k.vmas.Ascend(func(v vma) bool {
 		b.WriteString(k.mapping(v).String())
@@ -114,6 +137,9 @@ func (k *Kernel) MapsString() string {
 // Debug renders the address space with what /proc/self/maps hides: the
 // vm_flags that keep look-alike neighbours apart, and anon_vma identities.
 func (k *Kernel) Debug() string {
+	if !k.live() {
+		return ""
+	}
 	var b strings.Builder
 	k.vmas.Ascend(func(v vma) bool {
 		fmt.Fprintf(&b, "%s flags=%s anon=%d pgoff=%#x", k.mapping(v), v.flags, v.anon, v.pgoff)
@@ -128,7 +154,7 @@ func (k *Kernel) Debug() string {
 
 var vmFlagNames = []string{"shared", "mayread", "maywrite", "mayexec", "mayshare", "growsdown",
 	"locked", "noreserve", "account", "dontcopy", "dontdump", "wipeonfork", "hugepage",
-	"nohugepage", "randread", "seqread", "mergeable", "droppable"}
+	"nohugepage", "randread", "seqread", "mergeable", "droppable", "execonly-pkey"}
 
 func (f vmFlags) String() string {
 	var parts []string

@@ -1,8 +1,6 @@
 package hostvm
 
 import (
-	"fmt"
-
 	"github.com/google/btree"
 )
 
@@ -40,6 +38,15 @@ type pte struct {
 func pteLess(a, b pte) bool { return a.key < b.key }
 
 func newPageTree() *btree.BTreeG[pte] { return btree.NewG[pte](32, pteLess) }
+
+// snapshotPages returns a copy-on-write copy of t in O(1) without writing t
+// (btree's Clone marks t shared in place, which two goroutines cloning one
+// kernel would race on). t still owns the nodes the copy shares: its holder
+// replaces it with a snapshot of its own before it next writes (unshare).
+func snapshotPages(t *btree.BTreeG[pte]) *btree.BTreeG[pte] {
+	c := *t
+	return c.Clone()
+}
 
 func (k *Kernel) newPage() *page {
 	return &page{gen: k.gen, chunks: make([]*chunk, k.g.pageSize/chunkSize)}
@@ -185,142 +192,13 @@ func (k *Kernel) movePrivate(from, to Addr, n uint64) {
 	}
 }
 
-// Access is the kind of memory access a Fault reports.
-type Access uint8
-
-// Access kinds.
-const (
-	AccessRead Access = iota
-	AccessWrite
-	AccessExec
-)
-
-func (a Access) String() string {
-	switch a {
-	case AccessWrite:
-		return "write"
-	case AccessExec:
-		return "exec"
-	}
-	return "read"
-}
-
-// Fault is the signal a memory access raises: SIGSEGV with SEGV_MAPERR
-// (nothing mapped) or SEGV_ACCERR (the protection forbids the access), or
-// SIGBUS with BUS_ADRERR (a file page wholly beyond end-of-file).
-type Fault struct {
-	Signal Signal
-	Code   SigCode
-	Addr   Addr   // the first faulting byte
-	Access Access // what was attempted
-}
-
-func (f *Fault) Error() string {
-	code := "BUS_ADRERR"
-	if f.Signal == SIGSEGV {
-		switch f.Code {
-		case SegvAccErr:
-			code = "SEGV_ACCERR"
-		case SiKernel:
-			code = "SI_KERNEL"
-		default:
-			code = "SEGV_MAPERR"
-		}
-	}
-	return fmt.Sprintf("%v (%s) on %v at %v", f.Signal, code, f.Access, f.Addr)
-}
-
-// allows reports whether prot permits the access. Unless StrictRead is set,
-// write and exec permission imply read, as on x86-64.
-func (k *Kernel) allows(prot Prot, acc Access) bool {
-	switch acc {
-	case AccessWrite:
-		return prot&ProtWrite != 0
-	case AccessExec:
-		return prot&ProtExec != 0
-	}
-	if k.cfg.StrictRead {
-		return prot&ProtRead != 0
-	}
-	return prot&ProtRWX != 0
-}
-
-// faultIn resolves an access to the page containing a, as the page-fault
-// handler would: it finds (or grows down to) the VMA, checks the access and
-// returns the VMA. Compare Linux's lock_mm_and_find_vma() and
-// access_error().
-func (k *Kernel) faultIn(a Addr, acc Access) (vma, *Fault) {
-	if k.nonCanonical(a) {
-		return vma{}, &Fault{Signal: SIGSEGV, Code: SiKernel, Addr: 0, Access: acc}
-	}
-	v, ok := k.findVMA(a)
-	if !ok {
-		v, ok = k.stackBelow(a)
-	}
-	if !ok {
-		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
-	}
-	if !k.allows(v.prot, acc) {
-		return vma{}, &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: a, Access: acc}
-	}
-	return v, nil
-}
-
-// nonCanonical reports whether a is a non-canonical address on an x86-64
-// host (47- or 57-bit user space): the bits above the address width are
-// not all copies of its top bit, so the access raises a general protection
-// fault rather than a page fault (linux-facts Q28).
-func (k *Kernel) nonCanonical(a Addr) bool {
-	b := k.cfg.AddrBits
-	if b != 47 && b != 57 {
-		return false
-	}
-	return a >= Addr(1)<<b && a < -(Addr(1)<<b)
-}
-
-// stackBelow grows the MAP_GROWSDOWN VMA above the unmapped address a, if
-// there is one, down to a's page, and returns it.
-func (k *Kernel) stackBelow(a Addr) (vma, bool) {
-	if a >= k.g.taskSize {
-		return vma{}, false
-	}
-	n, ok := k.nextVMA(a)
-	if !ok || n.flags&vmGrowsDown == 0 {
-		return vma{}, false
-	}
-	return k.growDown(n, a)
-}
-
-// growDown extends the stack VMA v down to the page of a, if the stack
-// rlimit and the guard gap above the VMA below allow. Compare Linux's
-// expand_downwards() and acct_stack_growth().
-func (k *Kernel) growDown(v vma, a Addr) (vma, bool) {
-	ns := Addr(AlignDown(uint64(a), k.g.pageSize))
-	if uint64(v.end-ns) > k.cfg.StackLimit || ns < k.g.lowAddr {
-		return v, false
-	}
-	// a is unmapped and v is the first VMA above it, so ns >= p.end.
-	if p, ok := k.prevVMA(v.start); ok && p.flags&vmGrowsDown == 0 && p.prot&ProtRWX != 0 &&
-		uint64(ns-p.end) < k.g.guardGap {
-		return v, false
-	}
-	old := v
-	v.pgoff -= uint64(old.start-ns) >> k.g.pageShift
-	v.start = ns
-	var c cursor[vma]
-	k.vmas.seekLE(&c, uint64(old.start))
-	c.set(uint64(ns), v) // the key moves down, past no other VMA
-	k.totalVM += uint64(old.start - ns)
-	k.mergeAround(&c)
-	v = c.item()
-	k.regap(ns, old.start)
-	return v, true
-}
-
 // Read copies memory at addr into buf, as a user-mode load would, page by
 // page. It returns how many bytes it read and, if it stopped early, the
 // fault the next byte raises.
 func (k *Kernel) Read(addr Addr, buf []byte) (int, *Fault) {
+	if !k.mutable() {
+		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessRead}
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("read")
 	}
@@ -331,6 +209,9 @@ func (k *Kernel) Read(addr Addr, buf []byte) (int, *Fault) {
 // returns how many bytes it stored (the bytes before a faulting page are
 // stored, as a forward copy leaves them) and the fault that stopped it.
 func (k *Kernel) Write(addr Addr, data []byte) (int, *Fault) {
+	if !k.mutable() {
+		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessWrite}
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("write")
 	}
@@ -340,6 +221,9 @@ func (k *Kernel) Write(addr Addr, data []byte) (int, *Fault) {
 // Fetch checks that len bytes at addr may be executed, as an instruction
 // fetch would, and returns the fault the first forbidden byte raises.
 func (k *Kernel) Fetch(addr Addr, n uint64) *Fault {
+	if !k.mutable() {
+		return &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessExec}
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("fetch")
 	}

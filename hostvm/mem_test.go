@@ -39,15 +39,7 @@ func TestAccessFaults(t *testing.T) {
 		{"exec unmapped", freeBase, AccessExec, &Fault{SIGSEGV, SegvMapErr, freeBase, AccessExec}},
 		{"exec R|X", rx + 8, AccessExec, nil},
 	} {
-		var f *Fault
-		switch c.acc {
-		case AccessRead:
-			_, f = k.Read(c.addr, make([]byte, 1))
-		case AccessWrite:
-			_, f = k.Write(c.addr, []byte{1})
-		case AccessExec:
-			f = k.Fetch(c.addr, 1)
-		}
+		f := accessOne(k, c.addr, c.acc)
 		if (f == nil) != (c.want == nil) || (f != nil && *f != *c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, f, c.want)
 		}
@@ -144,6 +136,48 @@ func TestStackGrowth(t *testing.T) {
 	poke(t, k, top-200<<10, 1)
 	if m, _ := k.Lookup(top - pg); m.Start != top-200<<10 || m.Name != "[stack]" {
 		t.Errorf("grown stack %v", m)
+	}
+}
+
+// TestStackGrowthAnonVMA: growing a stack gives it its anon_vma first
+// (expand_downwards() calls anon_vma_prepare()), even on a read, so the
+// pieces later cut from it share one and merge again. TestLinuxDiff
+// -linuxdiff.seed=25 found it: read below the stack (through
+// /proc/self/mem), mprotect a piece, write another, mprotect across both.
+// A growth the stack rlimit stops leaves the anon_vma too.
+func TestStackGrowthAnonVMA(t *testing.T) {
+	const base = Addr(0x100002c24000)
+	k := linuxKernel(t)
+	mustMmap(t, k, base+0x27000, 0x8000, ProtWrite, pa|MapFixed|MapGrowsDown, -1, 0)
+	if _, f := peek(k, base); f != nil {
+		t.Fatalf("read below the stack: %v", f)
+	}
+	mustOK(t, k.Mprotect(base+0x17000, 0x4000, ProtWrite|ProtExec), "mprotect wx")
+	poke(t, k, base+0x1e41c, 'x')
+	mustOK(t, k.Mprotect(base+0x16000, 0x7000, ProtRead), "mprotect r")
+	if got := mapsIn(k, Range{base + 0x16000, base + 0x1d000}); got != "100002c3a000-100002c41000 r--p 00000000 00:00 0 \n" {
+		t.Errorf("maps:\n%s\n%s", got, k.Debug())
+	}
+	const x = Addr(0x100010000000)
+	mustMmap(t, k, x, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	if _, f := peek(k, x+4*pg-8<<20-pg); f == nil {
+		t.Fatalf("a read past the stack rlimit did not fault")
+	}
+	if v, _ := k.findVMA(x); v.start != x || v.anon == 0 {
+		t.Errorf("stack after a refused growth: %v anon %d, want [%v, ...) with an anon_vma", v.rng(), v.anon, x)
+	}
+	// A stack that grows down onto a stack below joins it (hostvm's
+	// maximal merging, which Linux does not do: stack-growth-merge); the
+	// one VMA keeps the lower one's (no) anon_vma, so that the lower pages
+	// behave as on Linux (TestLinuxDiff -linuxdiff.seed=163).
+	const y = Addr(0x100020000000)
+	mustMmap(t, k, y, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	mustMmap(t, k, y+8*pg, 4*pg, rw, pa|MapFixed|MapGrowsDown, -1, 0)
+	if _, f := peek(k, y+4*pg); f != nil {
+		t.Fatalf("read below the upper stack: %v", f)
+	}
+	if v, _ := k.findVMA(y); v.rng() != (Range{y, y + 12*pg}) || v.anon != 0 {
+		t.Errorf("stacks after the upper one grew onto the lower: %v anon %d, want %v without an anon_vma", v.rng(), v.anon, Range{y, y + 12*pg})
 	}
 }
 

@@ -8,6 +8,9 @@ import "github.com/mmapsim/mmapsim/internal/runs"
 // ksys_mmap_pgoff(), do_mmap(), __get_unmapped_area() and mmap_region()),
 // so a call with several faults reports the errno Linux reports.
 func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd int, off uint64) (Addr, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mmap")
 	}
@@ -76,6 +79,9 @@ func (k *Kernel) Mmap(addr Addr, length uint64, prot Prot, flags MapFlags, fd in
 
 	v := vma{start: addr, end: addr + Addr(length), prot: prot & ProtRWX,
 		flags: vmMayRead | vmMayWrite | vmMayExec}
+	if k.execOnlyKey(prot) {
+		v.flags |= vmExecOnlyKey // do_mmap(): "if (prot == PROT_EXEC)"
+	}
 	if flags&MapGrowsDown != 0 {
 		v.flags |= vmGrowsDown
 	}
@@ -425,8 +431,8 @@ func (k *Kernel) populate(r Range) {
 // the walk with SIGSEGV, as its fault does (handle_pte_marker()).
 // Preconditions: s lies inside v.
 func (k *Kernel) prefault(v vma, s Range, acc Access) *Fault {
-	if !k.allows(v.prot, acc) {
-		return &Fault{Signal: SIGSEGV, Code: SegvAccErr, Addr: s.Start, Access: acc}
+	if f := k.accessFault(v, s.Start, acc); f != nil {
+		return f // get_user_pages() fails alike (check_vma_flags())
 	}
 	var guard *Fault
 	k.guards.EachIn(uint64(s.Start)>>k.g.pageShift, uint64(s.End)>>k.g.pageShift, func(r runs.Run) bool {

@@ -4,6 +4,9 @@ package hostvm
 // stops at the first hole with ENOMEM, keeping the changes already made.
 // Compare Linux's do_mprotect_pkey() and mprotect_fixup().
 func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mprotect")
 	}
@@ -28,6 +31,7 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	if prot&^(ProtRWX|ProtSem) != 0 {
 		return EINVAL
 	}
+	execOnly := k.execOnlyKey(prot) // before PROT_SEM goes
 	prot &= ProtRWX
 	start := addr
 	var c cursor[vma]
@@ -63,6 +67,14 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 		}
 		nv := v
 		nv.prot = prot
+		// arch_override_mprotect_pkey(): exactly PROT_EXEC takes the
+		// execute-only key, anything else leaves it (a VMA has it only
+		// when its protection is PROT_EXEC, so "inherit the VMA's
+		// key" is key 0).
+		nv.flags &^= vmExecOnlyKey
+		if execOnly {
+			nv.flags |= vmExecOnlyKey
+		}
 		if prot&ProtWrite != 0 {
 			if v.flags&(vmAccount|vmNoReserve|vmShared) == 0 && v.prot&ProtWrite == 0 {
 				nv.flags |= vmAccount
@@ -87,6 +99,12 @@ func (k *Kernel) Mprotect(addr Addr, length uint64, prot Prot) error {
 	}
 	return nil
 }
+
+// execOnlyKey reports whether a mapping given protection prot, as the
+// caller passed it, takes the execute-only protection key: exactly
+// PROT_EXEC, on a CPU with protection keys. Compare Linux's do_mmap() and
+// arch_override_mprotect_pkey().
+func (k *Kernel) execOnlyKey(prot Prot) bool { return k.cfg.PKeys && prot == ProtExec }
 
 // modify gives the part [s, e) of the VMA c stands on the attributes of nv
 // (its prot, flags and anon_vma), splitting the VMA where the part does not

@@ -28,6 +28,9 @@ func (op *remapOp) impliesNewAddr() bool { return op.flags&(MremapFixed|MremapDo
 // MREMAP_FIXED; MREMAP_DONTUNMAP leaves the old range mapped but empty.
 // oldLen 0 on a shared mapping makes a second mapping of the same pages.
 func (k *Kernel) Mremap(addr Addr, oldLen, newLen uint64, flags MremapFlags, newAddr Addr) (Addr, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mremap")
 	}

@@ -4,6 +4,9 @@ package hostvm
 // nothing to write back; what remains is Linux's argument checking and its
 // treatment of holes. Compare Linux's sys_msync().
 func (k *Kernel) Msync(addr Addr, length uint64, flags MsyncFlags) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("msync")
 	}

@@ -2,6 +2,9 @@ package hostvm
 
 // Munmap is munmap(2). Compare Linux's __vm_munmap() and do_vmi_munmap().
 func (k *Kernel) Munmap(addr Addr, length uint64) error {
+	if !k.mutable() {
+		return EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("munmap")
 	}

@@ -5,10 +5,11 @@ package hostvm
 // anonymous memory that was written or faulted in, copy-on-write copies of
 // file pages. Every other page of a mapping holds what its mapping gives a
 // page never touched (zeros, or the file's data), so a copy of a large,
-// barely touched anonymous range need only read these.
+// barely touched anonymous range need only read these. A nil or zero
+// Kernel has none.
 func (k *Kernel) PrivatePagesIn(r Range) []Range {
 	var out []Range
-	if r.End <= r.Start {
+	if !k.live() || r.End <= r.Start {
 		return nil
 	}
 	lo, hi := uint64(r.Start)>>k.g.pageShift, (uint64(r.End)+k.g.pageSize-1)>>k.g.pageShift

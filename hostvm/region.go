@@ -118,6 +118,9 @@ func (k *Kernel) replaceTiles(c *cursor[vma], v vma) {
 // reservation, are placeholders too). When the range was wholly mapped,
 // the gap index is left alone: no gap can have changed.
 func (k *Kernel) MmapReserve(addr Addr, length uint64) (Addr, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("mmap")
 	}

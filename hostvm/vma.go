@@ -24,6 +24,10 @@ const (
 	vmSeqRead                        // VM_SEQ_READ (MADV_SEQUENTIAL)
 	vmMergeable                      // VM_MERGEABLE (MADV_MERGEABLE)
 	vmDroppable                      // VM_DROPPABLE (MAP_DROPPABLE)
+	// vmExecOnlyKey is the execute-only protection key in VM_PKEY_BIT*
+	// (Config.PKeys): set on exactly the VMAs whose protection was made
+	// exactly PROT_EXEC.
+	vmExecOnlyKey
 )
 
 // vma is one virtual memory area. Values, not pointers, live in the tree, so

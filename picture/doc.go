@@ -27,4 +27,12 @@
 //   - text.go: Legend, and the picture as text
 //   - html.go: HTMLRecorder, the picture as SVG in one page
 //   - hooks.go: TextHooks, for scenario.RunOptions
+//
+// # Concurrency
+//
+// New only reads the machine it draws, and a Picture does not change: it
+// may be rendered (String, WriteText, SVG) from many goroutines at once. An
+// HTMLRecorder, and the hooks TextHooks and Hooks return, belong to one run
+// at a time: runs with recorders and writers of their own go on in
+// parallel (TestPicturesInParallel).
 package picture

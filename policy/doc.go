@@ -32,4 +32,12 @@
 // passes under fixed-except=<those> and fails with itself added.
 // TestQuirkCatalogue checks that every quirk sim
 // knows has an entry and a scenario, and every scenario a quirk.
+//
+// # Concurrency
+//
+// Everything here is read-only once the program runs: the policies, the
+// presets (Hosts, Targets) and the catalogue (Quirks, Variants) are values,
+// which nothing may change. Policy.New may run in many goroutines at once;
+// each guest it returns is then its own, for one goroutine at a time
+// (TestPoliciesInParallel).
 package policy

@@ -26,6 +26,7 @@ const (
 	FoundByIssue    = "issue"    // known when the project began
 	FoundByProps    = "props"    // found by the property suite (package props)
 	FoundByQEMUDiff = "qemudiff" // found comparing sim with QEMU 7.2 (package props/qemudiff)
+	FoundByReplay   = "replay"   // found replaying a real trace whose program runs under QEMU 7.2 (replay's TestVerdictQEMU72)
 )
 
 // Name is the quirk's stable name.
@@ -340,6 +341,12 @@ var Quirks = []QuirkInfo{
 		Scenario: "msync-host-page.scn",
 		Symptom:  "With -p larger than the real host page, msync of mapped guest pages fails with ENOMEM where the guest pages before them, in the same qemu_host_page_size page, are not mapped on the host (after mremap-host-pages moved them away).",
 		Needs:    []sim.Quirk{sim.QuirkMremapHostPages},
+	},
+	{
+		Quirk:    sim.QuirkFindVMATargetAlign,
+		FoundBy:  FoundByReplay,
+		Scenario: "find-vma-target-align.scn",
+		Symptom:  "Without RESERVED_VA and with -p larger than the real host page, a non-fixed mapping the host placed off a qemu_host_page_size boundary starts in the middle of a host page: a later mprotect (or munmap, or MAP_FIXED mmap) of its first pages acts on the whole host page, part of which is not mapped, and fails with ENOMEM (node's heap set-up, under QEMU 7.2 -p 65536 on a 4K host, where real QEMU runs it).",
 	},
 	{
 		Quirk:    sim.QuirkMadvisePassthrough,

@@ -290,7 +290,7 @@ func TestBox64Catalogue(t *testing.T) {
 		if (b.Then == taintPages) != (b.Unknown != nil) {
 			t.Errorf("behaviour %q: a taintPages behaviour, and only one, says which pages it leaves unknown", b.Name)
 		}
-		if b.Scenario != filepath.Join("testdata", "box64", b.Name+".scn") {
+		if b.Scenario != "testdata/box64/"+b.Name+".scn" {
 			t.Errorf("behaviour %q: scenario %q, want testdata/box64/%s.scn", b.Name, b.Scenario, b.Name)
 		}
 		if _, skip := box64PropsCannotFind[b.Name]; !skip {

@@ -67,6 +67,7 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkFileModeUnchecked:       {"i386-64k", "x86_64-64k", "i386-16k-reserved"},
 	sim.QuirkFindVMAHintMinAddr:      {"i386-guest-base"},
 	sim.QuirkFixedAlignFirst:         {"i386-4k-reserved", "arm-top-64k"},
+	sim.QuirkFindVMATargetAlign:      {"x86_64-p64k"},
 	sim.QuirkMadvisePassthrough:      {"i386-4k-reserved"},
 	sim.QuirkMmapProtEINVAL:          {"i386-4k-reserved"},
 	sim.QuirkMprotectProtFirst:       {"i386-4k-reserved"},

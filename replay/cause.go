@@ -3,27 +3,52 @@ package replay
 import (
 	"fmt"
 
+	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/policy"
 	"github.com/mmapsim/mmapsim/scenario"
 	"github.com/mmapsim/mmapsim/scenario/syntax"
 )
 
 // explain says in words why a fatal divergence fails, and what would make
 // the program work: for a native host of larger pages, which alignment the
-// call lacks and which file was laid out for smaller pages; under a
-// target, QEMU's own failure.
+// call lacks and which file was laid out for smaller pages; under an
+// emulator, its own failure, except that what box64 hands to the host
+// unchanged is explained as the host's refusal.
 //
 // Preconditions: traceArgs and args (translated, as run) hold spec's
 // parameters; o failed.
 func (t *task) explain(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, args scenario.CallArgs, o scenario.Outcome) (cause, fix string) {
 	m := t.space.machine
 	if o.Abort != nil {
-		return fmt.Sprintf("the simulated QEMU itself aborts in %s: %s", o.Abort.Func, o.Abort.Reason),
+		return fmt.Sprintf("the simulated %s itself aborts in %s: %s", m.Policy.Emulator(), o.Abort.Func, o.Abort.Reason),
 			"none in the program: this is the emulator's defect (mmapsim presets lists the policy's quirks)"
 	}
 	if m.Sim != nil {
-		return fmt.Sprintf("under the simulated QEMU (policy %s), %s fails with %s where the trace's kernel succeeded", m.Policy, spec.Name, o.Err.Name()),
+		// box64 hands what it does not emulate to the host as it is: a
+		// failure a host of this page size gives natively is explained
+		// as one.
+		if m.Policy.Algorithm == policy.AlgoBox64 && o.Err == hostvm.EINVAL {
+			if cause, fix, ok := t.hostPageCause(st, spec, traceArgs, args); ok {
+				return "box64 passes the call to the host as it is: " + cause, fix
+			}
+		}
+		return fmt.Sprintf("under the simulated %s (policy %s), %s fails with %s where the trace's kernel succeeded", m.Policy.Emulator(), m.Policy, spec.Name, o.Err.Name()),
 			"none in the program: the emulator refuses what the guest's kernel allows (mmapsim presets lists the policy's quirks)"
 	}
+	if cause, fix, ok := t.hostPageCause(st, spec, traceArgs, args); ok {
+		return cause, fix
+	}
+	return fmt.Sprintf("%s fails with %s on a host of %s pages where the trace's kernel succeeded", spec.Name, o.Err.Name(), sizeText(m.Kernel.PageSize())), ""
+}
+
+// hostPageCause explains a call the host refuses because an offset or
+// address the trace's smaller pages allowed is not a multiple of the
+// host's page: which file was laid out for smaller pages, or which
+// program works in them, and the fix; ok is false for any other call.
+//
+// Preconditions: as for explain.
+func (t *task) hostPageCause(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, args scenario.CallArgs) (cause, fix string, ok bool) {
+	m := t.space.machine
 	page, tp := m.Kernel.PageSize(), t.sess.opts.TracePage
 	host := sizeText(page) + " host page"
 	laidOut := fmt.Sprintf("laid out for %s pages", sizeText(tp))
@@ -42,13 +67,13 @@ func (t *task) explain(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, args
 				who = "the dynamic loader maps a segment of " + file
 			}
 			return fmt.Sprintf("%s at file offset %#x, which is not a multiple of the %s: the file's segments are %s", who, off, host, laidOut),
-				t.relinkFix(file, page)
+				t.relinkFix(file, page), true
 		case fixed && addr%page != 0:
 			cause = fmt.Sprintf("the MAP_FIXED address %s is not a multiple of the %s", bothAddrs(addr, traceArgs[0].Num), host)
 			if file != "" {
-				return cause + fmt.Sprintf(": the dynamic loader places %s's segments at addresses %s", file, laidOut), t.relinkFix(file, page)
+				return cause + fmt.Sprintf(": the dynamic loader places %s's segments at addresses %s", file, laidOut), t.relinkFix(file, page), true
 			}
-			return cause + ": the program placed anonymous memory on a " + sizeText(tp) + " boundary", pageSizeFix
+			return cause + ": the program placed anonymous memory on a " + sizeText(tp) + " boundary", pageSizeFix, true
 		}
 	case "mprotect", "mremap":
 		addr := args[0].Num
@@ -58,15 +83,15 @@ func (t *task) explain(st *syntax.Stmt, spec *scenario.CallSpec, traceArgs, args
 			switch seg.kind {
 			case memImage:
 				return cause + ": the dynamic loader's RELRO protection of a file the kernel mapped (the program or the loader itself), " + laidOut,
-					fmt.Sprintf("relink the program with -Wl,-z,max-page-size=%#x (0x10000 suits 16K and 64K hosts)", page)
+					fmt.Sprintf("relink the program with -Wl,-z,max-page-size=%#x (0x10000 suits 16K and 64K hosts)", page), true
 			case memFile:
 				return cause + ": the dynamic loader's RELRO protection of a library " + laidOut,
-					fmt.Sprintf("relink the library with -Wl,-z,max-page-size=%#x (0x10000 suits 16K and 64K hosts)", page)
+					fmt.Sprintf("relink the library with -Wl,-z,max-page-size=%#x (0x10000 suits 16K and 64K hosts)", page), true
 			}
-			return cause + ": the program works on its anonymous memory in " + sizeText(tp) + " pages", pageSizeFix
+			return cause + ": the program works on its anonymous memory in " + sizeText(tp) + " pages", pageSizeFix, true
 		}
 	}
-	return fmt.Sprintf("%s fails with %s on a host of %s pages where the trace's kernel succeeded", spec.Name, o.Err.Name(), sizeText(page)), ""
+	return "", "", false
 }
 
 // bothAddrs writes an address as the simulation ran it and, when

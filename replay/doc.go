@@ -113,4 +113,11 @@
 //   - protect.go: the protections the host cannot enforce under a target
 //   - report.go: Report, divergence and note kinds, the summary and details
 //     (bounded: the first MaxDetails of each, and counts of all)
+//
+// # Concurrency
+//
+// Replay and ReplayReader may run in many goroutines at once, even over one
+// parsed trace and one Options, which they only read; each Report is its
+// own (TestReplaysInParallel). A Log writer two replays share must do its
+// own locking.
 package replay

@@ -146,7 +146,7 @@ func newSession(name string, opts Options) (*session, error) {
 		return nil, &scenario.UsageError{Msg: fmt.Sprintf("trace page size %#x: want a power of two", opts.TracePage)}
 	}
 	return &session{name: name, opts: opts, settings: settings, first: m, tasks: map[int]*task{}, execMoved: map[int]string{},
-		report: &Report{Name: name, Machine: m.Describe(), target: m.Sim != nil}}, nil
+		report: &Report{Name: name, Machine: m.Describe(), target: m.Sim != nil, emulator: m.Policy.Emulator()}}, nil
 }
 
 func (s *session) pos(st *syntax.Stmt) string { return fmt.Sprintf("%s:%d", s.name, st.Line) }

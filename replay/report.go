@@ -115,7 +115,8 @@ type Report struct {
 
 	divCounts  [numDivKinds]int
 	noteCounts [numNoteKinds]int
-	target     bool // processes ran under the simulated QEMU
+	target     bool   // processes ran under a simulated emulator (QEMU, box64)
+	emulator   string // which one, as the verdict names it (policy.Policy.Emulator)
 }
 
 // Count returns the number of divergences of kind k.

@@ -93,7 +93,7 @@ func (r *Report) WriteVerdict(w io.Writer) {
 	groups := groupImages(r.Images)
 	how := "natively"
 	if r.target {
-		how = "under the simulated QEMU, each program image in a QEMU of its own"
+		how = fmt.Sprintf("under the simulated %s, each program image in a %s of its own", r.emulator, r.emulator)
 	}
 	fmt.Fprintf(w, "verdict (%s), %d program %s:\n", how, len(r.Images), plural(len(r.Images), "image", "images"))
 	for _, g := range groups {
@@ -134,14 +134,14 @@ func (r *Report) WriteVerdict(w io.Writer) {
 				img.Nonfatal, plural(img.Nonfatal, "call differs in a way", "calls differ in ways"))
 		}
 		if r.target {
-			writeAbsorbed(w, img)
+			writeAbsorbed(w, img, r.emulator)
 		}
 	}
 }
 
-// writeAbsorbed writes what QEMU absorbed for an image, and what the host
+// writeAbsorbed writes what the emulator absorbed for an image, and what the host
 // leaves unenforced besides its traps.
-func writeAbsorbed(w io.Writer, img *Image) {
+func writeAbsorbed(w io.Writer, img *Image, emulator string) {
 	var parts []string
 	if img.Fragments > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s on ranges ending inside a host page (mmap_frag, protection unions)",
@@ -152,7 +152,7 @@ func writeAbsorbed(w io.Writer, img *Image) {
 			img.Preads, plural(img.Preads, "mapping", "mappings")))
 	}
 	if len(parts) > 0 {
-		fmt.Fprintf(w, "    QEMU absorbed: %s\n", strings.Join(parts, "; "))
+		fmt.Fprintf(w, "    %s absorbed: %s\n", emulator, strings.Join(parts, "; "))
 	}
 	parts = parts[:0]
 	if img.Relro > 0 {

@@ -137,15 +137,7 @@ var qemuGroundTruth = map[string]bool{
 // from the real one because of a defect of the simulation (package sim),
 // not of the replay, by trace and program. Each entry is checked as it is:
 // when the defect is fixed the test fails, and the entry must go.
-var knownSimDefects = map[string]string{
-	// sim's mmap_find_vma aligns a non-fixed mapping to the target page,
-	// as the seed did; QEMU 7.2 aligns it to qemu_host_page_size (align =
-	// MAX(align, qemu_host_page_size)). With -p 65536 on a 4K host, node's
-	// 512M PROT_NONE reservation (line 130) lands at a 4K boundary, and
-	// the later mprotect of its first 8K makes QEMU mprotect a host page
-	// half outside the reservation: ENOMEM.
-	"node-worker-lowheap.strace /f/node": "fails at line 215: mprotect(0x7fe16f7c0000, 8192, PROT_READ|PROT_WRITE) = 0",
-}
+var knownSimDefects = map[string]string{}
 
 // TestVerdictQEMU72 checks the verdict under the simulated QEMU 7.2 with
 // 64K host pages on a 4K host (QEMU's -p 65536) against the real QEMU 7.2:
@@ -277,7 +269,7 @@ func TestVerdictReadsELF(t *testing.T) {
 	}
 	// Without the program's problem, the library's mmap fails, and the
 	// fix reads its headers.
-	src = strings.Replace(src, prog, "/nonexistent/prog", 1)
+	src = strings.Replace(src, strconv.Quote(prog), `"/nonexistent/prog"`, 1)
 	f, _ = syntax.Parse("t", []byte(src))
 	rep, _ = Replay(f, Options{Settings: settingsOf(t, "host-page=16K"), ReadFiles: true})
 	img = rep.Images[0]
@@ -288,5 +280,26 @@ func TestVerdictReadsELF(t *testing.T) {
 	rep, _ = Replay(f, Options{Settings: settingsOf(t, "host-page=16K")})
 	if fix := rep.Images[0].Fix; !strings.Contains(fix, "readelf -lW "+lib+" shows them") {
 		t.Errorf("fix %q", fix)
+	}
+}
+
+// TestVerdictBox64: under box64 the verdict names box64, not QEMU, and a
+// library mapping box64 hands to a 16K host unchanged is explained as the
+// host's refusal of a file laid out for 4K pages, with the relink fix.
+func TestVerdictBox64(t *testing.T) {
+	files := readTestdata(t)
+	rep := replayTrace(t, files["git-log.strace"], "target=x86_64", "host-page=16K", "policy=box64")
+	var b strings.Builder
+	rep.WriteVerdict(&b)
+	out := b.String()
+	if !strings.HasPrefix(out, "verdict (under the simulated box64, each program image in a box64 of its own)") || strings.Contains(out, "QEMU") {
+		t.Errorf("verdict does not name box64 alone:\n%s", out)
+	}
+	img := rep.Images[0]
+	if !strings.HasPrefix(img.Verdict(), "fails at line ") ||
+		!strings.HasPrefix(img.Cause, "box64 passes the call to the host as it is: ") ||
+		!strings.Contains(img.Cause, "which is not a multiple of the 16K host page") ||
+		!strings.HasPrefix(img.Fix, "relink ") {
+		t.Errorf("verdict %q, cause %q, fix %q", img.Verdict(), img.Cause, img.Fix)
 	}
 }

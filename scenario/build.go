@@ -116,7 +116,17 @@ func (s *Settings) Build() (*Machine, error) {
 			return nil
 		}),
 		num("virt-bits", func(v uint64) error { cfg.VirtBits = int(v); return nil }),
-		num("qemu-host-page", func(v uint64) error { cfg.HostPageSize = v; return nil }),
+		num("qemu-host-page", func(v uint64) error {
+			// QEMU's -p takes a size below the real host page, and then
+			// maps, protects and unmaps pieces the host widens to its
+			// own pages, over the guest's neighbouring pages: not a
+			// machine worth simulating.
+			if v < k.PageSize() {
+				return fmt.Errorf("below the host page size (%s): want at least that", sizeString(k.PageSize()))
+			}
+			cfg.HostPageSize = v
+			return nil
+		}),
 		num("reserved-va", func(v uint64) error { cfg.ReservedVA = v; return nil }),
 		num("brk", func(v uint64) error { cfg.BrkStart = v; return nil }),
 	}

@@ -42,6 +42,9 @@ var memoryStatements = []*CallSpec{
 			if n > maxAccess {
 				return Outcome{}, fmt.Errorf("fill of %#x bytes: at most 64M at a time", n)
 			}
+			if b := a[2].Num; b > 0xff {
+				return Outcome{}, fmt.Errorf("fill: byte %#x: want 0 to 0xff", b)
+			}
 			return m.Store(a[0].Num, bytes.Repeat([]byte{byte(a[2].Num)}, int(n))), nil
 		},
 	},

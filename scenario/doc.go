@@ -27,7 +27,11 @@
 // # Files
 //
 //   - settings.go: Settings, the "#!" keys (SettingKeys), which are also
-//     mmapsim's flags
+//     mmapsim's flags. A file sets each key once and makes each file
+//     once (a second is a usage error; a command-line flag replaces the
+//     file's value); a value the library would misread (a 0 it takes for
+//     "the default", qemu-host-page below the host page) is a usage error
+//     naming the key and where it was set
 //   - build.go: Settings.Build, the Machine the settings describe
 //   - machine.go: Machine, its calls, and Outcome, what a statement did
 //   - run.go: Run and RunReader, the runner, Report and its Summary, UsageError
@@ -68,4 +72,12 @@
 // memory statements "= SIGSEGV", "= SIGBUS" and peek's "= \"bytes\"". A
 // $binding takes the call's value; when the call fails, a later use of
 // the variable is a failure, not a usage error.
+//
+// # Concurrency
+//
+// Run and RunReader may run in many goroutines at once, each with its own
+// RunOptions.Out and hooks, even over one *syntax.File and one *Settings,
+// which they only read (TestRunsInParallel). A Machine, a Report, and a
+// Settings while it is being set, belong to one goroutine; the package's
+// tables (SettingKeys, TargetKeys, the calls) are read-only.
 package scenario

@@ -16,6 +16,9 @@ func (r *runner) makeFile(st *syntax.Stmt) error {
 	mode := uint64(0o644)
 	if fs.Mode != nil {
 		mode = fs.Mode.Value
+		if mode > 0o7777 {
+			return r.usage(st, "file %s: mode %#x: want at most 07777", fs.Name, mode)
+		}
 	}
 	if fs.Size.Value > 1<<30 {
 		return r.usage(st, "file %s: size %#x: at most 1G", fs.Name, fs.Size.Value)

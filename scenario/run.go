@@ -139,6 +139,9 @@ func run(name string, next func() (*syntax.Stmt, error), opts RunOptions) (*Repo
 			continue
 		}
 		if st.Kind == syntax.KindFileDirective {
+			if err := checkFileNamed(head, st, name); err != nil {
+				return nil, err
+			}
 			head = append(head, st)
 			continue
 		}
@@ -210,8 +213,23 @@ func (s *Settings) setAll(st *syntax.Stmt, name string) error {
 		return &UsageError{fmt.Sprintf("%s:%d: settings must come before the first call", name, st.Line)}
 	}
 	for _, p := range st.Pairs {
+		if first, dup := s.pos[p.Key]; dup {
+			return &UsageError{fmt.Sprintf("%s: %s set twice (first at %s): a scenario sets each key once", p.Pos, p.Key, first)}
+		}
 		if err := s.Set(p.Key, p.Value, p.Pos.String()); err != nil {
 			return &UsageError{err.Error()}
+		}
+	}
+	return nil
+}
+
+// checkFileNamed refuses a second "#! file" line for a name an earlier one
+// in head made: each would replace the other's file.
+func checkFileNamed(head []*syntax.Stmt, st *syntax.Stmt, name string) error {
+	for _, h := range head {
+		if h.FileSpec.Name == st.FileSpec.Name {
+			return &UsageError{fmt.Sprintf("%s:%d: file %s is made twice (first at %s:%d): a scenario makes each file once",
+				name, st.Line, st.FileSpec.Name, name, h.Line)}
 		}
 	}
 	return nil

@@ -9,8 +9,8 @@ import (
 )
 
 // A scenario's configuration is a list of key=value settings: "#!" lines at
-// the top of the file, and the same keys as command-line flags, the flags
-// winning. Settings describes each key; Build turns settings into a Machine.
+// the top of the file, each key at most once, and the same keys as
+// command-line flags, the flags winning. Settings describes each key; Build turns settings into a Machine.
 
 // SettingInfo documents one key.
 type SettingInfo struct {
@@ -31,7 +31,7 @@ var SettingKeys = []SettingInfo{
 	{"target-page", "SIZE", "guest page size (TARGET_PAGE_SIZE), overriding the preset's"},
 	{"target-bits", "32|64", "guest ABI width, overriding the preset's"},
 	{"virt-bits", "BITS", "guest virtual address width (TARGET_VIRT_ADDR_SPACE_BITS)"},
-	{"qemu-host-page", "SIZE", "qemu_host_page_size, as QEMU's -p; default the host page size"},
+	{"qemu-host-page", "SIZE", "qemu_host_page_size, as QEMU's -p, at least the host page size; default the host page size"},
 	{"reserved-va", "SIZE", "RESERVED_VA, as QEMU's -R; 0 for none; default the target's (0xf7000000 for 32-bit guests on 64-bit hosts)"},
 	{"guest-base", "ADDR|probe", "guest_base; default probe (where the reservation lands, or 0)"},
 	{"brk", "ADDR", "where the guest's heap starts"},
@@ -110,6 +110,9 @@ func keyNames() []string {
 }
 
 // number parses a setting value: decimal, 0x hex or 0-octal, with K/M/G.
+// A value the library would misread is an error naming the setting and
+// where it was set: 0 where hostvm.Config or sim.Config take 0 for "the
+// default" (noZero), and a width too large for an int.
 func (s *Settings) number(key string) (uint64, bool, error) {
 	v, ok := s.vals[key]
 	if !ok {
@@ -119,5 +122,36 @@ func (s *Settings) number(key string) (uint64, bool, error) {
 	if err != nil {
 		return 0, true, fmt.Errorf("%s: %s=%s: %v", s.pos[key], key, v, err)
 	}
+	if want, ok := noZero[key]; ok && n.Value == 0 {
+		return 0, true, fmt.Errorf("%s: %s=%s: want %s (leave the setting out for the default)", s.pos[key], key, v, want)
+	}
+	if _, ok := widthKeys[key]; ok && n.Value > 64 {
+		return 0, true, fmt.Errorf("%s: %s=%s: want %s", s.pos[key], key, v, widthKeys[key])
+	}
 	return n.Value, true, nil
+}
+
+// noZero are the keys a 0 would not mean what it says for: the library
+// reads 0 as "the default" (a 0 page size, address width or map count is no
+// machine; hostvm cannot model a vm.mmap_min_addr of 0, nor sim a heap at
+// 0). Each is a usage error, with what the key wants.
+var noZero = map[string]string{
+	"host-page":      "a power of two from 4K to 1M",
+	"host-bits":      "32, 39, 47, 48, 52 or 57",
+	"max-map-count":  "at least 1",
+	"mmap-min-addr":  "at least 1 (hostvm takes 0 for its default, 65536)",
+	"target-page":    "a power of two from 1K to 1M",
+	"target-bits":    "32 or 64",
+	"virt-bits":      "24 to the guest's ABI width",
+	"qemu-host-page": "a power of two, at least the host page size",
+	"brk":            "a non-zero address",
+}
+
+// widthKeys are the keys whose value becomes a Go int: a value past 64 is
+// refused before the conversion, which would truncate it on a 32-bit
+// GOARCH (2^32+32 would read as 32).
+var widthKeys = map[string]string{
+	"host-bits":   noZero["host-bits"],
+	"target-bits": noZero["target-bits"],
+	"virt-bits":   noZero["virt-bits"],
 }

@@ -48,4 +48,14 @@
 //
 // Arithmetic is done at the guest's width (abi_ulong wraps at 32 bits for
 // a 32-bit guest), never at Go's int size.
+//
+// # Concurrency
+//
+// A Sim is not safe for concurrent use, and Clone counts as a use: it marks
+// the page flags it shares with the copy (google/btree's Clone writes its
+// source), so take clones in the goroutine that owns the Sim. Each clone is
+// then a process of its own over its own snapshot of the host (hostvm's
+// Clone only reads the kernel it copies): clones, and Sims over different
+// kernels, run in parallel (TestClonesRunInParallel). The package's values
+// (SeedQuirks, AllQuirks, the quirk descriptions) are read-only.
 package sim

@@ -176,6 +176,14 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 	if s.cfg.ReservedVA != 0 {
 		return s.mmapFindVMAReserved(start, size)
 	}
+	// The host's answer must be aligned for the guest: the seed accepts a
+	// target page (line 311), QEMU 7.2 a host page (mmap.c:330 "align =
+	// MAX(align, qemu_host_page_size)", :373), as every later call on the
+	// mapping works in host pages.
+	align, alignMask := g.HostPageSize, g.HostPageMask()
+	if s.quirk(QuirkFindVMATargetAlign) {
+		align, alignMask = g.TargetPageSize, g.TargetPageMask()
+	}
 	addr = start
 	for ; ; prev = ptr {
 		// Reserve needed memory area to avoid a race (seed 290).
@@ -194,7 +202,7 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 		}
 		if g.H2GValid((uint64(ptr) + size - 1) & g.HostMask) {
 			addr = g.H2G(ptr)
-			if addr&^g.TargetPageMask() == 0 {
+			if addr&^alignMask == 0 {
 				// Success.
 				if start == s.mmapNextStart && addr >= s.cfg.TaskUnmappedBase {
 					s.mmapNextStart = s.rangeEnd(addr + size)
@@ -204,9 +212,9 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 			// The address is not properly aligned for the target.
 			switch repeat {
 			case 0:
-				addr = g.TargetPageAlign(addr)
+				addr = (addr + align - 1) & alignMask // ROUND_UP, as abi_ulong
 			case 1:
-				addr &= g.TargetPageMask()
+				addr &= alignMask
 			case 2:
 				addr = 0
 			default:

@@ -116,6 +116,7 @@ func TestNewRefusesUnusableHosts(t *testing.T) {
 	}{
 		{"nil", nil},
 		{"KernelHost without a kernel", KernelHost{}},
+		{"KernelHost over a zero Kernel", KernelHost{&hostvm.Kernel{}}},
 		{"pointer to KernelHost without a kernel", &KernelHost{}},
 		{"wrapper around nil", passThrough{}},
 		{"wrapper around KernelHost without a kernel", passThrough{KernelHost{}}},

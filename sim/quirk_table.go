@@ -304,6 +304,12 @@ var quirkTable = [...]QuirkDesc{
 		Doc:       "target_msync rounds the start down to qemu_host_page_size (start &= qemu_host_page_mask) before calling the host's msync, where the host needs only its real page: with -p larger than the real host page, the host also syncs the guest pages before the range, and fails (ENOMEM) where they are not mapped on the host although the guest's range is.",
 	},
 	{
+		Quirk:     QuirkFindVMATargetAlign,
+		Name:      "find-vma-target-align",
+		SeedLines: "311, 320-331",
+		Doc:       "Without RESERVED_VA, mmap_find_vma accepts the host's answer when it is aligned to TARGET_PAGE_SIZE ((addr & ~TARGET_PAGE_MASK) == 0), and realigns to the target page when it is not; with qemu_host_page_size larger than the target page (-p, or a target page smaller than the host's), a non-fixed mapping then starts in the middle of a qemu_host_page_size page, which every later call on it treats as whole.",
+	},
+	{
 		Quirk:        QuirkMadvisePassthrough,
 		Name:         "madvise-passthrough",
 		SeedLines:    "none",

@@ -69,6 +69,7 @@ const (
 	QuirkFindVMAZeroSize
 	QuirkFixedAlignFirst
 	QuirkMsyncHostPage
+	QuirkFindVMATargetAlign
 
 	// Behaviours QEMU 7.2 introduced, which the seed does not have (their
 	// QuirkDesc.Release is "7.2"): props/qemudiff found them comparing

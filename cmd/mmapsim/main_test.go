@@ -141,3 +141,47 @@ func TestRunDirectory(t *testing.T) {
 		t.Errorf("run DIR: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestRunRefusesWhatItCannotDo: an HTML page that cannot be written, and a
+// directory with no scenario in it, are usage errors (exit 2, a message),
+// not a silent success.
+func TestRunRefusesWhatItCannotDo(t *testing.T) {
+	scn := writeTemp(t, "ok.scn", "#! target=i386\nmmap(NULL, 0x1000, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = ?\n")
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(t.TempDir(), "page.html")
+	for _, c := range []struct {
+		args       []string
+		code       int
+		stderr     string // what stderr contains
+		stdoutHas  string
+		stdoutNot  string
+		fileExists string
+	}{
+		{args: []string{"run", "--html", filepath.Join(empty, "no", "such", "x.html"), scn}, code: 2,
+			stderr: "no directory", stdoutNot: "wrote"},
+		{args: []string{"show", "--html", filepath.Join(scn, "x.html"), scn}, code: 2, stderr: "no directory", stdoutNot: "wrote"},
+		// The directory is there, the write fails (the page's name is a
+		// directory): the error was once shadowed, and run said "wrote".
+		{args: []string{"run", "--html", empty, scn}, code: 2, stderr: "mmapsim:", stdoutNot: "wrote"},
+		{args: []string{"run", empty}, code: 2, stderr: "a directory with no .scn files"},
+		{args: []string{"run", scn, empty}, code: 2, stderr: "a directory with no .scn files"},
+		{args: []string{"run", "--html", page, scn}, code: 0, stdoutHas: "wrote " + page, fileExists: page},
+	} {
+		code, stdout, stderr := runCLI(c.args...)
+		name := strings.Join(c.args, " ")
+		if code != c.code || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("mmapsim %s: exit %d, stderr %q; want exit %d and %q", name, code, stderr, c.code, c.stderr)
+		}
+		if (c.stdoutHas != "" && !strings.Contains(stdout, c.stdoutHas)) || (c.stdoutNot != "" && strings.Contains(stdout, c.stdoutNot)) {
+			t.Errorf("mmapsim %s: stdout %q", name, stdout)
+		}
+		if c.fileExists != "" {
+			if st, err := os.Stat(c.fileExists); err != nil || st.Size() == 0 {
+				t.Errorf("mmapsim %s: %s: %v", name, c.fileExists, err)
+			}
+		}
+	}
+}

@@ -39,6 +39,12 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 	}
 	var rec *picture.HTMLRecorder
 	if *htmlFile != "" {
+		// The page is written after the runs: refuse a place it cannot
+		// go before running them.
+		if st, err := os.Stat(filepath.Dir(*htmlFile)); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "mmapsim: --html %s: no directory %s to write it in\n", *htmlFile, filepath.Dir(*htmlFile))
+			return 2
+		}
 		rec = &picture.HTMLRecorder{Title: "mmapsim " + name + " " + strings.Join(cmd.flags.Args(), " ")}
 	}
 	status := 0
@@ -74,7 +80,8 @@ func runCmd(args []string, stdout, stderr io.Writer, show bool) int {
 	}
 	if rec != nil {
 		var buf bytes.Buffer
-		if err := rec.WriteHTML(&buf); err == nil {
+		err := rec.WriteHTML(&buf)
+		if err == nil {
 			err = os.WriteFile(*htmlFile, buf.Bytes(), 0o644)
 		}
 		if err != nil {
@@ -98,7 +105,7 @@ func runFile(file string, opts scenario.RunOptions) (*scenario.Report, error) {
 }
 
 // scenarioFiles expands the arguments: a directory stands for its *.scn
-// files, in name order.
+// files, in name order; a directory without any is an error.
 func scenarioFiles(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -110,6 +117,9 @@ func scenarioFiles(args []string) ([]string, error) {
 		m, err := filepath.Glob(filepath.Join(a, "*.scn"))
 		if err != nil {
 			return nil, err
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s: a directory with no .scn files", a)
 		}
 		sort.Strings(m)
 		for _, f := range m {

@@ -22,8 +22,18 @@ type Map struct {
 // New returns an empty map.
 func New() Map { return Map{t: btree.NewG[Run](16, runLess)} }
 
-// Clone returns an independent copy in O(1) (copy-on-write).
+// Clone returns an independent copy in O(1) (copy-on-write). It marks m's
+// tree shared in place: not safe while another goroutine uses m.
 func (m Map) Clone() Map { return Map{t: m.t.Clone()} }
+
+// Snapshot is Clone reading m only, for copies taken in several goroutines
+// at once. m keeps the nodes it shares with the copy as its own: before m
+// next changes, its holder must replace it with a Snapshot of itself, or
+// the copy changes too.
+func (m Map) Snapshot() Map {
+	t := *m.t
+	return Map{t: t.Clone()}
+}
 
 // Len is the number of runs.
 func (m Map) Len() int { return m.t.Len() }

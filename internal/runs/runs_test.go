@@ -2,6 +2,7 @@ package runs
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -80,5 +81,38 @@ func TestClone(t *testing.T) {
 	}
 	if c.Get(25) != 2 || c.Get(12) != 1 {
 		t.Fatalf("clone lost a change: %d %d", c.Get(25), c.Get(12))
+	}
+}
+
+// TestSnapshot: snapshots taken in several goroutines at once (run with
+// -race) are independent of each other, and of the original once it has
+// renewed itself with a snapshot of its own, as Snapshot's holder must.
+func TestSnapshot(t *testing.T) {
+	m := New()
+	m.Set(10, 20, 1)
+	snaps := make([]Map, 4)
+	var wg sync.WaitGroup
+	for i := range snaps {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			s := m.Snapshot()
+			s.Set(uint64(12+i), uint64(13+i), uint32(2+i))
+			snaps[i] = s
+		}(i)
+	}
+	wg.Wait()
+	m = m.Snapshot() // the holder renews m before changing it
+	m.Set(0, 100, 9)
+	for i, s := range snaps {
+		for p := uint64(10); p < 20; p++ {
+			want := uint32(1)
+			if p == uint64(12+i) {
+				want = uint32(2 + i)
+			}
+			if got := s.Get(p); got != want {
+				t.Errorf("snapshot %d: page %d is %d, want %d", i, p, got, want)
+			}
+		}
 	}
 }

@@ -1,0 +1,117 @@
+package hostvm
+
+// pread and pwrite: copies between the simulated memory and files, through
+// the faults a user-mode access would take (the kernel's copy_to_user and
+// copy_from_user).
+
+// Pread is the system call: it reads up to count bytes at file offset off
+// into simulated memory at buf. A fault in buf ends the read early: the
+// bytes copied so far are returned, or EFAULT if there are none. Compare
+// Linux's ksys_pread64().
+func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("pread")
+	}
+	if off < 0 {
+		return 0, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || !f.readable() {
+		return 0, EBADF
+	}
+	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
+		return 0, EFAULT
+	}
+	if !rwRangeOK(off, count) {
+		return 0, EINVAL
+	}
+	count = min(count, maxRWCount(k.g.pageSize))
+	ind := k.fs.inodes[f.ino]
+	pos := uint64(off)
+	if pos >= ind.size || count == 0 {
+		return 0, nil
+	}
+	count = min(count, ind.size-pos)
+	done := uint64(0)
+	tmp := make([]byte, min(count, k.g.pageSize))
+	for done < count {
+		a := buf + Addr(done)
+		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
+		b := tmp[:n]
+		k.readFile(ind, b, pos+done)
+		if k.accessPage(a, b, AccessWrite) != nil {
+			break
+		}
+		done += n
+	}
+	if done == 0 {
+		return 0, EFAULT
+	}
+	return done, nil
+}
+
+// Pwrite is the system call: it writes count bytes from simulated memory at
+// buf to the file at offset off. Compare Linux's ksys_pwrite64().
+func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, error) {
+	if !k.mutable() {
+		return 0, EINVAL
+	}
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("pwrite")
+	}
+	if off < 0 {
+		return 0, EINVAL
+	}
+	f, ok := k.fs.file(fd)
+	if !ok || !f.writable() {
+		return 0, EBADF
+	}
+	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
+		return 0, EFAULT
+	}
+	if !rwRangeOK(off, count) {
+		return 0, EINVAL
+	}
+	count = min(count, maxRWCount(k.g.pageSize))
+	if count == 0 {
+		return 0, nil
+	}
+	ind := k.fs.inodes[f.ino]
+	pos := uint64(off)
+	if f.flags&OAppend != 0 {
+		pos = ind.size
+	}
+	if pos >= maxFileSize {
+		return 0, EFBIG
+	}
+	count = min(count, maxFileSize-pos)
+	done := uint64(0)
+	tmp := make([]byte, min(count, k.g.pageSize))
+	for done < count {
+		a := buf + Addr(done)
+		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
+		b := tmp[:n]
+		if k.accessPage(a, b, AccessRead) != nil {
+			break
+		}
+		k.writeFile(ind, b, pos+done)
+		done += n
+	}
+	if done == 0 {
+		return 0, EFAULT
+	}
+	return done, nil
+}
+
+// rwRangeOK is rw_verify_area()'s test: the byte range [off, off+count)
+// must stay below 2^63 (loff_t), or the call fails with EINVAL.
+// Preconditions: off >= 0.
+func rwRangeOK(off int64, count uint64) bool {
+	return count <= maxFileSize-uint64(off)
+}
+
+// maxRWCount is Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.
+func maxRWCount(pageSize uint64) uint64 { return AlignDown(1<<31-1, pageSize) }
