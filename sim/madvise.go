@@ -189,8 +189,8 @@ func (s *Sim) sameHostMappingTo(hp, lo, hi, end uint64) uint64 {
 		return next
 	}
 	ms := s.libc.Host.MappingsIn(g.HostRange(hp, end-hp))
-	if len(ms) == 0 || ms[0].Start != g.G2H(hp) {
-		return next
+	if len(ms) == 0 || ms[0].Start > g.G2H(hp) {
+		return next // hp is not mapped: one page at a time
 	}
 	last := (min(end, uint64(ms[0].End)-g.GuestBase)) &^ (g.HostPageSize - 1)
 	return max(next, last)
