@@ -170,6 +170,21 @@ func (s *System) touchesOtherRange(k *hostvm.Kernel, addr, length uint64) bool {
 	return false
 }
 
+// piecesTouchOtherRange reports, for a move of the same size
+// (MREMAP_FIXED with equal lengths, which may span several VMAs and the
+// gaps between them), whether the host pages of any piece's destination
+// hold guest pages of other mappings of the guest kernel k: each mapping
+// in [addr, addr+length) moves to the same offset from to, and what lies
+// in the destination's gaps stays.
+func (s *System) piecesTouchOtherRange(k *hostvm.Kernel, addr, length, to uint64) bool {
+	for _, m := range k.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + length)}) {
+		if s.touchesOtherRange(k, to+(uint64(m.Start)-addr), uint64(m.End-m.Start)) {
+			return true
+		}
+	}
+	return false
+}
+
 // hostOwned reports whether host memory QEMU did not map for the guest
 // (no guest page owns it) lies in guest range [addr, addr+length), or the
 // range passes the end of the host's space.

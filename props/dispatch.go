@@ -278,7 +278,11 @@ func (s *System) runMremap(op Op) {
 	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, newLen)
-		s.moved(o.oldPieces, addr, got, min(oldLen, newLen))
+		n := min(oldLen, newLen)
+		s.moved(o.oldPieces, addr, got, n)
+		if flags&hostvm.MremapDontUnmap != 0 {
+			s.droppedSnapshots(o.oldPieces, addr, got, n)
+		}
 	}
 }
 
@@ -308,7 +312,7 @@ func (s *System) runLoad(op Op) {
 	qemuBuf := make([]byte, n)
 	kernelBuf := make([]byte, n)
 	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
-	kernelN, kernelFault := s.ref.Read(hostvm.Addr(addr), kernelBuf)
+	kernelN, kernelFault := s.refAccess(addr, kernelBuf, s.ref.Read)
 	if kernelFault != nil {
 		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, faultText(kernelFault)))
 	} else {
@@ -325,7 +329,7 @@ func (s *System) runStore(op Op) {
 	s.checkAccessOK(addr, uint64(n), true)
 	data := bytes.Repeat([]byte{op.Byte}, n)
 	qemuN, qemuFault := s.sim.Store(addr, data)
-	kernelN, kernelFault := s.ref.Write(hostvm.Addr(addr), data)
+	kernelN, kernelFault := s.refAccess(addr, data, s.ref.Write)
 	exp := ""
 	if kernelFault != nil {
 		exp = " = " + faultText(kernelFault)
@@ -339,6 +343,22 @@ func (s *System) runStore(op Op) {
 		s.privatizeHostPages(addr, uint64(written))
 		allow(s, storeRules, &storeOutcome{addr: addr, n: uint64(written)})
 	}
+}
+
+// refAccess runs a load or store of len(buf) bytes at addr on the guest
+// kernel as the guest's own address arithmetic does: a 32-bit guest's
+// access that passes the top of its word goes on at 0 (a 32-bit program's
+// pointer wraps; so does QEMU's g2h of an abi_ulong).
+func (s *System) refAccess(addr uint64, buf []byte, access func(hostvm.Addr, []byte) (int, *hostvm.Fault)) (int, *hostvm.Fault) {
+	if top := s.wordMask + 1; top != 0 && addr < top && uint64(len(buf)) > top-addr {
+		n, f := access(hostvm.Addr(addr), buf[:top-addr])
+		if f != nil {
+			return n, f
+		}
+		m, f := access(0, buf[top-addr:])
+		return n + m, f
+	}
+	return access(hostvm.Addr(addr), buf)
 }
 
 // runFileWrite writes a file through its descriptor on both systems. The

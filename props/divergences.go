@@ -16,7 +16,7 @@ var Divergences = map[string]string{
 	"protection-union":        "a host page's protection is the union of its guest pages': an access the guest page forbids goes through",
 	"protection-union-shared": "as protection-union, where the store reached a shared mapping's file or memory (its effect is everywhere that file is seen)",
 	"emulated-file-mode":      "QEMU emulated a file mapping with a private copy (pread) and no longer knows the file's open mode: mprotect and madvise answer for the copy",
-	"file-snapshot":           "QEMU emulated a private file mapping with a copy (or the host copied a whole host page on a write): later changes to the file do not reach it",
+	"file-snapshot":           "QEMU emulated a private file mapping with a copy (or the host copied a whole host page on a write): later changes to the file do not reach it, and after MREMAP_DONTUNMAP the emptied old range reads zeros where the guest kernel reads the file again",
 	"vma-boundaries":          "the guest kernel has two VMAs where QEMU's page flags show one run (madvise flags, different backings): mremap across them succeeds under QEMU",
 	"host-vma-split":          "QEMU backs one guest mapping with several host mappings (file data up to its end, anonymous memory after): the host refuses to move across them",
 	"host-space-end":          "the guest space passes the end of the host's (x86-64 Linux ends one page short of 128 TiB)",
@@ -240,10 +240,11 @@ var mremapRules = []rule[*mremapOutcome]{
 			return o.qemuErr != o.kernelErr && o.kernelErr == hostvm.EFAULT && o.oneRun
 		}},
 	{name: "mixed-host-page", then: stopRun,
-		doc: "QEMU refuses with EINVAL a destination (MREMAP_FIXED, MREMAP_DONTUNMAP) whose host pages hold other mappings",
+		doc: "QEMU refuses with EINVAL a destination (MREMAP_FIXED, MREMAP_DONTUNMAP) whose host pages hold other mappings (for a move of several VMAs, those of any piece's destination)",
 		when: func(s *System, o *mremapOutcome) bool {
 			return o.qemuErr == hostvm.EINVAL && o.kernelErr == nil && o.flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 &&
-				s.touchesOtherRange(o.before, o.to, o.newLen)
+				(s.touchesOtherRange(o.before, o.to, o.newLen) ||
+					o.flags&hostvm.MremapFixed != 0 && o.oldLen == o.newLen && s.piecesTouchOtherRange(o.before, o.addr, o.oldLen, o.to))
 		}},
 	{name: "mixed-host-page", then: stopRun,
 		doc: "QEMU cannot grow in place (ENOMEM) into host pages that hold other mappings",

@@ -74,6 +74,32 @@ func (s *System) moved(pieces []hostvm.Mapping, old, addr, n uint64) {
 	}
 }
 
+// droppedSnapshots taints the old range of an MREMAP_DONTUNMAP move
+// where the pages moved were QEMU's copies of file data: the guest kernel
+// leaves the old range mapped and empty, so a private file mapping reads
+// its file there again, where QEMU's emulated copy, anonymous memory on
+// the host, reads zeros.
+//
+// Preconditions: moved(pieces, old, addr, n) has carried the marks to
+// addr.
+func (s *System) droppedSnapshots(pieces []hostvm.Mapping, old, addr, n uint64) {
+	t := s.targetPage
+	if addr == old || n == 0 {
+		return
+	}
+	for _, m := range pieces {
+		lo, hi := max(uint64(m.Start), old), min(uint64(m.End), old+n)
+		if hi <= lo {
+			continue
+		}
+		to := addr + lo - old
+		s.snapshot.EachIn(to/t, (to+hi-lo+t-1)/t, func(r runs.Run) bool {
+			s.taint.Set(r.First-to/t+lo/t, r.End-to/t+lo/t, 1)
+			return true
+		})
+	}
+}
+
 // markSnapshots records which pages of a file mapping at addr QEMU filled
 // by reading the file: pages on host pages shared with other guest pages,
 // and every page when the offset is not congruent modulo the host page.
