@@ -278,11 +278,7 @@ func (s *System) runMremap(op Op) {
 	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, newLen)
-		n := min(oldLen, newLen)
-		s.moved(o.oldPieces, addr, got, n)
-		if flags&hostvm.MremapDontUnmap != 0 {
-			s.droppedSnapshots(o.oldPieces, addr, got, n)
-		}
+		s.moved(o.oldPieces, addr, got, min(oldLen, newLen), flags&hostvm.MremapDontUnmap != 0)
 	}
 }
 

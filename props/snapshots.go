@@ -60,8 +60,13 @@ func (s *System) mapped(addr, length uint64, file bool, off uint64) {
 // (pieces), since a move of several pieces (MREMAP_FIXED with equal
 // lengths) leaves the destination's gaps as they were.
 //
+// With MREMAP_DONTUNMAP (dontUnmap) the old range stays mapped and empty:
+// a private file mapping reads its file there again on the guest kernel,
+// where QEMU's copy of file data, anonymous memory on the host, reads
+// zeros, so those pages of the old range are tainted.
+//
 // Preconditions: both systems moved the mapping.
-func (s *System) moved(pieces []hostvm.Mapping, old, addr, n uint64) {
+func (s *System) moved(pieces []hostvm.Mapping, old, addr, n uint64, dontUnmap bool) {
 	t := s.targetPage
 	if addr == old || n == 0 {
 		return
@@ -69,34 +74,18 @@ func (s *System) moved(pieces []hostvm.Mapping, old, addr, n uint64) {
 	for _, m := range pieces {
 		lo, hi := max(uint64(m.Start), old), min(uint64(m.End), old+n)
 		pages := (hi - lo + t - 1) / t
+		var dropped []runs.Run
+		if dontUnmap {
+			s.snapshot.EachIn(lo/t, lo/t+pages, func(r runs.Run) bool {
+				dropped = append(dropped, r)
+				return true
+			})
+		}
 		s.snapshot.Move(lo/t, pages, (addr+lo-old)/t)
 		s.taint.Move(lo/t, pages, (addr+lo-old)/t)
-	}
-}
-
-// droppedSnapshots taints the old range of an MREMAP_DONTUNMAP move
-// where the pages moved were QEMU's copies of file data: the guest kernel
-// leaves the old range mapped and empty, so a private file mapping reads
-// its file there again, where QEMU's emulated copy, anonymous memory on
-// the host, reads zeros.
-//
-// Preconditions: moved(pieces, old, addr, n) has carried the marks to
-// addr.
-func (s *System) droppedSnapshots(pieces []hostvm.Mapping, old, addr, n uint64) {
-	t := s.targetPage
-	if addr == old || n == 0 {
-		return
-	}
-	for _, m := range pieces {
-		lo, hi := max(uint64(m.Start), old), min(uint64(m.End), old+n)
-		if hi <= lo {
-			continue
+		for _, r := range dropped {
+			s.taint.Set(r.First, r.End, 1)
 		}
-		to := addr + lo - old
-		s.snapshot.EachIn(to/t, (to+hi-lo+t-1)/t, func(r runs.Run) bool {
-			s.taint.Set(r.First-to/t+lo/t, r.End-to/t+lo/t, 1)
-			return true
-		})
 	}
 }
 
