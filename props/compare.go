@@ -176,6 +176,15 @@ func (s *System) checkAccessOK(addr, n uint64, write bool) {
 	need := hostvm.ProtRead
 	if write {
 		need = hostvm.ProtWrite
+		if s.catalogue == qemu111Catalogue {
+			// QEMU 11.1's access_ok(VERIFY_WRITE, ...) asks page_check_range
+			// for PAGE_READ|PAGE_WRITE (linux-user/qemu.h: VERIFY_WRITE;
+			// sim/qemu11 AccessOK): a write-only buffer is refused where
+			// the guest kernel's write would go through. The stores
+			// themselves are still compared (runStore); only this
+			// view of a write-only range is left out for 11.1.
+			need |= hostvm.ProtRead
+		}
 	}
 	want := true
 	if end := addr + n; n > 0 && (end < addr || end-1 > s.wordMask) {
@@ -183,7 +192,7 @@ func (s *System) checkAccessOK(addr, n uint64, write bool) {
 	} else if n > 0 {
 		at := addr
 		for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(end)}) {
-			if uint64(m.Start) > at || m.Prot&need == 0 {
+			if uint64(m.Start) > at || m.Prot&need != need {
 				break
 			}
 			at = uint64(m.End)
