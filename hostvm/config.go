@@ -221,3 +221,15 @@ func (g *geometry) pageAlign(v uint64) uint64 {
 
 // add is a+n wrapping at the host's word width, as C's unsigned long does.
 func (g *geometry) add(a Addr, n uint64) Addr { return Addr((uint64(a) + n) & g.wordMask) }
+
+// end is add for the end of a range that unmaps or moves VMAs: an end
+// exactly at a task size of 4 GiB stays 1<<32 instead of wrapping to 0,
+// since hostvm lets a 32-bit kernel map the top page (no 32-bit Linux has
+// such a task size) and that VMA ends there. munmap then unmaps it, and
+// mremap sees it overlap.
+func (g *geometry) end(a Addr, n uint64) Addr {
+	if sum := uint64(a) + n; sum == uint64(g.taskSize) && sum >= uint64(a) {
+		return Addr(sum)
+	}
+	return g.add(a, n)
+}

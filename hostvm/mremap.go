@@ -92,8 +92,8 @@ func (k *Kernel) checkRemapParams(op *remapOp) error {
 		return EINVAL
 	}
 	// vrm_overlaps(), in unsigned long arithmetic.
-	oldEnd := k.g.add(op.addr, op.oldLen)
-	newEnd := k.g.add(op.newAddr, op.newLen)
+	oldEnd := k.g.end(op.addr, op.oldLen)
+	newEnd := k.g.end(op.newAddr, op.newLen)
 	if oldEnd > op.newAddr && newEnd > op.addr {
 		return EINVAL
 	}

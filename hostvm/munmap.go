@@ -24,7 +24,7 @@ func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 		return EINVAL
 	}
 	// addr+length <= task, so aligning cannot pass task (it is aligned).
-	end := Addr(k.g.pageAlign(uint64(addr) + length))
+	end := k.g.end(addr, k.g.pageAlign(length))
 	if end == addr {
 		return EINVAL
 	}

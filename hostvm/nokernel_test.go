@@ -66,6 +66,9 @@ func TestNoKernel(t *testing.T) {
 			fd, err := k.Open("f", ORdWr|OCreat, 0o644)
 			return fmt.Sprint(fd, err)
 		}, "-1 Invalid argument"},
+		"PrivatePagesIn": {func(k *Kernel) string {
+			return fmt.Sprint(k.PrivatePagesIn(Range{0, 1 << 40}) == nil)
+		}, "true"},
 		"PageSize": {func(k *Kernel) string { return fmt.Sprint(k.PageSize()) }, "0"},
 		"Pread": {func(k *Kernel) string {
 			n, err := k.Pread(3, 0x10000, 4, 0)

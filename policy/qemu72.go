@@ -241,6 +241,41 @@ var Qemu72 = sim.SeedQuirks.
 	// Runs: 0 sequences agree longer with it on, 0 with it off
 	// (10050 and 10050 calls before the first difference).
 	With(sim.QuirkMinAddrUnchecked).
+	// The quirks below were added after the campaign (issue 12's hostile
+	// inputs and the widened props); each is decided from the source
+	// alone, so no runs are counted.
+	//
+	// Still there: host_len is an abi_ulong (mmap.c:435), and len + offset
+	// - host_offset wraps a 32-bit guest's word (mmap.c:484-485, 525-526)
+	// before mmap_find_vma looks for room.
+	With(sim.QuirkMmapHostLenWrap).
+	// Still there: target_mmap checks the length, the protection and the
+	// offset's page alignment (mmap.c:442-466), never that offset + len
+	// fits a file offset; nothing returns EOVERFLOW.
+	With(sim.QuirkMmapOffsetOverflow).
+	// Still there: fail: only unlocks (mmap.c:666-668); the PROT_NONE
+	// host mapping mmap_find_vma kept (mmap.c:340-430) stays when the
+	// host's mmap of the mapping itself fails (mmap.c:532-535).
+	With(sim.QuirkNonFixedFailLeak).
+	// Still there: host_offset and host_len come from the offset for an
+	// anonymous mapping too (mmap.c:478-485, 525-526).
+	With(sim.QuirkMmapAnonOffset).
+	// Still there: when the host's mremap fails target_mremap leaves the
+	// page flags as they were (mmap.c:846-847), whatever the host unmapped
+	// before failing.
+	With(sim.QuirkMremapFailFlags).
+	// Still there: 7.2's syscall.c translates the flags with
+	// mmap_flags_tbl and checks neither the map type nor unknown bits
+	// (as no-replace-ignored); mmap.c does not either.
+	With(sim.QuirkMmapFlagsUnchecked).
+	// Still there: 7.2's do_brk (syscall.c) grows and shrinks the heap in
+	// qemu_host_page_size pages (HOST_PAGE_ALIGN of the break).
+	With(sim.QuirkBrkHostPages).
+	// Still there: mmap_find_vma hands the hint to the host (mmap.c:
+	// 355-361), which raises only a host address below its own
+	// mmap_min_addr; with a guest_base a guest hint below the guest's
+	// mmap_min_addr is well above it.
+	With(sim.QuirkFindVMAHintMinAddr).
 	// Fixed: 7.2's mmap_find_vma_reserved finds no room of size 0
 	// (mmap.c:307 tests "addr + size == end_addr" only on a free page,
 	// after stepping below end_addr): ENOMEM, as the fix.

@@ -275,10 +275,59 @@ var Quirks = []QuirkInfo{
 		Symptom:  "Without RESERVED_VA (guest_base 0), a MAP_FIXED mapping that starts below the host's mmap_min_addr fails with EPERM only after its tail fragment is in place: the guest pages it would have replaced in a host page the guest uses read zero afterwards, and a host page that was free stays mapped with no guest page in it.",
 	},
 	{
+		Quirk:    sim.QuirkMmapHostLenWrap,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-host-len-wrap.scn",
+		Symptom:  "On a 64K host, an i386 guest's mmap(NULL, 0xfffff000, PROT_READ, MAP_PRIVATE, fd, 0xfffff000) succeeds where Linux fails with ENOMEM: one host page is mapped, and the guest's page flags say 4 GiB are valid, up to 0x1f6ffe000, past the top of the 32-bit space.",
+	},
+	{
+		Quirk:    sim.QuirkMmapOffsetOverflow,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-offset-overflow.scn",
+		Symptom:  "A 64-bit guest's MAP_FIXED file mapping at an offset past the largest file offset (0x7ffffffffffff000 + 0x3000) fails with EINVAL instead of EOVERFLOW where its offset is not congruent with its address on a larger host page, and leaves anonymous memory mapped there, readable and writable: a failed mmap must leave nothing mapped.",
+	},
+	{
+		Quirk:    sim.QuirkNonFixedFailLeak,
+		FoundBy:  FoundByIssue,
+		Scenario: "nonfixed-fail-leak.scn",
+		Symptom:  "Without RESERVED_VA, every non-fixed mmap that fails after the search for room (no map type: EINVAL; a bad fd on a guest whose pages are larger than the host's: EBADF) leaves a PROT_NONE host mapping behind: the host's address space fills with placeholders no guest page owns.",
+	},
+	{
+		Quirk:    sim.QuirkMmapAnonOffset,
+		FoundBy:  FoundByIssue,
+		Scenario: "mmap-anon-offset.scn",
+		Symptom:  "A non-fixed anonymous mmap with a page-aligned offset that is not host-page aligned (mmap(NULL, 0x9000, PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x8000) on a 64K host) leaves an extra host page mapped after the mapping with no guest page in it, and the mapping is placed one host page lower than it needs.",
+	},
+	{
+		Quirk:    sim.QuirkMremapFailFlags,
+		FoundBy:  FoundByIssue,
+		Scenario: "mremap-fail-flags.scn",
+		Symptom:  "mremap(old, 0x10000, 0x1000, MREMAP_MAYMOVE|MREMAP_FIXED, 0x1000) fails with EPERM (the destination is below mmap_min_addr) after the host has unmapped the old range's tail, as Linux does; the guest's page flags still show the tail mapped (it faults), and the call records tb_invalidate_phys_range(-1, 0xfff).",
+	},
+	{
+		Quirk:    sim.QuirkMmapFlagsUnchecked,
+		FoundBy:  FoundByProps,
+		Scenario: "mmap-flags-unchecked.scn",
+		Symptom:  "mmap with a bad fd fails with ENOMEM, EINVAL or EACCES where Linux says EBADF; a MAP_FIXED file mapping without a map type (or with an invalid one) succeeds where it has fragments or needs pread; MAP_SHARED_VALIDATE with an unknown flag succeeds where Linux says EOPNOTSUPP, and a non-fixed MAP_SHARED_VALIDATE mapping fails with EINVAL.",
+	},
+	{
+		Quirk:    sim.QuirkBrkHostPages,
+		FoundBy:  FoundByProps,
+		Scenario: "brk-host-pages.scn",
+		Symptom:  "On a host with larger pages the heap grows by whole host pages: guest pages past the break are mapped (MAP_FIXED_NOREPLACE there fails with EEXIST, a load reads zeros instead of faulting), a shrunk heap keeps its pages, and the heap grows right up to the next mapping where Linux keeps a page free.",
+	},
+	{
+		Quirk:    sim.QuirkFindVMAHintMinAddr,
+		FoundBy:  FoundByProps,
+		Scenario: "find-vma-hint-min-addr.scn",
+		Symptom:  "With a guest_base and no RESERVED_VA, mmap(0x3000, ...) without MAP_FIXED returns 0x3000, below the guest's mmap_min_addr (mmap(1, ...) returns 0, which the guest takes for NULL); Linux raises such a hint to mmap_min_addr.",
+	},
+	{
 		Quirk:    sim.QuirkFindVMAZeroSize,
 		FoundBy:  FoundByQEMUDiff,
 		Scenario: "find-vma-zero-size.scn",
 		Symptom:  "With -p larger than the target page, mmap(NULL, 0xfffff000, ...) fails with EINVAL instead of ENOMEM, and the next non-fixed mmap lands below the first page in use rather than where the previous one left off.",
+		Needs:    []sim.Quirk{sim.QuirkMmapHostLenWrap}, // the fix refuses the wrapped host length first
 	},
 	{
 		Quirk:    sim.QuirkFixedAlignFirst,

@@ -208,6 +208,36 @@ func CatalogueFor(pol policy.Policy) *Catalogue {
 	return nil
 }
 
+// catalogueSpace narrows op to the argument space the catalogues (QEMU
+// 11.1's, box64's) were written for: props' space before issue 12 widened
+// it (no boundary lengths or offsets, map types, extra flags, fds or
+// protection bits beyond the common ones; no brk; the first three files;
+// the first advice, mremap and msync choices). QEMU's divergence rules
+// cover the whole space; naming what another algorithm does with the rest
+// of it is its catalogue's next step.
+func catalogueSpace(op Op) Op {
+	op.Len, op.NewLen, op.Off = Size{}, Size{}, Size{}
+	op.MapType, op.MapExtra, op.Fd, op.ProtBits = 0, 0, 0, 0
+	if op.Kind == OpBrk {
+		op.Kind = OpLoad
+	}
+	for _, w := range []*Where{&op.At, &op.To} {
+		switch {
+		case w.Base > baseMid:
+			*w = Where{Base: baseLow}
+		case w.Base == baseTop && w.Page >= 0:
+			w.Page = -1
+		}
+	}
+	op.File %= 3
+	op.Remap %= 6
+	op.Advice %= 7
+	if op.Kind == OpMsync {
+		op.Advice %= 4
+	}
+	return op
+}
+
 // privilegedReference says whether the guest's ideal kernel runs
 // privileged (no mmap_min_addr for MAP_FIXED) under pol: it does for
 // QEMU, which applies no mmap_min_addr check to MAP_FIXED; not for an

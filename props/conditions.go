@@ -11,7 +11,8 @@ import (
 // mmapOutcome is an mmap both systems ran.
 type mmapOutcome struct {
 	op       Op
-	addr     uint64 // the address asked for; 0 for PlaceAny
+	flags    hostvm.MapFlags // the flags the call passed
+	addr     uint64          // the address asked for; 0 for PlaceAny
 	length   uint64
 	offset   uint64 // the file offset; 0 for an anonymous mapping
 	nonFixed bool   // neither MAP_FIXED nor MAP_FIXED_NOREPLACE: the placement may differ
@@ -45,10 +46,11 @@ func (o *mmapOutcome) landing(placed uint64) uint64 {
 type mremapOutcome struct {
 	addr, oldLen, newLen uint64
 	flags                hostvm.MremapFlags
-	to                   uint64         // the destination (MREMAP_FIXED, MREMAP_DONTUNMAP); else 0
-	before               *hostvm.Kernel // the guest kernel before the call
-	sharedOld            bool           // the guest kernel had shared or file memory in the old range
-	oneRun               bool           // QEMU's page flags showed the part that moves as one run, before the call
+	to                   uint64           // the destination (MREMAP_FIXED, MREMAP_DONTUNMAP); else 0
+	before               *hostvm.Kernel   // the guest kernel before the call
+	sharedOld            bool             // the guest kernel had shared or file memory in the old range
+	oldPieces            []hostvm.Mapping // the guest kernel's mappings in the part that moves, before the call
+	oneRun               bool             // QEMU's page flags showed the part that moves as one run, before the call
 
 	qemuAddr   uint64
 	qemuErr    error
@@ -66,6 +68,18 @@ func (o *mremapOutcome) undo() *undo {
 		u.before = o.before
 	}
 	return u
+}
+
+// brkOutcome is a brk both systems ran, which returned different breaks.
+type brkOutcome struct {
+	old                uint64 // the break before
+	qemuBrk, kernelBrk uint64
+	before             *hostvm.Kernel
+	shown              string // the expectation the brk's line shows
+}
+
+func (o *brkOutcome) undo() *undo {
+	return &undo{before: o.before, shown: o.shown, qemu: expectText(o.qemuBrk, nil)}
 }
 
 // callOutcome is a munmap, mprotect, msync or madvise both systems ran.
@@ -119,8 +133,9 @@ func (*storeOutcome) undo() *undo { return nil }
 // shared with other guest pages, or its offset is not congruent with its
 // address modulo the host page. A non-fixed mapping is judged where placed.
 func (s *System) sharedFileFragment(o *mmapOutcome, placed uint64) bool {
-	op := o.op
-	if op.File < 0 || !op.Shared || op.Prot&uint8(hostvm.ProtWrite) == 0 {
+	typ := o.flags & hostvm.MapType
+	if o.flags&hostvm.MapAnonymous != 0 || typ != hostvm.MapShared && typ != hostvm.MapSharedValidate ||
+		o.op.Prot&uint8(hostvm.ProtWrite) == 0 {
 		return false
 	}
 	addr, h := o.landing(placed), s.hostPage
@@ -149,6 +164,21 @@ func (s *System) touchesOtherRange(k *hostvm.Kernel, addr, length uint64) bool {
 	lo, hi := addr&^(h-1), (addr+length+h-1)&^(h-1)
 	for _, m := range k.MappingsIn(hostvm.Range{Start: hostvm.Addr(lo), End: hostvm.Addr(hi)}) {
 		if uint64(m.Start) < addr || uint64(m.End) > addr+length {
+			return true
+		}
+	}
+	return false
+}
+
+// piecesTouchOtherRange reports, for a move of the same size
+// (MREMAP_FIXED with equal lengths, which may span several VMAs and the
+// gaps between them), whether the host pages of any piece's destination
+// hold guest pages of other mappings of the guest kernel k: each mapping
+// in [addr, addr+length) moves to the same offset from to, and what lies
+// in the destination's gaps stays.
+func (s *System) piecesTouchOtherRange(k *hostvm.Kernel, addr, length, to uint64) bool {
+	for _, m := range k.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + length)}) {
+		if s.touchesOtherRange(k, to+(uint64(m.Start)-addr), uint64(m.End-m.Start)) {
 			return true
 		}
 	}
@@ -195,6 +225,38 @@ func (s *System) freeHostRange(k *hostvm.Kernel, length uint64) bool {
 // guest space of 47 bits does not).
 func (s *System) pastHostEnd(addr, length uint64) bool {
 	return uint64(s.sim.G2H(addr))+length > uint64(s.host.TaskSize())
+}
+
+// hostHasRoom reports whether the host kernel's own search (mmap without
+// a hint, on a copy of it) finds room for length bytes.
+func (s *System) hostHasRoom(length uint64) bool {
+	_, err := s.host.Clone().Mmap(0, length, hostvm.ProtNone, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapNoReserve, -1, 0)
+	return err == nil
+}
+
+// partialPieces reports whether the mappings guest kernel k has in
+// [addr, addr+length), cut to that range, do not all start and end on
+// host pages (a move of several pieces, MREMAP_FIXED with equal lengths
+// spanning gaps, moves each one by itself), or whether a shared one among
+// them does not (QEMU gave its fragments host pages of their own).
+func (s *System) partialPieces(k *hostvm.Kernel, addr, length uint64) bool {
+	h := s.hostPage
+	for _, m := range k.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + length)}) {
+		if max(uint64(m.Start), addr)%h != 0 || min(uint64(m.End), addr+length)%h != 0 ||
+			m.Shared && (uint64(m.Start)%h != 0 || uint64(m.End)%h != 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostTopPage reports whether guest range [addr, addr+length) reaches the
+// top page of a 32-bit host whose space is 4 GiB: there the host's
+// mprotect, madvise and msync compute the end of a range at 32 bits, as 0.
+func (s *System) hostTopPage(addr, length uint64) bool {
+	c := s.host.Config()
+	return c.AddrBits == 32 && !c.Compat && uint64(c.TaskSize) == 1<<32 &&
+		uint64(s.sim.G2H(addr))+length >= 1<<32
 }
 
 // hostSplits reports whether the host has more mappings in guest range

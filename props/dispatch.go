@@ -20,10 +20,10 @@ func (s *System) dispatch(op Op) {
 			return s.sim.Munmap(addr, length), s.ref.Munmap(hostvm.Addr(addr), length)
 		}, "")
 	case OpMprotect:
-		prot := uint64(op.Prot)
+		prot := opProt(op)
 		s.runCall(op, "mprotect", func(addr, length uint64) (error, error) {
-			return s.sim.Mprotect(addr, length, int(prot)), s.ref.Mprotect(hostvm.Addr(addr), length, hostvm.Prot(prot))
-		}, ", "+protText(op.Prot))
+			return s.sim.Mprotect(addr, length, int(prot)), s.ref.Mprotect(hostvm.Addr(addr), length, prot)
+		}, ", "+protText(prot))
 	case OpMsync:
 		flags := msyncFlags[int(op.Advice)%len(msyncFlags)]
 		s.runCall(op, "msync", func(addr, length uint64) (error, error) {
@@ -44,6 +44,8 @@ func (s *System) dispatch(op Op) {
 		s.runFileWrite(op)
 	case OpFtruncate:
 		s.runFtruncate(op)
+	case OpBrk:
+		s.runBrk(op)
 	}
 }
 
@@ -52,7 +54,7 @@ func (s *System) dispatch(op Op) {
 // rest is its arguments after the range, as scenario text.
 func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error, error), rest string) {
 	addr, at := s.resolve(op.At)
-	length := s.length(op.Pages, op.Extra)
+	length := s.opLen(op)
 	qemuErr, kernelErr := do(addr, length)
 	s.qemuErr = qemuErr
 	s.emit(fmt.Sprintf("%s(%s, %s%s) = %s", name, at, hexText(length), rest, expectText(0, kernelErr)))
@@ -76,33 +78,11 @@ func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error
 // runMmap runs an mmap. A non-fixed mapping's placement may differ: the
 // guest kernel maps it where QEMU did, with MAP_FIXED_NOREPLACE.
 func (s *System) runMmap(op Op) {
-	addr, at := s.resolve(op.At)
-	length := s.length(op.Pages, op.Extra)
-	flags := hostvm.MapPrivate
-	if op.Shared {
-		flags = hostvm.MapShared
-	}
-	fd := -1
-	var off uint64
-	if op.File < 0 {
-		flags |= hostvm.MapAnonymous
-	} else {
-		fd = 3 + int(op.File)
-		off = uint64(op.FilePage) * s.targetPage
-	}
-	switch op.Place {
-	case PlaceAny:
-		addr, at = 0, "NULL"
-	case PlaceFixed:
-		flags |= hostvm.MapFixed
-	case PlaceNoReplace:
-		flags |= hostvm.MapFixedNoReplace
-	}
-	prot := hostvm.Prot(op.Prot)
-	o := &mmapOutcome{op: op, addr: addr, length: length, offset: off,
+	line := s.mmapArgs(op)
+	addr, length, prot, flags, fd, off := line.addr, line.length, line.prot, line.flags, line.fd, line.offset
+	o := &mmapOutcome{op: op, flags: flags, addr: addr, length: length, offset: off,
 		nonFixed: flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) == 0, before: s.ref.Clone()}
 	s.outcome = o
-	line := mmapLine{at: at, length: length, op: op, flags: flags, fd: fd, offset: off}
 	got, qemuErr := s.sim.Mmap(addr, length, int(prot), flags, fd, off)
 	o.qemuAddr, o.qemuErr, s.qemuErr = got, qemuErr, qemuErr
 	if _, aborted := qemuErr.(*sim.Abort); aborted {
@@ -118,7 +98,7 @@ func (s *System) runMmap(op Op) {
 	if qemuErr == nil && o.nonFixed {
 		// Placement may legitimately differ: the guest kernel maps where
 		// QEMU did, which must have been free.
-		want, kernelErr = s.ref.Mmap(hostvm.Addr(got), length, prot, flags|hostvm.MapFixedNoReplace, fd, off)
+		want, kernelErr = s.placeAt(got, length, prot, flags, fd, off)
 		placed := &placementOutcome{op: op, mmap: o, addr: got, length: length, kernelErr: kernelErr,
 			belowMin: got < s.cfg.MmapMinAddr || got == 0}
 		if kernelErr != nil || placed.belowMin {
@@ -154,25 +134,116 @@ func (s *System) runMmap(op Op) {
 	if s.sameResult("mmap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, (length+s.targetPage-1)&^(s.targetPage-1))
-		s.mapped(got, length, fd, off)
+		mappedFD := fd
+		if flags&hostvm.MapAnonymous != 0 {
+			mappedFD = -1
+		}
+		s.mapped(got, length, mappedFD, off)
+	}
+}
+
+// placeAt makes a non-fixed mmap on the guest kernel at addr, where QEMU
+// placed it: with MAP_FIXED_NOREPLACE, or, for MAP_SHARED_VALIDATE, which
+// refuses that flag (EOPNOTSUPP), with MAP_FIXED once the range is seen
+// free (EEXIST when it is not).
+func (s *System) placeAt(addr, length uint64, prot hostvm.Prot, flags hostvm.MapFlags, fd int, off uint64) (hostvm.Addr, error) {
+	if flags&hostvm.MapType != hostvm.MapSharedValidate {
+		return s.ref.Mmap(hostvm.Addr(addr), length, prot, flags|hostvm.MapFixedNoReplace, fd, off)
+	}
+	if end := addr + (length+s.targetPage-1)&^(s.targetPage-1); end > addr &&
+		len(s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(end)})) > 0 {
+		return 0, hostvm.EEXIST
+	}
+	return s.ref.Mmap(hostvm.Addr(addr), length, prot, flags|hostvm.MapFixed, fd, off)
+}
+
+// mmapArgs derives an mmap's arguments from op, with their scenario
+// spellings.
+func (s *System) mmapArgs(op Op) mmapLine {
+	addr, at := s.resolve(op.At)
+	flags := hostvm.MapPrivate
+	if op.Shared {
+		flags = hostvm.MapShared
+	}
+	if op.MapType != 0 {
+		flags = mapTypes[op.MapType]
+	}
+	flags |= mapExtras[op.MapExtra]
+	fd := -1
+	var off uint64
+	if op.File < 0 {
+		flags |= hostvm.MapAnonymous
+	} else {
+		fd = 3 + int(op.File)
+		off = uint64(op.FilePage) * s.targetPage
+	}
+	if op.Off.From != sizeNone {
+		off = s.size(op.Off, op.At, op.File)
+	}
+	if op.Fd != 0 {
+		fd = fdChoices[op.Fd]
+	}
+	switch op.Place {
+	case PlaceAny:
+		addr, at = 0, "NULL"
+	case PlaceFixed:
+		flags |= hostvm.MapFixed
+	case PlaceNoReplace:
+		flags |= hostvm.MapFixedNoReplace
+	}
+	return mmapLine{addr: addr, at: at, length: s.opLen(op), op: op, prot: opProt(op), flags: flags, fd: fd, offset: off}
+}
+
+// opProt is op's protection: its three bits, an unknown one, and the
+// extra bits it names.
+func opProt(op Op) hostvm.Prot { return hostvm.Prot(op.Prot) | hostvm.Prot(op.ProtBits) }
+
+// remapArgs derives an mremap's arguments from op: the old range, the new
+// length, the flags and the destination (0 unless MREMAP_FIXED or
+// MREMAP_DONTUNMAP name one), with their spellings.
+func (s *System) remapArgs(op Op) (addr uint64, at string, oldLen, newLen uint64, flags hostvm.MremapFlags, to uint64, toText string) {
+	addr, at = s.resolve(op.At)
+	oldLen, newLen = s.opLen(op), s.opNewLen(op)
+	flags = remapFlags[int(op.Remap)%len(remapFlags)]
+	toText = "0"
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
+		to, toText = s.resolve(op.To)
+	}
+	if flags&hostvm.MremapDontUnmap != 0 && op.NewLen.From == sizeNone {
+		newLen = oldLen // else EINVAL
+	}
+	return
+}
+
+// runBrk moves the program break on both systems and compares the breaks
+// they return.
+func (s *System) runBrk(op Op) {
+	addr, at := s.resolve(op.At)
+	old := s.brk
+	got, qemuErr := s.sim.Brk(addr)
+	if s.abortCheck(qemuErr) {
+		s.emit(fmt.Sprintf("brk(%s) = ?", at))
+		return
+	}
+	before := s.ref.Clone()
+	want := uint64(s.ref.Brk(hostvm.Addr(addr)))
+	s.emit(fmt.Sprintf("brk(%s) = %s", at, expectText(want, nil)))
+	if got != want && !allow(s, brkRules, &brkOutcome{old: old, qemuBrk: got, kernelBrk: want, before: before, shown: expectText(want, nil)}) {
+		s.fail("brk: QEMU says %#x, the guest kernel %#x", got, want)
+		return
+	}
+	s.brk = got
+	if lo, hi := min(old, got), max(old, got); hi > lo {
+		s.mapped(lo, hi-lo, -1, 0) // fresh heap pages, or none
 	}
 }
 
 // runMremap runs an mremap. A move QEMU may place (MREMAP_MAYMOVE without
 // MREMAP_FIXED) the guest kernel redoes at QEMU's address.
 func (s *System) runMremap(op Op) {
-	addr, at := s.resolve(op.At)
-	oldLen := s.length(op.Pages, op.Extra)
-	newLen := s.length(op.NewPages, 0)
-	flags := remapFlags[int(op.Remap)%len(remapFlags)]
-	to, toText := uint64(0), "0"
-	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
-		to, toText = s.resolve(op.To)
-	}
-	if flags&hostvm.MremapDontUnmap != 0 {
-		newLen = oldLen
-	}
+	addr, at, oldLen, newLen, flags, to, toText := s.remapArgs(op)
 	o := &mremapOutcome{addr: addr, oldLen: oldLen, newLen: newLen, flags: flags, to: to, before: s.ref.Clone(),
+		oldPieces: s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + min(oldLen, newLen))}),
 		sharedOld: s.sharedOrFile(addr, oldLen),
 		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags
 	}
@@ -221,7 +292,7 @@ func (s *System) runMremap(op Op) {
 	if s.sameResult("mremap", o.qemuAddr, qemuErr, o.kernelAddr, kernelErr) {
 		s.handles = append(s.handles, got)
 		s.handleLens = append(s.handleLens, newLen)
-		s.moved(addr, got, min(oldLen, newLen))
+		s.moved(o.oldPieces, addr, got, min(oldLen, newLen), flags&hostvm.MremapDontUnmap != 0)
 	}
 }
 
@@ -247,9 +318,10 @@ func (s *System) sameResult(call string, qemuAddr uint64, qemuErr error, kernelA
 func (s *System) runLoad(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
+	s.checkAccessOK(addr, uint64(n), false)
 	qemuBuf, kernelBuf := s.accessBuffers(n)
 	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
-	kernelN, kernelFault := s.ref.Read(hostvm.Addr(addr), kernelBuf)
+	kernelN, kernelFault := s.refAccess(addr, kernelBuf, s.ref.Read)
 	if kernelFault != nil {
 		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, faultText(kernelFault)))
 	} else {
@@ -263,9 +335,10 @@ func (s *System) runLoad(op Op) {
 func (s *System) runStore(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
+	s.checkAccessOK(addr, uint64(n), true)
 	data := bytes.Repeat([]byte{op.Byte}, n)
 	qemuN, qemuFault := s.sim.Store(addr, data)
-	kernelN, kernelFault := s.ref.Write(hostvm.Addr(addr), data)
+	kernelN, kernelFault := s.refAccess(addr, data, s.ref.Write)
 	exp := ""
 	if kernelFault != nil {
 		exp = " = " + faultText(kernelFault)
@@ -281,17 +354,27 @@ func (s *System) runStore(op Op) {
 	}
 }
 
+// refAccess runs a load or store of len(buf) bytes at addr on the guest
+// kernel as the guest's own address arithmetic does: a 32-bit guest's
+// access that passes the top of its word goes on at 0 (a 32-bit program's
+// pointer wraps; so does QEMU's g2h of an abi_ulong).
+func (s *System) refAccess(addr uint64, buf []byte, access func(hostvm.Addr, []byte) (int, *hostvm.Fault)) (int, *hostvm.Fault) {
+	if top := s.wordMask + 1; top != 0 && addr < top && uint64(len(buf)) > top-addr {
+		n, f := access(hostvm.Addr(addr), buf[:top-addr])
+		if f != nil {
+			return n, f
+		}
+		m, f := access(0, buf[top-addr:])
+		return n + m, f
+	}
+	return access(hostvm.Addr(addr), buf)
+}
+
 // runFileWrite writes a file through its descriptor on both systems. The
 // read-only file is never written: the first file is, instead.
 func (s *System) runFileWrite(op Op) {
-	fi := int(op.At.Base) % len(files)
-	if files[fi].flags == hostvm.ORdOnly {
-		fi = 0
-	}
-	off := uint64(op.At.Page&0x3f)*s.targetPage + uint64(op.At.Byte)
-	n := int(op.N%256) + 1
-	data := bytes.Repeat([]byte{op.Byte}, n)
-	fd := 3 + fi
+	fd, data, off := s.fileWriteArgs(op)
+	n := len(data)
 	qemuN, qemuErr := s.host.FilePwrite(fd, data, int64(off))
 	kernelN, kernelErr := s.ref.FilePwrite(fd, data, int64(off))
 	s.emit(fmt.Sprintf("pwrite64(%d, %s, %d, %s) = %s", fd, quote(data), n, hexText(off), expectText(uint64(kernelN), kernelErr)))
@@ -301,15 +384,30 @@ func (s *System) runFileWrite(op Op) {
 	s.fileChanged = true
 }
 
-// runFtruncate truncates a file on both systems. The read-only file is
-// never truncated: the second file is, instead.
-func (s *System) runFtruncate(op Op) {
+// fileWriteArgs derives a file write's fd, bytes and offset from op. The
+// read-only file is never written: the first file is, instead.
+func (s *System) fileWriteArgs(op Op) (fd int, data []byte, off uint64) {
+	fi := int(op.At.Base) % len(files)
+	if files[fi].flags == hostvm.ORdOnly {
+		fi = 0
+	}
+	off = uint64(op.At.Page&0x3f)*s.targetPage + uint64(op.At.Byte)
+	return 3 + fi, bytes.Repeat([]byte{op.Byte}, int(op.N%256)+1), off
+}
+
+// ftruncateArgs derives a truncation's fd and size from op. The read-only
+// file is never truncated: the second file is, instead.
+func (s *System) ftruncateArgs(op Op) (fd int, size uint64) {
 	fi := int(op.At.Base) % len(files)
 	if files[fi].flags == hostvm.ORdOnly {
 		fi = 1
 	}
-	size := uint64(op.At.Page&0x1f)*s.targetPage + uint64(op.At.Byte)
-	fd := 3 + fi
+	return 3 + fi, uint64(op.At.Page&0x1f)*s.targetPage + uint64(op.At.Byte)
+}
+
+// runFtruncate truncates a file on both systems.
+func (s *System) runFtruncate(op Op) {
+	fd, size := s.ftruncateArgs(op)
 	qemuErr := s.host.Ftruncate(fd, int64(size))
 	kernelErr := s.ref.Ftruncate(fd, int64(size))
 	s.emit(fmt.Sprintf("ftruncate(%d, %s) = %s", fd, hexText(size), expectText(0, kernelErr)))

@@ -16,7 +16,7 @@ var Divergences = map[string]string{
 	"protection-union":        "a host page's protection is the union of its guest pages': an access the guest page forbids goes through",
 	"protection-union-shared": "as protection-union, where the store reached a shared mapping's file or memory (its effect is everywhere that file is seen)",
 	"emulated-file-mode":      "QEMU emulated a file mapping with a private copy (pread) and no longer knows the file's open mode: mprotect and madvise answer for the copy",
-	"file-snapshot":           "QEMU emulated a private file mapping with a copy (or the host copied a whole host page on a write): later changes to the file do not reach it",
+	"file-snapshot":           "QEMU emulated a private file mapping with a copy (or the host copied a whole host page on a write): later changes to the file do not reach it, and after MREMAP_DONTUNMAP the emptied old range reads zeros where the guest kernel reads the file again",
 	"vma-boundaries":          "the guest kernel has two VMAs where QEMU's page flags show one run (madvise flags, different backings): mremap across them succeeds under QEMU",
 	"host-vma-split":          "QEMU backs one guest mapping with several host mappings (file data up to its end, anonymous memory after): the host refuses to move across them",
 	"host-space-end":          "the guest space passes the end of the host's (x86-64 Linux ends one page short of 128 TiB)",
@@ -24,6 +24,7 @@ var Divergences = map[string]string{
 	"placement-room":          "the guest kernel finds no room for a non-fixed mapping, QEMU's search does, and the call then fails for a reason the guest kernel never reached",
 	"placement-host-pages":    "QEMU places a non-fixed mapping on whole free host pages; when only partly used host pages have room, it finds none where the guest kernel does",
 	"mmap-min-addr":           "below mmap_min_addr the answer depends on where guest_base puts the range on the host",
+	"file-offset-limit":       "a file mapping that ends in the last host page below the largest file offset (2^63): the guest kernel maps it, the host, whose pages are larger, refuses it (EOVERFLOW)",
 }
 
 // A rule allows one named divergence at one comparison point: when its
@@ -172,26 +173,61 @@ var mmapRules = []rule[*mmapOutcome]{
 			return o.qemuErr != nil && o.nonFixed && o.kernelErr == hostvm.ENOMEM && o.qemuErr != hostvm.ENOMEM
 		}},
 	{name: "placement-host-pages", then: keepQEMU,
-		doc: "a non-fixed mapping QEMU finds no room for (ENOMEM) where no whole free host pages are left",
+		doc: "a non-fixed mapping QEMU finds no room for (ENOMEM) where no whole free host pages are left for it (with a file offset that is not host-page aligned, for its length plus the offset's place in its host page); the guest kernel maps it, or refuses it for a reason it checks after placing it",
 		when: func(s *System, o *mmapOutcome) bool {
-			return o.qemuErr == hostvm.ENOMEM && o.kernelErr == nil && o.nonFixed && !s.freeHostRange(o.before, o.length)
+			need := o.length
+			if o.flags&hostvm.MapAnonymous == 0 {
+				need += o.offset % s.hostPage
+			}
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr != hostvm.ENOMEM && o.nonFixed && !s.freeHostRange(o.before, need)
+		}},
+	{name: "file-offset-limit", then: keepQEMU,
+		doc: "QEMU says EOVERFLOW for a file mapping that ends within a host page of the largest file offset, which the guest kernel maps",
+		when: func(s *System, o *mmapOutcome) bool {
+			end := o.offset + (o.length+s.targetPage-1)&^(s.targetPage-1)
+			return o.qemuErr == hostvm.EOVERFLOW && o.kernelErr == nil && o.flags&hostvm.MapAnonymous == 0 &&
+				end > 1<<63-s.host.PageSize() && end <= 1<<63
 		}},
 	{name: "mmap-min-addr", then: stopRun,
 		doc: "either system says EPERM for an address below mmap_min_addr",
 		when: func(s *System, o *mmapOutcome) bool {
 			return (o.qemuErr == hostvm.EPERM || o.kernelErr == hostvm.EPERM) && o.addr < s.cfg.MmapMinAddr
 		}},
+	{name: "host-space-end", then: keepQEMU,
+		doc: "a non-fixed mapping QEMU finds no room for (ENOMEM) where the guest kernel places it past the end of the host's space",
+		when: func(s *System, o *mmapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr == nil && o.nonFixed && s.pastHostEnd(o.kernelAddr, o.length)
+		}},
+	{name: "host-space-end", then: keepQEMU,
+		doc: "a non-fixed mapping the host kernel's own search finds no room for: QEMU finds none (ENOMEM), the guest kernel finds room and refuses it for another reason",
+		when: func(s *System, o *mmapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr != nil && o.kernelErr != hostvm.ENOMEM && o.nonFixed &&
+				!s.hostHasRoom(o.length)
+		}},
 }
 
 // mremapRules classify an mremap's outcomes (before they are compared).
 // Each stops the run.
 var mremapRules = []rule[*mremapOutcome]{
+	{name: "placement-host-pages", then: stopRun,
+		doc: "a move QEMU places (MREMAP_MAYMOVE) finds no room (ENOMEM) where no whole free host pages are left for it",
+		when: func(s *System, o *mremapOutcome) bool {
+			return o.qemuErr == hostvm.ENOMEM && o.kernelErr == nil && o.flags&hostvm.MremapMayMove != 0 &&
+				o.flags&hostvm.MremapFixed == 0 && !s.freeHostRange(o.before, o.newLen)
+		}},
+	{name: "placement-room", then: stopRun,
+		doc: "a move QEMU places (MREMAP_MAYMOVE) into a range the guest kernel had free, where the guest kernel's own search found no room (ENOMEM)",
+		when: func(s *System, o *mremapOutcome) bool {
+			return o.qemuErr == nil && o.kernelErr == hostvm.ENOMEM && o.flags&hostvm.MremapMayMove != 0 &&
+				o.flags&hostvm.MremapFixed == 0 && o.qemuAddr != o.addr && o.qemuAddr+o.newLen <= s.spaceEnd &&
+				len(o.before.MappingsIn(hostvm.Range{Start: hostvm.Addr(o.qemuAddr), End: hostvm.Addr(o.qemuAddr + o.newLen)})) == 0
+		}},
 	{name: "mremap-shared-fragment", then: stopRun,
 		doc: "QEMU refuses with EINVAL to move shared or file memory in pieces that are not whole host pages",
 		when: func(s *System, o *mremapOutcome) bool {
 			h := s.hostPage
 			return o.qemuErr == hostvm.EINVAL && o.kernelErr != hostvm.EINVAL && o.sharedOld &&
-				(o.addr%h != 0 || o.oldLen%h != 0 || o.newLen%h != 0 || o.to%h != 0)
+				(o.addr%h != 0 || o.oldLen%h != 0 || o.newLen%h != 0 || o.to%h != 0 || s.partialPieces(o.before, o.addr, o.oldLen))
 		}},
 	{name: "mmap-min-addr", then: stopRun,
 		doc: "either system says EPERM for a destination below mmap_min_addr",
@@ -215,10 +251,11 @@ var mremapRules = []rule[*mremapOutcome]{
 			return o.qemuErr != o.kernelErr && o.kernelErr == hostvm.EFAULT && o.oneRun
 		}},
 	{name: "mixed-host-page", then: stopRun,
-		doc: "QEMU refuses with EINVAL a destination (MREMAP_FIXED, MREMAP_DONTUNMAP) whose host pages hold other mappings",
+		doc: "QEMU refuses with EINVAL a destination (MREMAP_FIXED, MREMAP_DONTUNMAP) whose host pages hold other mappings (for a move of several VMAs, those of any piece's destination)",
 		when: func(s *System, o *mremapOutcome) bool {
 			return o.qemuErr == hostvm.EINVAL && o.kernelErr == nil && o.flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 &&
-				s.touchesOtherRange(o.before, o.to, o.newLen)
+				(s.touchesOtherRange(o.before, o.to, o.newLen) ||
+					o.flags&hostvm.MremapFixed != 0 && o.oldLen == o.newLen && s.piecesTouchOtherRange(o.before, o.addr, o.oldLen, o.to))
 		}},
 	{name: "mixed-host-page", then: stopRun,
 		doc: "QEMU cannot grow in place (ENOMEM) into host pages that hold other mappings",
@@ -242,6 +279,33 @@ var callRules = []rule[*callOutcome]{
 		doc: "the errnos differ and the range passes the end of the host's space",
 		when: func(s *System, o *callOutcome) bool {
 			return o.qemuErr != o.kernelErr && s.pastHostEnd(o.addr, o.length)
+		}},
+	{name: "host-space-end", then: stopRun,
+		doc: "the range reaches the top page of a 32-bit host with a 4 GiB space, which the host cannot change (its mprotect, madvise and msync compute the range's end as 0), where the guest kernel computes it exactly",
+		when: func(s *System, o *callOutcome) bool {
+			return (o.qemuErr != o.kernelErr || o.kernelErr != nil) && s.hostTopPage(o.addr, o.length)
+		}},
+	{name: "eof-host-page", then: stopRun,
+		doc: "madvise(MADV_POPULATE_*) meets a page past end-of-file on the guest kernel (EFAULT) that QEMU backs with a copy of the file, with anonymous memory, or with a host page holding end-of-file, and goes on",
+		when: func(s *System, o *callOutcome) bool {
+			return o.name == "madvise" && o.kernelErr == hostvm.EFAULT && o.qemuErr != hostvm.EFAULT &&
+				(s.hostPage > s.targetPage || s.snapshotIn(o.addr, o.length))
+		}},
+}
+
+// brkRules classify a brk whose breaks differ.
+var brkRules = []rule[*brkOutcome]{
+	{name: "host-space-end", then: keepQEMU,
+		doc: "QEMU cannot grow the heap past the end of the host's space, where the guest kernel grows it",
+		when: func(s *System, o *brkOutcome) bool {
+			return o.qemuBrk == o.old && o.kernelBrk > o.old && s.pastHostEnd(o.old, o.kernelBrk-o.old)
+		}},
+	{name: "mixed-host-page", then: stopRun,
+		doc: "QEMU cannot grow the heap into host pages that hold shared or file memory, where the guest kernel grows it",
+		when: func(s *System, o *brkOutcome) bool {
+			h := s.hostPage
+			lo, hi := o.old&^(h-1), (o.kernelBrk+h-1)&^(h-1)
+			return o.qemuBrk == o.old && o.kernelBrk > o.old && hi > lo && s.sharedOrFile(lo, hi-lo)
 		}},
 }
 

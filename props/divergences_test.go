@@ -36,6 +36,7 @@ func allRules() []ruleInfo {
 	all = append(all, ruleInfos("byte", byteRules, &byteOutcome{})...)
 	all = append(all, ruleInfos("page", pageRules, &pageOutcome{})...)
 	all = append(all, ruleInfos("store", storeRules, &storeOutcome{})...)
+	all = append(all, ruleInfos("brk", brkRules, &brkOutcome{})...)
 	return all
 }
 

@@ -59,6 +59,7 @@ type Commands struct {
 // NewCommands builds the gopter description.
 func NewCommands(setup Setup, pol policy.Policy) *Commands {
 	c := &Commands{Setup: setup, Policy: pol}
+	narrow := CatalogueFor(pol) != nil
 	c.ProtoCommands = commands.ProtoCommands{
 		NewSystemUnderTestFunc: func(commands.State) commands.SystemUnderTest {
 			s, err := NewSystemWith(setup, pol, c.Opts)
@@ -81,7 +82,11 @@ func NewCommands(setup Setup, pol policy.Policy) *Commands {
 		GenCommandFunc: func(st commands.State) gopter.Gen {
 			n := st.(genState).handles
 			return func(p *gopter.GenParameters) *gopter.GenResult {
-				return gopter.NewGenResult(&opCommand{GenOp(rngSource{p.Rng}, n)}, gopter.NoShrinker)
+				op := GenOp(rngSource{p.Rng}, n)
+				if narrow {
+					op = catalogueSpace(op)
+				}
+				return gopter.NewGenResult(&opCommand{op}, gopter.NoShrinker)
 			}
 		},
 	}

@@ -50,9 +50,13 @@ func stateOf(s *System) string {
 // runOps runs n generated operations from seed on s.
 func runOps(s *System, seed int64, n int) {
 	src := rngSource{rand.New(rand.NewSource(seed))}
+	narrow := s.catalogue != nil // as the catalogue's own runs (gen.go)
 	handles := 0
 	for i := 0; i < n; i++ {
 		op := GenOp(src, handles)
+		if narrow {
+			op = catalogueSpace(op)
+		}
 		if !s.Exec(op) {
 			return
 		}
@@ -65,7 +69,7 @@ func runOps(s *System, seed int64, n int) {
 // TestPreparedClonesIndependent: a run started from the prepared system (a
 // clone) is a system built from nothing, and shares nothing a run
 // changes. For every setup and the fixed, seed and QEMU 7.2 algorithms
-// (box64 on the x86_64 setups): a
+// (box64 on its catalogue's setups, in its catalogue's argument space): a
 // clone starts in the state a fresh build is in; after a clone has run a
 // sequence, the prepared system and a second clone are still in it; the
 // second clone then runs another sequence exactly as a fresh build runs
@@ -83,10 +87,11 @@ func TestPreparedClonesIndependent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, setup := range Setups {
-			if pol.Algorithm == policy.AlgoBox64 && setup.Target != "x86_64" {
-				continue // box64 runs x86_64 guests
-			}
+		setups := Setups
+		if c := CatalogueFor(pol); c != nil {
+			setups = c.Setups // box64 runs x86_64 guests, with the host's brk
+		}
+		for _, setup := range setups {
 			fresh, err := buildSystem(setup, pol, Options{})
 			if err != nil {
 				t.Fatal(err)

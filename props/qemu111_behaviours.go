@@ -149,7 +149,7 @@ var qemu111Behaviours = []Behaviour{
 		SourceLine: "mmap.c:1334-1340",
 		Doc:        "a MADV_DONTNEED that may pass through goes to the host with the guest's range as it is: on a host with larger pages a start that is not host-page aligned is EINVAL, and a length that ends inside a host page discards the whole host page, the guest pages after the range included",
 		Scenario:   "props/testdata/qemu-11.1/madvise-host-pages.scn",
-		Setups:     []string{"x86_64-16k"}},
+		Setups:     []string{"x86_64-16k"}, Seed: 2},
 	{Name: "mmap-check-order", Verdict: Defect,
 		Why:        "no correct program: only a call that is wrong twice over sees another errno",
 		SourceLine: "mmap.c:933-946, 994-1003",
@@ -161,13 +161,13 @@ var qemu111Behaviours = []Behaviour{
 		SourceLine: "mmap.c:646-657, 672-693, 696-698",
 		Doc:        "with target pages larger than the host's, what a file mapping has past end-of-file is anonymous memory (so the guest can read the rest of the target page holding end-of-file): \"This workaround only works for files that do not change\": once the file grows, the guest kernel's mapping shows the new data, QEMU's zeros",
 		Scenario:   "props/testdata/qemu-11.1/eof-fill-stale.scn",
-		Setups:     []string{"sparc64-4k"}},
+		Setups:     []string{"sparc64-4k"}, Seed: 4},
 	{Name: "frag-shared-host-page", Verdict: Defect, Quirk: "frag-shared-host-page",
 		Why:        "a private mapping placed with MAP_FIXED next to a shared file mapping in one host page writes zeros or file data into that file, or kills QEMU",
 		SourceLine: "mmap.c:390-412",
 		Doc:        "mmap_frag writes the new fragment into the existing host page whatever its backing: beside a shared file mapping it writes zeros (or file data) into that file; where the file is read-only, its mprotect to PROT_WRITE fails unchecked, its memset faults and QEMU dies",
 		Scenario:   "props/testdata/qemu-11.1/frag-shared-host-page.scn",
-		Setups:     []string{"i386-16k-reserved"}},
+		Setups:     []string{"i386-16k-reserved"}, Seed: 5},
 	{Name: "mremap-zero-old-size-einval", Verdict: Defect,
 		Why:        "mremap with old_size 0 (duplicating a shared mapping, as some IPC libraries do) without MREMAP_MAYMOVE gets EINVAL",
 		SourceLine: "mmap.c:1125-1129",
@@ -191,7 +191,7 @@ var qemu111Behaviours = []Behaviour{
 		SourceLine: "mmap.c:1131-1133, 1155-1158, 1183-1186, 1244-1245",
 		Doc:        "a failed MREMAP_FIXED may have unmapped the destination on the host already (Linux unmaps it before it looks at the old range); QEMU updates nothing on failure: its page flags still show what was there, and under RESERVED_VA the reservation has a hole",
 		Scenario:   "props/testdata/qemu-11.1/mremap-fixed-failure.scn",
-		Setups:     []string{"x86_64-4k"}, Seed: 12},
+		Setups:     []string{"x86_64-4k"}, Seed: 2},
 	{Name: "mremap-maymove-moves", Verdict: Defect, Quirk: "mremap-maymove-moves",
 		Why:        "every MREMAP_MAYMOVE moves, even a shrink: programs that keep pointers into a block they shrink (allocators trimming in place) see them dangle, and a shrink running past its mapping fails",
 		SourceLine: "mmap.c:1194-1209",
@@ -337,4 +337,27 @@ var qemu111QuirkStatus = map[sim.Quirk]QuirkStatus{
 	sim.QuirkPreadMprotectAssert: {Why: "mmap_h_eq_g's misaligned-offset path calls the host's mprotect after mmap_pread with no assert (901-908)"},
 	sim.QuirkMinAddrUnchecked: {Has: true, Behaviour: "mmap-fixed-late-failure",
 		Why: "no mmap_min_addr check for MAP_FIXED; the fragments (845-871) are mapped before the host refuses the middle below its mmap_min_addr"},
+	sim.QuirkMmapHostLenWrap: {Has: true,
+		Why: "under RESERVED_VA: the host length len + offset - host_offset is a size_t (936), but mmap_find_vma takes it as an abi_ulong size (939, 447), " +
+			"which wraps for a 32-bit guest: room for a few host pages is found, and the mapping made over it fails late (EFAULT) leaving a host page no guest page owns; " +
+			"the properties' catalogue runs have no boundary lengths (catalogueSpace)"},
+	sim.QuirkMmapOffsetOverflow: {Has: true,
+		Why: "target_mmap never checks offset + len against the largest file offset (964-1010): a private mapping whose offset is not congruent on the host " +
+			"maps a fresh host page for its fragment (mmap_frag, 378-388) whose pread fails (404-406, EINVAL) and stays mapped; a shared one is EINVAL at once (832, shared-misaligned-einval); " +
+			"the catalogue runs have no boundary offsets"},
+	sim.QuirkNonFixedFailLeak: {Why: "no reservation to leak: without RESERVED_VA a non-fixed mapping goes to the host as it is (mmap_h_eq_g 612-620, mmap_h_gt_g 807-813), " +
+		"and under it the search reserves nothing on the host (mmap_find_vma_reserved, 424-437)"},
+	sim.QuirkMmapAnonOffset: {Has: true,
+		Why: "an anonymous mapping's offset still counts: mmap_h_gt_g's host length is len + offset - host_offset and the mapping starts offset - host_offset into it (811-818), " +
+			"under RESERVED_VA the search is for that length and the start moves by it (936-944); the catalogue runs give anonymous mappings offset 0"},
+	sim.QuirkMremapFailFlags: {Has: true, Behaviour: "mremap-fixed-failure",
+		Why: "a failed host mremap updates no page flags (1244-1245), though Linux's mremap_to unmapped the destination and shrank the old range before refusing"},
+	sim.QuirkMmapFlagsUnchecked: {Has: true,
+		Why: "in part: do_mmap checks the map type (EINVAL) and MAP_SHARED_VALIDATE's unknown flags (EOPNOTSUPP) before target_mmap (excerpts/syscall-do_mmap.c:55-77), " +
+			"but no fd is looked up before the search for room under RESERVED_VA (936-942: ENOMEM where Linux says EBADF); the scenario's first call, whose length rounds to 0 " +
+			"on the host page, aborts in page_find_range_empty first (find-vma-zero-size)"},
+	sim.QuirkBrkHostPages: {Why: "do_brk grows the heap with target_mmap(MAP_FIXED_NOREPLACE) of whole target pages and shrinks it with target_munmap (excerpts/syscall-do_brk.c:16-36)"},
+	sim.QuirkFindVMAHintMinAddr: {Has: true,
+		Why: "without RESERVED_VA a non-fixed mapping's hint goes to the host as g2h(start) (mmap_h_eq_g 612-614, mmap_h_lt_g 668-670, mmap_h_gt_g 803-805) with no mmap_min_addr check; " +
+			"the properties name it mmap-hint-below-min, the behaviour of quirk find-vma-reserved-zero"},
 }

@@ -45,7 +45,7 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkEOFTruncatedFlags:       {"sparc64-4k"},
 	sim.QuirkMremapUnchecked:         {"i386-4k-reserved"},
 	sim.QuirkMremapHostPages:         {"i386-64k", "x86_64-64k"},
-	sim.QuirkMremapGrowReserved:      {"i386-4k-reserved"},
+	sim.QuirkMremapGrowReserved:      {"i386-4k-reserved", "i386-16k-reserved", "i386-64k-reserved"},
 	sim.QuirkFindVMAProbe:            {"sparc64-4k"},
 	sim.QuirkFragSharedLeak:          {"i386-64k", "i386-64k-reserved"},
 	sim.QuirkMsyncChecks:             {"i386-4k-reserved"},
@@ -57,6 +57,15 @@ var quirkSetups = map[sim.Quirk][]string{
 	sim.QuirkFragFileHostPage:        {"x86_64-16k", "i386-64k"},
 	sim.QuirkNoPageAnon:              {"i386-64k", "i386-64k-reserved", "x86_64-64k"},
 	sim.QuirkMinAddrUnchecked:        {"i386-64k", "x86_64-16k"},
+	sim.QuirkMmapHostLenWrap:         {"i386-64k-reserved", "i386-64k"},
+	sim.QuirkMmapOffsetOverflow:      {"x86_64-64k", "x86_64-16k"},
+	sim.QuirkNonFixedFailLeak:        {"x86_64-4k", "sparc64-4k"},
+	sim.QuirkMmapAnonOffset:          {"i386-64k-reserved", "x86_64-64k"},
+	sim.QuirkMremapFailFlags:         {"x86_64-4k", "i386-64k"},
+	sim.QuirkMmapFlagsUnchecked:      {"i386-4k-reserved", "x86_64-4k"},
+	sim.QuirkBrkHostPages:            {"i386-64k-reserved", "x86_64-64k"},
+	sim.QuirkFileModeUnchecked:       {"i386-64k", "x86_64-64k", "i386-16k-reserved"},
+	sim.QuirkFindVMAHintMinAddr:      {"i386-guest-base"},
 	sim.QuirkFixedAlignFirst:         {"i386-4k-reserved", "arm-top-64k"},
 	sim.QuirkFindVMATargetAlign:      {"x86_64-p64k"},
 	sim.QuirkMadvisePassthrough:      {"i386-4k-reserved"},
@@ -85,9 +94,6 @@ var quirksPropsCannotFind = map[sim.Quirk]string{
 		"algorithm never leaves; it shows with find-vma-first-page (QuirkInfo.Needs)",
 	sim.QuirkPreadMprotectAssert: "it needs a host mprotect that fails inside the pread emulation, which only a host " +
 		"page the fixed algorithm never shares makes; it shows with frag-shared-host-page (QuirkInfo.Needs)",
-	sim.QuirkFileModeUnchecked: "the runs open no write-only file, and the one open-mode refusal they can provoke " +
-		"(a writable shared mapping of the read-only file) ends, with or without the quirk, in mmap_frag's EINVAL, " +
-		"which the named divergence shared-file-fragment allows for EACCES",
 }
 
 // quirkBudget is how many sequences the search for one quirk may run on

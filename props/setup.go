@@ -14,9 +14,21 @@ type Setup struct {
 	Name       string
 	Host       string // host preset
 	HostPage   uint64 // 0: the preset's
+	HostBits   int    // the host's address width; 0: the preset's
 	Target     string // target preset
 	QemuPage   uint64 // qemu_host_page_size (H); 0: the host page size
 	ReservedVA uint64 // 0: none
+	Brk        uint64 // where the guest's heap starts; 0: the target's default, or the middle of RESERVED_VA
+	GuestBase  uint64 // guest_base as -B sets it; 0: probed (where the reservation lands, or 0)
+}
+
+// brkStart is where the setup's heap starts (0: the target's default): in
+// the middle of a RESERVED_VA space that the default start is not inside.
+func (s Setup) brkStart() uint64 {
+	if s.Brk == 0 && s.ReservedVA != 0 && s.ReservedVA <= 0x10000000 {
+		return s.ReservedVA / 2
+	}
+	return s.Brk
 }
 
 // Setups are the configurations that matter: H = T, H = 4T, H = 16T, a
@@ -32,10 +44,23 @@ var Setups = []Setup{
 	{Name: "x86_64-16k", Host: "arm64-16k", Target: "x86_64"},
 	{Name: "x86_64-4k", Host: "x86_64", Target: "x86_64"},
 	{Name: "sparc64-4k", Host: "x86_64", Target: "sparc64"},
+	{Name: "alpha-16k", Host: "arm64-16k", Target: "alpha"},
 	{Name: "arm-top-64k", Host: "arm64-64k", Target: "arm"},
 	// Small spaces that fill up, for the searches' wraparound.
 	{Name: "i386-tiny-reserved", Host: "x86_64", Target: "i386", ReservedVA: 0x100000},
 	{Name: "i386-tiny-64k", Host: "arm64-64k", Target: "i386", ReservedVA: 0x200000},
+	// Hosts of other address widths: a 32-bit host whose 4 GiB space is
+	// the guest's (its top page included), one of 3 GiB, a 39-bit arm64
+	// host under a 47-bit guest, and a 57-bit (five-level) x86-64 host.
+	{Name: "i386-32bit-host", Host: "i686", HostBits: 32, Target: "i386"},
+	{Name: "i386-i686", Host: "i686", Target: "i386"},
+	{Name: "x86_64-39bit-host", Host: "arm64-4k", HostBits: 39, Target: "x86_64", Brk: 0x5555556000},
+	{Name: "x86_64-57bit-host", Host: "x86_64", HostBits: 57, Target: "x86_64"},
+	// guest_base chosen by the user (-B), with and without RESERVED_VA:
+	// guest addresses are not host addresses, and the search must keep
+	// to the guest space.
+	{Name: "i386-guest-base", Host: "x86_64", Target: "i386", GuestBase: 0x100000000},
+	{Name: "i386-guest-base-reserved", Host: "arm64-64k", Target: "i386", ReservedVA: 0x10000000, GuestBase: 0x7f0000000000},
 }
 
 // SearchSetups are configurations only the quirk search
@@ -66,6 +91,15 @@ func (s Setup) Settings(pol policy.Policy) string {
 	if s.HostPage != 0 {
 		out += fmt.Sprintf(" host-page=%#x", s.HostPage)
 	}
+	if s.HostBits != 0 {
+		out += fmt.Sprintf(" host-bits=%d", s.HostBits)
+	}
+	if b := s.brkStart(); b != 0 {
+		out += fmt.Sprintf(" brk=%#x", b)
+	}
+	if s.GuestBase != 0 {
+		out += fmt.Sprintf(" guest-base=%#x", s.GuestBase)
+	}
 	if s.QemuPage != 0 {
 		out += fmt.Sprintf(" qemu-host-page=%#x", s.QemuPage)
 	}
@@ -89,6 +123,9 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	if s.HostPage != 0 {
 		hostCfg.PageSize = s.HostPage
 	}
+	if s.HostBits != 0 {
+		hostCfg.AddrBits, hostCfg.TaskSize = s.HostBits, 0
+	}
 	hostCfg.MaxMapCount = 1 << 20
 	hostKernel, err := hostvm.New(hostCfg)
 	if err != nil {
@@ -97,7 +134,9 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	cfg := policy.SimConfig(hostPreset, targetPreset)
 	cfg.HostPageSize = s.QemuPage
 	cfg.ReservedVA = s.ReservedVA
-	cfg.ProbeGuestBase = true
+	cfg.BrkStart = s.brkStart()
+	cfg.ProbeGuestBase = s.GuestBase == 0
+	cfg.GuestBase = s.GuestBase
 	var host sim.Host = sim.KernelHost{Kernel: hostKernel}
 	if opts.WrapHost != nil {
 		host = opts.WrapHost(host)
@@ -134,6 +173,13 @@ func (s Setup) build(pol policy.Policy, opts Options) (sim.Guest, *hostvm.Kernel
 	if cfg.ReservedVA != 0 {
 		refCfg.TaskSize = hostvm.Addr(cfg.ReservedVA)
 	}
+	// The guest kernel's heap starts where QEMU's does (the ELF loader
+	// puts both after the program's data).
+	// (box64's heap is the host's, maybe past the guest space: there
+	// the guest kernel keeps its default.)
+	if cfg.BrkStart < uint64(refCfg.TaskSize) {
+		refCfg.BrkStart = hostvm.Addr(cfg.BrkStart)
+	}
 	ref, err := hostvm.New(refCfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("reference kernel: %v", err)
@@ -164,10 +210,11 @@ var files = []struct {
 	{"a.bin", 2.25, hostvm.ORdWr}, // EOF inside a page
 	{"b.bin", 20, hostvm.ORdWr},   // larger than a 64K host page
 	{"ro.bin", 3, hostvm.ORdOnly}, // read-only: no writable shared mapping
+	{"wo.bin", 5, hostvm.OWrOnly}, // write-only: no mapping at all (EACCES)
 }
 
 // makeFiles creates the files in k, sized for target pages of
-// targetPage bytes, and opens them as fds 3, 4 and 5.
+// targetPage bytes, and opens them as fds 3, 4, 5 and 6.
 func makeFiles(k *hostvm.Kernel, targetPage uint64) error {
 	for _, f := range files {
 		fd, err := k.Open(f.name, hostvm.ORdWr|hostvm.OCreat|hostvm.OTrunc, 0o644)

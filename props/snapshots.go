@@ -58,14 +58,36 @@ func (s *System) mapped(addr, length uint64, fd int, off uint64) {
 }
 
 // moved carries the marks of n bytes of pages that mremap moved from old
-// to addr.
+// to addr: of the parts the guest kernel had mapped there before the call
+// (pieces), since a move of several pieces (MREMAP_FIXED with equal
+// lengths) leaves the destination's gaps as they were.
+//
+// With MREMAP_DONTUNMAP (dontUnmap) the old range stays mapped and empty:
+// a private file mapping reads its file there again on the guest kernel,
+// where QEMU's copy of file data, anonymous memory on the host, reads
+// zeros, so those pages of the old range are tainted.
 //
 // Preconditions: both systems moved the mapping.
-func (s *System) moved(old, addr, n uint64) {
-	pages := (n + s.targetPage - 1) / s.targetPage
-	if addr != old && pages > 0 {
-		s.snapshot.Move(old/s.targetPage, pages, addr/s.targetPage)
-		s.taint.Move(old/s.targetPage, pages, addr/s.targetPage)
+func (s *System) moved(pieces []hostvm.Mapping, old, addr, n uint64, dontUnmap bool) {
+	t := s.targetPage
+	if addr == old || n == 0 {
+		return
+	}
+	for _, m := range pieces {
+		lo, hi := max(uint64(m.Start), old), min(uint64(m.End), old+n)
+		pages := (hi - lo + t - 1) / t
+		var dropped []runs.Run
+		if dontUnmap {
+			s.snapshot.EachIn(lo/t, lo/t+pages, func(r runs.Run) bool {
+				dropped = append(dropped, r)
+				return true
+			})
+		}
+		s.snapshot.Move(lo/t, pages, (addr+lo-old)/t)
+		s.taint.Move(lo/t, pages, (addr+lo-old)/t)
+		for _, r := range dropped {
+			s.taint.Set(r.First, r.End, 1)
+		}
 	}
 }
 

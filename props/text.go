@@ -46,9 +46,11 @@ func (s *System) reexpect(old, new string) {
 
 // mmapLine is an mmap call's arguments as its scenario line shows them.
 type mmapLine struct {
+	addr   uint64
 	at     string // the address: a handle expression, a number or NULL
 	length uint64
 	op     Op
+	prot   hostvm.Prot
 	flags  hostvm.MapFlags
 	fd     int
 	offset uint64
@@ -67,8 +69,8 @@ func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool
 	if kernelErr == nil && line.op.Place != PlaceFixed && line.op.Place != PlaceNoReplace {
 		exp = anySuccess // placement may differ
 	}
-	s.emit(fmt.Sprintf("%smmap(%s, %s, %s, %v, %d, %s) = %s", prefix, line.at, hexText(line.length), protText(line.op.Prot),
-		line.flags, line.fd, hexText(line.offset), exp))
+	s.emit(fmt.Sprintf("%smmap(%s, %s, %s, %v, %d, %s) = %s", prefix, line.at, hexText(line.length), protText(line.prot),
+		mapFlagsText(line.flags), line.fd, hexText(line.offset), exp))
 	return exp
 }
 
@@ -76,13 +78,12 @@ func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool
 
 func hexText(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 
-func protText(p uint8) string { return hostvm.Prot(p).FlagString() }
+func protText(p hostvm.Prot) string { return p.FlagString() }
 
-func fdText(file int8) string {
-	if file < 0 {
-		return "-1"
-	}
-	return fmt.Sprint(3 + int(file))
+// mapFlagsText renders mmap flags as the scenario language reads them: an
+// invalid map type as its number ("0x4|MAP_ANONYMOUS").
+func mapFlagsText(f hostvm.MapFlags) string {
+	return strings.Replace(f.String(), "MAP_TYPE_", "", 1)
 }
 
 func quote(b []byte) string { return syntax.Quote(b) }

@@ -40,7 +40,7 @@ type agreementIn interface {
 // looks at the touched spans alone: a reference run, on an operation
 // that is not every wholeEvery-th (nor Finish's).
 func (s *System) spansOnly() bool {
-	return !wholeAlways && s.referenceRun() && len(s.run)%wholeEvery != 0 && !s.finishing
+	return !wholeAlways && s.referenceRun() && len(s.run)%wholeEvery != 0 && !s.finishing && s.stopped == ""
 }
 
 // Finish ends a run: where the last operation's comparison looked at its
@@ -51,7 +51,10 @@ func (s *System) spansOnly() bool {
 func (s *System) Finish() bool {
 	if s.comparing() && s.spansOnly() {
 		s.finishing = true
-		s.check()
+		s.checkInvariants()
+		if s.comparing() {
+			s.compareViews()
+		}
 		if s.comparing() {
 			s.sweepWhole()
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mmapsim/mmapsim/hostvm"
+	"github.com/mmapsim/mmapsim/policy"
 	"github.com/mmapsim/mmapsim/scenario"
 	"github.com/mmapsim/mmapsim/scenario/syntax"
 	"github.com/mmapsim/mmapsim/sim"
@@ -204,9 +205,11 @@ func (s *session) buildMachine() *scenario.Machine {
 // initial break up to the next qemu_host_page_size boundary. QEMU's do_brk
 // zeroes that tail when the heap first grows past it, and with a host page
 // larger than the target's it is otherwise unmapped on the host, so the
-// emulator would abort on the memset.
+// emulator would abort on the memset. The fixed do_brk (quirk
+// brk-host-pages off) maps the heap in guest pages and clears nothing:
+// there the tail stays unmapped, as under the guest's kernel.
 func loadBrkTail(m *scenario.Machine) {
-	if m.Sim == nil {
+	if m.Sim == nil || m.Policy.Algorithm == policy.AlgoSeed && !m.Policy.Quirks.Has(sim.QuirkBrkHostPages) {
 		return
 	}
 	start := m.Sim.BrkStart()

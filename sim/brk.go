@@ -39,6 +39,9 @@ func (s *Sim) BrkStart() uint64 { return s.brk.original }
 // Preconditions: newBrk is an abi_ulong; called inside guard (brkZero may
 // abort).
 func (s *Sim) doBrk(newBrk uint64) uint64 {
+	if !s.quirk(QuirkBrkHostPages) {
+		return s.brkAsLinux(newBrk)
+	}
 	g := &s.geom
 	b := &s.brk
 	if newBrk == 0 || newBrk < b.original {
@@ -69,6 +72,46 @@ func (s *Sim) doBrk(newBrk uint64) uint64 {
 	} else if mapped != s.minusOne() {
 		s.targetMunmap(mapped, newAllocSize)
 	}
+	return b.cur
+}
+
+// brkAsLinux is the fixed do_brk: Linux's brk() in the guest's pages, on
+// top of target_mmap and target_munmap, as later QEMU's do_brk
+// (linux-user/syscall.c) does it, with Linux's rule that the heap stays a
+// page below the next mapping (sys_brk(): "newbrk + PAGE_SIZE >
+// vm_start_gap(next)"). It returns the new break, or the old one when the
+// heap cannot move there.
+//
+// Preconditions: newBrk is an abi_ulong; called inside guard.
+func (s *Sim) brkAsLinux(newBrk uint64) uint64 {
+	b := &s.brk
+	t := s.geom.TargetPageSize
+	if newBrk < b.original {
+		return b.cur // brk(0) among them: it reads the break
+	}
+	newA, oldA := s.targetPageAlignEnd(newBrk), s.targetPageAlignEnd(b.cur)
+	if newA == 0 && newBrk != 0 {
+		return b.cur // the page-aligned break wraps: past any space
+	}
+	switch {
+	case newA == oldA:
+	case newA < oldA:
+		// Linux shrinks only a heap that is there: a mapping must lie
+		// in [newA, oldA) (sys_brk(): "mapping intersects with an
+		// existing non-brk vma").
+		if s.flagsBetween(newA, oldA)&PageValid == 0 || s.targetMunmap(newA, oldA-newA) != 0 {
+			return b.cur
+		}
+	default:
+		if !s.geom.GuestRangeValid(oldA, newA-oldA) || s.flagsBetween(oldA, newA+t) != 0 {
+			return b.cur
+		}
+		if s.targetMmap(oldA, newA-oldA, protRead|protWrite,
+			hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0) != oldA {
+			return b.cur
+		}
+	}
+	b.cur = newBrk
 	return b.cur
 }
 

@@ -27,13 +27,16 @@
 //   - frag.go: mmap_frag
 //   - find_vma.go: mmap_find_vma_reserved, mmap_find_vma
 //   - mmap.go: target_mmap
+//   - mmap_checks.go: the fix's checks of an mmap's map type, flags and
+//     file, in Linux's order
 //   - munmap.go: mmap_reserve, target_munmap, target_msync
 //   - mremap.go, mremap_fixed.go: target_mremap as the seed has it, and
 //     the fixed version (Linux's checks, emulation of moves the host's
 //     pages cannot make)
-//   - madvise.go: madvise (ignored by the seed; MADV_DONTNEED emulated in
-//     the fix)
-//   - brk.go: do_brk
+//   - madvise.go: madvise (ignored by the seed; MADV_DONTNEED and
+//     MADV_POPULATE_* emulated in the fix)
+//   - brk.go: do_brk (the seed era's, in host pages; the fix's, Linux's
+//     brk in guest pages)
 //   - memory.go: guest loads and stores through the host (access_ok)
 //   - syscall.go: the guest's system calls as do_syscall runs them
 //   - quirks.go, quirk_table.go: Quirk, QuirkSet, and the description of

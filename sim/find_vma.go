@@ -86,7 +86,7 @@ func (s *Sim) skipDown(addr, endAddr, size, low uint64) uint64 {
 		}
 	}
 	if used, ok := s.usedHostPageBelow(addr); ok && used >= low && used >= best {
-		best = used
+		best = used // the loop crosses the stretch in use from there (usedStretchStart)
 	}
 	return best
 }
@@ -166,6 +166,10 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 		start = s.mmapNextStart
 	} else {
 		start &= g.HostPageMask()
+		if start < s.cfg.MmapMinAddr && !s.quirk(QuirkFindVMAHintMinAddr) {
+			// The fix: Linux's round_hint_to_min(), in guest terms.
+			start = g.HostPageAlign(s.cfg.MmapMinAddr)
+		}
 	}
 	size = g.HostPageAlign(size)
 	if size == 0 && !s.quirk(QuirkFindVMAZeroSize) {

@@ -52,7 +52,7 @@ func TestFindTopDownSkips(t *testing.T) {
 	const reserved = 0x400000
 	quirkSets := []QuirkSet{0, QuirkSet(0).With(QuirkFindVMAFirstPage), QuirkSet(0).With(QuirkFindVMAReservedZero),
 		QuirkSet(0).With(QuirkFindVMAFirstPage).With(QuirkFindVMAReservedZero).With(QuirkTopPageWrap)}
-	for _, qemuPage := range []uint64{0, 0x10000} {
+	for _, qemuPage := range []uint64{0, 0x4000, 0x10000} {
 		for _, q := range quirkSets {
 			for layout := 0; layout < 40; layout++ {
 				s, _ := newTestSim(t, 4096, qemuPage, reserved, q)

@@ -115,6 +115,24 @@ func (s *Sim) fragAsLinux(realStart uint64, prot1, prot int, flags hostvm.MapFla
 	return true
 }
 
+// fragRefused reports whether fragAsLinux will refuse a fragment [start,
+// end) of the host page at realStart because other guest pages use it and
+// the host maps it shared (unless QuirkFragSharedHostPage).
+//
+// Preconditions: realStart is host-page aligned; [start, end) overlaps its
+// host page.
+func (s *Sim) fragRefused(realStart, start, end uint64) bool {
+	if s.quirk(QuirkFragSharedHostPage) {
+		return false
+	}
+	realEnd := s.rangeEnd(realStart + s.geom.HostPageSize)
+	if s.flagsBetween(realStart, max(start, realStart))|s.flagsBetween(min(end, realEnd), realEnd) == 0 {
+		return false
+	}
+	m, ok := s.hostMapping(realStart)
+	return ok && m.Shared
+}
+
 // anonymizeHostPage replaces a private file mapping of the host page at
 // guest address realStart with anonymous memory holding the bytes its
 // mapped guest pages show (zeros where they fault): QEMU's pread emulation

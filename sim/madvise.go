@@ -41,9 +41,13 @@ func (s *Sim) Madvise(addr, length uint64, advice hostvm.Advice) error {
 		s.mmapLock()
 		defer s.mmapUnlock()
 		at := addr
+		populate := advice == hostvm.MadvPopulateRead || advice == hostvm.MadvPopulateWrite
 		for _, r := range s.FlagRunsIn(addr, end) {
 			lo, hi := max(r.Start, addr), min(r.End, end)
 			if lo > at || r.Flags&PageValid == 0 {
+				if populate {
+					return hostvm.ENOMEM // one walk, which stops at the first hole
+				}
 				err = hostvm.ENOMEM
 			}
 			if r.Flags&PageValid != 0 {
@@ -81,8 +85,51 @@ func (s *Sim) adviseRun(lo, hi uint64, flags uint32, advice hostvm.Advice) hostv
 				}
 			}
 		}
-	case hostvm.MadvDontNeed:
+	case hostvm.MadvDontNeed, hostvm.MadvDontNeedLocked:
 		s.dontNeed(lo, hi)
+	case hostvm.MadvPopulateRead, hostvm.MadvPopulateWrite:
+		return s.populate(lo, hi, flags, advice == hostvm.MadvPopulateWrite)
+	}
+	return 0
+}
+
+// populate is MADV_POPULATE_READ (write false) or MADV_POPULATE_WRITE of
+// the mapped guest pages [lo, hi), whose page flags are flags, as Linux's
+// faultin_page_range() walks them: a page the guest may not read (write)
+// is EINVAL, one that cannot be faulted in (past the end of its file)
+// EFAULT. A write makes the private file pages the host maps from their
+// file private copies, as the guest kernel's are: later writes to the file
+// no longer show in them.
+//
+// Preconditions: the mmap lock is held; [lo, hi) is one run of mapped
+// guest pages, target-page aligned.
+func (s *Sim) populate(lo, hi uint64, flags uint32, write bool) hostvm.Errno {
+	need := uint32(PageRead)
+	if write {
+		need = PageWrite
+	}
+	if flags&need == 0 {
+		return hostvm.EINVAL
+	}
+	if flags&PageAnon != 0 {
+		return 0 // anonymous memory never fails to fault in
+	}
+	g := &s.geom
+	step := min(g.TargetPageSize, g.RealHostPageSize)
+	buf := make([]byte, step)
+	for p := lo; p < hi; p += step {
+		m, ok := s.hostMapping(p)
+		if !ok || m.Anonymous {
+			continue // a copy QEMU made (pread), or a hole the walk met before
+		}
+		var f *hostvm.Fault
+		s.withAccess(p, step, protRead, func() { _, f = s.libc.Host.Read(g.G2H(p), buf) })
+		if f != nil {
+			return hostvm.EFAULT
+		}
+		if write && !m.Shared {
+			s.withAccess(p, step, protWrite, func() { s.libc.Host.Write(g.G2H(p), buf) })
+		}
 	}
 	return 0
 }
@@ -112,16 +159,41 @@ func (s *Sim) dontNeed(start, end uint64) {
 					s.zeroGuest(max(r.Start, lo), min(r.End, hi), prot)
 				}
 			}
+			hp = s.sameHostMappingTo(hp, lo, hi, end) - g.HostPageSize
 			continue
 		}
 		if alone {
 			// No other guest page uses this host page: pass the whole
-			// host page through (the host refuses parts of one).
-			s.libc.Madvise(g.G2H(hp), g.HostPageSize, hostvm.MadvDontNeed)
+			// host page through (the host refuses parts of one), with
+			// the whole ones after it that take the same way.
+			next := s.sameHostMappingTo(hp, lo, hi, end)
+			s.libc.Madvise(g.G2H(hp), next-hp, hostvm.MadvDontNeed)
+			hp = next - g.HostPageSize
 		} else if privAnon {
 			s.zeroGuest(lo, hi, prot)
 		}
 	}
+}
+
+// sameHostMappingTo returns where the host pages that dontNeed treats as it
+// treats the one at hp end: when [lo, hi), the part of the range in that
+// host page, is all of it, the whole host pages after it in the range and
+// in the same host mapping (the range is one run of page flags, so they
+// hold the same kind of guest pages); else hp's own end.
+//
+// Preconditions: hp is host-page aligned; hp <= lo < hi <= end.
+func (s *Sim) sameHostMappingTo(hp, lo, hi, end uint64) uint64 {
+	g := &s.geom
+	next := hp + g.HostPageSize
+	if lo != hp || hi != next {
+		return next
+	}
+	ms := s.libc.Host.MappingsIn(g.HostRange(hp, end-hp))
+	if len(ms) == 0 || ms[0].Start > g.G2H(hp) {
+		return next // hp is not mapped: one page at a time
+	}
+	last := (min(end, uint64(ms[0].End)-g.GuestBase)) &^ (g.HostPageSize - 1)
+	return max(next, last)
 }
 
 // privateFilePages reports whether mapped guest pages in [lo, hi) are not

@@ -18,6 +18,15 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	var eofLo, eofHi uint64 // the fix's EOF overlay, relative to start
 	var ptLo, ptHi uint64   // what went straight onto host pages (QuirkMadvisePassthrough)
 	var pflags uint32
+	// placed says mmap_find_vma placed the mapping at [foundStart,
+	// foundStart+foundLen) (reserving it, without RESERVED_VA), which a
+	// later failure gives back in the fix.
+	var placed bool
+	var foundStart, foundLen uint64
+	// guestFlags are the flags as the guest gave them, for the fix's
+	// checks, when guestCall (not in the mappings QEMU makes for itself).
+	guestFlags, guestCall := s.guestFlags, s.guestCall
+	s.guestCall = false
 	origLen := length
 	if s.quirk(QuirkMmapProtEINVAL) && length != 0 && prot&^(protRead|protWrite|protExec|int(hostvm.ProtSem)) != 0 {
 		s.libc.Errno = hostvm.EINVAL // 7.2 mmap.c:447-450, after "if (!len)"
@@ -31,7 +40,22 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		s.libc.Errno = hostvm.EINVAL
 		goto fail
 	}
-	length = g.TargetPageAlign(length)
+	if flags&hostvm.MapAnonymous != 0 && !s.quirk(QuirkMmapAnonOffset) {
+		offset = 0 // the fix: Linux ignores an anonymous mapping's offset
+	}
+	if flags&hostvm.MapAnonymous == 0 && guestCall && !s.quirk(QuirkMmapFlagsUnchecked) {
+		// The fix: Linux looks the file up first (EBADF).
+		if _, ok := s.libc.FcntlGetFl(fd); !ok {
+			goto fail
+		}
+	}
+	if s.quirk(QuirkMmapLenZero) {
+		length = g.TargetPageAlign(length)
+	} else {
+		// The fix keeps the carry, as Linux's 64-bit PAGE_ALIGN does for
+		// a 32-bit process: 0xffffffff is 4 GiB, not 0.
+		length = s.targetPageAlignEnd(length)
+	}
 	if length == 0 {
 		if s.quirk(QuirkMmapLenZero) {
 			goto the_end // seed 409: success, nothing mapped
@@ -50,10 +74,21 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	// before we truncate the length for mapping files below (seed 414).
 	if flags&hostvm.MapFixed == 0 {
 		hostLen = g.ABIWord(length + offset - hostOffset)
+		if !s.quirk(QuirkMmapHostLenWrap) && (hostLen < length || g.HostPageAlign(hostLen) == 0) {
+			// The fix: the host pages the mapping needs pass the end
+			// of the guest word, so there is no room for them.
+			s.libc.Errno = hostvm.ENOMEM
+			goto fail
+		}
 		hostLen = g.HostPageAlign(hostLen)
 		start = s.mmapFindVMA(realStart, hostLen)
 		if start == s.minusOne() {
 			s.libc.Errno = hostvm.ENOMEM
+			goto fail
+		}
+		placed, foundStart, foundLen = true, start, hostLen
+		if errno := s.placedMmapChecks(guestFlags, guestCall, prot, flags, fd, offset, length); errno != 0 {
+			s.libc.Errno = errno // the fix: refused where Linux refuses, after placement
 			goto fail
 		}
 	}
@@ -103,6 +138,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				saved := s.libc.Errno
 				s.unmapOrReserve(start, hostLen)
 				s.libc.Errno = saved
+				placed = false // given back already
 				goto fail
 			}
 			hostStart += offset - hostOffset
@@ -110,7 +146,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		start = g.H2G(hostvm.Addr(hostStart & g.HostMask))
 		ptLo, ptHi = start, s.rangeEnd(start+length)
 	} else {
-		if errno := s.fixedMmapChecks(start, length, prot, flags, fd); errno != 0 {
+		if errno := s.fixedMmapChecks(start, length, prot, flags, guestFlags, guestCall, fd, offset); errno != 0 {
 			s.libc.Errno = errno // the fix: refused before the host is touched
 			goto fail
 		}
@@ -146,6 +182,12 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				goto fail
 			}
 			if !s.libc.Pread(fd, g.G2H(start), length, offset) {
+				if !s.quirk(QuirkMmapOffsetOverflow) {
+					// The fix: a failed mmap leaves nothing mapped.
+					saved := s.libc.Errno
+					s.targetMunmap(start, length)
+					s.libc.Errno = saved
+				}
 				goto fail
 			}
 			if !s.quirk(QuirkNoPageAnon) && !s.quirk(QuirkMadvisePassthrough) {
@@ -225,6 +267,12 @@ the_end:
 	s.mmapUnlock()
 	return start
 fail:
+	if placed && !s.quirk(QuirkNonFixedFailLeak) {
+		// The fix: give back the range mmap_find_vma placed.
+		saved := s.libc.Errno
+		s.unmapOrReserve(foundStart, foundLen)
+		s.libc.Errno = saved
+	}
 	s.mmapUnlock()
 	return s.minusOne()
 }
@@ -241,15 +289,22 @@ fail:
 //     top of the word); skipped under QuirkUncheckedRange;
 //   - start is target-page aligned (the seed's own check, seed 483): EINVAL;
 //   - MAP_FIXED_NOREPLACE finds no guest page mapped: EEXIST;
-//   - the file's open mode allows the mapping, as Linux's do_mmap()
-//     checks: EACCES; skipped under QuirkFileModeUnchecked;
+//   - a file's fd is open (EBADF) and the mapping ends within the largest
+//     file offset, as Linux's file_mmap_ok() checks: EOVERFLOW; skipped
+//     under QuirkMmapOffsetOverflow;
+//   - the map type and flags are valid (EINVAL, EOPNOTSUPP; skipped under
+//     QuirkMmapFlagsUnchecked) and the file's open mode allows the
+//     mapping (EACCES; skipped under QuirkFileModeUnchecked), as Linux's
+//     do_mmap() checks them: mapTypeErrno;
 //   - the first host page is not below the host's mmap_min_addr: EPERM;
-//     skipped under QuirkMinAddrUnchecked.
+//     skipped under QuirkMinAddrUnchecked;
+//   - mmap_frag will not refuse the tail's host page when the head has a
+//     fragment of its own (fragRefused): EINVAL.
 //
 // It returns 0 when the request may go on.
 //
 // Preconditions: length is target-page aligned and non-zero.
-func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFlags, fd int) hostvm.Errno {
+func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags, guestFlags hostvm.MapFlags, guestCall bool, fd int, offset uint64) hostvm.Errno {
 	g := &s.geom
 	if s.quirk(QuirkFixedAlignFirst) && start&^g.TargetPageMask() != 0 {
 		return hostvm.EINVAL // seed 483, 7.2 mmap.c:551-554: before the range
@@ -266,10 +321,13 @@ func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFl
 	if s.noReplace && s.flagsBetween(start, s.rangeEnd(start+length)) != 0 {
 		return hostvm.EEXIST
 	}
-	if !s.quirk(QuirkFileModeUnchecked) && flags&hostvm.MapAnonymous == 0 {
-		if errno := s.fileModeErrno(fd, prot, flags); errno != 0 {
+	if !s.quirk(QuirkMmapOffsetOverflow) && flags&hostvm.MapAnonymous == 0 {
+		if errno := s.fileOffsetErrno(fd, offset, length); errno != 0 {
 			return errno
 		}
+	}
+	if errno := s.mapTypeErrno(guestFlags, guestCall, prot, flags, fd); errno != 0 {
+		return errno
 	}
 	if !s.quirk(QuirkMinAddrUnchecked) && uint64(g.G2H(start&g.HostPageMask())) < s.cfg.MmapMinAddr {
 		// The host refuses the first host page (below its mmap_min_addr):
@@ -277,22 +335,31 @@ func (s *Sim) fixedMmapChecks(start, length uint64, prot int, flags hostvm.MapFl
 		// behind.
 		return hostvm.EPERM
 	}
+	if end := s.rangeEnd(start + length); start&^g.HostPageMask() != 0 && end%g.HostPageSize != 0 &&
+		(end-1)&g.HostPageMask() != start&g.HostPageMask() && s.fragRefused((end-1)&g.HostPageMask(), start, end) {
+		// mmap_frag will refuse the tail's host page (fragAsLinux):
+		// fail before the head's fragment is mapped.
+		return hostvm.EINVAL
+	}
 	return 0
 }
 
-// fileModeErrno makes Linux's checks of a file's open mode (do_mmap():
-// EACCES): the file must be readable, and writable for a writable shared
-// mapping. It returns 0, EACCES, or fcntl's errno for a bad fd.
-func (s *Sim) fileModeErrno(fd int, prot int, flags hostvm.MapFlags) hostvm.Errno {
-	fl, ok := s.libc.FcntlGetFl(fd)
-	if !ok {
+// maxFileOffset is MAX_LFS_FILESIZE on a 64-bit kernel: the largest file
+// offset a mapping may reach (LLONG_MAX).
+const maxFileOffset = 1<<63 - 1
+
+// fileOffsetErrno makes Linux's file_mmap_ok() check of a file mapping of
+// length bytes at offset, with the guest kernel's page: EOVERFLOW when it
+// passes the largest file offset. A bad fd is EBADF first, as the kernel
+// looks the file up before anything else.
+//
+// Preconditions: length is target-page aligned and non-zero.
+func (s *Sim) fileOffsetErrno(fd int, offset, length uint64) hostvm.Errno {
+	if _, ok := s.libc.FcntlGetFl(fd); !ok {
 		return s.libc.Errno
 	}
-	acc := fl & hostvm.OAccMode
-	readable := acc == hostvm.ORdOnly || acc == hostvm.ORdWr
-	writable := acc == hostvm.OWrOnly || acc == hostvm.ORdWr
-	if !readable || flags&hostvm.MapType == hostvm.MapShared && prot&protWrite != 0 && !writable {
-		return hostvm.EACCES
+	if length > maxFileOffset || offset/s.geom.TargetPageSize > (maxFileOffset-length)/s.geom.TargetPageSize {
+		return hostvm.EOVERFLOW
 	}
 	return 0
 }

@@ -15,6 +15,17 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	g := &s.geom
 	var end, hostStart, hostEnd, addr uint64
 	var prot1 int
+	const growsBits = int(hostvm.ProtGrowsDown | hostvm.ProtGrowsUp)
+	grows, origLen := 0, length
+	if !s.quirk(QuirkMprotectBadProt) && !s.quirk(QuirkMprotectProtFirst) {
+		// Linux takes them off first; the seed drops them with every
+		// unknown bit, 7.2 refuses them as unknown (mmap.c:127-130).
+		grows = prot & growsBits
+		prot &^= growsBits
+		if grows == growsBits {
+			return -int64(hostvm.EINVAL) // it cannot grow both ways
+		}
+	}
 	if start&^g.TargetPageMask() != 0 { // seed 83
 		return -int64(hostvm.EINVAL)
 	}
@@ -36,10 +47,24 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 		if s.quirk(QuirkZeroLenRange) && !s.guestRangeValid72(start, 0) {
 			return -int64(hostvm.ENOMEM) // 7.2 mmap.c:133-135
 		}
+		if origLen != 0 && !s.quirk(QuirkMprotectWrapEINVAL) && !s.quirk(QuirkZeroLenRange) {
+			return -int64(hostvm.ENOMEM) // the aligned length wrapped: Linux's end <= start
+		}
 		return 0 // Linux returns before it looks at prot
 	}
 	if !s.quirk(QuirkMprotectBadProt) && prot&^(protRead|protWrite|protExec|int(hostvm.ProtSem)) != 0 {
 		return -int64(hostvm.EINVAL) // Linux rejects unknown bits; the seed drops them
+	}
+	if grows != 0 {
+		// No guest mapping can grow (QEMU's page flags keep no
+		// VM_GROWSDOWN or VM_GROWSUP): Linux refuses the mapping the
+		// range starts in (PROT_GROWSUP) or first meets (PROT_GROWSDOWN)
+		// with EINVAL, and a range where it finds none with ENOMEM.
+		if grows == int(hostvm.ProtGrowsUp) && s.pageGetFlags(start)&PageValid != 0 ||
+			grows == int(hostvm.ProtGrowsDown) && s.flagsBetween(start, end)&PageValid != 0 {
+			return -int64(hostvm.EINVAL)
+		}
+		return -int64(hostvm.ENOMEM)
 	}
 	prot &= protRead | protWrite | protExec // seed 89
 	if r, done := s.mprotectAsLinux(start, length, end, prot); done {

@@ -15,6 +15,7 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 	var hostAddr hostvm.Addr
 	var prot int
 	failed := false
+	dest := newAddr // MREMAP_FIXED's destination, which the host may unmap before it fails
 	s.mmapLock()
 
 	if !s.quirk(QuirkUncheckedRange) {
@@ -127,6 +128,14 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 	}
 	if failed {
 		newAddr = s.minusOne()
+		if !s.quirk(QuirkMremapFailFlags) {
+			// The fix: what the host unmapped before failing is
+			// unmapped in the guest's view too.
+			if flags&hostvm.MremapFixed != 0 {
+				s.forgetUnmapped(dest, s.rangeEnd(dest+newSize))
+			}
+			s.forgetUnmapped(oldAddr, s.rangeEnd(oldAddr+oldSize))
+		}
 	} else {
 		newAddr = g.H2G(hostAddr)
 		if s.quirk(QuirkMremapProtFirstPage) {
@@ -140,9 +149,52 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 			s.moveFlags(oldAddr, oldSize, newAddr, newSize, flags)
 		}
 	}
-	s.libc.TBInvalidatePhysRange(newAddr, s.rangeEnd(newAddr+newSize))
+	if !failed || s.quirk(QuirkMremapFailFlags) {
+		s.libc.TBInvalidatePhysRange(newAddr, s.rangeEnd(newAddr+newSize))
+	}
 	s.mmapUnlock()
 	return newAddr
+}
+
+// forgetUnmapped is the fix's account of a host mremap that failed part
+// way: Linux's mremap_to() unmaps the destination (MREMAP_FIXED) and the
+// old range's tail (a shrink) before it can still refuse the destination
+// (EPERM below mmap_min_addr, ENOMEM). Guest pages of [start, end) that the
+// host no longer maps become unmapped in the guest's view, their
+// translations are invalidated, and under RESERVED_VA their host pages get
+// placeholders back.
+//
+// Preconditions: the mmap lock is held; [start, end) is target-page
+// aligned and lies in the guest space (the checks of the fix passed).
+func (s *Sim) forgetUnmapped(start, end uint64) {
+	if end <= start || !s.geom.GuestRangeValid(start, end-start) {
+		return
+	}
+	g := &s.geom
+	t := g.TargetPageSize
+	forget := func(lo, hi uint64) {
+		lo, hi = lo&^(t-1), min((hi+t-1)&^(t-1), end)
+		if lo < hi {
+			s.setFlags(lo, hi, 0)
+			s.libc.TBInvalidatePhysRange(lo, hi)
+		}
+	}
+	for _, r := range s.FlagRunsIn(start, end) {
+		lo, hi := max(r.Start, start), min(r.End, end)
+		at := lo
+		for _, m := range s.libc.Host.MappingsIn(g.HostRange(lo, hi-lo)) {
+			if ms := uint64(m.Start) - g.GuestBase; ms > at {
+				forget(at, ms)
+			}
+			at = max(at, uint64(m.End)-g.GuestBase)
+		}
+		if at < hi {
+			forget(at, hi)
+		}
+	}
+	if s.cfg.ReservedVA != 0 {
+		s.plugReservation(start, end)
+	}
 }
 
 // reserveOld reports whether a move with flags gives the old range back to

@@ -96,6 +96,13 @@ func (s *Sim) resize(oldAddr, oldLen, newLen uint64, flags hostvm.MremapFlags, n
 			return s.minusOne()
 		}
 	}
+	if newLen > oldLen && s.otherObjectAfter(oldAddr) {
+		// The guest's shared memory goes on in another host object
+		// (mmap_frag gave a fragment of it a host page of its own): the
+		// pages the host would add map past the end of the first one.
+		s.libc.Errno = hostvm.EINVAL
+		return s.minusOne()
+	}
 	if s.hostAligned(oldAddr, oldLen, newLen, flags, newAddr) {
 		return s.seedMremap(oldAddr, oldLen, newLen, flags, newAddr)
 	}
@@ -205,6 +212,26 @@ func (s *Sim) anonPrivate(a uint64) bool {
 	return s.pageGetFlags(a)&PageAnon != 0
 }
 
+// otherObjectAfter reports whether the shared host mapping at guest
+// address a ends before the run of guest pages holding a does, and the run
+// goes on in a host page of another object: a fragment mmap_frag mapped
+// for the same guest mapping (only a host page larger than the guest's
+// has them).
+func (s *Sim) otherObjectAfter(a uint64) bool {
+	g := &s.geom
+	m, ok := s.hostMapping(a)
+	r, inRun := s.runAt(a)
+	if g.HostPageSize == g.TargetPageSize || !ok || !m.Shared || !inRun {
+		return false
+	}
+	end := uint64(m.End) - g.GuestBase
+	if end >= r.End {
+		return false
+	}
+	n, ok := s.hostMapping(end)
+	return ok && n.Inode != m.Inode && uint64(n.End-n.Start) == g.HostPageSize
+}
+
 func (s *Sim) hostShared(a uint64) bool {
 	m, ok := s.hostMapping(a)
 	return ok && m.Shared
@@ -300,13 +327,37 @@ func (s *Sim) findFree(hint, length uint64) uint64 {
 }
 
 // copyGuest copies n bytes of guest memory from src to dst on the host,
-// whatever the protections (QEMU copies with the host's view). Zero pieces
-// are not written: a large, barely touched mapping costs no memory.
-// Preconditions: dst is fresh anonymous memory (it reads zero).
+// whatever the protections (QEMU copies with the host's view). Of private
+// anonymous host memory only the pages that hold private copies are read,
+// and zero pieces are not written: a large, barely touched mapping costs
+// neither time nor memory.
+// Preconditions: dst is fresh anonymous memory (it reads zero); the
+// source is mapped on the host.
 func (s *Sim) copyGuest(src, dst, n uint64) {
 	if n == 0 {
 		return
 	}
+	g := &s.geom
+	for _, m := range s.libc.Host.MappingsIn(g.HostRange(src, n)) {
+		parts := []hostvm.Range{{Start: m.Start, End: m.End}}
+		if m.Anonymous && !m.Shared {
+			parts = s.libc.Host.PrivatePagesIn(parts[0])
+		}
+		for _, p := range parts {
+			lo := max(uint64(p.Start)-g.GuestBase, src)
+			hi := min(uint64(p.End)-g.GuestBase, src+n)
+			if lo < hi {
+				s.copyBytes(lo, dst+(lo-src), hi-lo)
+			}
+		}
+	}
+}
+
+// copyBytes copies n bytes of guest memory from src to dst, in pieces,
+// leaving zero pieces unwritten.
+//
+// Preconditions: as copyGuest's.
+func (s *Sim) copyBytes(src, dst, n uint64) {
 	g := &s.geom
 	buf := s.libc.Scratch(min(n, 64<<10))
 	for done := uint64(0); done < n; done += uint64(len(buf)) {

@@ -239,6 +239,51 @@ var quirkTable = [...]QuirkDesc{
 		Name:      "min-addr-unchecked",
 		SeedLines: "544-566",
 		Doc:       "target_mmap maps a MAP_FIXED request's fragments (the tail's first) before the host's mmap of the middle, which the host refuses with EPERM below its mmap_min_addr: nothing checks the first host page against mmap_min_addr before the fragments are in place.",
+	}, {
+		Quirk:     QuirkMmapHostLenWrap,
+		Name:      "mmap-host-len-wrap",
+		SeedLines: "417-418, 460-461",
+		Doc:       "For a non-fixed mapping, target_mmap computes host_len = len + offset - host_offset as an abi_ulong: for a 32-bit guest a length near 4 GiB with an offset not host-page aligned wraps to a few host pages, mmap_find_vma finds room for those, and page_set_flags(start, start + len) then marks guest pages valid far past the host mapping and past the top of the guest space.",
+	},
+	{
+		Quirk:     QuirkMmapOffsetOverflow,
+		Name:      "mmap-offset-overflow",
+		SeedLines: "500-517",
+		Doc:       "target_mmap never checks a file mapping's offset against the largest file offset (Linux's file_mmap_ok(): EOVERFLOW). Where the offset is not congruent with a MAP_FIXED address modulo the host page, it maps anonymous memory for the pread emulation first; the pread then fails (EINVAL past the largest offset) and the jump to fail leaves that memory mapped.",
+	},
+	{
+		Quirk:     QuirkNonFixedFailLeak,
+		Name:      "nonfixed-fail-leak",
+		SeedLines: "419-469",
+		Doc:       "For a non-fixed mapping, mmap_find_vma reserves the range (without RESERVED_VA, a PROT_NONE host mapping); when fstat (target pages larger than the host's) or the host's mmap of the range then fails (a bad fd, no map type), target_mmap jumps to fail and leaves the reservation behind, one per call.",
+	},
+	{
+		Quirk:     QuirkMmapAnonOffset,
+		Name:      "mmap-anon-offset",
+		SeedLines: "412, 417, 460",
+		Doc:       "target_mmap computes host_offset and host_len from the offset for anonymous mappings too, whose offset the kernel ignores: a non-fixed anonymous mapping with an offset that is not host-page aligned gets a host range one host page longer than its pages need, and that host page stays mapped with no guest page in it.",
+	},
+	{
+		Quirk:     QuirkMremapFailFlags,
+		Name:      "mremap-fail-flags",
+		SeedLines: "753-761",
+		Doc:       "When the host's mremap fails, target_mremap leaves the page flags as they were and calls tb_invalidate_phys_range(-1, -1 + new_size). But the host may have changed the address space before failing: with MREMAP_FIXED Linux unmaps the destination and the old range's tail (a shrink) first, and only then refuses the destination (EPERM below mmap_min_addr, ENOMEM); the guest's page flags still show those pages mapped.",
+	}, {
+		Quirk:     QuirkMmapFlagsUnchecked,
+		Name:      "mmap-flags-unchecked",
+		SeedLines: "403-412; syscall.c's mmap_flags_tbl",
+		Doc:       "Neither do_syscall nor target_mmap checks the guest's fd, map type or flags before acting: mmap_flags_tbl drops the bits it does not know (MAP_SHARED_VALIDATE's unknown flags among them), the host sees only the calls target_mmap makes (an anonymous reservation first, fragments and pread without the guest's map type), so a bad fd fails late (ENOMEM, EINVAL or EACCES first) and an invalid map type succeeds where QEMU maps fragments or reads the file.",
+	},
+	{
+		Quirk:     QuirkBrkHostPages,
+		Name:      "brk-host-pages",
+		SeedLines: "none: syscall.c's do_brk and elfload.c's zero_bss",
+		Doc:       "The seed era's do_brk keeps the heap in whole host pages: the loader maps the image's last host page through brk_page, growth maps whole host pages at brk_page with a non-fixed target_mmap (and fails when it lands elsewhere) and clears [target_brk, new_brk) with memset, and a shrink only moves target_brk, never unmapping. Linux works in the guest's pages, unmaps what a shrink gives back, and refuses growth that would come within a page of the next mapping.",
+	}, {
+		Quirk:     QuirkFindVMAHintMinAddr,
+		Name:      "find-vma-hint-min-addr",
+		SeedLines: "285-290",
+		Doc:       "Without RESERVED_VA, mmap_find_vma hands the guest's hint to the host as it is (aligned down to a host page). The host raises a hint below its own mmap_min_addr, but with a guest_base (-B) the guest's low addresses are high host addresses: a non-fixed mapping lands below the guest's mmap_min_addr, even at guest address 0.",
 	},
 	{
 		Quirk:     QuirkFindVMAZeroSize,

@@ -58,6 +58,14 @@ const (
 	QuirkFileModeUnchecked
 	QuirkNoPageAnon
 	QuirkMinAddrUnchecked
+	QuirkMmapHostLenWrap
+	QuirkMmapOffsetOverflow
+	QuirkNonFixedFailLeak
+	QuirkMmapAnonOffset
+	QuirkMremapFailFlags
+	QuirkMmapFlagsUnchecked
+	QuirkBrkHostPages
+	QuirkFindVMAHintMinAddr
 	QuirkFindVMAZeroSize
 	QuirkFixedAlignFirst
 	QuirkMsyncHostPage

@@ -36,6 +36,11 @@ type Sim struct {
 	// noReplace says the current mmap is MAP_FIXED_NOREPLACE (set only
 	// while Mmap runs).
 	noReplace bool
+	// guestFlags are the current mmap's flags as the guest gave them, for
+	// the fix's checks; guestCall says they are there (set by Mmap, taken
+	// by the target_mmap it calls, not by those QEMU makes for itself).
+	guestFlags hostvm.MapFlags
+	guestCall  bool
 }
 
 // errNotStarted is what the system calls of a Sim that New did not make
@@ -91,7 +96,8 @@ func New(host Host, cfg Config) (*Sim, error) {
 	// The loader maps the image's last host page through to brk_page
 	// (zero_bss): the heap's first bytes live there, and do_brk clears
 	// them. Without it, do_brk's memset faults on hosts with larger pages.
-	if lo := cfg.BrkStart &^ (s.geom.TargetPageSize - 1); s.brk.page > lo && s.geom.GuestRangeValid(lo, s.brk.page-lo) {
+	// The fixed do_brk (QuirkBrkHostPages off) needs no such page.
+	if lo := cfg.BrkStart &^ (s.geom.TargetPageSize - 1); s.quirk(QuirkBrkHostPages) && s.brk.page > lo && s.geom.GuestRangeValid(lo, s.brk.page-lo) {
 		s.targetMmap(lo, s.brk.page-lo, protRead|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0)
 	}
 	s.libc.Calls = nil

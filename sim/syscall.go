@@ -32,6 +32,14 @@ func (s *Sim) Mmap(addr, length uint64, prot int, flags hostvm.MapFlags, fd int,
 			s.noReplace = true
 			defer func() { s.noReplace = false }()
 		}
+		if flags&hostvm.MapType == hostvm.MapSharedValidate && !s.quirk(QuirkMmapFlagsUnchecked) {
+			// The fix: once target_mmap has checked the flags, the
+			// mapping is MAP_SHARED (the host must not validate the
+			// flags of the calls QEMU makes, its anonymous reservation
+			// among them).
+			hflags = hflags&^hostvm.MapType | hostvm.MapShared
+		}
+		s.guestFlags, s.guestCall = flags, true
 		r := s.targetMmap(addr, length, prot, hflags, fd, offset)
 		v, err := s.getErrnoAddr(r)
 		res = v

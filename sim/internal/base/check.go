@@ -20,6 +20,10 @@ import (
 //   - under RESERVED_VA, every byte of the reservation stays mapped on the
 //     host, and no host mapping lies outside it.
 //
+// The host's [stack] (the emulator's own, mapped before it started) is not
+// guest memory: it may lie outside the reservation, or in the guest space
+// without RESERVED_VA, with no guest page in it.
+//
 // It returns nil, or an error naming each violation (at most 20) with both
 // views.
 func CheckAgreement(flags *PageFlags, host Host, g *Geom) error {
@@ -94,6 +98,9 @@ func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all
 	// Host mappings must belong to some valid guest page, or be
 	// placeholders in the reservation.
 	for _, m := range host.MappingsIn(look) {
+		if m.Name == "[stack]" && m.GrowsDown {
+			continue // the emulator's own stack (the host's [stack]): not guest memory
+		}
 		if g.ReservedVA != 0 && (m.Start < space.Start || m.End > space.End) {
 			fail("host mapping %v-%v (%v) lies outside the reservation %v", m.Start, m.End, m.Prot, space)
 			continue

@@ -43,6 +43,11 @@ type Host interface {
 	// MappingsIn lists the host mappings overlapping r, in address order,
 	// clipped to r: the host's /proc/self/maps. Not recorded.
 	MappingsIn(r hostvm.Range) []hostvm.Mapping
+	// PrivatePagesIn lists the parts of r whose pages hold private
+	// copies (anonymous memory written or faulted in, copy-on-write file
+	// pages), so a copy of a large anonymous range reads only those (QEMU
+	// would read /proc/self/pagemap). Not recorded.
+	PrivatePagesIn(r hostvm.Range) []hostvm.Range
 	// Brk is brk(2): box64 passes the guest's brk to the host unchanged.
 	Brk(newBrk hostvm.Addr) hostvm.Addr
 	// FilePread reads a file into the emulator's own memory, not guest

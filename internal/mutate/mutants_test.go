@@ -1,0 +1,67 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"strings"
+	"testing"
+)
+
+const sample = `package p
+
+func f(a, b int, ok bool) int {
+	if a < b && ok {
+		a++
+	}
+	g(a)
+	x := a + 1
+	return x
+}
+
+func g(int) {}
+`
+
+// TestFileMutants: each operator finds its points in a function body, and
+// every mutant, made, still parses (the edits are well-formed).
+func TestFileMutants(t *testing.T) {
+	ms, err := fileMutants("p.go", []byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, m := range ms {
+		ops[m.Op]++
+		if _, err := parser.ParseFile(token.NewFileSet(), "p.go", m.apply([]byte(sample)), 0); err != nil {
+			t.Errorf("%s: the mutant does not parse: %v", m, err)
+		}
+	}
+	// swaps: <, &&, +; literals: 1 (plus and minus); negate: the if;
+	// delete: a++ and g(a) (x := ... declares, so it stays).
+	want := map[string]int{"swap": 3, "plus-one": 1, "minus-one": 1, "negate": 1, "delete": 2}
+	for op, n := range want {
+		if ops[op] != n {
+			t.Errorf("%s: %d points, want %d (all: %v)", op, ops[op], n, ops)
+		}
+	}
+	for _, m := range ms {
+		if m.Op == "negate" && !strings.Contains(string(m.apply([]byte(sample))), "if !(a < b && ok)") {
+			t.Errorf("negate made %q", m.apply([]byte(sample)))
+		}
+	}
+}
+
+// TestChooseDeterministic: a seed chooses the same mutants in the
+// enumeration's order; -only picks one by key.
+func TestChooseDeterministic(t *testing.T) {
+	ms, err := fileMutants("p.go", []byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := choose(ms, 3, 7, ""), choose(ms, 3, 7, "")
+	if len(a) != 3 || a[0] != b[0] || a[1] != b[1] || a[2] != b[2] {
+		t.Errorf("seed 7 chose %v, then %v", a, b)
+	}
+	if one := choose(ms, 3, 7, ms[2].Key()); len(one) != 1 || one[0] != ms[2] {
+		t.Errorf("-only %s chose %v", ms[2].Key(), one)
+	}
+}

@@ -1,0 +1,90 @@
+package props
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// simOnly runs op on QEMU alone, once the comparison has stopped at a named
+// divergence: the guest kernel's state no longer says what QEMU's should
+// be, but QEMU's own invariants (checked after it) must still hold. Its
+// line in the run's text has no expectation, so the counterexample
+// replays up to the invariant that broke.
+func (s *System) simOnly(op Op) {
+	var line string
+	var err error
+	var got uint64
+	var res string // what else QEMU answered: bytes, a fault
+	switch op.Kind {
+	case OpMmap:
+		a := s.mmapArgs(op)
+		got, err = s.sim.Mmap(a.addr, a.length, int(a.prot), a.flags, a.fd, a.offset)
+		prefix := ""
+		if err == nil {
+			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			s.handles = append(s.handles, got)
+			s.handleLens = append(s.handleLens, (a.length+s.targetPage-1)&^(s.targetPage-1))
+		}
+		line = fmt.Sprintf("%smmap(%s, %s, %s, %s, %d, %s)", prefix, a.at, hexText(a.length), protText(a.prot), mapFlagsText(a.flags), a.fd, hexText(a.offset))
+	case OpMremap:
+		addr, at, oldLen, newLen, flags, to, toText := s.remapArgs(op)
+		got, err = s.sim.Mremap(addr, oldLen, newLen, flags, to)
+		prefix := ""
+		if err == nil {
+			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			s.handles = append(s.handles, got)
+			s.handleLens = append(s.handleLens, newLen)
+		}
+		line = fmt.Sprintf("%smremap(%s, %s, %s, %v, %s)", prefix, at, hexText(oldLen), hexText(newLen), flags, toText)
+	case OpMunmap, OpMprotect, OpMsync, OpMadvise:
+		addr, at := s.resolve(op.At)
+		length := s.opLen(op)
+		switch op.Kind {
+		case OpMunmap:
+			err = s.sim.Munmap(addr, length)
+			line = fmt.Sprintf("munmap(%s, %s)", at, hexText(length))
+		case OpMprotect:
+			err = s.sim.Mprotect(addr, length, int(opProt(op)))
+			line = fmt.Sprintf("mprotect(%s, %s, %s)", at, hexText(length), protText(opProt(op)))
+		case OpMsync:
+			flags := msyncFlags[int(op.Advice)%len(msyncFlags)]
+			err = s.sim.Msync(addr, length, int(flags))
+			line = fmt.Sprintf("msync(%s, %s, %v)", at, hexText(length), flags)
+		default:
+			advice := advices[int(op.Advice)%len(advices)]
+			err = s.sim.Madvise(addr, length, advice)
+			line = fmt.Sprintf("madvise(%s, %s, %v)", at, hexText(length), advice)
+		}
+	case OpLoad:
+		addr, at := s.resolve(op.At)
+		buf := make([]byte, op.N)
+		n, f := s.sim.Load(addr, buf)
+		res = fmt.Sprintf("%s %v", quote(buf[:n]), f)
+		line = fmt.Sprintf("peek(%s, %d)", at, op.N)
+	case OpStore:
+		addr, at := s.resolve(op.At)
+		n, f := s.sim.Store(addr, bytes.Repeat([]byte{op.Byte}, int(op.N)))
+		res = fmt.Sprintf("%d %v", n, f)
+		line = fmt.Sprintf("fill(%s, %d, %#x)", at, op.N, op.Byte)
+	case OpBrk:
+		addr, at := s.resolve(op.At)
+		got, err = s.sim.Brk(addr)
+		if err == nil {
+			s.brk = got
+		}
+		line = fmt.Sprintf("brk(%s)", at)
+	case OpFileWrite:
+		fd, data, off := s.fileWriteArgs(op)
+		var n int
+		n, err = s.host.FilePwrite(fd, data, int64(off))
+		got = uint64(n)
+		line = fmt.Sprintf("pwrite64(%d, %s, %d, %s)", fd, quote(data), len(data), hexText(off))
+	case OpFtruncate:
+		fd, size := s.ftruncateArgs(op)
+		err = s.host.Ftruncate(fd, int64(size))
+		line = fmt.Sprintf("ftruncate(%d, %s)", fd, hexText(size))
+	}
+	s.simResult = fmt.Sprintf("%#x %v %s", got, err, res)
+	s.emit(line)
+	s.abortCheck(err)
+}
