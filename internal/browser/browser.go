@@ -217,19 +217,24 @@ func (b *Browser) Close() error {
 	return os.RemoveAll(b.profile)
 }
 
+// tabTimeout bounds the wait for a new tab: the first one, just after the
+// browser started, can take many seconds on a loaded machine (a CI job
+// beside others), and waiting longer costs nothing when it is quick.
+const tabTimeout = 60 * time.Second
+
 // NewPage opens a tab on about:blank and attaches to it, with the runtime,
 // page and log domains on, so script errors are collected from the start.
 func (b *Browser) NewPage() (*Page, error) {
 	var target struct {
 		TargetID string `json:"targetId"`
 	}
-	if err := b.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target, 10*time.Second); err != nil {
+	if err := b.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target, tabTimeout); err != nil {
 		return nil, err
 	}
 	var att struct {
 		SessionID string `json:"sessionId"`
 	}
-	if err := b.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att, 10*time.Second); err != nil {
+	if err := b.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att, tabTimeout); err != nil {
 		return nil, err
 	}
 	p := &Page{b: b, session: att.SessionID, loaded: make(chan struct{}, 16)}
