@@ -142,11 +142,20 @@ func (c *Libc) Brk(newBrk hostvm.Addr) hostvm.Addr {
 	return got
 }
 
+// sharedZeros are 64 KiB of zeros every Libc writes from where its host
+// page is no larger, never written to: a run cloned from a prepared
+// process does not make its own.
+var sharedZeros [1 << 16]byte
+
 // zeroBuf returns c's buffer of zeros: at least 64 KiB and a whole number
 // of host pages (both are powers of two).
 func (c *Libc) zeroBuf() []byte {
 	if c.zeros == nil {
-		c.zeros = make([]byte, max(1<<16, c.Host.PageSize()))
+		if n := c.Host.PageSize(); n > uint64(len(sharedZeros)) {
+			c.zeros = make([]byte, n)
+		} else {
+			c.zeros = sharedZeros[:]
+		}
 	}
 	return c.zeros
 }
