@@ -104,7 +104,11 @@ func (s *System) sweepAfter(op Op) {
 func (s *System) sweep(start, end uint64) bool {
 	t := s.targetPage
 	qemuBuf, kernelBuf := s.pageBuffers()
-	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(start), End: hostvm.Addr(end)}) {
+	// The mappings go in the run's buffer, taken while in use.
+	ms := s.ref.AppendMappingsIn(s.sweepMaps[:0], hostvm.Range{Start: hostvm.Addr(start), End: hostvm.Addr(end)})
+	s.sweepMaps = nil
+	defer func() { s.sweepMaps = ms[:0] }()
+	for _, m := range ms {
 		if m.Prot&hostvm.ProtRWX == 0 {
 			continue
 		}

@@ -47,6 +47,9 @@ type System struct {
 
 	fileChanged bool   // a file was written or truncated since the run began
 	pageBufs    []byte // the comparisons' page buffers (pageBuffers); a run's own
+	// sweepMaps is sweep's buffer of the guest kernel's mappings; a
+	// run's own, nil while a sweep uses it.
+	sweepMaps []hostvm.Mapping
 	// touched are the spans the current operation may change, and
 	// handlesBefore the handles before it (touched.go).
 	touched       []span

@@ -3,6 +3,7 @@ package base
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/mmapsim/mmapsim/hostvm"
 )
@@ -41,11 +42,21 @@ func CheckAgreementIn(flags *PageFlags, host Host, g *Geom, start, end uint64) e
 	return checkAgreement(flags, host, g, start, end, false)
 }
 
+// mappingBufs are checkAgreement's buffers of host mappings.
+var mappingBufs = sync.Pool{New: func() any { return new([]hostvm.Mapping) }}
+
 // checkAgreement is CheckAgreement over the whole space (all), or over the
 // guest range [start, end).
 func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all bool) error {
 	var bad []string
-	var ms []hostvm.Mapping // the host mappings of one look, reused
+	// ms are the host mappings of one look, in a buffer reused from call
+	// to call.
+	buf := mappingBufs.Get().(*[]hostvm.Mapping)
+	ms := (*buf)[:0]
+	defer func() {
+		*buf = ms[:0]
+		mappingBufs.Put(buf)
+	}()
 	fail := func(format string, args ...any) {
 		if len(bad) < 20 {
 			bad = append(bad, fmt.Sprintf(format, args...))
