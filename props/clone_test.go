@@ -90,5 +90,5 @@ func (s *System) cloneQEMUAlone() *System {
 // state renders what QEMU's process shows: the last answer, the page
 // flags, the host's mappings.
 func (s *System) state() string {
-	return fmt.Sprintf("%s\n%v\n%v\n", s.simResult, s.sim.FlagRuns(), s.host.Maps())
+	return fmt.Sprintf("%s\n%v\n%v\n", s.simResultText(), s.sim.FlagRuns(), s.host.Maps())
 }

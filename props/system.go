@@ -59,8 +59,8 @@ type System struct {
 	// the comparison stopped).
 	brk uint64
 	// simResult is what QEMU answered to the last operation run on it
-	// alone (simOnly): the value, the error, the bytes or the fault.
-	simResult string
+	// alone (simOnly), shown by simResultText.
+	simResult simAnswer
 
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
