@@ -82,7 +82,7 @@ func (s *System) cloneQEMUAlone() *System {
 	c.host = c.sim.Host().(sim.KernelHost).Kernel
 	c.handles = append([]uint64(nil), s.handles...)
 	c.handleLens = append([]uint64(nil), s.handleLens...)
-	c.lines = append([]string(nil), s.lines...)
+	c.lines = append([]textLine(nil), s.lines...)
 	c.run = append([]Op(nil), s.run...)
 	return &c
 }

@@ -153,7 +153,7 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	}
 	i &^= 15
 	n := min(16, len(kernelBuf)-i)
-	s.emit(fmt.Sprintf("peek(%s, %d) = %s", hexText(p+uint64(i)), n, quote(kernelBuf[i:i+n])))
+	s.emitQuoted(fmt.Sprintf("peek(%s, %d) = ", hexText(p+uint64(i)), n), kernelBuf[i:i+n])
 	if qemuFault != nil {
 		s.fail("page %#x faults under QEMU (%v) but reads on the guest kernel", p, qemuFault)
 	} else {

@@ -23,7 +23,7 @@ func (s *System) simOnly(op Op) {
 		got, err = s.sim.Mmap(a.addr, a.length, int(a.prot), a.flags, a.fd, a.offset)
 		prefix := ""
 		if err == nil {
-			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			prefix = handleName(len(s.handles)) + " = "
 			s.handles = append(s.handles, got)
 			s.handleLens = append(s.handleLens, (a.length+s.targetPage-1)&^(s.targetPage-1))
 		}
@@ -33,7 +33,7 @@ func (s *System) simOnly(op Op) {
 		got, err = s.sim.Mremap(addr, oldLen, newLen, flags, to)
 		prefix := ""
 		if err == nil {
-			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			prefix = handleName(len(s.handles)) + " = "
 			s.handles = append(s.handles, got)
 			s.handleLens = append(s.handleLens, newLen)
 		}

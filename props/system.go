@@ -64,7 +64,7 @@ type System struct {
 
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
-	lines       []string
+	lines       []textLine
 	Divergences map[string]int // named divergences (and the catalogue's behaviours) seen, by name
 	failure     string         // the first failure, if any; once set, never changes
 	failLine    int            // the line of lines the failure is at (1-based); meaningful when failure != ""
@@ -139,7 +139,9 @@ func buildSystem(setup Setup, pol policy.Policy, opts Options) (*System, error) 
 	s.brk = guest.BrkStart()
 	s.sim.SetRecording(false)
 	s.emit("#! " + setup.Settings(pol))
-	s.lines = append(s.lines, fileLines(s.targetPage)...)
+	for _, line := range fileLines(s.targetPage) {
+		s.emit(line)
+	}
 	return s, nil
 }
 
@@ -156,7 +158,17 @@ func (s *System) Ops() []Op { return append([]Op(nil), s.run...) }
 // Scenario returns the run as a scenario file: the expectations are the
 // reference model's results, so `mmapsim run` of it fails where the run
 // failed.
-func (s *System) Scenario() string { return strings.Join(s.lines, "\n") + "\n" }
+func (s *System) Scenario() string {
+	if len(s.lines) == 0 {
+		return "\n" // as strings.Join of no lines, then the newline
+	}
+	var b strings.Builder
+	for _, line := range s.lines {
+		b.WriteString(line.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // Exec runs op on both systems, compares, then checks the invariants. It
 // returns false once the run has failed. Once the comparison has stopped
