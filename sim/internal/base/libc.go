@@ -26,6 +26,8 @@ type Libc struct {
 	// scratch is the emulator's own buffer (Scratch), not shared with
 	// clones.
 	scratch []byte
+	// maps is HostMapping's buffer, not shared with clones.
+	maps []hostvm.Mapping
 }
 
 // StartCall begins a guest call: it forgets the previous call's log.
@@ -37,7 +39,26 @@ func (c *Libc) Clone() Libc {
 	d.Host = c.Host.CloneHost()
 	d.Calls = nil
 	d.scratch = nil
+	d.maps = nil
 	return d
+}
+
+// AppendHostMappings appends Host.MappingsIn(r) to dst and returns the
+// result, without a slice of its own where the host can fill dst. Not
+// recorded.
+func (c *Libc) AppendHostMappings(dst []hostvm.Mapping, r hostvm.Range) []hostvm.Mapping {
+	return appendMappingsIn(c.Host, dst, r)
+}
+
+// HostMapping returns the one host mapping overlapping r, or false where
+// none or several do: Host.MappingsIn without a slice per call. Not
+// recorded.
+func (c *Libc) HostMapping(r hostvm.Range) (hostvm.Mapping, bool) {
+	c.maps = appendMappingsIn(c.Host, c.maps[:0], r)
+	if len(c.maps) != 1 {
+		return hostvm.Mapping{}, false
+	}
+	return c.maps[0], true
 }
 
 // Scratch returns n zeroed bytes of the emulator's own memory (a host page
