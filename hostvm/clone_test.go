@@ -188,36 +188,6 @@ func TestCloneChain(t *testing.T) {
 	}
 }
 
-// TestCloneOpAlone: each change alone, made first after Clone (when every
-// file table and inode is still shared), stays in the kernel that made it,
-// in both directions.
-func TestCloneOpAlone(t *testing.T) {
-	for _, op := range cloneOps {
-		for _, dir := range []string{"change original", "change clone"} {
-			t.Run(op.name+"/"+dir, func(t *testing.T) {
-				k, fd, addrs := cloneWorld(t)
-				before := observe(k, fd, addrs)
-				c := k.Clone()
-				changed, kept := k, c
-				if dir == "change clone" {
-					changed, kept = c, k
-				}
-				if err := op.do(changed, fd, addrs); err != nil {
-					t.Fatal(err)
-				}
-				if got := observe(kept, fd, addrs); got != before {
-					t.Errorf("the unchanged kernel changed:\n%s\nwant\n%s", got, before)
-				}
-				for _, x := range []*Kernel{k, c} {
-					if err := x.CheckInvariants(); err != nil {
-						t.Error(err)
-					}
-				}
-			})
-		}
-	}
-}
-
 // TestCloneSharesFiles: a clone shares its file tables and inodes with the
 // original until one of them writes: a write to one file copies that
 // inode alone (and the tables), in the kernel that wrote it.
