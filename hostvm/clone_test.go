@@ -187,3 +187,41 @@ func TestCloneChain(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneSharesFiles: a clone shares its file tables and inodes with the
+// original until one of them writes: a write to one file copies that
+// inode alone (and the tables), in the kernel that wrote it.
+func TestCloneSharesFiles(t *testing.T) {
+	k, fd, addrs := cloneWorld(t)
+	c := k.Clone()
+	if len(k.fs.inodes) < 2 {
+		t.Fatalf("cloneWorld has %d inodes, want at least 2", len(k.fs.inodes))
+	}
+	for ino, ind := range k.fs.inodes {
+		if c.fs.inodes[ino] != ind {
+			t.Errorf("inode %d is copied at Clone", ino)
+		}
+	}
+	f, _ := c.fs.file(fd)
+	if _, err := c.FilePwrite(fd, []byte("clone"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for ino, ind := range k.fs.inodes {
+		shared := c.fs.inodes[ino] == ind
+		if want := ino != f.ino; shared != want {
+			t.Errorf("after the clone wrote inode %d: inode %d shared %v, want %v", f.ino, ino, shared, want)
+		}
+	}
+	data := make([]byte, 5)
+	if _, err := k.FilePread(fd, data, 0); err != nil || string(data) != "sFFFF" {
+		t.Errorf("the original's file reads %q, %v; want \"sFFFF\" (cloneWorld stored the s)", data, err)
+	}
+	if _, err := c.FilePread(fd, data, 0); err != nil || string(data) != "clone" {
+		t.Errorf("the clone's file reads %q, %v; want \"clone\"", data, err)
+	}
+	// The shared anonymous memory (an inode the clone did not write)
+	// still reads the same in both.
+	if a, b := mustPeek(t, k, addrs[6]), mustPeek(t, c, addrs[6]); a != 'm' || b != 'm' {
+		t.Errorf("shm reads %q and %q, want 'm' in both", a, b)
+	}
+}

@@ -1,6 +1,7 @@
 package hostvm
 
 import (
+	"maps"
 	"sort"
 
 	"github.com/google/btree"
@@ -20,6 +21,10 @@ const maxFileSize = 1<<63 - 1
 const maxFDs = 1024
 
 type inode struct {
+	// gen is the generation of the kernel that may write the inode; a
+	// kernel of another generation shares it with a clone and copies it
+	// first (Kernel.ownInode).
+	gen   *generation
 	ino   uint32
 	path  string // "" for shared anonymous memory
 	size  uint64
@@ -39,49 +44,63 @@ type openFile struct {
 func (f openFile) readable() bool { return f.flags&OAccMode == ORdOnly || f.flags&OAccMode == ORdWr }
 func (f openFile) writable() bool { return f.flags&OAccMode == OWrOnly || f.flags&OAccMode == ORdWr }
 
+// fileSystem is a kernel's files. Clones share it copy-on-write: a table
+// (inodes, paths, fds) is copied by the first change a kernel makes to it
+// after a Clone (own), and an inode by the first change to its size or
+// page cache (Kernel.ownInode).
 type fileSystem struct {
-	inodes  map[uint32]*inode
-	paths   map[string]uint32
-	fds     map[int]openFile
+	inodes map[uint32]*inode
+	paths  map[string]uint32
+	fds    map[int]openFile
+	// gen is the generation of the kernel that may write the tables.
+	gen     *generation
 	nextIno uint32
 	// nextFile numbers open file descriptions, including those
 	// shared anonymous mappings make.
 	nextFile uint32
 }
 
-func newFileSystem() fileSystem {
-	return fileSystem{inodes: map[uint32]*inode{}, paths: map[string]uint32{}, fds: map[int]openFile{}}
+func newFileSystem(gen *generation) fileSystem {
+	return fileSystem{inodes: map[uint32]*inode{}, paths: map[string]uint32{}, fds: map[int]openFile{}, gen: gen}
 }
 
-// clone copies fs for Kernel.Clone, reading fs only: the copy has its own
-// inodes, whose page caches share pages copy-on-write with fs's.
-func (fs *fileSystem) clone() fileSystem {
-	c := fileSystem{
-		inodes:   make(map[uint32]*inode, len(fs.inodes)),
-		paths:    make(map[string]uint32, len(fs.paths)),
-		fds:      make(map[int]openFile, len(fs.fds)),
-		nextIno:  fs.nextIno,
-		nextFile: fs.nextFile,
+// own makes fs's tables writable by a kernel of generation gen: copies of
+// them where they are shared with a clone. The inodes in them stay
+// shared until written (Kernel.ownInode).
+func (fs *fileSystem) own(gen *generation) {
+	if fs.gen == gen {
+		return
 	}
-	for n, ind := range fs.inodes {
-		ci := *ind
-		ci.pages = snapshotPages(ind.pages)
-		c.inodes[n] = &ci
-	}
-	for p, n := range fs.paths {
-		c.paths[p] = n
-	}
-	for fd, f := range fs.fds {
-		c.fds[fd] = f
-	}
-	return c
+	fs.inodes = maps.Clone(fs.inodes)
+	fs.paths = maps.Clone(fs.paths)
+	fs.fds = maps.Clone(fs.fds)
+	fs.gen = gen
 }
 
-func (fs *fileSystem) newInode(path string, mode uint32) *inode {
+// newInode adds an empty file, written by a kernel of generation gen.
+func (fs *fileSystem) newInode(gen *generation, path string, mode uint32) *inode {
+	fs.own(gen)
 	fs.nextIno++
-	ind := &inode{ino: fs.nextIno, path: path, mode: mode, pages: newPageTree()}
+	ind := &inode{gen: gen, ino: fs.nextIno, path: path, mode: mode, pages: newPageTree()}
 	fs.inodes[ind.ino] = ind
 	return ind
+}
+
+// ownInode returns inode ino (which exists) ready for k to change: a copy,
+// over a copy-on-write snapshot of its page cache, where k shares it with
+// a clone. The copy replaces the shared inode in k's table; callers that
+// change an inode get it here, never from the table directly.
+func (k *Kernel) ownInode(ino uint32) *inode {
+	ind := k.fs.inodes[ino]
+	if ind.gen == k.gen {
+		return ind
+	}
+	k.fs.own(k.gen)
+	c := *ind
+	c.gen = k.gen
+	c.pages = snapshotPages(ind.pages)
+	k.fs.inodes[ino] = &c
+	return &c
 }
 
 func (fs *fileSystem) file(fd int) (openFile, bool) {
@@ -131,6 +150,7 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 	if fd == maxFDs {
 		return -1, EMFILE
 	}
+	k.fs.own(k.gen)
 	ino, exists := k.fs.paths[path]
 	switch {
 	case exists && flags&(OCreat|OExcl) == OCreat|OExcl:
@@ -138,7 +158,7 @@ func (k *Kernel) Open(path string, flags OpenFlags, mode uint32) (int, error) {
 	case !exists && flags&OCreat == 0:
 		return -1, ENOENT
 	case !exists:
-		ind := k.fs.newInode(path, mode&0o7777)
+		ind := k.fs.newInode(k.gen, path, mode&0o7777)
 		k.fs.paths[path] = ind.ino
 		ino = ind.ino
 	}
@@ -179,6 +199,7 @@ func (k *Kernel) Close(fd int) error {
 	if _, ok := k.fs.fds[fd]; !ok {
 		return EBADF
 	}
+	k.fs.own(k.gen)
 	delete(k.fs.fds, fd)
 	return nil
 }
@@ -195,6 +216,7 @@ func (k *Kernel) Unlink(path string) error {
 	if _, ok := k.fs.paths[path]; !ok {
 		return ENOENT
 	}
+	k.fs.own(k.gen)
 	delete(k.fs.paths, path)
 	return nil
 }
@@ -318,6 +340,7 @@ func (k *Kernel) inFile(ind *inode, idx uint64) bool {
 
 // cachePage returns the page-cache page idx of ind, owned by k, creating it.
 func (k *Kernel) cachePage(ind *inode, idx uint64) *page {
+	ind = k.ownInode(ind.ino)
 	if p := k.ownPage(ind.pages, idx); p != nil {
 		return p
 	}
@@ -346,6 +369,7 @@ func (k *Kernel) readFile(ind *inode, p []byte, pos uint64) int {
 // writeFile stores p at pos, growing the file if needed.
 // Preconditions: pos+len(p) <= maxFileSize.
 func (k *Kernel) writeFile(ind *inode, p []byte, pos uint64) {
+	ind = k.ownInode(ind.ino)
 	if end := pos + uint64(len(p)); end > ind.size {
 		k.setSize(ind, end)
 	}
@@ -364,6 +388,7 @@ func (k *Kernel) writeFile(ind *inode, p []byte, pos uint64) {
 // rest of its last page, and discards private copies of the dropped pages
 // in every mapping of the file, as truncate_pagecache() does.
 func (k *Kernel) setSize(ind *inode, size uint64) {
+	ind = k.ownInode(ind.ino)
 	old := ind.size
 	ps := k.g.pageSize
 	if size > old {

@@ -27,7 +27,7 @@ func (k *Kernel) CheckInvariants() error {
 	var prev vma
 	havePrev := false
 	total := uint64(0)
-	var wantGaps []Range
+	wantGaps := make([]Range, 0, k.vmas.Len()+1) // a gap below each VMA, and above the last
 	gapFrom := Addr(0)
 	k.vmas.Ascend(func(v vma) bool {
 		switch {
@@ -80,7 +80,7 @@ func (k *Kernel) CheckInvariants() error {
 	if msg, ok := k.gaps.check(); !ok {
 		fail("%s", msg)
 	}
-	var gotGaps []Range
+	gotGaps := make([]Range, 0, len(wantGaps))
 	k.gaps.each(func(s, e Addr) { gotGaps = append(gotGaps, Range{s, e}) })
 	if len(gotGaps) != len(wantGaps) {
 		fail("gap index has %d gaps, VMAs leave %d", len(gotGaps), len(wantGaps))

@@ -64,7 +64,7 @@ func New(cfg Config) (*Kernel, error) {
 		pt:     newPageTree(),
 		gen:    gen,
 		gaps:   newGapTree(gen),
-		fs:     newFileSystem(),
+		fs:     newFileSystem(gen),
 		guards: runs.New(),
 	}
 	rng := splitmix64{cfg.Seed}
@@ -132,15 +132,14 @@ func (k *Kernel) mutable() bool {
 
 // unshare gives k a fresh generation, and fresh copy-on-write handles on
 // its B-trees, after a Clone: from now on k copies every node, page and
-// chunk it shares with the clones before it writes it.
+// chunk it shares with the clones before it writes it, and every file
+// table and inode (fileSystem.own, ownInode), which are of the old
+// generation.
 func (k *Kernel) unshare() {
 	k.gen = &generation{}
 	k.vmas.Adopt(k.gen)
 	k.gaps.Adopt(k.gen)
 	k.pt = snapshotPages(k.pt)
-	for _, ind := range k.fs.inodes {
-		ind.pages = snapshotPages(ind.pages)
-	}
 	k.guards = k.guards.Snapshot()
 }
 
@@ -200,7 +199,6 @@ func (k *Kernel) Clone() *Kernel {
 	c.vmas.Adopt(c.gen)
 	c.gaps.Adopt(c.gen)
 	c.pt = snapshotPages(k.pt)
-	c.fs = k.fs.clone()
 	c.guards = k.guards.Snapshot()
 	c.scratch = nil
 	return &c

@@ -248,5 +248,6 @@ func (k *Kernel) populateAdvice(r Range, write bool) error {
 // private copies mappings made of those pages: truncate_pagecache_range()
 // says "hole-punching should not remove private COWed pages from the hole".
 func (k *Kernel) punchHole(ind *inode, from, to uint64) {
+	ind = k.ownInode(ind.ino)
 	deleteKeys(ind.pages, from, to)
 }

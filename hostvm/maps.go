@@ -109,16 +109,20 @@ func (k *Kernel) Lookup(a Addr) (Mapping, bool) {
 }
 
 // MappingsIn lists the mappings overlapping r, in address order.
-func (k *Kernel) MappingsIn(r Range) []Mapping {
+func (k *Kernel) MappingsIn(r Range) []Mapping { return k.AppendMappingsIn(nil, r) }
+
+// AppendMappingsIn appends the mappings overlapping r, in address order,
+// to dst and returns the result: MappingsIn into a caller's buffer, for
+// checks that list mappings after every call.
+func (k *Kernel) AppendMappingsIn(dst []Mapping, r Range) []Mapping {
 	if !k.live() {
-		return nil
+		return dst
 	}
-	var out []Mapping
 	var c cowtree.Cursor[vma]
 	for k.seekVMA(&c, r.Start); c.Valid() && c.Item().start < r.End; c.Next() {
-		out = append(out, k.mapping(c.Item()))
+		dst = append(dst, k.mapping(c.Item()))
 	}
-	return out
+	return dst
 }
 
 // MapsString renders the address space as /proc/self/maps does, one line

@@ -200,3 +200,31 @@ func TestMapsMerge(t *testing.T) {
 		t.Errorf("x1 %v x2 %v, %d lines; want x2 = x1-4096 and 1 line", x1, x2, len(k.Maps()))
 	}
 }
+
+// TestAppendMappingsIn checks that AppendMappingsIn keeps what dst held and
+// appends what MappingsIn lists, and that the buffer can be reused.
+func TestAppendMappingsIn(t *testing.T) {
+	k := linuxKernel(t)
+	pg := Addr(k.PageSize())
+	base := mustMmap(t, k, 0, 4*uint64(pg), rw, MapPrivate|MapAnonymous, -1, 0)
+	mustOK(t, k.Mprotect(base+pg, uint64(pg), ProtRead), "mprotect")
+	r := Range{Start: base, End: base + 4*pg}
+	want := k.MappingsIn(r)
+	if len(want) != 3 {
+		t.Fatalf("MappingsIn = %v, want 3 mappings", want)
+	}
+	head := Mapping{Start: 1, End: 2}
+	got := k.AppendMappingsIn([]Mapping{head}, r)
+	if len(got) != 1+len(want) || got[0] != head {
+		t.Fatalf("AppendMappingsIn = %v, want %v then %v", got, head, want)
+	}
+	for i, m := range want {
+		if got[1+i] != m {
+			t.Errorf("AppendMappingsIn[%d] = %v, want %v", 1+i, got[1+i], m)
+		}
+	}
+	got = k.AppendMappingsIn(got[:0], Range{Start: base + pg, End: base + 2*pg})
+	if len(got) != 1 || got[0] != want[1] {
+		t.Errorf("reused buffer: AppendMappingsIn = %v, want [%v]", got, want[1])
+	}
+}

@@ -50,10 +50,13 @@ func TestNoKernel(t *testing.T) {
 			m, ok := k.Lookup(0x5000)
 			return fmt.Sprint(m == Mapping{}, ok)
 		}, "true false"},
-		"Madvise":     {func(k *Kernel) string { return fmt.Sprint(k.Madvise(0x5000, pg, MadvDontNeed)) }, "Invalid argument"},
-		"MapCount":    {func(k *Kernel) string { return fmt.Sprint(k.MapCount()) }, "0"},
-		"Maps":        {func(k *Kernel) string { return fmt.Sprint(k.Maps() == nil) }, "true"},
-		"MappingsIn":  {func(k *Kernel) string { return fmt.Sprint(k.MappingsIn(Range{0, 1 << 40}) == nil) }, "true"},
+		"Madvise":    {func(k *Kernel) string { return fmt.Sprint(k.Madvise(0x5000, pg, MadvDontNeed)) }, "Invalid argument"},
+		"MapCount":   {func(k *Kernel) string { return fmt.Sprint(k.MapCount()) }, "0"},
+		"Maps":       {func(k *Kernel) string { return fmt.Sprint(k.Maps() == nil) }, "true"},
+		"MappingsIn": {func(k *Kernel) string { return fmt.Sprint(k.MappingsIn(Range{0, 1 << 40}) == nil) }, "true"},
+		"AppendMappingsIn": {func(k *Kernel) string {
+			return fmt.Sprint(len(k.AppendMappingsIn(make([]Mapping, 1), Range{0, 1 << 40})))
+		}, "1"},
 		"MapsString":  {func(k *Kernel) string { return k.MapsString() }, ""},
 		"MmapBase":    {func(k *Kernel) string { return fmt.Sprint(k.MmapBase()) }, "0x0"},
 		"Mmap":        {func(k *Kernel) string { return fmt.Sprint(k.Mmap(0, pg, rw, pa, -1, 0)) }, "0x0 Invalid argument"},

@@ -24,7 +24,7 @@ func (k *Kernel) mmapRegion(v vma, shmem bool) error {
 		}
 	}
 	if shmem {
-		ind := k.fs.newInode("", 0o600)
+		ind := k.fs.newInode(k.gen, "", 0o600)
 		ind.size = r.Len()
 		k.fs.nextFile++
 		v.ino, v.file = ind.ino, k.fs.nextFile

@@ -73,7 +73,7 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	if count == 0 {
 		return 0, nil
 	}
-	ind := k.fs.inodes[f.ino]
+	ind := k.ownInode(f.ino)
 	pos := uint64(off)
 	if f.flags&OAppend != 0 {
 		pos = ind.size

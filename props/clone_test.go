@@ -82,7 +82,7 @@ func (s *System) cloneQEMUAlone() *System {
 	c.host = c.sim.Host().(sim.KernelHost).Kernel
 	c.handles = append([]uint64(nil), s.handles...)
 	c.handleLens = append([]uint64(nil), s.handleLens...)
-	c.lines = append([]string(nil), s.lines...)
+	c.lines = append([]textLine(nil), s.lines...)
 	c.run = append([]Op(nil), s.run...)
 	return &c
 }
@@ -90,5 +90,5 @@ func (s *System) cloneQEMUAlone() *System {
 // state renders what QEMU's process shows: the last answer, the page
 // flags, the host's mappings.
 func (s *System) state() string {
-	return fmt.Sprintf("%s\n%v\n%v\n", s.simResult, s.sim.FlagRuns(), s.host.Maps())
+	return fmt.Sprintf("%s\n%v\n%v\n", s.simResultText(), s.sim.FlagRuns(), s.host.Maps())
 }

@@ -104,7 +104,11 @@ func (s *System) sweepAfter(op Op) {
 func (s *System) sweep(start, end uint64) bool {
 	t := s.targetPage
 	qemuBuf, kernelBuf := s.pageBuffers()
-	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(start), End: hostvm.Addr(end)}) {
+	// The mappings go in the run's buffer, taken while in use.
+	ms := s.ref.AppendMappingsIn(s.sweepMaps[:0], hostvm.Range{Start: hostvm.Addr(start), End: hostvm.Addr(end)})
+	s.sweepMaps = nil
+	defer func() { s.sweepMaps = ms[:0] }()
+	for _, m := range ms {
 		if m.Prot&hostvm.ProtRWX == 0 {
 			continue
 		}
@@ -149,7 +153,7 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	}
 	i &^= 15
 	n := min(16, len(kernelBuf)-i)
-	s.emit(fmt.Sprintf("peek(%s, %d) = %s", hexText(p+uint64(i)), n, quote(kernelBuf[i:i+n])))
+	s.emitQuoted(fmt.Sprintf("peek(%s, %d) = ", hexText(p+uint64(i)), n), kernelBuf[i:i+n])
 	if qemuFault != nil {
 		s.fail("page %#x faults under QEMU (%v) but reads on the guest kernel", p, qemuFault)
 	} else {

@@ -254,7 +254,7 @@ func (s *System) runMremap(op Op) {
 	line := func(want uint64, kernelErr error) {
 		prefix := ""
 		if qemuErr == nil && kernelErr == nil {
-			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			prefix = handleName(len(s.handles)) + " = "
 		}
 		exp := expectText(want, kernelErr)
 		if kernelErr == nil && placed {
@@ -325,7 +325,7 @@ func (s *System) runLoad(op Op) {
 	if kernelFault != nil {
 		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, faultText(kernelFault)))
 	} else {
-		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, quote(kernelBuf)))
+		s.emitQuoted(fmt.Sprintf("peek(%s, %d) = ", at, n), kernelBuf)
 	}
 	s.compareAccess(&accessOutcome{kind: "load", addr: addr,
 		qemuN: qemuN, qemuFault: qemuFault, kernelN: kernelN, kernelFault: kernelFault}, qemuBuf, kernelBuf)

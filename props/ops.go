@@ -361,7 +361,7 @@ func (s *System) resolve(w Where) (uint64, string) {
 	switch {
 	case w.Base < baseLow && len(s.handles) > 0:
 		handle := int(w.Base) % len(s.handles)
-		base, text = s.handles[handle], fmt.Sprintf("$m%d", handle)
+		base, text = s.handles[handle], handleName(handle)
 	case w.Base == baseTop:
 		base = s.spaceEnd
 	case w.Base == baseMid:

@@ -88,7 +88,7 @@ func pinnedDigest(t *testing.T, setup Setup, pol policy.Policy, seed int64, step
 	for n := 0; n < steps; n++ {
 		op := GenOp(src, handles)
 		ok := s.Exec(op)
-		fmt.Fprintf(h, "%s -> %s\n%v\n%v\n", op, s.simResult, s.sim.FlagRuns(), s.host.Maps())
+		fmt.Fprintf(h, "%s -> %s\n%v\n%v\n", op, s.simResultText(), s.sim.FlagRuns(), s.host.Maps())
 		if !ok {
 			msg, _ := s.Failed()
 			fmt.Fprintf(h, "failed: %s\n", msg)

@@ -83,7 +83,7 @@ func (p *System) clone() (*System, bool) {
 	s.lines = slices.Clip(slices.Clone(p.lines))
 	s.handles, s.handleLens, s.run = nil, nil, nil
 	s.outcome, s.call = nil, nil
-	s.pageBufs, s.touched = nil, nil
+	s.pageBufs, s.touched, s.sweepMaps = nil, nil, nil
 	return &s, true
 }
 

@@ -3,6 +3,8 @@ package props
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/mmapsim/mmapsim/hostvm"
 )
 
 // simOnly runs op on QEMU alone, once the comparison has stopped at a named
@@ -14,14 +16,14 @@ func (s *System) simOnly(op Op) {
 	var line string
 	var err error
 	var got uint64
-	var res string // what else QEMU answered: bytes, a fault
+	res := simAnswer{kind: op.Kind} // what else QEMU answered: bytes, a fault
 	switch op.Kind {
 	case OpMmap:
 		a := s.mmapArgs(op)
 		got, err = s.sim.Mmap(a.addr, a.length, int(a.prot), a.flags, a.fd, a.offset)
 		prefix := ""
 		if err == nil {
-			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			prefix = handleName(len(s.handles)) + " = "
 			s.handles = append(s.handles, got)
 			s.handleLens = append(s.handleLens, (a.length+s.targetPage-1)&^(s.targetPage-1))
 		}
@@ -31,7 +33,7 @@ func (s *System) simOnly(op Op) {
 		got, err = s.sim.Mremap(addr, oldLen, newLen, flags, to)
 		prefix := ""
 		if err == nil {
-			prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+			prefix = handleName(len(s.handles)) + " = "
 			s.handles = append(s.handles, got)
 			s.handleLens = append(s.handleLens, newLen)
 		}
@@ -59,12 +61,12 @@ func (s *System) simOnly(op Op) {
 		addr, at := s.resolve(op.At)
 		buf := make([]byte, op.N)
 		n, f := s.sim.Load(addr, buf)
-		res = fmt.Sprintf("%s %v", quote(buf[:n]), f)
+		res.data, res.fault = buf[:n], copyFault(f)
 		line = fmt.Sprintf("peek(%s, %d)", at, op.N)
 	case OpStore:
 		addr, at := s.resolve(op.At)
 		n, f := s.sim.Store(addr, bytes.Repeat([]byte{op.Byte}, int(op.N)))
-		res = fmt.Sprintf("%d %v", n, f)
+		res.n, res.fault = n, copyFault(f)
 		line = fmt.Sprintf("fill(%s, %d, %#x)", at, op.N, op.Byte)
 	case OpBrk:
 		addr, at := s.resolve(op.At)
@@ -84,7 +86,43 @@ func (s *System) simOnly(op Op) {
 		err = s.host.Ftruncate(fd, int64(size))
 		line = fmt.Sprintf("ftruncate(%d, %s)", fd, hexText(size))
 	}
-	s.simResult = fmt.Sprintf("%#x %v %s", got, err, res)
+	res.got, res.err = got, err
+	s.simResult = res
 	s.emit(line)
 	s.abortCheck(err)
+}
+
+// simAnswer is what QEMU answered to an operation run on it alone, kept
+// as it came (rendering it costs more than the operation) for the tests
+// that look at it.
+type simAnswer struct {
+	kind  Kind
+	got   uint64
+	err   error
+	data  []byte        // the bytes a load read
+	n     int           // the count a store wrote
+	fault *hostvm.Fault // the fault that stopped a load or store
+}
+
+// simResultText renders the last answer QEMU gave alone (simOnly): the
+// value, the error, the bytes or the fault.
+func (s *System) simResultText() string {
+	r := s.simResult
+	var res string
+	switch r.kind {
+	case OpLoad:
+		res = fmt.Sprintf("%s %v", quote(r.data), r.fault)
+	case OpStore:
+		res = fmt.Sprintf("%d %v", r.n, r.fault)
+	}
+	return fmt.Sprintf("%#x %v %s", r.got, r.err, res)
+}
+
+// copyFault returns a copy of f (nil for nil), which the answer keeps.
+func copyFault(f *hostvm.Fault) *hostvm.Fault {
+	if f == nil {
+		return nil
+	}
+	c := *f
+	return &c
 }

@@ -47,6 +47,9 @@ type System struct {
 
 	fileChanged bool   // a file was written or truncated since the run began
 	pageBufs    []byte // the comparisons' page buffers (pageBuffers); a run's own
+	// sweepMaps is sweep's buffer of the guest kernel's mappings; a
+	// run's own, nil while a sweep uses it.
+	sweepMaps []hostvm.Mapping
 	// touched are the spans the current operation may change, and
 	// handlesBefore the handles before it (touched.go).
 	touched       []span
@@ -56,12 +59,12 @@ type System struct {
 	// the comparison stopped).
 	brk uint64
 	// simResult is what QEMU answered to the last operation run on it
-	// alone (simOnly): the value, the error, the bytes or the fault.
-	simResult string
+	// alone (simOnly), shown by simResultText.
+	simResult simAnswer
 
 	// lines is the run so far as scenario text: lines[0] is the settings,
 	// then the files, then a line (or a few) per operation.
-	lines       []string
+	lines       []textLine
 	Divergences map[string]int // named divergences (and the catalogue's behaviours) seen, by name
 	failure     string         // the first failure, if any; once set, never changes
 	failLine    int            // the line of lines the failure is at (1-based); meaningful when failure != ""
@@ -136,7 +139,9 @@ func buildSystem(setup Setup, pol policy.Policy, opts Options) (*System, error) 
 	s.brk = guest.BrkStart()
 	s.sim.SetRecording(false)
 	s.emit("#! " + setup.Settings(pol))
-	s.lines = append(s.lines, fileLines(s.targetPage)...)
+	for _, line := range fileLines(s.targetPage) {
+		s.emit(line)
+	}
 	return s, nil
 }
 
@@ -153,7 +158,17 @@ func (s *System) Ops() []Op { return append([]Op(nil), s.run...) }
 // Scenario returns the run as a scenario file: the expectations are the
 // reference model's results, so `mmapsim run` of it fails where the run
 // failed.
-func (s *System) Scenario() string { return strings.Join(s.lines, "\n") + "\n" }
+func (s *System) Scenario() string {
+	if len(s.lines) == 0 {
+		return "\n" // as strings.Join of no lines, then the newline
+	}
+	var b strings.Builder
+	for _, line := range s.lines {
+		b.WriteString(line.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // Exec runs op on both systems, compares, then checks the invariants. It
 // returns false once the run has failed. Once the comparison has stopped

@@ -1,6 +1,7 @@
 package props
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,8 +20,40 @@ import (
 // differ (a placement): any success, but not an error or an abort.
 const anySuccess = "? (success)"
 
+// textLine is a line of the run's text. A line that shows bytes keeps
+// them (data, when quoted) and quotes them only when the text is read
+// (String): most runs' text is never read.
+type textLine struct {
+	text   string
+	data   []byte
+	quoted bool // the line is text followed by data quoted
+}
+
+// String renders the line.
+func (l textLine) String() string {
+	if l.quoted {
+		return l.text + quote(l.data)
+	}
+	return l.text
+}
+
 // emit appends line to the run's text.
-func (s *System) emit(line string) { s.lines = append(s.lines, line) }
+func (s *System) emit(line string) { s.lines = append(s.lines, textLine{text: line}) }
+
+// emitQuoted appends the line prefix followed by data quoted (a copy of
+// data is kept).
+func (s *System) emitQuoted(prefix string, data []byte) {
+	s.lines = append(s.lines, textLine{text: prefix, data: bytes.Clone(data), quoted: true})
+}
+
+// lastLine returns the last line of the run's text, rendered, for a change.
+func (s *System) lastLine() string {
+	n := len(s.lines) - 1
+	return s.lines[n].String()
+}
+
+// handleName is the scenario name of mapping i: $m<i>.
+func handleName(i int) string { return "$m" + strconv.Itoa(i) }
 
 // concrete replaces a "= ?" expectation on the last line with the guest
 // kernel's actual result, so the counterexample fails when replayed where
@@ -29,8 +62,8 @@ func (s *System) emit(line string) { s.lines = append(s.lines, line) }
 // Preconditions: the call's line is the last of the run's text.
 func (s *System) concrete(v uint64, err error) {
 	n := len(s.lines) - 1
-	if strings.HasSuffix(s.lines[n], " = "+anySuccess) {
-		s.lines[n] = strings.TrimSuffix(s.lines[n], anySuccess) + expectText(v, err)
+	if line := s.lastLine(); strings.HasSuffix(line, " = "+anySuccess) {
+		s.lines[n] = textLine{text: strings.TrimSuffix(line, anySuccess) + expectText(v, err)}
 	}
 }
 
@@ -41,7 +74,7 @@ func (s *System) concrete(v uint64, err error) {
 // Preconditions: the call's line is the last of the run's text.
 func (s *System) reexpect(old, new string) {
 	n := len(s.lines) - 1
-	s.lines[n] = strings.Replace(s.lines[n], " = "+old, " = "+new, 1)
+	s.lines[n] = textLine{text: strings.Replace(s.lastLine(), " = "+old, " = "+new, 1)}
 }
 
 // mmapLine is an mmap call's arguments as its scenario line shows them.
@@ -63,7 +96,7 @@ type mmapLine struct {
 func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool) string {
 	prefix := ""
 	if bind && kernelErr == nil {
-		prefix = fmt.Sprintf("$m%d = ", len(s.handles))
+		prefix = handleName(len(s.handles)) + " = "
 	}
 	exp := expectText(want, kernelErr)
 	if kernelErr == nil && line.op.Place != PlaceFixed && line.op.Place != PlaceNoReplace {

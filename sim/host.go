@@ -65,9 +65,5 @@ type Abort = base.Abort
 
 // hostMapping returns the host mapping at guest address a.
 func (s *Sim) hostMapping(a uint64) (hostvm.Mapping, bool) {
-	ms := s.libc.Host.MappingsIn(s.geom.HostRange(a, 1))
-	if len(ms) != 1 {
-		return hostvm.Mapping{}, false
-	}
-	return ms[0], true
+	return s.libc.HostMapping(s.geom.HostRange(a, 1))
 }

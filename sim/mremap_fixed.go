@@ -386,7 +386,9 @@ func allZero(b []byte) bool {
 func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
 	g := &s.geom
 	lo, hi := a&g.HostPageMask(), s.hostPageAlignEnd(a+n)
-	saved := s.libc.Host.MappingsIn(g.HostRange(lo, hi-lo))
+	saved := s.libc.AppendHostMappings(s.accessMaps[:0], g.HostRange(lo, hi-lo))
+	s.accessMaps = nil // taken while fn runs
+	defer func() { s.accessMaps = saved[:0] }()
 	for _, m := range saved {
 		if int(m.Prot)&acc == 0 {
 			s.libc.Host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot|hostvm.Prot(acc))

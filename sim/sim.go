@@ -41,6 +41,9 @@ type Sim struct {
 	// by the target_mmap it calls, not by those QEMU makes for itself).
 	guestFlags hostvm.MapFlags
 	guestCall  bool
+	// accessMaps is withAccess's buffer of host mappings: the process's
+	// own (not shared with clones), nil while a withAccess uses it.
+	accessMaps []hostvm.Mapping
 }
 
 // errNotStarted is what the system calls of a Sim that New did not make
@@ -168,6 +171,7 @@ func (s *Sim) Clone() *Sim {
 		c.libc = s.libc.Clone()
 	}
 	c.flags = s.flags.Clone()
+	c.accessMaps = nil
 	return &c
 }
 

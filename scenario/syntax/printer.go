@@ -309,6 +309,7 @@ func writeExpect(b *strings.Builder, w *Expect) {
 // Quote writes b as a scenario string literal, with C escapes.
 func Quote(b []byte) string {
 	var sb strings.Builder
+	sb.Grow(len(b) + 2)
 	writeString(&sb, b)
 	return sb.String()
 }

@@ -3,6 +3,7 @@ package base
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/mmapsim/mmapsim/hostvm"
 )
@@ -41,10 +42,21 @@ func CheckAgreementIn(flags *PageFlags, host Host, g *Geom, start, end uint64) e
 	return checkAgreement(flags, host, g, start, end, false)
 }
 
+// mappingBufs are checkAgreement's buffers of host mappings.
+var mappingBufs = sync.Pool{New: func() any { return new([]hostvm.Mapping) }}
+
 // checkAgreement is CheckAgreement over the whole space (all), or over the
 // guest range [start, end).
 func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all bool) error {
 	var bad []string
+	// ms are the host mappings of one look, in a buffer reused from call
+	// to call.
+	buf := mappingBufs.Get().(*[]hostvm.Mapping)
+	ms := (*buf)[:0]
+	defer func() {
+		*buf = ms[:0]
+		mappingBufs.Put(buf)
+	}()
 	fail := func(format string, args ...any) {
 		if len(bad) < 20 {
 			bad = append(bad, fmt.Sprintf(format, args...))
@@ -74,7 +86,8 @@ func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all
 		}
 		at := g.G2H(r.Start)
 		hend := at + hostvm.Addr(r.End-r.Start)
-		for _, m := range host.MappingsIn(hostvm.Range{Start: at, End: hend}) {
+		ms = appendMappingsIn(host, ms[:0], hostvm.Range{Start: at, End: hend})
+		for _, m := range ms {
 			if m.Start > at {
 				fail("guest pages %#x-%#x are valid (%s) but host %v-%v is unmapped",
 					g.H2G(at), g.H2G(m.Start), protLetters(r.Flags), at, m.Start)
@@ -97,7 +110,8 @@ func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all
 
 	// Host mappings must belong to some valid guest page, or be
 	// placeholders in the reservation.
-	for _, m := range host.MappingsIn(look) {
+	ms = appendMappingsIn(host, ms[:0], look)
+	for _, m := range ms {
 		if m.Name == "[stack]" && m.GrowsDown {
 			continue // the emulator's own stack (the host's [stack]): not guest memory
 		}
@@ -126,7 +140,8 @@ func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all
 	if g.ReservedVA != 0 {
 		whole := hostvm.Range{Start: max(space.Start, look.Start), End: min(space.End, look.End)}
 		at := whole.Start
-		for _, m := range host.MappingsIn(whole) {
+		ms = appendMappingsIn(host, ms[:0], whole)
+		for _, m := range ms {
 			if m.Start > at {
 				fail("the reservation has a hole at %v-%v (guest %#x-%#x)", at, m.Start, g.H2G(at), g.H2G(m.Start))
 			}

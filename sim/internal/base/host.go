@@ -160,3 +160,18 @@ func HostPageSizeOf(host Host) (size uint64, err error) {
 	}
 	return size, nil
 }
+
+// mappingsAppender is a Host that lists its mappings into the caller's
+// buffer (hostvm.Kernel's AppendMappingsIn, which KernelHost promotes).
+type mappingsAppender interface {
+	AppendMappingsIn(dst []hostvm.Mapping, r hostvm.Range) []hostvm.Mapping
+}
+
+// appendMappingsIn appends host.MappingsIn(r) to dst, without a slice of
+// its own where the host can fill dst.
+func appendMappingsIn(host Host, dst []hostvm.Mapping, r hostvm.Range) []hostvm.Mapping {
+	if a, ok := host.(mappingsAppender); ok {
+		return a.AppendMappingsIn(dst, r)
+	}
+	return append(dst, host.MappingsIn(r)...)
+}

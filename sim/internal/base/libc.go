@@ -26,6 +26,8 @@ type Libc struct {
 	// scratch is the emulator's own buffer (Scratch), not shared with
 	// clones.
 	scratch []byte
+	// maps is HostMapping's buffer, not shared with clones.
+	maps []hostvm.Mapping
 }
 
 // StartCall begins a guest call: it forgets the previous call's log.
@@ -37,7 +39,26 @@ func (c *Libc) Clone() Libc {
 	d.Host = c.Host.CloneHost()
 	d.Calls = nil
 	d.scratch = nil
+	d.maps = nil
 	return d
+}
+
+// AppendHostMappings appends Host.MappingsIn(r) to dst and returns the
+// result, without a slice of its own where the host can fill dst. Not
+// recorded.
+func (c *Libc) AppendHostMappings(dst []hostvm.Mapping, r hostvm.Range) []hostvm.Mapping {
+	return appendMappingsIn(c.Host, dst, r)
+}
+
+// HostMapping returns the one host mapping overlapping r, or false where
+// none or several do: Host.MappingsIn without a slice per call. Not
+// recorded.
+func (c *Libc) HostMapping(r hostvm.Range) (hostvm.Mapping, bool) {
+	c.maps = appendMappingsIn(c.Host, c.maps[:0], r)
+	if len(c.maps) != 1 {
+		return hostvm.Mapping{}, false
+	}
+	return c.maps[0], true
 }
 
 // Scratch returns n zeroed bytes of the emulator's own memory (a host page
@@ -142,11 +163,20 @@ func (c *Libc) Brk(newBrk hostvm.Addr) hostvm.Addr {
 	return got
 }
 
+// sharedZeros are 64 KiB of zeros every Libc writes from where its host
+// page is no larger, never written to: a run cloned from a prepared
+// process does not make its own.
+var sharedZeros [1 << 16]byte
+
 // zeroBuf returns c's buffer of zeros: at least 64 KiB and a whole number
 // of host pages (both are powers of two).
 func (c *Libc) zeroBuf() []byte {
 	if c.zeros == nil {
-		c.zeros = make([]byte, max(1<<16, c.Host.PageSize()))
+		if n := c.Host.PageSize(); n > uint64(len(sharedZeros)) {
+			c.zeros = make([]byte, n)
+		} else {
+			c.zeros = sharedZeros[:]
+		}
 	}
 	return c.zeros
 }
