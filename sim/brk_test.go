@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -73,6 +75,60 @@ func TestDontNeedClearsAnonymousWithoutAnonFlags(t *testing.T) {
 		buf := make([]byte, 3)
 		if n, f := s.Load(a, buf); n != 3 || f != nil || buf[0]|buf[1]|buf[2] != 0 {
 			t.Errorf("quirks %v: after MADV_DONTNEED the page holds %v (%d, %v), want zeros", quirks, buf, n, f)
+		}
+	}
+}
+
+// TestSeedBrkProperty runs random brk sequences through the seed's do_brk
+// (QuirkBrkHostPages) with nothing mapped near the heap, weighted toward
+// its boundaries (the current break, the host-page end of the heap, one
+// either side). With room to grow every break at or above the start is
+// granted; the heap below it reads and writes, and what lies between the
+// old break and a higher new one reads zero, as do_brk initialises it.
+func TestSeedBrkProperty(t *testing.T) {
+	const seed = 52
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	q := QuirkSet(0).With(QuirkBrkHostPages)
+	for _, setup := range []struct{ hostPage, reserved uint64 }{{0x1000, 0}, {0x10000, 0}, {0x1000, 0xf7000000}, {0x10000, 0xf7000000}} {
+		s, _ := newTestSim(t, setup.hostPage, 0, setup.reserved, q)
+		start := s.BrkStart()
+		cur := start
+		for step := 0; step < 60; step++ {
+			var want uint64
+			switch rng.IntN(6) {
+			case 0:
+				want = s.brk.page // exactly the end of the memory the heap has
+			case 1:
+				want = s.brk.page + 1
+			case 2:
+				want = max(s.brk.page-1, start)
+			case 3:
+				want = s.geom.HostPageAlign(cur)
+			case 4:
+				want = start
+			default:
+				want = start + rng.Uint64N(0x40000)
+			}
+			old := cur
+			got, err := s.Brk(want)
+			if err != nil || got != want {
+				t.Fatalf("H %#x, reserved %#x, step %d: brk(%#x) from %#x (heap to %#x) = %#x, %v; want %#x",
+					setup.hostPage, setup.reserved, step, want, old, s.brk.page, got, err, want)
+			}
+			cur = got
+			if cur > old {
+				buf := make([]byte, cur-old)
+				if n, f := s.Load(old, buf); n != len(buf) || f != nil || bytes.Count(buf, []byte{0}) != len(buf) {
+					t.Fatalf("step %d: the heap's new bytes [%#x, %#x) read %d, %v, not all zero", step, old, cur, n, f)
+				}
+			}
+			if cur > start {
+				// Dirty the heap's last byte: a later growth must zero it again.
+				if n, f := s.Store(cur-1, []byte{0xa5}); n != 1 || f != nil {
+					t.Fatalf("step %d: store at the break's last byte %#x: %d, %v", step, cur-1, n, f)
+				}
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/mmapsim/mmapsim/hostvm"
 	"math/rand/v2"
 	"testing"
 )
@@ -74,6 +75,33 @@ func TestFindTopDownSkips(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestMmapFindVMAWrapsToMinAddr: without RESERVED_VA, when the host's
+// answer to the hint lies outside a 32-bit guest's space, mmap_find_vma
+// wraps and asks again from mmap_min_addr (seed lines 339-350), and the
+// host grants that: the mapping lands at mmap_min_addr, not at the top of
+// the guest space where the fallback search would put it.
+func TestMmapFindVMAWrapsToMinAddr(t *testing.T) {
+	for _, minAddr := range []uint64{0x10000, 0x20000} {
+		k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(KernelHost{k}, Config{MmapMinAddr: minAddr, ProbeGuestBase: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Occupy the hint (TASK_UNMAPPED_BASE): the host places the probe
+		// top down from its own mmap base, far above 4 GiB.
+		hint := s.cfg.TaskUnmappedBase
+		mustMmap(t, s, hint, 0x100000, rw, anon|hostvm.MapFixed)
+		a, err := s.Mmap(0, 0x1000, rw, anon, -1, 0)
+		if err != nil || a != minAddr {
+			t.Errorf("mmap_min_addr %#x: non-fixed mmap with its hint taken = %#x, %v; want %#x (the wrap to mmap_min_addr)\n%s",
+				minAddr, a, err, minAddr, calls(s))
 		}
 	}
 }

@@ -37,3 +37,54 @@ func TestFirstRunIn(t *testing.T) {
 		t.Error("FirstRunIn on flags with no page size found a run")
 	}
 }
+
+// TestFirstHole: FirstHole(start, end) answers as a page-by-page walk (the
+// first address in [start, end) whose page is not PageValid, or end), over
+// random flag layouts and random ranges whose ends are page aligned or
+// not: an end inside a page still asks about that page.
+func TestFirstHole(t *testing.T) {
+	const seed = 12
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	const page = 0x1000
+	walk := func(f *PageFlags, start, end uint64) uint64 {
+		for at := start; at < end; at = at&^(page-1) + page {
+			if f.Get(at)&PageValid == 0 {
+				return at
+			}
+		}
+		return end
+	}
+	for layout := 0; layout < 50; layout++ {
+		f := NewPageFlags(page)
+		for i := 0; i < 20; i++ {
+			first := rng.Uint64N(256)
+			f.SetPages(first, first+1+rng.Uint64N(16), uint32(rng.IntN(2)*PageValid|PageRead))
+		}
+		for q := 0; q < 200; q++ {
+			start := rng.Uint64N(300 * page)
+			end := start + 1 + rng.Uint64N(40*page)
+			switch rng.IntN(4) {
+			case 0: // the end one byte into a page
+				end = end&^(page-1) + 1
+			case 1:
+				end = (end + page - 1) &^ (page - 1)
+			}
+			if end <= start {
+				end = start + 1
+			}
+			if got, want := f.FirstHole(start, end), walk(&f, start, end); got != want {
+				t.Fatalf("layout %d: FirstHole(%#x, %#x) = %#x, want %#x; flags %+v", layout, start, end, got, want, f.RunsIn(start, end))
+			}
+		}
+	}
+	// The smallest case: two valid pages, the end one byte into the second.
+	f := NewPageFlags(page)
+	f.SetPages(0, 2, PageValid)
+	if got := f.FirstHole(0, page+1); got != page+1 {
+		t.Errorf("FirstHole(0, %#x) over two valid pages = %#x, want the end", page+1, got)
+	}
+	if !f.AllValid(page, page+1) {
+		t.Errorf("AllValid(%#x, %#x) over a valid page = false", page, page+1)
+	}
+}
