@@ -15,17 +15,10 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pread")
 	}
-	f, err := k.rwFile(fd, off, false)
+	f, count, err := k.rwUser(fd, buf, count, off, false)
 	if err != nil {
 		return 0, err
 	}
-	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
-		return 0, EFAULT
-	}
-	if !rwRangeOK(off, count) {
-		return 0, EINVAL
-	}
-	count = min(count, maxRWCount(k.g.pageSize))
 	ind := k.fs.inodes[f.ino]
 	pos := uint64(off)
 	if pos >= ind.size || count == 0 {
@@ -59,17 +52,10 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("pwrite")
 	}
-	f, err := k.rwFile(fd, off, true)
+	f, count, err := k.rwUser(fd, buf, count, off, true)
 	if err != nil {
 		return 0, err
 	}
-	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
-		return 0, EFAULT
-	}
-	if !rwRangeOK(off, count) {
-		return 0, EINVAL
-	}
-	count = min(count, maxRWCount(k.g.pageSize))
 	if count == 0 {
 		return 0, nil
 	}
@@ -98,6 +84,24 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 		return 0, EFAULT
 	}
 	return done, nil
+}
+
+// rwUser is pread's and pwrite's checks of their arguments, in Linux's
+// order (rwFile, then the user buffer [buf, buf+count) inside the task
+// (EFAULT), then the file range (EINVAL)), and the count Linux clamps to
+// MAX_RW_COUNT.
+func (k *Kernel) rwUser(fd int, buf Addr, count uint64, off int64, write bool) (openFile, uint64, error) {
+	f, err := k.rwFile(fd, off, write)
+	if err != nil {
+		return openFile{}, 0, err
+	}
+	if end, ok := AddLen(buf, count); !ok || end > k.g.taskSize {
+		return openFile{}, 0, EFAULT
+	}
+	if !rwRangeOK(off, count) {
+		return openFile{}, 0, EINVAL
+	}
+	return f, min(count, maxRWCount(k.g.pageSize)), nil
 }
 
 // rwFile is the first checks of pread and pwrite, in Linux's order: a
