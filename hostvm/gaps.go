@@ -67,55 +67,34 @@ func (t *gapTree) replace(lo, hi Addr, gaps []Range) {
 // topDown returns the highest address a with [a, a+length) inside one gap
 // and inside [low, high). Compare Linux's unmapped_area_topdown().
 func (t *gapTree) topDown(low, high Addr, length uint64) (Addr, bool) {
-	return t.search(gapQuery{low, high, length, true})
+	return t.search(cowtree.Query{Low: uint64(low), High: uint64(high), MinSpan: length, Down: true})
 }
 
 // bottomUp returns the lowest address a with [a, a+length) inside one gap
 // and inside [low, high). Compare Linux's unmapped_area().
 func (t *gapTree) bottomUp(low, high Addr, length uint64) (Addr, bool) {
-	return t.search(gapQuery{low, high, length, false})
+	return t.search(cowtree.Query{Low: uint64(low), High: uint64(high), MinSpan: length})
 }
 
-// gapQuery is a placement search: length bytes inside one gap and inside
-// [low, high), the highest such place (down) or the lowest.
-type gapQuery struct {
-	low, high Addr
-	length    uint64
-	down      bool
-}
-
-// past reports whether everything from [lo, hi) on, in the direction of
-// the search, lies beyond [low, high).
-func (q *gapQuery) past(lo, hi Addr) bool {
-	if q.down {
-		return hi <= q.low
-	}
-	return lo >= q.high
-}
-
-// fit returns the place the query finds in the gap [s, e), if any.
-func (q *gapQuery) fit(s, e Addr) (Addr, bool) {
-	s, e = max(s, q.low), min(e, q.high)
-	if s >= e || uint64(e-s) < q.length {
-		return 0, false
-	}
-	if q.down {
-		return e - Addr(q.length), true
-	}
-	return s, true
-}
-
-func (t *gapTree) search(q gapQuery) (Addr, bool) {
+// search finds the place q asks for: MinSpan bytes inside one gap and
+// inside [Low, High), the highest such place (Down) or the lowest.
+func (t *gapTree) search(q cowtree.Query) (Addr, bool) {
 	var found Addr
 	ok := false
-	t.Search(cowtree.Query{Low: uint64(q.low), High: uint64(q.high), MinSpan: q.length, Down: q.down},
-		func(start uint64, end Addr) bool {
-			if q.past(Addr(start), end) {
-				return true
-			}
-			found, ok = q.fit(Addr(start), end)
-			return ok
-		})
+	t.Search(q, func(start uint64, end Addr) bool {
+		if q.Past(start, uint64(end)) {
+			return true
+		}
+		s, e := max(start, q.Low), min(uint64(end), q.High)
+		if s >= e || e-s < q.MinSpan {
+			return false
+		}
+		found, ok = Addr(s), true
+		if q.Down {
+			found = Addr(e - q.MinSpan)
+		}
+		return true
+	})
 	return found, ok
 }
 

@@ -15,9 +15,10 @@ type Query struct {
 	Down      bool
 }
 
-// past reports whether the keys [lo, hi) of a subtree, and everything
-// beyond them in the search's direction, lie outside [Low, High).
-func (q *Query) past(lo, hi uint64) bool {
+// Past reports whether the keys [lo, hi) of a subtree or an entry, and
+// everything beyond them in the search's direction, lie outside [Low,
+// High): a visit may stop there.
+func (q *Query) Past(lo, hi uint64) bool {
 	if q.Down {
 		return hi <= q.Low
 	}
@@ -53,7 +54,7 @@ func (t *Tree[T]) searchIn(n *inner[T], level int, q *Query, visit func(key uint
 		if j+1 < n.n {
 			hi = n.keys[j+1]
 		}
-		if q.past(lo, hi) {
+		if q.Past(lo, hi) {
 			break
 		}
 		if n.childMax[j] < q.MinSpan || lo >= q.High || hi <= q.Low {
