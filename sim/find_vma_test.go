@@ -105,3 +105,45 @@ func TestMmapFindVMAWrapsToMinAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestMmapFindVMARoundsUpUnalignedAnswer checks the round up of a host
+// answer that is not aligned for the guest (seed line 325,
+// TARGET_PAGE_ALIGN(addr); QEMU 7.2's ROUND_UP(addr, align)). QEMU's -B
+// takes any guest_base; with one a byte past a host page boundary, every
+// host page is a guest address one byte below an alignment boundary, so the
+// retry's hint must be one byte above the host's first answer; with one a
+// byte below a boundary, every host page is a guest address one byte past
+// one, so the hint is a page less one byte above the answer. The host then
+// rounds the hint up to its next page.
+func TestMmapFindVMARoundsUpUnalignedAnswer(t *testing.T) {
+	const pg = 0x1000
+	for _, tc := range []struct {
+		guestBase, past uint64 // past: the retry's hint less the first answer
+	}{
+		{0x40000001, 1},
+		{0x3fffffff, pg - 1},
+	} {
+		k, err := hostvm.New(hostvm.Config{PageSize: pg, AddrBits: 47})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(KernelHost{k}, Config{GuestBase: tc.guestBase})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Mmap(0, pg, rw, anon, -1, 0) // its result is not the point: the retries are
+		var hints, answers []uint64
+		for _, c := range s.LastHostCalls() {
+			if c.Op == OpMmap {
+				hints, answers = append(hints, c.Args[0]), append(answers, c.Ret)
+			}
+		}
+		if len(hints) < 2 || answers[0]%pg != 0 {
+			t.Fatalf("guest_base %#x: want at least two host mmaps, the first answer page-aligned; got\n%s", tc.guestBase, calls(s))
+		}
+		if want := answers[0] + tc.past; hints[1] != want {
+			t.Errorf("guest_base %#x: the retry after host answer %#x hints %#x; want %#x (ROUND_UP of the unaligned guest address)\n%s",
+				tc.guestBase, answers[0], hints[1], want, calls(s))
+		}
+	}
+}

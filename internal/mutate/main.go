@@ -69,7 +69,7 @@ func main() {
 		fmt.Printf(" [%s, timeout %v]", strings.TrimPrefix(r.String(), "github.com/mmapsim/mmapsim/"), r.timeout)
 	}
 	fmt.Println()
-	report(t, sample, equivalent)
+	report(t, sample, equivalent, *suite == "both")
 }
 
 // choose samples n of all with seed (all of them for n <= 0), or picks the
@@ -97,10 +97,14 @@ func choose(all []mutant, n int, seed int64, only string) []mutant {
 
 // report tests each mutant, printing a line as each finishes, then the
 // score and the survivors.
-func report(t *tester, sample []mutant, equivalent map[string]string) {
+func report(t *tester, sample []mutant, equivalent map[string]string, both bool) {
 	var counts [3]int
 	var eq int
 	var survivors []mutant
+	// With both, the first run is props -short: what it kills, and what
+	// got past it (argued equivalent or not), give props' own score.
+	var propsKilled, propsEq int
+	var propsMissed []mutant
 	start := time.Now()
 	for i, m := range sample {
 		o := t.test(m)
@@ -116,6 +120,15 @@ func report(t *tester, sample []mutant, equivalent map[string]string) {
 			survivors = append(survivors, m)
 		}
 		fmt.Printf("%s  %.1fs\n", line, o.took.Seconds())
+		switch _, isEq := equivalent[m.Key()]; {
+		case o.verdict == killed && o.run == 0:
+			propsKilled++
+		case o.verdict == invalid:
+		case isEq && o.verdict == survived:
+			propsEq++
+		default:
+			propsMissed = append(propsMissed, m)
+		}
 	}
 	counted := counts[killed] + counts[survived] - eq
 	score := 0.0
@@ -125,6 +138,20 @@ func report(t *tester, sample []mutant, equivalent map[string]string) {
 	fmt.Printf("\n%d mutants in %v: %d killed, %d survived (%d of them argued equivalent), %d did not compile\n",
 		len(sample), time.Since(start).Round(time.Second), counts[killed], counts[survived], eq, counts[invalid])
 	fmt.Printf("mutation score: %.1f%% of %d non-equivalent mutants killed\n", score, counted)
+	if both {
+		pc := counts[killed] + counts[survived] - propsEq
+		ps := 0.0
+		if pc > 0 {
+			ps = 100 * float64(propsKilled) / float64(pc)
+		}
+		fmt.Printf("props -short alone: %.1f%% (%d of %d non-equivalent mutants killed by the first run)\n", ps, propsKilled, pc)
+		if len(propsMissed) > 0 {
+			fmt.Println("missed by props -short alone:")
+			for _, m := range propsMissed {
+				fmt.Printf("  %s\n    key %s\n", m, m.Key())
+			}
+		}
+	}
 	if len(survivors) > 0 {
 		fmt.Println("survivors:")
 		for _, m := range survivors {

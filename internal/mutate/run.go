@@ -70,6 +70,7 @@ func (t *tester) baseline(factor int, floor time.Duration) error {
 type outcome struct {
 	verdict verdict
 	by      string
+	run     int // the index in the suite of the run that killed it
 	took    time.Duration
 }
 
@@ -80,21 +81,21 @@ func (t *tester) test(m mutant) outcome {
 	abs := filepath.Join(t.root, filepath.FromSlash(m.File))
 	src, err := os.ReadFile(abs)
 	if err != nil {
-		return outcome{invalid, err.Error(), time.Since(start)}
+		return outcome{invalid, err.Error(), -1, time.Since(start)}
 	}
 	mutated := filepath.Join(t.tmp, "mutant_"+filepath.Base(abs))
 	if err := os.WriteFile(mutated, m.apply(src), 0o644); err != nil {
-		return outcome{invalid, err.Error(), time.Since(start)}
+		return outcome{invalid, err.Error(), -1, time.Since(start)}
 	}
 	overlay := filepath.Join(t.tmp, "overlay.json")
 	js, _ := json.Marshal(map[string]map[string]string{"Replace": {abs: mutated}})
 	if err := os.WriteFile(overlay, js, 0o644); err != nil {
-		return outcome{invalid, err.Error(), time.Since(start)}
+		return outcome{invalid, err.Error(), -1, time.Since(start)}
 	}
 	if out, err := t.goCmd(0, append([]string{"build", "-overlay", overlay}, t.build...)...); err != nil {
-		return outcome{invalid, firstLine(out), time.Since(start)}
+		return outcome{invalid, firstLine(out), -1, time.Since(start)}
 	}
-	for _, r := range t.runs {
+	for i, r := range t.runs {
 		args := []string{"test", "-overlay", overlay, "-count=1", "-timeout", r.timeout.String()}
 		if r.short {
 			args = append(args, "-short")
@@ -102,17 +103,17 @@ func (t *tester) test(m mutant) outcome {
 		out, err := t.goCmd(r.timeout+2*time.Minute, append(args, r.pkg)...)
 		if err != nil && strings.Contains(out, "[build failed]") {
 			// go test's vet checks refuse it: not a program either.
-			return outcome{invalid, firstLine(out), time.Since(start)}
+			return outcome{invalid, firstLine(out), -1, time.Since(start)}
 		}
 		if err != nil {
 			how := "fails"
 			if strings.Contains(out, "test timed out") || strings.Contains(out, "signal: killed") {
 				how = "times out"
 			}
-			return outcome{killed, r.String() + " " + how, time.Since(start)}
+			return outcome{killed, r.String() + " " + how, i, time.Since(start)}
 		}
 	}
-	return outcome{survived, "", time.Since(start)}
+	return outcome{survived, "", -1, time.Since(start)}
 }
 
 // goCmd runs the go command in the module root, with a deadline when
@@ -134,14 +135,31 @@ func (t *tester) goCmd(limit time.Duration, args ...string) (string, error) {
 
 // suiteRuns lists the test runs of suite: "props" is go test -short
 // ./props alone; "whole" is every package whose tests depend on one of the
-// mutated packages, the fast ones first, props -short before the full run.
+// mutated packages, the fast ones first, props -short before the full run;
+// "both" is the whole suite with props -short moved first, so that one
+// sample measures props alone (the mutants the first run kills) and the
+// whole suite.
 func suiteRuns(root, suite string, mutated []string) ([]testRun, error) {
 	const module = "github.com/mmapsim/mmapsim/"
-	if suite == "props" {
-		return []testRun{{pkg: module + "props", short: true}}, nil
-	}
-	if suite != "whole" {
-		return nil, fmt.Errorf("suite %q: want whole or props", suite)
+	propsShort := testRun{pkg: module + "props", short: true}
+	switch suite {
+	case "props":
+		return []testRun{propsShort}, nil
+	case "both":
+		whole, err := suiteRuns(root, "whole", mutated)
+		if err != nil {
+			return nil, err
+		}
+		runs := []testRun{propsShort}
+		for _, r := range whole {
+			if r != propsShort {
+				runs = append(runs, r)
+			}
+		}
+		return runs, nil
+	case "whole":
+	default:
+		return nil, fmt.Errorf("suite %q: want whole, props or both", suite)
 	}
 	t := &tester{root: root}
 	out, err := t.goCmd(0, "list", "./...")
@@ -150,7 +168,7 @@ func suiteRuns(root, suite string, mutated []string) ([]testRun, error) {
 	}
 	// The order: cheap and close to sim first; the full property run
 	// and the comparison with a real QEMU last.
-	first := []testRun{{pkg: module + "sim"}, {pkg: module + "sim/internal/base"}, {pkg: module + "props", short: true}}
+	first := []testRun{{pkg: module + "sim"}, {pkg: module + "sim/internal/base"}, propsShort}
 	last := []testRun{{pkg: module + "props"}, {pkg: module + "props/qemudiff"}}
 	runs := append([]testRun{}, first...)
 	for _, pkg := range strings.Fields(out) {
