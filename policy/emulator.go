@@ -9,3 +9,10 @@ func (p Policy) Emulator() string {
 	}
 	return "QEMU"
 }
+
+// LocksUser says whether the emulator checks a system call's buffer
+// against the guest's page flags before the host call, as QEMU's
+// lock_user does with access_ok (EFAULT for the whole call where a page of
+// the buffer is not allowed); box64 passes buffers to the host's system
+// call as they are, and the host's pages decide.
+func (p Policy) LocksUser() bool { return p.Algorithm != AlgoBox64 }

@@ -304,6 +304,12 @@ var Qemu72 = sim.SeedQuirks.
 	// Runs: 0 sequences agree longer with it off, 0 with it on
 	// (10050 and 10050 calls before the first difference).
 	Without(sim.QuirkFindVMATargetAlign).
+	// Still there: 7.2's linux-user/qemu.h defines VERIFY_WRITE as
+	// PAGE_READ | PAGE_WRITE (the seed era's "implies read access"), and
+	// lock_user checks every buffer a system call writes with it.
+	// Runs: not measured (qemudiff's guests pass no buffer of their
+	// mappings to a system call).
+	With(sim.QuirkAccessOKWriteRead).
 	// 7.2's own: target_madvise (mmap.c:877-926) with PAGE_PASSTHROUGH
 	// (mmap.c:642-653, 860-875).
 	// Runs: 179 sequences agree longer with it on, 0 with it off

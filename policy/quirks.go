@@ -349,6 +349,12 @@ var Quirks = []QuirkInfo{
 		Symptom:  "Without RESERVED_VA and with -p larger than the real host page, a non-fixed mapping the host placed off a qemu_host_page_size boundary starts in the middle of a host page: a later mprotect (or munmap, or MAP_FIXED mmap) of its first pages acts on the whole host page, part of which is not mapped, and fails with ENOMEM (node's heap set-up, under QEMU 7.2 -p 65536 on a 4K host, where real QEMU runs it).",
 	},
 	{
+		Quirk:    sim.QuirkAccessOKWriteRead,
+		FoundBy:  FoundByProps,
+		Scenario: "access-ok-write-read.scn",
+		Symptom:  "A system call that writes into a buffer in a write-only mapping (pread64 into memory mapped PROT_WRITE alone) fails with EFAULT, where Linux fills the buffer.",
+	},
+	{
 		Quirk:    sim.QuirkMadvisePassthrough,
 		FoundBy:  FoundByQEMUDiff,
 		Scenario: "madvise-passthrough.scn",

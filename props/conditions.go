@@ -92,6 +92,17 @@ type callOutcome struct {
 
 func (*callOutcome) undo() *undo { return nil }
 
+// accessOKOutcome is access_ok() for a buffer of n bytes at addr (written
+// by the call for write) where QEMU's answer and the guest kernel's
+// mappings disagree.
+type accessOKOutcome struct {
+	addr, n      uint64
+	write        bool
+	qemu, kernel bool
+}
+
+func (*accessOKOutcome) undo() *undo { return nil }
+
 // accessOutcome is a load or a store both systems made: how many bytes
 // each accessed and the fault that stopped it (nil when it completed).
 type accessOutcome struct {

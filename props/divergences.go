@@ -361,6 +361,11 @@ var accessRules = []rule[*accessOutcome]{
 }
 
 // byteRules classify a load's first differing byte.
+// accessOKRules classify an access_ok() answer that differs from the guest
+// kernel's mappings: none, as QEMU's page flags hold the guest's own
+// protections (the reference's access_ok is the guest kernel's).
+var accessOKRules []rule[*accessOKOutcome]
+
 var byteRules = []rule[*byteOutcome]{
 	{name: "file-snapshot", then: countOnly,
 		doc:  "the byte is on a page already known to differ: a snapshot of a changed file, or tainted",

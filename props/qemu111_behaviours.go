@@ -6,6 +6,11 @@ import "github.com/mmapsim/mmapsim/sim"
 // each with the lines that cause it (v11.1.0's linux-user/mmap.c unless
 // said otherwise), a verdict, and the scenario that shows it.
 var qemu111Behaviours = []Behaviour{
+	{Name: "access-ok-write-read", Verdict: Defect, Quirk: "access-ok-write-read",
+		Why:        "programs that read into a write-only buffer (a PROT_WRITE-only mapping used as an output area) get EFAULT from read, pread64, recv and every call that fills a buffer",
+		SourceLine: "linux-user/qemu.h (VERIFY_WRITE is PAGE_READ | PAGE_WRITE), accel/tcg/user-exec.c:496-574 (page_check_range)",
+		Doc:        "lock_user checks a buffer a system call writes with access_ok(VERIFY_WRITE, ...), which asks page_check_range for read access as well as write: in a mapping made PROT_WRITE alone the call fails with EFAULT, where Linux fills the buffer",
+		Scenario:   "props/testdata/qemu-11.1/access-ok-write-read.scn"},
 	{Name: "mprotect-unmapped", Verdict: Defect, Quirk: "mprotect-unmapped",
 		Why:        "programs that mprotect a range running over a hole (a guard page unmapped between two mappings, a range computed past a mapping's end): under RESERVED_VA the hole becomes accessible memory instead of ENOMEM",
 		SourceLine: "mmap.c:177-279, user-exec.c:332-334",
@@ -334,6 +339,8 @@ var qemu111QuirkStatus = map[sim.Quirk]QuirkStatus{
 		Why: "page_unprotect still takes a fault on a page marked PAGE_WRITE for a race another thread won and retries (user-exec.c:691-700); the properties do not run guest code"},
 	sim.QuirkGuestSpaceWord: {Has: true, Behaviour: "guest-space-unbounded",
 		Why: "without RESERVED_VA a 64-bit guest's space is the whole word (guest_range_valid_untagged)"},
+	sim.QuirkAccessOKWriteRead: {Has: true, Behaviour: "access-ok-write-read",
+		Why: "VERIFY_WRITE is PAGE_READ | PAGE_WRITE (linux-user/qemu.h), which page_check_range requires of every page (user-exec.c:496-574)"},
 	sim.QuirkPreadMprotectAssert: {Why: "mmap_h_eq_g's misaligned-offset path calls the host's mprotect after mmap_pread with no assert (901-908)"},
 	sim.QuirkMinAddrUnchecked: {Has: true, Behaviour: "mmap-fixed-late-failure",
 		Why: "no mmap_min_addr check for MAP_FIXED; the fragments (845-871) are mapped before the host refuses the middle below its mmap_min_addr"},

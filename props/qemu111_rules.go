@@ -12,6 +12,12 @@ import (
 // first: a range past the guest's space, then the call's own failure modes,
 // then what the defect leaves behind.
 var qemu111Rules = []Rule{
+	// At access_ok for a load's or store's range (accessOKOutcome).
+	{Name: "access-ok-write-read", Then: countOnly,
+		Doc: "access_ok refuses a buffer a call would write, which the guest kernel's mappings allow for writing but not for reading",
+		Match: on(func(s *System, o *accessOKOutcome) bool {
+			return o.write && o.kernel && !o.qemu && !s.refAllows(o.addr, o.n, hostvm.ProtRead|hostvm.ProtWrite)
+		})},
 	// At a load or store that got further on one side (accessOutcome).
 	{Name: "eof-anonymous", Then: taintPages,
 		Doc: "an access goes further under QEMU where the guest kernel says SIGBUS, on a target page wholly past end-of-file (QEMU: anonymous memory)",

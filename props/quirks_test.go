@@ -92,6 +92,9 @@ var quirksPropsCannotFind = map[sim.Quirk]string{
 		"mremap never hand to the host; it shows with mremap-unchecked and mremap-host-pages (QuirkInfo.Needs)",
 	sim.QuirkWriteFaultSpin: "it needs a host page less writable than the guest's page flags, which the fixed " +
 		"algorithm never leaves; it shows with find-vma-first-page (QuirkInfo.Needs)",
+	sim.QuirkAccessOKWriteRead: "the properties see it at their access_ok check of a store's range (checkAccessOK), " +
+		"which a scenario cannot state: its peek and poke are the guest CPU's accesses, which access_ok does not check " +
+		"(its scenario in policy/testdata/quirks shows it with pread64)",
 	sim.QuirkPreadMprotectAssert: "it needs a host mprotect that fails inside the pread emulation, which only a host " +
 		"page the fixed algorithm never shares makes; it shows with frag-shared-host-page (QuirkInfo.Needs)",
 }

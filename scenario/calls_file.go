@@ -107,12 +107,19 @@ func runOpen(m *Machine, path, flags, mode CallArg) Outcome {
 // runPreadWrite runs pread64 (write false) or pwrite64. The buffer is an
 // address in the machine's memory, or, as strace prints it, a string:
 // pwrite64 writes its bytes (at most count of them); pread64 reads into a
-// buffer outside the simulated memory.
+// buffer outside the simulated memory. Under QEMU a buffer address is
+// first checked as do_syscall's lock_user checks it (access_ok: pread64's
+// buffer is written, pwrite64's read): EFAULT for the whole call where a
+// page of it is not allowed, before the host sees the call. Linux would
+// copy up to the first page it cannot use.
 //
 // Preconditions: a holds pread64's parameters (fd, buf, count, offset).
 func runPreadWrite(m *Machine, write bool, a CallArgs) Outcome {
 	k := m.Kernel
 	fd, buf, count, off := fdArg(a[0]), a[1], a[2].Num, int64(a[3].Num)
+	if !buf.IsString && m.Sim != nil && m.Policy.LocksUser() && !m.Sim.AccessOK(buf.Num, count, !write) {
+		return m.outcome(0, hostvm.EFAULT)
+	}
 	switch {
 	case buf.IsString && write:
 		data := buf.Bytes

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -94,5 +95,27 @@ munmap($b, 1) = 0
 	}
 	if want := "t.scn: FAIL: 5 statements, 4 expectations, 1 failed, 1 skipped"; summary != want {
 		t.Errorf("summary %q, want %q", summary, want)
+	}
+}
+
+// TestPreadLocksUser: under QEMU a system call's buffer is checked whole
+// before the host sees the call (lock_user's access_ok): a pread64 into a
+// buffer whose second page is unmapped fails with EFAULT, where Linux
+// would fill the first page; with both pages mapped it reads them all.
+func TestPreadLocksUser(t *testing.T) {
+	const head = "#! target=x86_64 policy=%s\n#! file f.bin size=0x3000 fill=seq\n" +
+		"openat(AT_FDCWD, \"f.bin\", O_RDONLY) = 3\n" +
+		"$a = mmap(NULL, 0x2000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = $a\n"
+	for _, pol := range []string{"fixed", "seed", "qemu-11.1"} {
+		for _, tc := range []struct{ body, want string }{
+			{"munmap($a+0x1000, 0x1000) = 0\npread64(3, $a, 0x2000, 0) = -1 EFAULT (Bad address)\npeek($a, 1) = \"\\x00\"\n", "ok"},
+			{"pread64(3, $a, 0x2000, 0) = 0x2000\npeek($a+0x1004, 1) = \"\\x01\"\n", "ok"},
+		} {
+			src := fmt.Sprintf(head, pol) + tc.body
+			log, summary, usage := runText(t, src)
+			if usage != "" || !strings.Contains(summary, ": "+tc.want+":") {
+				t.Errorf("policy %s: %s %s\n%s\n%s", pol, summary, usage, src, log)
+			}
+		}
 	}
 }

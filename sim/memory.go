@@ -43,8 +43,13 @@ func (s *Sim) deadFault(addr uint64) *Fault {
 }
 
 // AccessOK reports whether the guest's page flags allow an access of n
-// bytes at addr: every page valid and readable (and writable for a write).
-// Compare QEMU's access_ok() and page_check_range().
+// bytes at addr: every page valid and readable (writable for a write;
+// readable and writable under QuirkAccessOKWriteRead, VERIFY_WRITE
+// "implies read access"). Compare QEMU's access_ok() and
+// page_check_range().
 func (s *Sim) AccessOK(addr, n uint64, write bool) bool {
+	if write && s.quirk(QuirkAccessOKWriteRead) && !base.AccessOK(&s.flags, &s.geom, addr, n, false) {
+		return false
+	}
 	return base.AccessOK(&s.flags, &s.geom, addr, n, write)
 }

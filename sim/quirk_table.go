@@ -310,6 +310,12 @@ var quirkTable = [...]QuirkDesc{
 		Doc:       "Without RESERVED_VA, mmap_find_vma accepts the host's answer when it is aligned to TARGET_PAGE_SIZE ((addr & ~TARGET_PAGE_MASK) == 0), and realigns to the target page when it is not; with qemu_host_page_size larger than the target page (-p, or a target page smaller than the host's), a non-fixed mapping then starts in the middle of a qemu_host_page_size page, which every later call on it treats as whole.",
 	},
 	{
+		Quirk:     QuirkAccessOKWriteRead,
+		Name:      "access-ok-write-read",
+		SeedLines: "none: qemu.h's access_ok (\"#define VERIFY_WRITE 1 /* implies read access */\"; later releases define VERIFY_WRITE as PAGE_READ | PAGE_WRITE)",
+		Doc:       "access_ok, which lock_user calls on every buffer a system call writes (read, pread64, recv, stat's buffer...), asks page_check_range for PAGE_READ | PAGE_WRITE: a buffer in a write-only mapping (PROT_WRITE alone) is refused with EFAULT, where Linux writes into it (on x86 a write-only page is readable too, but the guest's own kernel checks only that it may write).",
+	},
+	{
 		Quirk:        QuirkMadvisePassthrough,
 		Name:         "madvise-passthrough",
 		SeedLines:    "none",

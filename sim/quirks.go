@@ -70,6 +70,7 @@ const (
 	QuirkFixedAlignFirst
 	QuirkMsyncHostPage
 	QuirkFindVMATargetAlign
+	QuirkAccessOKWriteRead
 
 	// Behaviours QEMU 7.2 introduced, which the seed does not have (their
 	// QuirkDesc.Release is "7.2"): props/qemudiff found them comparing

@@ -50,8 +50,8 @@ func access(host Host, g *Geom, addr uint64, buf []byte, write bool) (int, *host
 }
 
 // AccessOK reports whether the page flags allow an access of n bytes at
-// guest address addr: every page valid and readable (and writable for a
-// write), the range inside the guest word without wrapping. Compare QEMU's
+// guest address addr: every page valid and readable (for a write:
+// writable, as the guest's own kernel checks), the range inside the guest word without wrapping. Compare QEMU's
 // access_ok() and page_check_range().
 func AccessOK(flags *PageFlags, g *Geom, addr, n uint64, write bool) bool {
 	if n == 0 {
