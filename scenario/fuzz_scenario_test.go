@@ -304,7 +304,13 @@ func (d *opDecoder) statement() string {
 	case 6:
 		return fmt.Sprintf("mprotect(%s, %s, %s)", d.addr(), d.length(), fuzzProts[d.pick(len(fuzzProts))])
 	case 7, 8:
-		return bind(fmt.Sprintf("mremap(%s, %s, %s, %s, %s)", d.addr(), d.length(), d.length(),
+		// Most mremaps move or resize a mapping made before, from its
+		// start, as programs do (realloc); the rest start anywhere.
+		old := d.addr()
+		if d.vars > 0 && d.pick(4) != 0 {
+			old = fmt.Sprintf("$v%d", d.pick(d.vars))
+		}
+		return bind(fmt.Sprintf("mremap(%s, %s, %s, %s, %s)", old, d.length(), d.length(),
 			fuzzRemaps[d.pick(len(fuzzRemaps))], d.addr()))
 	case 9:
 		return fmt.Sprintf("madvise(%s, %s, %s)", d.addr(), d.length(), fuzzAdvice[d.pick(len(fuzzAdvice))])
