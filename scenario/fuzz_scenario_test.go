@@ -158,7 +158,8 @@ func fuzzScenarioText(text, ops []byte) string {
 // input it reads zeros.
 type opDecoder struct {
 	rest []byte
-	vars int // $v0..$v{vars-1} are bound by earlier statements
+	vars int      // $v0..$v{vars-1} are bound by earlier statements
+	lens []string // the length each $v was asked for
 }
 
 func (d *opDecoder) byte() byte {
@@ -279,13 +280,24 @@ var (
 // statement decodes one statement; a call that can return a mapping binds
 // the next $v.
 func (d *opDecoder) statement() string {
-	bind := func(call string) string {
+	bind := func(call, length string) string {
 		out := fmt.Sprintf("$v%d = %s", d.vars, call)
 		d.vars++
+		d.lens = append(d.lens, length)
 		return out
 	}
 	switch d.pick(16) {
-	case 0, 1, 2, 3, 4:
+	case 0, 1:
+		// An ordinary mapping, as programs make most of theirs, so that
+		// later statements have mappings to work on: a few pages, a
+		// private or shared map type, anonymous or of a file, anywhere.
+		length := fmt.Sprintf("%#x", uint64(d.pick(16)+1)*0x1000)
+		flags, fd, off := fuzzMapTypes[d.pick(4)], fuzzFds[d.pick(3)], fmt.Sprintf("%#x", uint64(d.pick(4))*0x1000)
+		if d.pick(2) == 0 {
+			flags, fd, off = flags+"|MAP_ANONYMOUS", "-1", "0"
+		}
+		return bind(fmt.Sprintf("mmap(NULL, %s, %s, %s, %s, %s)", length, fuzzProts[d.pick(5)], flags, fd, off), length)
+	case 2, 3, 4:
 		flags := fuzzMapTypes[d.pick(len(fuzzMapTypes))]
 		fd := fuzzFds[d.pick(len(fuzzFds))]
 		if d.pick(2) == 0 {
@@ -297,21 +309,33 @@ func (d *opDecoder) statement() string {
 		if d.pick(3) != 0 {
 			addr = d.addr()
 		}
-		return bind(fmt.Sprintf("mmap(%s, %s, %s, %s, %s, %s)", addr, d.length(),
-			fuzzProts[d.pick(len(fuzzProts))], flags, fd, d.offset()))
+		length := d.length()
+		return bind(fmt.Sprintf("mmap(%s, %s, %s, %s, %s, %s)", addr, length,
+			fuzzProts[d.pick(len(fuzzProts))], flags, fd, d.offset()), length)
 	case 5:
 		return fmt.Sprintf("munmap(%s, %s)", d.addr(), d.length())
 	case 6:
 		return fmt.Sprintf("mprotect(%s, %s, %s)", d.addr(), d.length(), fuzzProts[d.pick(len(fuzzProts))])
 	case 7, 8:
 		// Most mremaps move or resize a mapping made before, from its
-		// start, as programs do (realloc); the rest start anywhere.
-		old := d.addr()
+		// start and often whole, as programs do (realloc); the rest start
+		// anywhere.
+		old, oldLen, newLen := d.addr(), d.length(), d.length()
 		if d.vars > 0 && d.pick(4) != 0 {
-			old = fmt.Sprintf("$v%d", d.pick(d.vars))
+			v := d.pick(d.vars)
+			old = fmt.Sprintf("$v%d", v)
+			if d.pick(2) == 0 {
+				oldLen = d.lens[v]
+			}
+			switch d.pick(4) {
+			case 0:
+				newLen = oldLen // a move
+			case 1:
+				newLen = "0x1000" // a shrink, to one page
+			}
 		}
-		return bind(fmt.Sprintf("mremap(%s, %s, %s, %s, %s)", old, d.length(), d.length(),
-			fuzzRemaps[d.pick(len(fuzzRemaps))], d.addr()))
+		return bind(fmt.Sprintf("mremap(%s, %s, %s, %s, %s)", old, oldLen, newLen,
+			fuzzRemaps[d.pick(len(fuzzRemaps))], d.addr()), newLen)
 	case 9:
 		return fmt.Sprintf("madvise(%s, %s, %s)", d.addr(), d.length(), fuzzAdvice[d.pick(len(fuzzAdvice))])
 	case 10:
