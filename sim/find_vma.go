@@ -260,7 +260,9 @@ func (s *Sim) mmapFindVMA(start, size uint64) uint64 {
 // With QuirkFindVMAProbe that is ENOMEM, even when the guest space has room.
 // The fix searches the guest's page flags, top down like
 // mmap_find_vma_reserved, and reserves the range it finds on the host with
-// MAP_FIXED_NOREPLACE, moving on below anything the host has there.
+// MAP_FIXED_NOREPLACE, moving on below anything the host has there, and
+// gives up after 64 refusals (a host holding that many places the guest's
+// page flags call free holds the emulator's own memory there).
 func (s *Sim) findVMAFallback(size uint64) uint64 {
 	if s.quirk(QuirkFindVMAProbe) {
 		return s.minusOne()
@@ -273,7 +275,7 @@ func (s *Sim) findVMAFallback(size uint64) uint64 {
 	start := top
 	for tries := 0; tries < 64; tries++ {
 		addr := s.findTopDown(start, size, top)
-		if addr == s.minusOne() || addr >= start && tries > 0 {
+		if addr == s.minusOne() || addr > start && tries > 0 { // above start: it wrapped to the top
 			return s.minusOne()
 		}
 		p, ok := s.libc.Mmap(g.G2H(addr), size, 0,
@@ -281,7 +283,12 @@ func (s *Sim) findVMAFallback(size uint64) uint64 {
 		if ok && p == g.G2H(addr) {
 			return addr
 		}
-		start = addr // the host has something there: search below it
+		// The host has something there: search below it (findTopDown
+		// looks at [start, start+size) first).
+		if addr < size {
+			return s.minusOne()
+		}
+		start = addr - size
 	}
 	return s.minusOne()
 }

@@ -147,3 +147,43 @@ func TestMmapFindVMARoundsUpUnalignedAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestFindVMAFallbackGivesUp checks the fix's search after mmap_find_vma's
+// host hints failed (a sparc64 guest's 44-bit space on a 47-bit host, as
+// policy/testdata/quirks/find-vma-probe.scn): it moves below each place the
+// host refuses, and gives up after 64 refusals. The host here holds n
+// places the guest's page flags call free, stacked below the top of the
+// guest space, as an emulator's own memory would: with 63 the mapping
+// lands just below them, with 64 the search fails with ENOMEM.
+func TestFindVMAFallbackGivesUp(t *testing.T) {
+	const size = 0x6000
+	const top = uint64(1) << 44
+	for _, n := range []uint64{63, 64} {
+		k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(KernelHost{k}, Config{TargetPageSize: 0x2000, ABIBits: 64, VirtBits: 44, MmapMinAddr: 0x10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustMmap(t, s, 0x10000, 0x8000, rw, anon|hostvm.MapFixed) // the second hint, mmap_min_addr, is taken
+		for i := uint64(1); i <= n; i++ {
+			// Alternate protections so the host keeps them apart.
+			prot := hostvm.ProtRead
+			if i%2 == 0 {
+				prot = hostvm.ProtNone
+			}
+			if _, err := k.Mmap(hostvm.Addr(top-i*size), size, prot, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixed, -1, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, err := s.Mmap(top-size, size, rw, anon, -1, 0)
+		switch {
+		case n < 64 && (err != nil || a != top-(n+1)*size):
+			t.Errorf("%d places taken: mmap = %#x, %v; want %#x, just below them\n%s", n, a, err, top-(n+1)*size, calls(s))
+		case n == 64 && err != hostvm.ENOMEM:
+			t.Errorf("%d places taken: mmap = %#x, %v; want ENOMEM after 64 refusals\n%s", n, a, err, calls(s))
+		}
+	}
+}
