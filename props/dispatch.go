@@ -319,7 +319,11 @@ func (s *System) runLoad(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
 	s.checkAccessOK(addr, uint64(n), false)
-	qemuBuf, kernelBuf := s.accessBuffers(n)
+	b := takeBuffers(n, 0)
+	defer runBufferPool.Put(b)
+	qemuBuf, kernelBuf := b.qemu[:n:n], b.kernel[:n:n]
+	clear(qemuBuf)
+	clear(kernelBuf)
 	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
 	kernelN, kernelFault := s.refAccess(addr, kernelBuf, s.ref.Read)
 	if kernelFault != nil {
@@ -336,7 +340,12 @@ func (s *System) runStore(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
 	s.checkAccessOK(addr, uint64(n), true)
-	data := bytes.Repeat([]byte{op.Byte}, n)
+	b := takeBuffers(n, 0)
+	defer runBufferPool.Put(b)
+	data := b.qemu[:n:n]
+	for i := range data {
+		data[i] = op.Byte
+	}
 	qemuN, qemuFault := s.sim.Store(addr, data)
 	kernelN, kernelFault := s.refAccess(addr, data, s.ref.Write)
 	exp := ""

@@ -37,6 +37,15 @@ type runBuffers struct {
 // read from a buffer only where the read just wrote it.
 var runBufferPool = sync.Pool{New: func() any { return new(runBuffers) }}
 
+// takeBuffers takes run buffers from the pool, holding at least n bytes
+// and pages flags on each side; the caller gives them back
+// (runBufferPool.Put) once it has done with what they hold.
+func takeBuffers(n, pages int) *runBuffers {
+	b := runBufferPool.Get().(*runBuffers)
+	b.fit(n, pages)
+	return b
+}
+
 // fit makes b hold n bytes and pages flags on each side.
 func (b *runBuffers) fit(n, pages int) {
 	if len(b.kernel) < n {
@@ -60,9 +69,8 @@ func (s *System) comparePages(lo, hi uint64) bool {
 		return s.comparePagesOneByOne(lo, hi)
 	}
 	maxRun := max(1, runBytes/t)
-	b := runBufferPool.Get().(*runBuffers)
+	b := takeBuffers(int(maxRun*t), int(maxRun))
 	defer runBufferPool.Put(b)
-	b.fit(int(maxRun*t), int(maxRun))
 	for p := lo; p < hi; {
 		if s.unknownPage(p) {
 			p += t
@@ -135,7 +143,10 @@ func (s *System) compareRun(loader sparseLoader, b *runBuffers, p, n uint64) (ne
 
 // comparePagesOneByOne is comparePage on each page from lo up to hi.
 func (s *System) comparePagesOneByOne(lo, hi uint64) bool {
-	qemuBuf, kernelBuf := s.pageBuffers()
+	t := int(s.targetPage)
+	b := takeBuffers(t, 1)
+	defer runBufferPool.Put(b)
+	qemuBuf, kernelBuf := b.qemu[:t:t], b.kernel[:t:t]
 	for p := lo; p < hi; p += s.targetPage {
 		if !s.comparePage(p, qemuBuf, kernelBuf) {
 			return false

@@ -45,8 +45,7 @@ type System struct {
 	// not reach.
 	snapshot runs.Map
 
-	fileChanged bool   // a file was written or truncated since the run began
-	pageBufs    []byte // the comparisons' page buffers (pageBuffers); a run's own
+	fileChanged bool // a file was written or truncated since the run began
 	// sweepMaps is sweep's buffer of the guest kernel's mappings; a
 	// run's own, nil while a sweep uses it.
 	sweepMaps []hostvm.Mapping
