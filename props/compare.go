@@ -162,7 +162,7 @@ func (s *System) pageDiffers(p uint64, qemuFault *hostvm.Fault, qemuBuf, kernelB
 	}
 	i &^= 15
 	n := min(16, len(kernelBuf)-i)
-	s.emitQuoted(fmt.Sprintf("peek(%s, %d) = ", hexText(p+uint64(i)), n), kernelBuf[i:i+n])
+	s.emitQuoted(kernelBuf[i:i+n], "peek(%v, %d) = ", hexArg(p+uint64(i)), n)
 	if qemuFault != nil {
 		s.fail("page %#x faults under QEMU (%v) but reads on the guest kernel", p, qemuFault)
 	} else {
