@@ -77,11 +77,9 @@ func (s *System) comparePages(lo, hi uint64) bool {
 			continue
 		}
 		// Pages a comparison finds different taint only themselves
-		// (pageRules), so the run's pages are known up front.
-		n := uint64(1)
-		for n < maxRun && p+n*t < hi && !s.unknownPage(p+n*t) {
-			n++
-		}
+		// (pageRules), so the run's pages are known up front: up to the
+		// next unknown page, or the end.
+		n := min(maxRun, s.nextUnknown(p/t, (hi+t-1)/t)-p/t)
 		next, ok := s.compareRun(loader, b, p, n)
 		if !ok {
 			return false
