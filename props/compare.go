@@ -61,7 +61,8 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 // pages so neighbours sharing a host page are included; every mapping of a
 // file it wrote. Large ranges are sampled at both ends.
 func (s *System) sweepAfter(op Op) {
-	var ranges []span
+	ranges := s.sweepSpans[:0]
+	defer func() { s.sweepSpans = ranges[:0] }()
 	widen := func(addr, length uint64) { ranges = s.widenSpan(ranges, addr, length) }
 	switch op.Kind {
 	case OpLoad:
@@ -296,7 +297,10 @@ func protAt(segs []viewSeg, p uint64) uint32 {
 func (s *System) compareViews() {
 	var want, got []viewSeg
 	if s.spansOnly() {
-		want, got = s.viewsIn(s.touchedSpans()) // touched.go
+		// Into the run's buffers: nothing keeps the views past the next
+		// operation, which clears the outcome holding them.
+		want, got = s.viewsIn(s.touchedSpans(), s.viewWant[:0], s.viewGot[:0]) // touched.go
+		defer func() { s.viewWant, s.viewGot = want[:0], got[:0] }()
 	} else {
 		for _, m := range s.ref.Maps() {
 			want = append(want, viewSeg{uint64(m.Start), uint64(m.End), uint32(m.Prot)})

@@ -49,6 +49,12 @@ type System struct {
 	// sweepMaps is sweep's buffer of the guest kernel's mappings; a
 	// run's own, nil while a sweep uses it.
 	sweepMaps []hostvm.Mapping
+	// sweepSpans are sweepAfter's ranges; viewMaps, viewWant and viewGot
+	// the buffers of the views compareViews compares over the touched
+	// spans (viewsIn). A run's own.
+	sweepSpans        []span
+	viewMaps          []hostvm.Mapping
+	viewWant, viewGot []viewSeg
 	// touched are the spans the current operation may change, and
 	// handlesBefore the handles before it (touched.go).
 	touched       []span
