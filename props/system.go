@@ -60,6 +60,9 @@ type System struct {
 	touched       []span
 	handlesBefore int
 	finishing     bool // Finish is comparing the whole space
+	// refCheckedStopped is set once the guest kernel's invariants held
+	// after the comparison stopped (checkKernels): it changes no more.
+	refCheckedStopped bool
 	// brk is the program break both systems agree on (QEMU's alone, once
 	// the comparison stopped).
 	brk uint64
