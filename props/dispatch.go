@@ -122,7 +122,7 @@ func (s *System) runMmap(op Op) {
 		want, kernelErr = s.ref.Mmap(hostvm.Addr(addr), length, prot, flags, fd, off)
 	}
 	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
-	o.shown = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil)
+	o.shown, o.written = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil), true
 	if allow(s, mmapRules, o) {
 		return
 	}

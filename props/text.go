@@ -25,9 +25,8 @@ const anySuccess = "? (success)"
 // format and its arguments (values, or the spellings below, which render
 // themselves), and the bytes it shows (data, when quoted).
 type textLine struct {
-	text   string
-	format string // when set, the line's text is fmt.Sprintf(format, args...)
-	args   []any
+	text   string // the line, or with args its format
+	args   []any  // when set, the line is fmt.Sprintf(text, args...)
 	data   []byte
 	quoted bool // the line is its text followed by data quoted
 }
@@ -35,8 +34,8 @@ type textLine struct {
 // String renders the line.
 func (l textLine) String() string {
 	text := l.text
-	if l.format != "" {
-		text = fmt.Sprintf(l.format, l.args...)
+	if l.args != nil {
+		text = fmt.Sprintf(l.text, l.args...)
 	}
 	if l.quoted {
 		return text + quote(l.data)
@@ -50,13 +49,13 @@ func (s *System) emit(line string) { s.lines = append(s.lines, textLine{text: li
 // emitf appends the line fmt.Sprintf(format, args...), rendered when the
 // text is read: args are values, or spellings that keep what they show.
 func (s *System) emitf(format string, args ...any) {
-	s.lines = append(s.lines, textLine{format: format, args: args})
+	s.lines = append(s.lines, textLine{text: format, args: args})
 }
 
 // emitQuoted appends the line fmt.Sprintf(format, args...) followed by
 // data quoted, rendered when the text is read (a copy of data is kept).
 func (s *System) emitQuoted(data []byte, format string, args ...any) {
-	s.lines = append(s.lines, textLine{format: format, args: args, data: bytes.Clone(data), quoted: true})
+	s.lines = append(s.lines, textLine{text: format, args: args, data: bytes.Clone(data), quoted: true})
 }
 
 // lastLine returns the last line of the run's text, rendered, for a change.
@@ -106,7 +105,7 @@ type mmapLine struct {
 // kernelErr) as its expectation, binding the next handle when bind is set
 // and the guest kernel's call succeeded, and returns the expectation
 // written.
-func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool) string {
+func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool) expectArg {
 	prefix := ""
 	if bind && kernelErr == nil {
 		prefix = handleName(len(s.handles)) + " = "
@@ -117,7 +116,7 @@ func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool
 	}
 	s.emitf("%smmap(%v, %v, %v, %v, %d, %v) = %v", prefix, line.at, hexArg(line.length), protArg(line.prot),
 		mapFlagsArg(line.flags), line.fd, hexArg(line.offset), exp)
-	return exp.String()
+	return exp
 }
 
 // Scenario spellings. The types render, when the text is read, what
