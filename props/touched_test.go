@@ -182,16 +182,8 @@ func TestStoppedRunLeavesGuestKernel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src := rngSource{rand.New(rand.NewSource(seed))}
-			handles, after, ref := 0, 0, ""
-			for i := 0; i < *flagSteps; i++ {
-				op := GenOp(src, handles)
-				if !s.Exec(op) {
-					break
-				}
-				if op.Kind == OpMmap || op.Kind == OpMremap {
-					handles++
-				}
+			after, ref := 0, ""
+			execSeeded(s, seed, *flagSteps, func(Op) {
 				switch {
 				case s.stopped != "" && ref == "":
 					ref = s.ref.Debug()
@@ -201,7 +193,7 @@ func TestStoppedRunLeavesGuestKernel(t *testing.T) {
 						t.Fatalf("%s seed %d: the guest kernel changed after the comparison stopped (%s):\n%s\nwas\n%s", setup.Name, seed, s.stopped, got, ref)
 					}
 				}
-			}
+			})
 			if after > 0 {
 				stopped++
 			}
