@@ -45,9 +45,6 @@ type Kernel struct {
 
 	totalVM uint64 // bytes mapped: a cached counter CheckInvariants recomputes
 
-	// scratch is a page-sized buffer pread copies through; not shared
-	// with clones.
-	scratch []byte
 }
 
 // New returns a kernel for cfg (after cfg.EnsureDefaults) with an empty
@@ -200,7 +197,6 @@ func (k *Kernel) Clone() *Kernel {
 	c.gaps.Adopt(c.gen)
 	c.pt = snapshotPages(k.pt)
 	c.guards = k.guards.Snapshot()
-	c.scratch = nil
 	return &c
 }
 

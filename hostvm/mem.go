@@ -259,6 +259,9 @@ func (k *Kernel) Fetch(addr Addr, n uint64) *Fault {
 }
 
 func (k *Kernel) access(addr Addr, buf []byte, acc Access) (int, *Fault) {
+	if acc == AccessRead {
+		return k.readRange(addr, &readSink{buf: buf})
+	}
 	done := 0
 	for done < len(buf) {
 		a, ok := AddLen(addr, uint64(done))
@@ -298,6 +301,13 @@ func (k *Kernel) resolve(a Addr, acc Access) (*page, *Fault) {
 	if f != nil {
 		return nil, f
 	}
+	return k.resolveIn(v, a, acc)
+}
+
+// resolveIn is resolve once faultIn has allowed the access acc to a in v.
+//
+// Preconditions: v = k.faultIn(a, acc), without a fault.
+func (k *Kernel) resolveIn(v vma, a Addr, acc Access) (*page, *Fault) {
 	if k.guards.Get(uint64(a)>>k.g.pageShift) != 0 {
 		return nil, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
 	}

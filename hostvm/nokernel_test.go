@@ -85,6 +85,11 @@ func TestNoKernel(t *testing.T) {
 			n, f := k.Read(0x5000, make([]byte, 4))
 			return fmt.Sprint(n, f)
 		}, "0 " + segv(0x5000, AccessRead)},
+		"ReadSparse": {func(k *Kernel) string {
+			written := []bool{true}
+			n, f := k.ReadSparse(0x5000, make([]byte, 4), 4, written)
+			return fmt.Sprint(n, f, written[0])
+		}, "0 " + segv(0x5000, AccessRead) + " false"},
 		"String":   {func(k *Kernel) string { return k.String() }, ""},
 		"TaskSize": {func(k *Kernel) string { return fmt.Sprint(k.TaskSize()) }, "0x0"},
 		"Unlink":   {func(k *Kernel) string { return fmt.Sprint(k.Unlink("f")) }, "Invalid argument"},

@@ -1,5 +1,7 @@
 package hostvm
 
+import "sync"
+
 // pread and pwrite: copies between the simulated memory and files, through
 // the faults a user-mode access would take (the kernel's copy_to_user and
 // copy_from_user).
@@ -26,11 +28,12 @@ func (k *Kernel) Pread(fd int, buf Addr, count uint64, off int64) (uint64, error
 	}
 	count = min(count, ind.size-pos)
 	done := uint64(0)
-	tmp := k.scratchPage(count)
+	scratch := k.takeScratch()
+	defer scratchPages.Put(scratch)
 	for done < count {
 		a := buf + Addr(done)
 		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
-		b := tmp[:n]
+		b := (*scratch)[:n]
 		k.readFile(ind, b, pos+done)
 		if k.accessPage(a, b, AccessWrite) != nil {
 			break
@@ -69,11 +72,12 @@ func (k *Kernel) Pwrite(fd int, buf Addr, count uint64, off int64) (uint64, erro
 	}
 	count = min(count, maxFileSize-pos)
 	done := uint64(0)
-	tmp := k.scratchPage(count)
+	scratch := k.takeScratch()
+	defer scratchPages.Put(scratch)
 	for done < count {
 		a := buf + Addr(done)
 		n := min(count-done, k.g.pageSize-uint64(a)%k.g.pageSize)
-		b := tmp[:n]
+		b := (*scratch)[:n]
 		if k.accessPage(a, b, AccessRead) != nil {
 			break
 		}
@@ -128,12 +132,18 @@ func rwRangeOK(off int64, count uint64) bool {
 // maxRWCount is Linux's MAX_RW_COUNT: INT_MAX rounded down to a page.
 func maxRWCount(pageSize uint64) uint64 { return AlignDown(1<<31-1, pageSize) }
 
-// scratchPage returns the kernel's own page-sized buffer (made on first
-// use), cut to count bytes if that is less: pread and pwrite copy through
-// it a page at a time.
-func (k *Kernel) scratchPage(count uint64) []byte {
-	if k.scratch == nil {
-		k.scratch = make([]byte, k.g.pageSize)
+// scratchPages are the page-sized buffers pread and pwrite copy through a
+// page at a time, shared by every kernel (a clone would otherwise make
+// its own on its first copy); what one holds is overwritten before it is
+// read.
+var scratchPages = sync.Pool{New: func() any { return new([]byte) }}
+
+// takeScratch takes a buffer of at least a page from scratchPages; the
+// caller puts it back when done.
+func (k *Kernel) takeScratch() *[]byte {
+	b := scratchPages.Get().(*[]byte)
+	if uint64(len(*b)) < k.g.pageSize {
+		*b = make([]byte, k.g.pageSize)
 	}
-	return k.scratch[:min(count, k.g.pageSize)]
+	return b
 }

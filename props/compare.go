@@ -61,7 +61,8 @@ func (s *System) compareAccess(o *accessOutcome, qemuBuf, kernelBuf []byte) {
 // pages so neighbours sharing a host page are included; every mapping of a
 // file it wrote. Large ranges are sampled at both ends.
 func (s *System) sweepAfter(op Op) {
-	var ranges []span
+	ranges := s.sweepSpans[:0]
+	defer func() { s.sweepSpans = ranges[:0] }()
 	widen := func(addr, length uint64) { ranges = s.widenSpan(ranges, addr, length) }
 	switch op.Kind {
 	case OpLoad:
@@ -103,7 +104,6 @@ func (s *System) sweepAfter(op Op) {
 // Preconditions: start < end.
 func (s *System) sweep(start, end uint64) bool {
 	t := s.targetPage
-	qemuBuf, kernelBuf := s.pageBuffers()
 	// The mappings go in the run's buffer, taken while in use.
 	ms := s.ref.AppendMappingsIn(s.sweepMaps[:0], hostvm.Range{Start: hostvm.Addr(start), End: hostvm.Addr(end)})
 	s.sweepMaps = nil
@@ -113,22 +113,20 @@ func (s *System) sweep(start, end uint64) bool {
 			continue
 		}
 		lo, hi := max(uint64(m.Start), start), min(uint64(m.End), end)
-		for p := lo; p < hi; p += t {
-			if hi-lo > 64*t && p >= lo+32*t && p < hi-32*t {
-				p = hi - 32*t
-			}
-			if !s.comparePage(p, qemuBuf, kernelBuf) {
+		if hi-lo > 64*t {
+			if !s.comparePages(lo, lo+32*t) || !s.comparePages(hi-32*t, hi) {
 				return false
 			}
+		} else if !s.comparePages(lo, hi) {
+			return false
 		}
 	}
 	return true
 }
 
 // comparePage compares the guest page at p, unless its contents are
-// already known to differ (unknownPage). Where they differ, pageRules name
-// the divergence or the run fails, ending the scenario with a read that
-// shows the difference. It returns false once the run has failed.
+// already known to differ (unknownPage). Where they differ, pageDiffers
+// decides. It returns false once the run has failed.
 //
 // Preconditions: p is a target page the guest kernel maps readable;
 // qemuBuf and kernelBuf are a target page long.
@@ -144,6 +142,18 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	if qemuFault == nil && qemuN == kernelN && bytes.Equal(qemuBuf, kernelBuf) {
 		return true
 	}
+	return s.pageDiffers(p, qemuFault, qemuBuf, kernelBuf)
+}
+
+// pageDiffers handles the guest page at p, whose contents differ between
+// the systems (or which faults under QEMU, qemuFault): pageRules name the
+// divergence or the run fails, ending the scenario with a read that shows
+// the difference. It returns false once the run has failed.
+//
+// Preconditions: kernelBuf holds the page as the guest kernel reads it;
+// qemuBuf, as QEMU reads it, where qemuFault is nil; both are a target
+// page long.
+func (s *System) pageDiffers(p uint64, qemuFault *hostvm.Fault, qemuBuf, kernelBuf []byte) bool {
 	if allow(s, pageRules, &pageOutcome{page: p, qemuFault: qemuFault}) {
 		return true
 	}
@@ -153,7 +163,7 @@ func (s *System) comparePage(p uint64, qemuBuf, kernelBuf []byte) bool {
 	}
 	i &^= 15
 	n := min(16, len(kernelBuf)-i)
-	s.emitQuoted(fmt.Sprintf("peek(%s, %d) = ", hexText(p+uint64(i)), n), kernelBuf[i:i+n])
+	s.emitQuoted(kernelBuf[i:i+n], "peek(%v, %d) = ", hexArg(p+uint64(i)), n)
 	if qemuFault != nil {
 		s.fail("page %#x faults under QEMU (%v) but reads on the guest kernel", p, qemuFault)
 	} else {
@@ -291,7 +301,10 @@ func protAt(segs []viewSeg, p uint64) uint32 {
 func (s *System) compareViews() {
 	var want, got []viewSeg
 	if s.spansOnly() {
-		want, got = s.viewsIn(s.touchedSpans()) // touched.go
+		// Into the run's buffers: nothing keeps the views past the next
+		// operation, which clears the outcome holding them.
+		want, got = s.viewsIn(s.touchedSpans(), s.viewWant[:0], s.viewGot[:0]) // touched.go
+		defer func() { s.viewWant, s.viewGot = want[:0], got[:0] }()
 	} else {
 		for _, m := range s.ref.Maps() {
 			want = append(want, viewSeg{uint64(m.Start), uint64(m.End), uint32(m.Prot)})

@@ -22,11 +22,16 @@ type mmapOutcome struct {
 	qemuErr    error
 	kernelAddr uint64 // where the guest kernel mapped it; for a non-fixed mapping QEMU placed, QEMU's address
 	kernelErr  error
-	shown      string // the expectation the scenario line shows
+	shown      expectArg // the expectation the scenario line shows, once written (written)
+	written    bool
 }
 
 func (o *mmapOutcome) undo() *undo {
-	u := &undo{shown: o.shown, qemu: expectText(0, o.qemuErr)}
+	shown := ""
+	if o.written {
+		shown = o.shown.String()
+	}
+	u := &undo{shown: shown, qemu: expectText(0, o.qemuErr)}
 	if o.kernelErr == nil {
 		u.before = o.before
 	}

@@ -15,6 +15,13 @@ func runSeeded(t testing.TB, setup Setup, pol policy.Policy, seed int64, n int) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	execSeeded(s, seed, n, nil)
+	return s.Scenario()
+}
+
+// execSeeded executes up to n operations generated from seed on s, until
+// one fails, calling after (when set) after each that did not.
+func execSeeded(s *System, seed int64, n int, after func(op Op)) {
 	src := rngSource{rand.New(rand.NewSource(seed))}
 	handles := 0
 	for i := 0; i < n; i++ {
@@ -25,8 +32,10 @@ func runSeeded(t testing.TB, setup Setup, pol policy.Policy, seed int64, n int) 
 		if op.Kind == OpMmap || op.Kind == OpMremap {
 			handles++
 		}
+		if after != nil {
+			after(op)
+		}
 	}
-	return s.Scenario()
 }
 
 // TestDeterministic checks that a seed gives the same run, text for text,
@@ -75,17 +84,7 @@ func TestDivergencesNamed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src := rngSource{rand.New(rand.NewSource(*flagSeed + i))}
-			handles := 0
-			for n := 0; n < *flagSteps; n++ {
-				op := GenOp(src, handles)
-				if !s.Exec(op) {
-					break
-				}
-				if op.Kind == OpMmap || op.Kind == OpMremap {
-					handles++
-				}
-			}
+			execSeeded(s, *flagSeed+i, *flagSteps, nil)
 			for name, c := range s.Divergences {
 				seen[name] += c
 				if _, ok := Divergences[name]; !ok {

@@ -57,7 +57,7 @@ func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error
 	length := s.opLen(op)
 	qemuErr, kernelErr := do(addr, length)
 	s.qemuErr = qemuErr
-	s.emit(fmt.Sprintf("%s(%s, %s%s) = %s", name, at, hexText(length), rest, expectText(0, kernelErr)))
+	s.emitf("%s(%v, %v%s) = %v", name, at, hexArg(length), rest, expectArg{err: kernelErr})
 	if s.abortCheck(qemuErr) {
 		return
 	}
@@ -122,7 +122,7 @@ func (s *System) runMmap(op Op) {
 		want, kernelErr = s.ref.Mmap(hostvm.Addr(addr), length, prot, flags, fd, off)
 	}
 	o.qemuAddr, o.qemuErr, o.kernelAddr, o.kernelErr = got, qemuErr, uint64(want), kernelErr
-	o.shown = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil)
+	o.shown, o.written = s.emitMmap(line, uint64(want), kernelErr, qemuErr == nil), true
 	if allow(s, mmapRules, o) {
 		return
 	}
@@ -185,7 +185,7 @@ func (s *System) mmapArgs(op Op) mmapLine {
 	}
 	switch op.Place {
 	case PlaceAny:
-		addr, at = 0, "NULL"
+		addr, at = 0, wordText("NULL")
 	case PlaceFixed:
 		flags |= hostvm.MapFixed
 	case PlaceNoReplace:
@@ -201,11 +201,11 @@ func opProt(op Op) hostvm.Prot { return hostvm.Prot(op.Prot) | hostvm.Prot(op.Pr
 // remapArgs derives an mremap's arguments from op: the old range, the new
 // length, the flags and the destination (0 unless MREMAP_FIXED or
 // MREMAP_DONTUNMAP name one), with their spellings.
-func (s *System) remapArgs(op Op) (addr uint64, at string, oldLen, newLen uint64, flags hostvm.MremapFlags, to uint64, toText string) {
+func (s *System) remapArgs(op Op) (addr uint64, at addrText, oldLen, newLen uint64, flags hostvm.MremapFlags, to uint64, toText addrText) {
 	addr, at = s.resolve(op.At)
 	oldLen, newLen = s.opLen(op), s.opNewLen(op)
 	flags = remapFlags[int(op.Remap)%len(remapFlags)]
-	toText = "0"
+	toText = wordText("0")
 	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
 		to, toText = s.resolve(op.To)
 	}
@@ -222,12 +222,12 @@ func (s *System) runBrk(op Op) {
 	old := s.brk
 	got, qemuErr := s.sim.Brk(addr)
 	if s.abortCheck(qemuErr) {
-		s.emit(fmt.Sprintf("brk(%s) = ?", at))
+		s.emitf("brk(%v) = ?", at)
 		return
 	}
 	before := s.ref.Clone()
 	want := uint64(s.ref.Brk(hostvm.Addr(addr)))
-	s.emit(fmt.Sprintf("brk(%s) = %s", at, expectText(want, nil)))
+	s.emitf("brk(%v) = %v", at, expectArg{v: want})
 	if got != want && !allow(s, brkRules, &brkOutcome{old: old, qemuBrk: got, kernelBrk: want, before: before, shown: expectText(want, nil)}) {
 		s.fail("brk: QEMU says %#x, the guest kernel %#x", got, want)
 		return
@@ -261,7 +261,7 @@ func (s *System) runMremap(op Op) {
 			exp = anySuccess
 		}
 		o.shown = exp
-		s.emit(fmt.Sprintf("%smremap(%s, %s, %s, %v, %s) = %s", prefix, at, hexText(oldLen), hexText(newLen), flags, toText, exp))
+		s.emitf("%smremap(%v, %v, %v, %v, %v) = %s", prefix, at, hexArg(oldLen), hexArg(newLen), flags, toText, exp)
 	}
 	if s.abortCheck(qemuErr) {
 		line(0, nil)
@@ -319,13 +319,17 @@ func (s *System) runLoad(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
 	s.checkAccessOK(addr, uint64(n), false)
-	qemuBuf, kernelBuf := s.accessBuffers(n)
+	b := takeBuffers(n, 0)
+	defer runBufferPool.Put(b)
+	qemuBuf, kernelBuf := b.qemu[:n:n], b.kernel[:n:n]
+	clear(qemuBuf)
+	clear(kernelBuf)
 	qemuN, qemuFault := s.sim.Load(addr, qemuBuf)
 	kernelN, kernelFault := s.refAccess(addr, kernelBuf, s.ref.Read)
 	if kernelFault != nil {
-		s.emit(fmt.Sprintf("peek(%s, %d) = %s", at, n, faultText(kernelFault)))
+		s.emitf("peek(%v, %d) = %s", at, n, faultText(kernelFault))
 	} else {
-		s.emitQuoted(fmt.Sprintf("peek(%s, %d) = ", at, n), kernelBuf)
+		s.emitQuoted(kernelBuf, "peek(%v, %d) = ", at, n)
 	}
 	s.compareAccess(&accessOutcome{kind: "load", addr: addr,
 		qemuN: qemuN, qemuFault: qemuFault, kernelN: kernelN, kernelFault: kernelFault}, qemuBuf, kernelBuf)
@@ -336,14 +340,19 @@ func (s *System) runStore(op Op) {
 	addr, at := s.resolve(op.At)
 	n := int(op.N)
 	s.checkAccessOK(addr, uint64(n), true)
-	data := bytes.Repeat([]byte{op.Byte}, n)
+	b := takeBuffers(n, 0)
+	defer runBufferPool.Put(b)
+	data := b.qemu[:n:n]
+	for i := range data {
+		data[i] = op.Byte
+	}
 	qemuN, qemuFault := s.sim.Store(addr, data)
 	kernelN, kernelFault := s.refAccess(addr, data, s.ref.Write)
 	exp := ""
 	if kernelFault != nil {
 		exp = " = " + faultText(kernelFault)
 	}
-	s.emit(fmt.Sprintf("fill(%s, %d, %#x)%s", at, n, op.Byte, exp))
+	s.emitf("fill(%v, %d, %#x)%s", at, n, op.Byte, exp)
 	s.compareAccess(&accessOutcome{kind: "store", addr: addr,
 		qemuN: qemuN, qemuFault: qemuFault, kernelN: kernelN, kernelFault: kernelFault}, nil, nil)
 	// This runs even when the comparison above failed or stopped: a
@@ -377,7 +386,7 @@ func (s *System) runFileWrite(op Op) {
 	n := len(data)
 	qemuN, qemuErr := s.host.FilePwrite(fd, data, int64(off))
 	kernelN, kernelErr := s.ref.FilePwrite(fd, data, int64(off))
-	s.emit(fmt.Sprintf("pwrite64(%d, %s, %d, %s) = %s", fd, quote(data), n, hexText(off), expectText(uint64(kernelN), kernelErr)))
+	s.emitf("pwrite64(%d, %v, %d, %v) = %v", fd, quoteArg(data), n, hexArg(off), expectArg{v: uint64(kernelN), err: kernelErr})
 	if qemuN != kernelN || qemuErr != kernelErr {
 		s.fail("pwrite: %d/%v under QEMU, %d/%v on the guest kernel", qemuN, qemuErr, kernelN, kernelErr)
 	}
@@ -410,7 +419,7 @@ func (s *System) runFtruncate(op Op) {
 	fd, size := s.ftruncateArgs(op)
 	qemuErr := s.host.Ftruncate(fd, int64(size))
 	kernelErr := s.ref.Ftruncate(fd, int64(size))
-	s.emit(fmt.Sprintf("ftruncate(%d, %s) = %s", fd, hexText(size), expectText(0, kernelErr)))
+	s.emitf("ftruncate(%d, %v) = %v", fd, hexArg(size), expectArg{err: kernelErr})
 	if qemuErr != kernelErr {
 		s.fail("ftruncate: %v under QEMU, %v on the guest kernel", qemuErr, kernelErr)
 	}

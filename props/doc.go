@@ -22,6 +22,8 @@
 //     both systems, writes its scenario line and compares the outcomes
 //   - compare.go: the comparisons after a call: accesses, the contents of
 //     the pages it could have changed, the invariants and the two views
+//   - pages.go: the contents compared a run of pages at a time, read
+//     sparsely on both systems (a page neither wrote is equal unread)
 //   - divergences.go: the catalogue of named divergences (Divergences) and
 //     the rules that allow them, as ordered lists, one per comparison point
 //   - conditions.go: what the rules see at each point (the outcome types)

@@ -353,15 +353,16 @@ var fdChoices = []int{0, -1, 9, 4}
 // protExtras are protection bits beyond PROT_READ|PROT_WRITE|PROT_EXEC.
 var protExtras = []uint32{uint32(hostvm.ProtSem), uint32(hostvm.ProtGrowsDown), uint32(hostvm.ProtGrowsUp), 0x100}
 
-// resolve turns w into a guest address and its scenario spelling.
-func (s *System) resolve(w Where) (uint64, string) {
+// resolve turns w into a guest address and its scenario spelling (made
+// when the run's text is read).
+func (s *System) resolve(w Where) (uint64, addrText) {
 	page := s.targetPage
 	var base uint64
-	var text string
+	handle := -1
 	switch {
 	case w.Base < baseLow && len(s.handles) > 0:
-		handle := int(w.Base) % len(s.handles)
-		base, text = s.handles[handle], handleName(handle)
+		handle = int(w.Base) % len(s.handles)
+		base = s.handles[handle]
 	case w.Base == baseTop:
 		base = s.spaceEnd
 	case w.Base == baseMid:
@@ -380,16 +381,10 @@ func (s *System) resolve(w Where) (uint64, string) {
 		off += int64(s.handleLens[int(w.Base)%len(s.handles)])
 	}
 	addr := s.word(base + uint64(off))
-	if text == "" {
-		return addr, hexText(addr)
+	if handle < 0 {
+		return addr, addrText{handle: -1, addr: addr}
 	}
-	switch {
-	case off > 0:
-		text += "+" + hexText(uint64(off))
-	case off < 0:
-		text += "-" + hexText(uint64(-off))
-	}
-	return addr, text
+	return addr, addrText{handle: handle, off: off}
 }
 
 // length is pages guest pages plus extra bytes, at the guest's width.

@@ -1,7 +1,6 @@
 package props
 
 import (
-	"slices"
 	"sync"
 
 	"github.com/mmapsim/mmapsim/internal/runs"
@@ -63,6 +62,10 @@ func newPreparedSystem(setup Setup, pol policy.Policy, opts Options) (*System, b
 	return s, true, nil
 }
 
+// opsAhead is how many operations a clone makes room for: a sequence's
+// usual fifty, and its text's lines.
+const opsAhead = 64
+
 // clone returns a system in the state p is in, sharing nothing a run
 // changes, or false if p's guest does not clone with a plain kernel as its
 // host.
@@ -79,33 +82,11 @@ func (p *System) clone() (*System, bool) {
 	s.taint, s.snapshot = runs.New(), runs.New()
 	s.Divergences = map[string]int{}
 	// The slices a run appends to: fresh backing arrays, so that no two
-	// runs append into one.
-	s.lines = slices.Clip(slices.Clone(p.lines))
-	s.handles, s.handleLens, s.run = nil, nil, nil
+	// runs append into one, made for a sequence's usual length at once
+	// (opsAhead) rather than grown by doubling.
+	s.lines = append(make([]textLine, 0, len(p.lines)+opsAhead), p.lines...)
+	s.handles, s.handleLens, s.run = nil, nil, make([]Op, 0, opsAhead)
 	s.outcome, s.call = nil, nil
-	s.pageBufs, s.touched, s.sweepMaps = nil, nil, nil
+	s.touched, s.sweepMaps, s.sweepSpans, s.viewMaps, s.viewWant, s.viewGot = nil, nil, nil, nil, nil, nil
 	return &s, true
-}
-
-// pageBuffers returns two target-page buffers the comparisons read whole
-// pages into (their old contents are overwritten or unused), made once
-// per run.
-func (s *System) pageBuffers() (qemu, kernel []byte) {
-	n := int(s.targetPage)
-	if len(s.pageBufs) < 2*n {
-		s.pageBufs = make([]byte, 2*n)
-	}
-	return s.pageBufs[:n:n], s.pageBufs[n : 2*n : 2*n]
-}
-
-// accessBuffers returns two zeroed buffers of n bytes for the two systems'
-// reads, the run's own, valid until the next call.
-func (s *System) accessBuffers(n int) (qemu, kernel []byte) {
-	if len(s.pageBufs) < 2*n {
-		s.pageBufs = make([]byte, 2*max(n, int(s.targetPage)))
-	}
-	qemu, kernel = s.pageBufs[:n:n], s.pageBufs[n:2*n:2*n]
-	clear(qemu)
-	clear(kernel)
-	return qemu, kernel
 }

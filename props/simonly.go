@@ -13,7 +13,6 @@ import (
 // line in the run's text has no expectation, so the counterexample
 // replays up to the invariant that broke.
 func (s *System) simOnly(op Op) {
-	var line string
 	var err error
 	var got uint64
 	res := simAnswer{kind: op.Kind} // what else QEMU answered: bytes, a fault
@@ -27,7 +26,7 @@ func (s *System) simOnly(op Op) {
 			s.handles = append(s.handles, got)
 			s.handleLens = append(s.handleLens, (a.length+s.targetPage-1)&^(s.targetPage-1))
 		}
-		line = fmt.Sprintf("%smmap(%s, %s, %s, %s, %d, %s)", prefix, a.at, hexText(a.length), protText(a.prot), mapFlagsText(a.flags), a.fd, hexText(a.offset))
+		s.emitf("%smmap(%v, %v, %v, %v, %d, %v)", prefix, a.at, hexArg(a.length), protArg(a.prot), mapFlagsArg(a.flags), a.fd, hexArg(a.offset))
 	case OpMremap:
 		addr, at, oldLen, newLen, flags, to, toText := s.remapArgs(op)
 		got, err = s.sim.Mremap(addr, oldLen, newLen, flags, to)
@@ -37,58 +36,57 @@ func (s *System) simOnly(op Op) {
 			s.handles = append(s.handles, got)
 			s.handleLens = append(s.handleLens, newLen)
 		}
-		line = fmt.Sprintf("%smremap(%s, %s, %s, %v, %s)", prefix, at, hexText(oldLen), hexText(newLen), flags, toText)
+		s.emitf("%smremap(%v, %v, %v, %v, %v)", prefix, at, hexArg(oldLen), hexArg(newLen), flags, toText)
 	case OpMunmap, OpMprotect, OpMsync, OpMadvise:
 		addr, at := s.resolve(op.At)
 		length := s.opLen(op)
 		switch op.Kind {
 		case OpMunmap:
 			err = s.sim.Munmap(addr, length)
-			line = fmt.Sprintf("munmap(%s, %s)", at, hexText(length))
+			s.emitf("munmap(%v, %v)", at, hexArg(length))
 		case OpMprotect:
 			err = s.sim.Mprotect(addr, length, int(opProt(op)))
-			line = fmt.Sprintf("mprotect(%s, %s, %s)", at, hexText(length), protText(opProt(op)))
+			s.emitf("mprotect(%v, %v, %v)", at, hexArg(length), protArg(opProt(op)))
 		case OpMsync:
 			flags := msyncFlags[int(op.Advice)%len(msyncFlags)]
 			err = s.sim.Msync(addr, length, int(flags))
-			line = fmt.Sprintf("msync(%s, %s, %v)", at, hexText(length), flags)
+			s.emitf("msync(%v, %v, %v)", at, hexArg(length), flags)
 		default:
 			advice := advices[int(op.Advice)%len(advices)]
 			err = s.sim.Madvise(addr, length, advice)
-			line = fmt.Sprintf("madvise(%s, %s, %v)", at, hexText(length), advice)
+			s.emitf("madvise(%v, %v, %v)", at, hexArg(length), advice)
 		}
 	case OpLoad:
 		addr, at := s.resolve(op.At)
 		buf := make([]byte, op.N)
 		n, f := s.sim.Load(addr, buf)
 		res.data, res.fault = buf[:n], copyFault(f)
-		line = fmt.Sprintf("peek(%s, %d)", at, op.N)
+		s.emitf("peek(%v, %d)", at, op.N)
 	case OpStore:
 		addr, at := s.resolve(op.At)
 		n, f := s.sim.Store(addr, bytes.Repeat([]byte{op.Byte}, int(op.N)))
 		res.n, res.fault = n, copyFault(f)
-		line = fmt.Sprintf("fill(%s, %d, %#x)", at, op.N, op.Byte)
+		s.emitf("fill(%v, %d, %#x)", at, op.N, op.Byte)
 	case OpBrk:
 		addr, at := s.resolve(op.At)
 		got, err = s.sim.Brk(addr)
 		if err == nil {
 			s.brk = got
 		}
-		line = fmt.Sprintf("brk(%s)", at)
+		s.emitf("brk(%v)", at)
 	case OpFileWrite:
 		fd, data, off := s.fileWriteArgs(op)
 		var n int
 		n, err = s.host.FilePwrite(fd, data, int64(off))
 		got = uint64(n)
-		line = fmt.Sprintf("pwrite64(%d, %s, %d, %s)", fd, quote(data), len(data), hexText(off))
+		s.emitf("pwrite64(%d, %v, %d, %v)", fd, quoteArg(data), len(data), hexArg(off))
 	case OpFtruncate:
 		fd, size := s.ftruncateArgs(op)
 		err = s.host.Ftruncate(fd, int64(size))
-		line = fmt.Sprintf("ftruncate(%d, %s)", fd, hexText(size))
+		s.emitf("ftruncate(%d, %v)", fd, hexArg(size))
 	}
 	res.got, res.err = got, err
 	s.simResult = res
-	s.emit(line)
 	s.abortCheck(err)
 }
 

@@ -14,7 +14,25 @@ import (
 // may differ: tainted by an earlier divergence, or a copy of file data
 // (snapshot) while some file has changed since the run began.
 func (s *System) unknownPage(p uint64) bool {
-	return s.taint.Get(p/s.targetPage) != 0 || s.snapshot.Get(p/s.targetPage) != 0 && s.fileChanged
+	return s.taint.Get(p/s.targetPage) != 0 || s.fileChanged && s.snapshot.Get(p/s.targetPage) != 0
+}
+
+// nextUnknown returns the first guest page number in [first, end) whose
+// page is an unknownPage, or end if there is none: one look at each map
+// for a run of pages, where unknownPage looks at each page.
+func (s *System) nextUnknown(first, end uint64) uint64 {
+	next := end
+	firstSet := func(m runs.Map) {
+		m.EachIn(first, next, func(r runs.Run) bool {
+			next = max(r.First, first)
+			return false
+		})
+	}
+	firstSet(s.taint)
+	if s.fileChanged {
+		firstSet(s.snapshot)
+	}
+	return next
 }
 
 // snapshotIn reports whether [addr, addr+n) holds pages QEMU filled with a

@@ -45,16 +45,24 @@ type System struct {
 	// not reach.
 	snapshot runs.Map
 
-	fileChanged bool   // a file was written or truncated since the run began
-	pageBufs    []byte // the comparisons' page buffers (pageBuffers); a run's own
+	fileChanged bool // a file was written or truncated since the run began
 	// sweepMaps is sweep's buffer of the guest kernel's mappings; a
 	// run's own, nil while a sweep uses it.
 	sweepMaps []hostvm.Mapping
+	// sweepSpans are sweepAfter's ranges; viewMaps, viewWant and viewGot
+	// the buffers of the views compareViews compares over the touched
+	// spans (viewsIn). A run's own.
+	sweepSpans        []span
+	viewMaps          []hostvm.Mapping
+	viewWant, viewGot []viewSeg
 	// touched are the spans the current operation may change, and
 	// handlesBefore the handles before it (touched.go).
 	touched       []span
 	handlesBefore int
 	finishing     bool // Finish is comparing the whole space
+	// refCheckedStopped is set once the guest kernel's invariants held
+	// after the comparison stopped (checkKernels): it changes no more.
+	refCheckedStopped bool
 	// brk is the program break both systems agree on (QEMU's alone, once
 	// the comparison stopped).
 	brk uint64

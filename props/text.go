@@ -20,30 +20,42 @@ import (
 // differ (a placement): any success, but not an error or an abort.
 const anySuccess = "? (success)"
 
-// textLine is a line of the run's text. A line that shows bytes keeps
-// them (data, when quoted) and quotes them only when the text is read
-// (String): most runs' text is never read.
+// textLine is a line of the run's text. Most runs' text is never read, so
+// a line keeps what it shows and is rendered only when read (String): a
+// format and its arguments (values, or the spellings below, which render
+// themselves), and the bytes it shows (data, when quoted).
 type textLine struct {
-	text   string
+	text   string // the line, or with args its format
+	args   []any  // when set, the line is fmt.Sprintf(text, args...)
 	data   []byte
-	quoted bool // the line is text followed by data quoted
+	quoted bool // the line is its text followed by data quoted
 }
 
 // String renders the line.
 func (l textLine) String() string {
-	if l.quoted {
-		return l.text + quote(l.data)
+	text := l.text
+	if l.args != nil {
+		text = fmt.Sprintf(l.text, l.args...)
 	}
-	return l.text
+	if l.quoted {
+		return text + quote(l.data)
+	}
+	return text
 }
 
 // emit appends line to the run's text.
 func (s *System) emit(line string) { s.lines = append(s.lines, textLine{text: line}) }
 
-// emitQuoted appends the line prefix followed by data quoted (a copy of
-// data is kept).
-func (s *System) emitQuoted(prefix string, data []byte) {
-	s.lines = append(s.lines, textLine{text: prefix, data: bytes.Clone(data), quoted: true})
+// emitf appends the line fmt.Sprintf(format, args...), rendered when the
+// text is read: args are values, or spellings that keep what they show.
+func (s *System) emitf(format string, args ...any) {
+	s.lines = append(s.lines, textLine{text: format, args: args})
+}
+
+// emitQuoted appends the line fmt.Sprintf(format, args...) followed by
+// data quoted, rendered when the text is read (a copy of data is kept).
+func (s *System) emitQuoted(data []byte, format string, args ...any) {
+	s.lines = append(s.lines, textLine{text: format, args: args, data: bytes.Clone(data), quoted: true})
 }
 
 // lastLine returns the last line of the run's text, rendered, for a change.
@@ -80,7 +92,7 @@ func (s *System) reexpect(old, new string) {
 // mmapLine is an mmap call's arguments as its scenario line shows them.
 type mmapLine struct {
 	addr   uint64
-	at     string // the address: a handle expression, a number or NULL
+	at     addrText // the address: a handle expression, a number or NULL
 	length uint64
 	op     Op
 	prot   hostvm.Prot
@@ -93,21 +105,83 @@ type mmapLine struct {
 // kernelErr) as its expectation, binding the next handle when bind is set
 // and the guest kernel's call succeeded, and returns the expectation
 // written.
-func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool) string {
+func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool) expectArg {
 	prefix := ""
 	if bind && kernelErr == nil {
 		prefix = handleName(len(s.handles)) + " = "
 	}
-	exp := expectText(want, kernelErr)
+	exp := expectArg{v: want, err: kernelErr}
 	if kernelErr == nil && line.op.Place != PlaceFixed && line.op.Place != PlaceNoReplace {
-		exp = anySuccess // placement may differ
+		exp = expectArg{any: true} // placement may differ
 	}
-	s.emit(fmt.Sprintf("%smmap(%s, %s, %s, %v, %d, %s) = %s", prefix, line.at, hexText(line.length), protText(line.prot),
-		mapFlagsText(line.flags), line.fd, hexText(line.offset), exp))
+	s.emitf("%smmap(%v, %v, %v, %v, %d, %v) = %v", prefix, line.at, hexArg(line.length), protArg(line.prot),
+		mapFlagsArg(line.flags), line.fd, hexArg(line.offset), exp)
 	return exp
 }
 
-// Scenario spellings.
+// Scenario spellings. The types render, when the text is read, what
+// the functions spell at once.
+
+// addrText spells an address: a handle plus an offset ($m2+0x1000), a
+// number, or a word (NULL, 0).
+type addrText struct {
+	word   string // when set, the spelling
+	handle int    // when >= 0, the handle the address is off from
+	off    int64  // the offset from the handle
+	addr   uint64 // the address, spelled in hex when there is no handle
+}
+
+// wordText is the address spelled as word.
+func wordText(word string) addrText { return addrText{word: word, handle: -1} }
+
+func (a addrText) String() string {
+	switch {
+	case a.word != "":
+		return a.word
+	case a.handle < 0:
+		return hexText(a.addr)
+	case a.off > 0:
+		return handleName(a.handle) + "+" + hexText(uint64(a.off))
+	case a.off < 0:
+		return handleName(a.handle) + "-" + hexText(uint64(-a.off))
+	}
+	return handleName(a.handle)
+}
+
+// hexArg spells a number in hex (hexText).
+type hexArg uint64
+
+func (h hexArg) String() string { return hexText(uint64(h)) }
+
+// protArg spells a protection (protText).
+type protArg hostvm.Prot
+
+func (p protArg) String() string { return protText(hostvm.Prot(p)) }
+
+// mapFlagsArg spells mmap flags (mapFlagsText).
+type mapFlagsArg hostvm.MapFlags
+
+func (f mapFlagsArg) String() string { return mapFlagsText(hostvm.MapFlags(f)) }
+
+// quoteArg spells bytes quoted (quote); they must not change afterwards.
+type quoteArg []byte
+
+func (q quoteArg) String() string { return quote(q) }
+
+// expectArg spells an outcome as an expectation (expectText), or any
+// success (anySuccess).
+type expectArg struct {
+	v   uint64
+	err error
+	any bool
+}
+
+func (e expectArg) String() string {
+	if e.any {
+		return anySuccess
+	}
+	return expectText(e.v, e.err)
+}
 
 func hexText(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 

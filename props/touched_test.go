@@ -167,3 +167,40 @@ func TestTouchedSpansCatchSabotage(t *testing.T) {
 	}
 	t.Logf("%d sabotages caught by the touched spans", caught)
 }
+
+// TestStoppedRunLeavesGuestKernel checks checkKernels' premise: once a
+// run's comparison has stopped, its operations run on QEMU alone and the
+// guest kernel does not change (its invariants are not walked again), and
+// the host's still are after every operation.
+func TestStoppedRunLeavesGuestKernel(t *testing.T) {
+	seeds := int64(8)
+	t.Logf("props.seed=%d..%d on every setup", *flagSeed, *flagSeed+seeds-1)
+	stopped := 0
+	for _, setup := range Setups {
+		for seed := *flagSeed; seed < *flagSeed+seeds; seed++ {
+			s, err := NewSystem(setup, policy.Fixed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, ref := 0, ""
+			execSeeded(s, seed, *flagSteps, func(Op) {
+				switch {
+				case s.stopped != "" && ref == "":
+					ref = s.ref.Debug()
+				case ref != "":
+					after++
+					if got := s.ref.Debug(); got != ref {
+						t.Fatalf("%s seed %d: the guest kernel changed after the comparison stopped (%s):\n%s\nwas\n%s", setup.Name, seed, s.stopped, got, ref)
+					}
+				}
+			})
+			if after > 0 {
+				stopped++
+			}
+		}
+	}
+	if stopped == 0 {
+		t.Fatalf("no run stopped comparing and went on: nothing checked")
+	}
+	t.Logf("%d runs went on after a stop", stopped)
+}

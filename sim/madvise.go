@@ -117,18 +117,35 @@ func (s *Sim) populate(lo, hi uint64, flags uint32, write bool) hostvm.Errno {
 	g := &s.geom
 	step := min(g.TargetPageSize, g.RealHostPageSize)
 	buf := make([]byte, step)
+	// m is the host mapping of the last page, kept for the next pages
+	// it holds while no protection was lent (the walk's reads and writes
+	// change no mapping's kind or protection then).
+	var m hostvm.Mapping
+	ok, lent := false, true
 	for p := lo; p < hi; p += step {
-		m, ok := s.hostMapping(p)
+		if h := g.G2H(p); !ok || lent || h < m.Start || h >= m.End {
+			m, ok = s.hostMapping(p)
+		}
 		if !ok || m.Anonymous {
 			continue // a copy QEMU made (pread), or a hole the walk met before
 		}
 		var f *hostvm.Fault
-		s.withAccess(p, step, protRead, func() { _, f = s.libc.Host.Read(g.G2H(p), buf) })
+		lent = !s.accessible(m, p, step, protRead)
+		if lent {
+			s.withAccess(p, step, protRead, func() { _, f = s.libc.Host.Read(g.G2H(p), buf) })
+		} else {
+			_, f = s.libc.Host.Read(g.G2H(p), buf)
+		}
 		if f != nil {
 			return hostvm.EFAULT
 		}
 		if write && !m.Shared {
-			s.withAccess(p, step, protWrite, func() { s.libc.Host.Write(g.G2H(p), buf) })
+			if !s.accessible(m, p, step, protWrite) {
+				lent = true
+				s.withAccess(p, step, protWrite, func() { s.libc.Host.Write(g.G2H(p), buf) })
+			} else {
+				s.libc.Host.Write(g.G2H(p), buf)
+			}
 		}
 	}
 	return 0

@@ -21,6 +21,27 @@ func (s *Sim) Load(addr uint64, buf []byte) (int, *Fault) {
 	return base.Load(s.libc.Host, &s.geom, addr, buf)
 }
 
+// LoadSparse is Load for a caller that compares guest memory: over a host
+// that is a plain kernel (KernelHost, not a wrapper, whose Read may differ),
+// the kernel's ReadSparse leaves out the blocks of block bytes that hold
+// memory never written (written[i] false: they read as zeros, buf's block
+// is left as it was). It reports false, having read nothing, where it
+// cannot (another host, a range that wraps the guest's word): the caller
+// uses Load.
+//
+// Preconditions: block > 0; len(written) >= (len(buf)+block-1)/block.
+func (s *Sim) LoadSparse(addr uint64, buf []byte, block uint64, written []bool) (int, *Fault, bool) {
+	kh, ok := s.libc.Host.(KernelHost)
+	if !ok || kh.Kernel == nil {
+		return 0, nil, false
+	}
+	if f := s.deadFault(addr); f != nil {
+		clear(written[:(uint64(len(buf))+block-1)/block])
+		return 0, f, true
+	}
+	return base.LoadSparse(kh.Kernel, &s.geom, addr, buf, block, written)
+}
+
 // Store writes data to guest memory at addr as the guest's CPU would.
 func (s *Sim) Store(addr uint64, data []byte) (int, *Fault) {
 	if f := s.deadFault(addr); f != nil {

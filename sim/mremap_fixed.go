@@ -384,9 +384,8 @@ func allZero(b []byte) bool {
 //
 // Preconditions: [a, a+n) lies in the guest space.
 func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
-	g := &s.geom
-	lo, hi := a&g.HostPageMask(), s.hostPageAlignEnd(a+n)
-	saved := s.libc.AppendHostMappings(s.accessMaps[:0], g.HostRange(lo, hi-lo))
+	lo, hi := s.accessWindow(a, n)
+	saved := s.libc.AppendHostMappings(s.accessMaps[:0], s.geom.HostRange(lo, hi-lo))
 	s.accessMaps = nil // taken while fn runs
 	defer func() { s.accessMaps = saved[:0] }()
 	for _, m := range saved {
@@ -400,6 +399,21 @@ func (s *Sim) withAccess(a, n uint64, acc int, fn func()) {
 			s.libc.Host.Mprotect(m.Start, uint64(m.End-m.Start), m.Prot)
 		}
 	}
+}
+
+// accessWindow is the guest range withAccess(a, n, ...) looks at: [a, a+n)
+// widened to whole host pages.
+func (s *Sim) accessWindow(a, n uint64) (lo, hi uint64) {
+	return a & s.geom.HostPageMask(), s.hostPageAlignEnd(a + n)
+}
+
+// accessible reports whether withAccess(a, n, acc, fn) would lend no
+// protection, being fn alone: the host mapping m covers its whole window
+// and allows acc.
+func (s *Sim) accessible(m hostvm.Mapping, a, n uint64, acc int) bool {
+	lo, hi := s.accessWindow(a, n)
+	r := s.geom.HostRange(lo, hi-lo)
+	return int(m.Prot)&acc != 0 && r.Start < r.End && m.Start <= r.Start && r.End <= m.End
 }
 
 // remapMove is MREMAP_FIXED with equal lengths, which Linux 6.18 allows to

@@ -41,12 +41,34 @@ func access(host Host, g *Geom, addr uint64, buf []byte, write bool) (int, *host
 		}
 		done += got
 		if f != nil {
-			gf := *f
-			gf.Addr = hostvm.Addr(g.H2G(f.Addr))
-			return done, &gf
+			return done, guestFault(g, f)
 		}
 	}
 	return done, nil
+}
+
+// guestFault is the host's fault f (nil: none) with the guest address.
+func guestFault(g *Geom, f *hostvm.Fault) *hostvm.Fault {
+	if f == nil {
+		return nil
+	}
+	gf := *f
+	gf.Addr = hostvm.Addr(g.H2G(f.Addr))
+	return &gf
+}
+
+// LoadSparse is Load from a host that is a plain kernel, for a caller that
+// compares guest memory: the host's ReadSparse, which leaves out the
+// blocks of memory never written (see hostvm.Kernel.ReadSparse for buf,
+// block and written). It reports false, having read nothing, where the
+// range wraps the guest's word (Load splits it there).
+func LoadSparse(k *hostvm.Kernel, g *Geom, addr uint64, buf []byte, block uint64, written []bool) (int, *hostvm.Fault, bool) {
+	addr = g.ABIWord(addr)
+	if room := g.ABIMask - addr + 1; room != 0 && uint64(len(buf)) > room {
+		return 0, nil, false
+	}
+	n, f := k.ReadSparse(g.G2H(addr), buf, block, written)
+	return n, guestFault(g, f), true
 }
 
 // AccessOK reports whether the page flags allow an access of n bytes at
