@@ -345,8 +345,16 @@ func (d *opDecoder) statement() string {
 			return fmt.Sprintf("brk(%s)", d.addr())
 		}
 		return fmt.Sprintf("brk(%#x)", 0x10000000+uint64(d.pick(64))*0x1000+uint64(d.pick(2))*0x123)
-	case 12, 13:
+	case 12:
 		return fmt.Sprintf("peek(%s, %d)", d.addr(), d.pick(64)+1)
+	case 13:
+		// A mapping made and at once resized or moved, whole, as realloc
+		// does: ordinary, then the mremap of a mapping that exists.
+		v, length := d.vars, fmt.Sprintf("%#x", uint64(d.pick(16)+2)*0x1000)
+		made := bind(fmt.Sprintf("mmap(NULL, %s, %s, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)", length, fuzzProts[d.pick(5)]), length)
+		newLen := d.length()
+		return made + "\n" + bind(fmt.Sprintf("mremap($v%d, %s, %s, %s, %s)", v, length, newLen,
+			fuzzRemaps[d.pick(len(fuzzRemaps))], d.addr()), newLen)
 	default:
 		return fmt.Sprintf("fill(%s, %d, %#x)", d.addr(), d.pick(200)+1, d.byte())
 	}
