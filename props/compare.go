@@ -192,9 +192,12 @@ func (s *System) checkAccessOK(addr, n uint64, write bool) {
 	if write {
 		need = hostvm.ProtWrite
 	}
-	o := &accessOKOutcome{addr: addr, n: n, write: write, qemu: s.sim.AccessOK(addr, n, write), kernel: s.refAllows(addr, n, need)}
-	if o.qemu != o.kernel && !allow(s, accessOKRules, o) {
-		s.fail("%s(%#x, %d, write=%v): QEMU says %v, the guest kernel's mappings %v", accessOKCall, addr, n, write, o.qemu, o.kernel)
+	qemu, kernel := s.sim.AccessOK(addr, n, write), s.refAllows(addr, n, need)
+	if qemu == kernel {
+		return
+	}
+	if !allow(s, accessOKRules, &accessOKOutcome{addr: addr, n: n, write: write, qemu: qemu, kernel: kernel}) {
+		s.fail("%s(%#x, %d, write=%v): QEMU says %v, the guest kernel's mappings %v", accessOKCall, addr, n, write, qemu, kernel)
 	}
 }
 
@@ -213,7 +216,8 @@ func (s *System) refAllows(addr, n uint64, need hostvm.Prot) bool {
 		return false
 	}
 	at := addr
-	for _, m := range s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(end)}) {
+	s.accessMaps = s.ref.AppendMappingsIn(s.accessMaps[:0], hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(end)})
+	for _, m := range s.accessMaps {
 		if uint64(m.Start) > at || m.Prot&need != need {
 			break
 		}

@@ -87,6 +87,6 @@ func (p *System) clone() (*System, bool) {
 	s.lines = append(make([]textLine, 0, len(p.lines)+opsAhead), p.lines...)
 	s.handles, s.handleLens, s.run = nil, nil, make([]Op, 0, opsAhead)
 	s.outcome, s.call = nil, nil
-	s.touched, s.sweepMaps, s.sweepSpans, s.viewMaps, s.viewWant, s.viewGot = nil, nil, nil, nil, nil, nil
+	s.touched, s.sweepMaps, s.sweepSpans, s.viewMaps, s.viewWant, s.viewGot, s.accessMaps = nil, nil, nil, nil, nil, nil, nil
 	return &s, true
 }

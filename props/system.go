@@ -54,6 +54,7 @@ type System struct {
 	// spans (viewsIn). A run's own.
 	sweepSpans        []span
 	viewMaps          []hostvm.Mapping
+	accessMaps        []hostvm.Mapping // refAllows' buffer, a run's own
 	viewWant, viewGot []viewSeg
 	// touched are the spans the current operation may change, and
 	// handlesBefore the handles before it (touched.go).

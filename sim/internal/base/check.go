@@ -42,8 +42,12 @@ func CheckAgreementIn(flags *PageFlags, host Host, g *Geom, start, end uint64) e
 	return checkAgreement(flags, host, g, start, end, false)
 }
 
-// mappingBufs are checkAgreement's buffers of host mappings.
-var mappingBufs = sync.Pool{New: func() any { return new([]hostvm.Mapping) }}
+// mappingBufs are checkAgreement's buffers of host mappings, runBufs its
+// buffers of guest runs.
+var (
+	mappingBufs = sync.Pool{New: func() any { return new([]hostvm.Mapping) }}
+	runBufs     = sync.Pool{New: func() any { return new([]FlagRun) }}
+)
 
 // checkAgreement is CheckAgreement over the whole space (all), or over the
 // guest range [start, end).
@@ -70,16 +74,22 @@ func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all
 		space = hostvm.Range{Start: g.G2H(0), End: hostvm.Addr(^uint64(0))}
 	}
 
-	// What is looked at: the guest runs, and the host range.
-	guestRuns := flags.Runs
+	// What is looked at: the guest runs (in a buffer reused from call to
+	// call), and the host range.
+	runsBuf := runBufs.Get().(*[]FlagRun)
+	defer runBufs.Put(runsBuf)
+	var guestRuns []FlagRun
 	look := hostvm.Range{Start: 0, End: hostvm.Addr(^uint64(0))}
-	if !all {
-		guestRuns = func() []FlagRun { return flags.RunsIn(start, end) }
+	if all {
+		guestRuns = flags.AppendRuns((*runsBuf)[:0])
+	} else {
+		guestRuns = flags.AppendRunsIn((*runsBuf)[:0], start, end)
 		look = g.HostRange(start, end-start)
 	}
+	*runsBuf = guestRuns
 
 	// Valid guest pages must be mapped with at least their protection.
-	for _, r := range guestRuns() {
+	for _, r := range guestRuns {
 		want := hostvm.Prot(r.Flags & PageBits)
 		if g.ExecAsRead && want&hostvm.ProtExec != 0 {
 			want = want&^hostvm.ProtExec | hostvm.ProtRead

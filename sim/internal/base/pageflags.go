@@ -90,30 +90,34 @@ func (f *PageFlags) Union(from, to uint64) uint32 {
 }
 
 // Runs lists the runs of non-zero flags in address order.
-func (f *PageFlags) Runs() []FlagRun {
-	var out []FlagRun
+func (f *PageFlags) Runs() []FlagRun { return f.AppendRuns(nil) }
+
+// AppendRuns appends the runs of non-zero flags, in address order, to dst.
+func (f *PageFlags) AppendRuns(dst []FlagRun) []FlagRun {
 	if f.pageSize == 0 {
-		return nil
+		return dst
 	}
 	f.pages.Each(func(r runs.Run) bool {
-		out = append(out, f.run(r))
+		dst = append(dst, f.run(r))
 		return true
 	})
-	return out
+	return dst
 }
 
 // RunsIn lists the runs of non-zero flags overlapping [start, end), clipped
 // to the guest pages holding a byte of it.
-func (f *PageFlags) RunsIn(start, end uint64) []FlagRun {
-	var out []FlagRun
+func (f *PageFlags) RunsIn(start, end uint64) []FlagRun { return f.AppendRunsIn(nil, start, end) }
+
+// AppendRunsIn appends RunsIn(start, end) to dst.
+func (f *PageFlags) AppendRunsIn(dst []FlagRun, start, end uint64) []FlagRun {
 	if f.pageSize == 0 {
-		return nil
+		return dst
 	}
 	f.pages.EachIn(start/f.pageSize, (end+f.pageSize-1)/f.pageSize, func(r runs.Run) bool {
-		out = append(out, f.run(r))
+		dst = append(dst, f.run(r))
 		return true
 	})
-	return out
+	return dst
 }
 
 // RunAt returns the whole run holding addr, if its flags are non-zero.
