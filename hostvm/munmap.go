@@ -37,11 +37,16 @@ func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 // pass max_map_count. Compare Linux's vms_gather_munmap_vmas().
 // Preconditions: r is page aligned and inside the address space.
 func (k *Kernel) unmapRange(r Range) error {
+	// The gap index is sought at r.Start together with the VMAs: no gap
+	// starts between the end of the VMA below r and r.Start, so this is
+	// where regapHole's edit begins (see gapTree.replaceAt).
 	var c cowtree.Cursor[vma]
-	k.seekVMA(&c, r.Start)
+	var gc cowtree.Cursor[Addr]
+	cowtree.SeekLEPair(&k.vmas.Tree, &c, uint64(r.Start), &k.gaps.Tree, &gc, uint64(r.Start))
+	k.seekVMAFrom(&c, r.Start)
 	res, err := k.unmapAt(&c, r)
 	if res.changed {
-		k.regapHole(&c, r)
+		k.regapHole(&c, &gc, r)
 	}
 	return err
 }
@@ -51,8 +56,9 @@ func (k *Kernel) unmapRange(r Range) error {
 // P.end to the next VMA's vm_start_gap(). Gaps below P, and above the VMA
 // after r, kept both their ends.
 // Preconditions: c stands where unmapAt left it, on P or before the first
-// VMA; nothing is mapped in r.
-func (k *Kernel) regapHole(c *cowtree.Cursor[vma], r Range) {
+// VMA; nothing is mapped in r; gc stands where k.gaps.SeekLE(gc, r.Start)
+// put it before the unmapping (which edits no gap).
+func (k *Kernel) regapHole(c *cowtree.Cursor[vma], gc *cowtree.Cursor[Addr], r Range) {
 	from := Addr(0)
 	if c.Valid() {
 		from = c.Item().end
@@ -66,7 +72,10 @@ func (k *Kernel) regapHole(c *cowtree.Cursor[vma], r Range) {
 	if from < end {
 		gaps = append(gaps, Range{from, end})
 	}
-	k.gaps.replace(from, r.End, gaps)
+	// Before the unmapping, the VMAs below r ended at or below from, or
+	// (one split at r.Start) covered r.Start: no gap starts in (from,
+	// r.Start].
+	replaceAt(gc, from, r.End, gaps)
 }
 
 // unmapResult says what unmapAt did, for the gap index.
