@@ -41,13 +41,6 @@ func (t *gapTree) insert(start, end Addr) {
 func (t *gapTree) replace(lo, hi Addr, gaps []Range) {
 	var c cowtree.Cursor[Addr]
 	t.SeekLE(&c, uint64(lo))
-	replaceAt(&c, lo, hi, gaps)
-}
-
-// replaceAt is replace for a caller that has sought its cursor already.
-// Preconditions: c stands where SeekLE of some key x >= lo puts it, and no
-// gap starts in (lo, x].
-func replaceAt(c *cowtree.Cursor[Addr], lo, hi Addr, gaps []Range) {
 	if !c.Valid() || Addr(c.Key()) < lo {
 		c.Next()
 	}

@@ -37,16 +37,11 @@ func (k *Kernel) doMunmap(addr Addr, length uint64) error {
 // pass max_map_count. Compare Linux's vms_gather_munmap_vmas().
 // Preconditions: r is page aligned and inside the address space.
 func (k *Kernel) unmapRange(r Range) error {
-	// The gap index is sought at r.Start together with the VMAs: no gap
-	// starts between the end of the VMA below r and r.Start, so this is
-	// where regapHole's edit begins (see gapTree.replaceAt).
 	var c cowtree.Cursor[vma]
-	var gc cowtree.Cursor[Addr]
-	cowtree.SeekLEPair(&k.vmas.Tree, &c, uint64(r.Start), &k.gaps.Tree, &gc, uint64(r.Start))
-	k.seekVMAFrom(&c, r.Start)
+	k.seekVMA(&c, r.Start)
 	res, err := k.unmapAt(&c, r)
 	if res.changed {
-		k.regapHole(&c, &gc, r)
+		k.regapHole(&c, r)
 	}
 	return err
 }
@@ -56,9 +51,8 @@ func (k *Kernel) unmapRange(r Range) error {
 // P.end to the next VMA's vm_start_gap(). Gaps below P, and above the VMA
 // after r, kept both their ends.
 // Preconditions: c stands where unmapAt left it, on P or before the first
-// VMA; nothing is mapped in r; gc stands where k.gaps.SeekLE(gc, r.Start)
-// put it before the unmapping (which edits no gap).
-func (k *Kernel) regapHole(c *cowtree.Cursor[vma], gc *cowtree.Cursor[Addr], r Range) {
+// VMA; nothing is mapped in r.
+func (k *Kernel) regapHole(c *cowtree.Cursor[vma], r Range) {
 	from := Addr(0)
 	if c.Valid() {
 		from = c.Item().end
@@ -72,10 +66,7 @@ func (k *Kernel) regapHole(c *cowtree.Cursor[vma], gc *cowtree.Cursor[Addr], r R
 	if from < end {
 		gaps = append(gaps, Range{from, end})
 	}
-	// Before the unmapping, the VMAs below r ended at or below from, or
-	// (one split at r.Start) covered r.Start: no gap starts in (from,
-	// r.Start].
-	replaceAt(gc, from, r.End, gaps)
+	k.gaps.replace(from, r.End, gaps)
 }
 
 // unmapResult says what unmapAt did, for the gap index.

@@ -94,11 +94,6 @@ func (k *Kernel) pageOf(v vma, a Addr) uint64 {
 // find_vma().
 func (k *Kernel) seekVMA(c *cowtree.Cursor[vma], a Addr) {
 	k.vmas.SeekLE(c, uint64(a))
-	k.seekVMAFrom(c, a)
-}
-
-// seekVMAFrom is seekVMA for a cursor that k.vmas.SeekLE(c, a) placed.
-func (k *Kernel) seekVMAFrom(c *cowtree.Cursor[vma], a Addr) {
 	if !c.Valid() || c.Item().end <= a {
 		c.Next()
 	}

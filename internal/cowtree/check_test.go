@@ -163,31 +163,3 @@ func TestSearch(t *testing.T) {
 		}
 	}
 }
-
-// TestSeekLEPair: seeking two trees of different heights together leaves
-// each cursor where SeekLE alone does, for keys below, between, on and
-// above the entries, either tree being the taller.
-func TestSeekLEPair(t *testing.T) {
-	small, tall := filled(t, 1000), filled(t, 30000)
-	if small.Height() >= tall.Height() {
-		t.Fatalf("heights %d and %d: want the second taller", small.Height(), tall.Height())
-	}
-	same := func(c, want *Cursor[uint64]) bool {
-		return c.leaf == want.leaf && c.i == want.i && c.path == want.path && c.idx == want.idx
-	}
-	for key := uint64(0); key < 2*30000*8+20; key += 7 {
-		for _, pair := range [][2]*Tree[uint64]{{&small, &tall}, {&tall, &small}} {
-			var a, b, wantA, wantB Cursor[uint64]
-			SeekLEPair(pair[0], &a, key, pair[1], &b, key/2)
-			pair[0].SeekLE(&wantA, key)
-			pair[1].SeekLE(&wantB, key/2)
-			if !same(&a, &wantA) || !same(&b, &wantB) {
-				t.Fatalf("key %#x: SeekLEPair's cursors differ from SeekLE's (at %d and %d, want %d and %d)", key, a.i, b.i, wantA.i, wantB.i)
-			}
-			// The paired cursors walk on as any other.
-			if a.Next() != wantA.Next() || a.Valid() && a.Key() != wantA.Key() {
-				t.Fatalf("key %#x: Next after SeekLEPair differs from Next after SeekLE", key)
-			}
-		}
-	}
-}

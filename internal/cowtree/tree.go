@@ -43,15 +43,11 @@ const (
 )
 
 // leaf holds entries: keys in order, values by slot (leaf.go).
-//
-// The slot bytes come first, in the cache line that also holds gen, n and
-// the first keys: every visit reads that line anyway, so reaching a value
-// from its key costs no cache miss of its own before the value's.
 type leaf[T any] struct {
 	gen   *Generation
 	n     int
-	slot  [treeCap]uint8 // slot[i]: where the value of keys[i] is
 	keys  [treeCap]uint64
+	slot  [treeCap]uint8 // slot[i]: where the value of keys[i] is
 	items [treeCap]T
 }
 
@@ -171,11 +167,16 @@ func (t *Tree[T]) ownInner(n *inner[T]) *inner[T] {
 
 // searchKeys returns how many of keys (sorted) are <= key.
 func searchKeys(keys []uint64, key uint64) int {
-	i := 0
-	for i < len(keys) && keys[i] <= key {
-		i++
+	lo, hi := 0, len(keys)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if keys[m] <= key {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	return i
+	return lo
 }
 
 // Cursor is a position in a tree: the path from the root to a leaf and an
@@ -189,69 +190,26 @@ type Cursor[T any] struct {
 	idx  [treeMaxHeight]int // the child taken at each level
 	leaf *leaf[T]
 	i    int
-	// depth is the level a descent (start, step) has reached.
-	depth int
 }
 
 // SeekLE puts c on the last entry whose key is <= key, or before the
 // first entry if there is none.
 func (t *Tree[T]) SeekLE(c *Cursor[T], key uint64) {
-	c.start(t)
-	for !c.step(key) {
-	}
-}
-
-// SeekLEPair is ta.SeekLE(ca, ka) and tb.SeekLE(cb, kb) done together, a
-// level of each in turn, the two descents ending at their leaves together:
-// the nodes of one descent do not depend on those of the other, so where
-// both miss the cache the processor fetches them at the same time. An
-// operation that edits a VMA and the gap next to it (munmap) finds both
-// in about the time of one descent.
-func SeekLEPair[A, B any](ta *Tree[A], ca *Cursor[A], ka uint64, tb *Tree[B], cb *Cursor[B], kb uint64) {
-	ca.start(ta)
-	cb.start(tb)
-	// A descent takes height+1 steps (the inner levels, then the leaf).
-	for d := ta.height - tb.height; d > 0; d-- {
-		ca.step(ka)
-	}
-	for d := tb.height - ta.height; d > 0; d-- {
-		cb.step(kb)
-	}
-	for {
-		ca.step(ka)
-		if cb.step(kb) {
-			return
-		}
-	}
-}
-
-// start begins a descent of t at its root.
-func (c *Cursor[T]) start(t *Tree[T]) {
 	c.t = t
-	c.path[0] = t.root
-	c.depth = 0
-	c.leaf = nil
-}
-
-// step takes a descent begun by start one level down, towards the last
-// entry whose key is <= key, and reports whether it is over: c stands on
-// that entry (or before the first).
-func (c *Cursor[T]) step(key uint64) bool {
-	if c.leaf != nil {
-		c.i = searchKeys(c.leaf.keys[:c.leaf.n], key) - 1
-		return true
+	n := t.root
+	last := t.height - 1
+	for l := 0; ; l++ {
+		c.path[l] = n
+		j := searchKeys(n.keys[:n.n], key) - 1
+		j = max(j, 0)
+		c.idx[l] = j
+		if l == last {
+			c.leaf = n.leaves[j]
+			break
+		}
+		n = n.kids[j]
 	}
-	l := c.depth
-	n := c.path[l]
-	j := max(searchKeys(n.keys[:n.n], key)-1, 0)
-	c.idx[l] = j
-	if l == c.t.height-1 {
-		c.leaf = n.leaves[j]
-	} else {
-		c.path[l+1] = n.kids[j]
-		c.depth++
-	}
-	return false
+	c.i = searchKeys(c.leaf.keys[:c.leaf.n], key) - 1
 }
 
 // SeekLT puts c on the last entry whose key is < key, or before the first
