@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -169,6 +170,15 @@ func sectionScaling(o *options) (*table, []scalePoint, error) {
 	}
 	var pts []scalePoint
 	spread := 0.0
+	// The goal compares the spread munmap at 1e5 VMAs (else the most) with
+	// the fewest. Measured apart, the two sizes see different loads of the
+	// machine; so the smallest ladder is kept and timed again in rounds
+	// taking turns with the goal's size, as section 1 compares with Linux.
+	target := o.sizes[len(o.sizes)-1]
+	if slices.Contains(o.sizes, 100000) {
+		target = 100000
+	}
+	var smallest *ladder
 	for _, n := range o.sizes {
 		o.progress("2: building %s VMAs", count(int64(n)))
 		start := time.Now()
@@ -188,6 +198,17 @@ func sectionScaling(o *options) (*table, []scalePoint, error) {
 			return nil, nil, fmt.Errorf("%d VMAs: %d after the run", n, l.k.MapCount())
 		}
 		pts = append(pts, scalePoint{n, v, build})
+		if smallest == nil {
+			smallest = l
+		} else if n == target {
+			o.progress("2: %s and %s VMAs, interleaved", count(int64(smallest.groups*2)), count(int64(n)))
+			r, err := measureRounds(o.budget, o.reps, smallest.scaleBatch(o.batch), l.scaleBatch(o.batch))
+			if err != nil {
+				return nil, nil, fmt.Errorf("%d and %d VMAs interleaved: %v", smallest.groups*2, n, err)
+			}
+			o.goals[goalSpread].note = fmt.Sprintf("in interleaved rounds (median of per-round ratios, as section 1): %.2fx; "+
+				"the fewest VMAs give %d places, not %d", r.ratio(1, 0, 1), len(smallest.spread(o.batch)), o.batch)
+		}
 		t.add(count(int64(n)), ns(v[0]), ns(v[1]), ns(v[2]), ns(v[3]), ns(v[4]), build.Round(time.Millisecond).String())
 	}
 	t.note("layout: groups of r--, ---, a one-page hole (2 VMAs and a gap per group), page 4096")
