@@ -65,3 +65,40 @@ func TestMremapReportsHostMunmapErrno(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedMremapFitCheckAfterFailure: on the seed's own mremap path
+// (QuirkMremapUnchecked, QuirkMremapHostPages), the check that a moved
+// mapping fits the guest space (seed line 745, QuirkMremapFitHostAddr)
+// runs after a failed host mremap too, with MAP_FAILED as the address:
+// (unsigned long)-1 + new_size wraps to new_size - 1, which fits, so the
+// host's failure stands, with no second host mremap to revert anything.
+// The new_address argument, which Linux ignores without MREMAP_FIXED,
+// names the mapping in the way: the fix's view of what the host unmapped
+// before failing (mremap-fail-flags off) must leave it alone.
+func TestSeedMremapFitCheckAfterFailure(t *testing.T) {
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(KernelHost{k}, Config{ProbeGuestBase: true, Quirks: QuirkSet(0).With(QuirkMremapFitHostAddr).With(QuirkMremapUnchecked).With(QuirkMremapHostPages)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustMmap(t, s, 0x10000000, 0x1000, rw, anon|hostvm.MapFixed)
+	b := mustMmap(t, s, a+0x1000, 0x1000, protRead, anon|hostvm.MapFixed) // in the way of growing in place
+	if _, err := s.Mremap(a, 0x1000, 0x2000, 0, b); err != hostvm.ENOMEM {
+		t.Fatalf("mremap growing into a mapping = %v, want ENOMEM", err)
+	}
+	n := 0
+	for _, c := range s.LastHostCalls() {
+		if c.Op == OpMremap {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d host mremaps, want 1 (the one that failed)\n%s", n, calls(s))
+	}
+	if f := s.PageFlags(b); f&PageValid == 0 {
+		t.Errorf("after the failed mremap, the page in the way has flags %#x, want it valid", f)
+	}
+}
