@@ -102,3 +102,53 @@ func TestSeedMremapFitCheckAfterFailure(t *testing.T) {
 		t.Errorf("after the failed mremap, the page in the way has flags %#x, want it valid", f)
 	}
 }
+
+// mremapFailsLateHost is a host whose MREMAP_FIXED mremap, once armed,
+// unmaps the destination and then fails with ENOMEM, as Linux's
+// mremap_to() can (it unmaps the destination first).
+type mremapFailsLateHost struct {
+	Host
+	armed bool
+}
+
+func (h *mremapFailsLateHost) Mremap(old hostvm.Addr, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr hostvm.Addr) (hostvm.Addr, error) {
+	if h.armed && flags&hostvm.MremapFixed != 0 {
+		if err := h.Host.Munmap(newAddr, newSize); err != nil {
+			return 0, err
+		}
+		return 0, hostvm.ENOMEM
+	}
+	return h.Host.Mremap(old, oldSize, newSize, flags, newAddr)
+}
+
+func (h *mremapFailsLateHost) CloneHost() Host {
+	return &mremapFailsLateHost{Host: h.Host.CloneHost(), armed: h.armed}
+}
+
+// TestMremapLateFailureKeepsReservation: under RESERVED_VA, when the
+// host's MREMAP_FIXED mremap fails after unmapping the destination, the
+// guest's view loses the destination's pages and the reservation gets its
+// placeholders back: the guest and the host agree, the reservation whole.
+func TestMremapLateFailureKeepsReservation(t *testing.T) {
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := &mremapFailsLateHost{Host: KernelHost{k}}
+	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: 0xf7000000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
+	b := mustMmap(t, s, 0x30000000, 0x3000, protRead, anon|hostvm.MapFixed)
+	host.armed = true
+	if _, err := s.Mremap(a, 0x3000, 0x3000, hostvm.MremapMayMove|hostvm.MremapFixed, b); err != hostvm.ENOMEM {
+		t.Fatalf("mremap = %v, want the host's ENOMEM\n%s", err, calls(s))
+	}
+	if f := s.PageFlags(b); f != 0 {
+		t.Errorf("the destination the host unmapped has page flags %#x, want none", f)
+	}
+	if err := s.CheckAgreement(); err != nil {
+		t.Errorf("after the failed mremap: %v\n%s", err, calls(s))
+	}
+}
