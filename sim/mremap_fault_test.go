@@ -128,27 +128,52 @@ func (h *mremapFailsLateHost) CloneHost() Host {
 // TestMremapLateFailureKeepsReservation: under RESERVED_VA, when the
 // host's MREMAP_FIXED mremap fails after unmapping the destination, the
 // guest's view loses the destination's pages and the reservation gets its
-// placeholders back: the guest and the host agree, the reservation whole.
+// placeholders back, no more: the guest and the host agree, the
+// reservation whole and nothing mapped past it. The destination is in the
+// middle of the space, and at its top.
 func TestMremapLateFailureKeepsReservation(t *testing.T) {
+	const reserved = 0xf7000000
+	for _, dest := range []uint64{0x30000000, reserved - 0x3000} {
+		k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := &mremapFailsLateHost{Host: KernelHost{k}}
+		s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
+		b := mustMmap(t, s, dest, 0x3000, protRead, anon|hostvm.MapFixed)
+		host.armed = true
+		if _, err := s.Mremap(a, 0x3000, 0x3000, hostvm.MremapMayMove|hostvm.MremapFixed, b); err != hostvm.ENOMEM {
+			t.Fatalf("mremap to %#x = %v, want the host's ENOMEM\n%s", b, err, calls(s))
+		}
+		if f := s.PageFlags(b); f != 0 {
+			t.Errorf("the destination %#x the host unmapped has page flags %#x, want none", b, f)
+		}
+		if err := s.CheckAgreement(); err != nil {
+			t.Errorf("after the failed mremap to %#x: %v\n%s", b, err, calls(s))
+		}
+	}
+}
+
+// TestMremapDestinationWrapsWord: with QEMU 7.2's guest space the whole
+// 64-bit word (QuirkGuestSpaceWord), an MREMAP_FIXED destination whose
+// range wraps past 2^64 is refused by guest_range_valid_untagged, ENOMEM
+// (7.2's target_mremap), not by Linux's TASK_SIZE check, which has no
+// bound to apply to a space that is the whole word.
+func TestMremapDestinationWrapsWord(t *testing.T) {
 	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := &mremapFailsLateHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: 0xf7000000})
+	s, err := New(KernelHost{k}, Config{ABIBits: 64, VirtBits: 47, ProbeGuestBase: true, Quirks: QuirkSet(0).With(QuirkGuestSpaceWord)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
-	b := mustMmap(t, s, 0x30000000, 0x3000, protRead, anon|hostvm.MapFixed)
-	host.armed = true
-	if _, err := s.Mremap(a, 0x3000, 0x3000, hostvm.MremapMayMove|hostvm.MremapFixed, b); err != hostvm.ENOMEM {
-		t.Fatalf("mremap = %v, want the host's ENOMEM\n%s", err, calls(s))
-	}
-	if f := s.PageFlags(b); f != 0 {
-		t.Errorf("the destination the host unmapped has page flags %#x, want none", f)
-	}
-	if err := s.CheckAgreement(); err != nil {
-		t.Errorf("after the failed mremap: %v\n%s", err, calls(s))
+	a := mustMmap(t, s, 0x20000000, 0x2000, rw, anon|hostvm.MapFixed)
+	if _, err := s.Mremap(a, 0x2000, 0x2000, hostvm.MremapMayMove|hostvm.MremapFixed, ^uint64(0)-0xfff); err != hostvm.ENOMEM {
+		t.Errorf("mremap to a destination wrapping the word = %v, want ENOMEM\n%s", err, calls(s))
 	}
 }
