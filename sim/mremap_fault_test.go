@@ -177,3 +177,39 @@ func TestMremapDestinationWrapsWord(t *testing.T) {
 		t.Errorf("mremap to a destination wrapping the word = %v, want ENOMEM\n%s", err, calls(s))
 	}
 }
+
+// TestMremapGrowIntoSameFile: two shared mappings of one file side by side
+// at offsets that do not follow each other (two host mappings of the same
+// object, whose guest pages are one run of page flags) on a 64K host:
+// growing the first meets the second. In place that is ENOMEM, as on
+// Linux; with MREMAP_MAYMOVE the first moves, grown. The second is not a
+// fragment of another object (mmap_frag's, which would be EINVAL).
+func TestMremapGrowIntoSameFile(t *testing.T) {
+	const hp = 0x10000
+	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
+		s, k := newTestSim(t, hp, 0, 0, 0)
+		fd, err := k.Open("f", hostvm.ORdWr|hostvm.OCreat, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Ftruncate(fd, 8*hp); err != nil {
+			t.Fatal(err)
+		}
+		x := mustMmap(t, s, 0, 2*hp, 0, anon)
+		for i, off := range []uint64{0, 3 * hp} {
+			if _, err := s.Mmap(x+uint64(i)*hp, hp, rw, hostvm.MapShared|hostvm.MapFixed, fd, off); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if runs := s.FlagRunsIn(x, x+2*hp); len(runs) != 1 {
+			t.Fatalf("want the two mappings to be one run of page flags, got %v", runs)
+		}
+		got, err := s.Mremap(x, hp, 2*hp, flags, 0)
+		switch {
+		case flags == 0 && err != hostvm.ENOMEM:
+			t.Errorf("mremap growing in place into the next mapping of the same file = %#x, %v; want ENOMEM\n%s", got, err, calls(s))
+		case flags != 0 && (err != nil || got == x):
+			t.Errorf("mremap(MREMAP_MAYMOVE) growing into the next mapping of the same file = %#x, %v; want it moved\n%s", got, err, calls(s))
+		}
+	}
+}
