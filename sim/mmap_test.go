@@ -25,3 +25,25 @@ func TestFailedMmapGivesBackWholeHostPages(t *testing.T) {
 		t.Errorf("after the failed mmap the host has %d VMAs, want %d as before\n%s", got, before, calls(s))
 	}
 }
+
+// TestMsyncHoleChecksFlagsFirst: msync of a range with a hole is ENOMEM
+// on Linux, but only after its flags pass: an unknown bit, or MS_ASYNC
+// with MS_SYNC, is EINVAL, hole or not. So it is where the fix finds the
+// hole itself (msync-unmapped off) while the flags go to the host as the
+// seed passes them (msync-checks on).
+func TestMsyncHoleChecksFlagsFirst(t *testing.T) {
+	s, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet(0).With(QuirkMsyncChecks))
+	a := mustMmap(t, s, 0x20000000, 0x1000, rw, anon|hostvm.MapFixed) // the page after it is a hole
+	for _, c := range []struct {
+		flags int
+		want  hostvm.Errno
+	}{
+		{int(hostvm.MsSync), hostvm.ENOMEM},
+		{int(hostvm.MsAsync | hostvm.MsSync), hostvm.EINVAL},
+		{int(hostvm.MsSync) | 8, hostvm.EINVAL},
+	} {
+		if err := s.Msync(a, 0x2000, c.flags); err != c.want {
+			t.Errorf("msync over a hole with flags %#x = %v, want %v", c.flags, err, c.want)
+		}
+	}
+}

@@ -121,8 +121,7 @@ func (s *Sim) targetMunmap(start, length uint64) int64 {
 // Preconditions: start and length are abi_ulong values.
 func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 	g := &s.geom
-	if !s.quirk(QuirkMsyncChecks) && (flags&^int(hostvm.MsAsync|hostvm.MsInvalidate|hostvm.MsSync) != 0 ||
-		flags&int(hostvm.MsAsync|hostvm.MsSync) == int(hostvm.MsAsync|hostvm.MsSync)) {
+	if !s.quirk(QuirkMsyncChecks) && badMsyncFlags(flags) {
 		return -int64(hostvm.EINVAL) // Linux checks the flags first
 	}
 	if start&^g.TargetPageMask() != 0 {
@@ -142,8 +141,7 @@ func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 	if !s.quirk(QuirkMsyncUnmapped) && !s.flags.AllValid(start, end) {
 		// Linux: a hole is ENOMEM (after the checks of flags, which the
 		// host call below makes).
-		if flags&^int(hostvm.MsAsync|hostvm.MsInvalidate|hostvm.MsSync) != 0 ||
-			flags&int(hostvm.MsAsync|hostvm.MsSync) == int(hostvm.MsAsync|hostvm.MsSync) {
+		if badMsyncFlags(flags) {
 			return -int64(hostvm.EINVAL)
 		}
 		return -int64(hostvm.ENOMEM)
@@ -157,4 +155,11 @@ func (s *Sim) targetMsync(start, length uint64, flags int) int64 {
 		return -1
 	}
 	return 0
+}
+
+// badMsyncFlags reports whether Linux's msync refuses flags (EINVAL): an
+// unknown bit, or MS_ASYNC with MS_SYNC.
+func badMsyncFlags(flags int) bool {
+	return flags&^int(hostvm.MsAsync|hostvm.MsInvalidate|hostvm.MsSync) != 0 ||
+		flags&int(hostvm.MsAsync|hostvm.MsSync) == int(hostvm.MsAsync|hostvm.MsSync)
 }
