@@ -213,3 +213,35 @@ func TestMremapGrowIntoSameFile(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatedMoveCopiesEveryPiece: on a 64K host, moving private
+// anonymous memory to a place whose offset in a host page differs is
+// emulated (a copy); a move of more than one copy buffer (64K) must carry
+// every byte to its place.
+func TestEmulatedMoveCopiesEveryPiece(t *testing.T) {
+	const hp, n = 0x10000, 0x30000
+	s, _ := newTestSim(t, hp, 0, 0, 0)
+	x := mustMmap(t, s, 0, n, rw, anon)
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i/0x1000 + 1)
+	}
+	if _, f := s.Store(x, data); f != nil {
+		t.Fatal(f)
+	}
+	y := mustMmap(t, s, 0, n+2*hp, 0, anon) // room, then a destination one guest page into a host page
+	dest := y + 0x1000
+	got, err := s.Mremap(x, n, n, hostvm.MremapMayMove|hostvm.MremapFixed, dest)
+	if err != nil || got != dest {
+		t.Fatalf("mremap = %#x, %v; want %#x\n%s", got, err, dest, calls(s))
+	}
+	buf := make([]byte, n)
+	if _, f := s.Load(dest, buf); f != nil {
+		t.Fatal(f)
+	}
+	for i := range buf {
+		if buf[i] != data[i] {
+			t.Fatalf("after the move, byte %#x of the mapping is %#x, want %#x", i, buf[i], data[i])
+		}
+	}
+}
