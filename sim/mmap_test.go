@@ -47,3 +47,31 @@ func TestMsyncHoleChecksFlagsFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestRangeValid72 checks 7.2's guest_range_valid_untagged as the C
+// computes it in abi_ulong: "len - 1 <= GUEST_ADDR_MAX && start <=
+// GUEST_ADDR_MAX - len + 1". The whole space is a valid range from 0, and
+// where the space is the whole 32-bit word, a length of 0 (len - 1 wraps
+// to the largest abi_ulong) is valid at 0 only.
+func TestGuestRangeValid72(t *testing.T) {
+	reserved, _ := newTestSim(t, 0x1000, 0, 0xf7000000, 0)
+	word, _ := newTestSim(t, 0x1000, 0, 0, 0)
+	for _, c := range []struct {
+		name          string
+		s             *Sim
+		start, length uint64
+		want          bool
+	}{
+		{"reserved: the whole space", reserved, 0, 0xf7000000, true},
+		{"reserved: the whole space from a page in", reserved, 0x1000, 0xf7000000, false},
+		{"reserved: a page more than the space", reserved, 0, 0xf7001000, false},
+		{"reserved: the top page", reserved, 0xf6fff000, 0x1000, true},
+		{"word: length 0 at 0", word, 0, 0, true},
+		{"word: length 0 above 0", word, 0x1000, 0, false},
+		{"word: the top page", word, 0xfffff000, 0x1000, true},
+	} {
+		if got := c.s.guestRangeValid72(c.start, c.length); got != c.want {
+			t.Errorf("%s: guestRangeValid72(%#x, %#x) = %v, want %v", c.name, c.start, c.length, got, c.want)
+		}
+	}
+}
