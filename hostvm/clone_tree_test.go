@@ -26,8 +26,8 @@ func bigWorld(t *testing.T, n int) (*Kernel, Addr) {
 			poke(t, k, a, byte(i))
 		}
 	}
-	if k.vmas.Height() < 2 || k.gaps.Height() < 2 {
-		t.Fatalf("%d VMAs make trees of height %d and %d, want at least 2", n, k.vmas.Height(), k.gaps.Height())
+	if k.vmas.Height() < 2 {
+		t.Fatalf("%d VMAs make a tree of height %d, want at least 2", n, k.vmas.Height())
 	}
 	return k, base
 }
@@ -36,7 +36,10 @@ func bigWorld(t *testing.T, n int) (*Kernel, Addr) {
 // maps with their hidden flags, the gap index, memory at a few addresses.
 func snapshot(k *Kernel, base Addr) string {
 	s := k.Debug()
-	k.gaps.each(func(start, end Addr) { s += Range{start, end}.String() + "\n" })
+	k.vmas.Ascend(func(v vma) bool {
+		s += Range{v.end, v.gapEnd}.String() + "\n"
+		return true
+	})
 	for i := 0; i < 64; i++ {
 		b, f := peek(k, base+Addr(i*97)*pg)
 		s += fmt.Sprintf("%02x/%s ", b, faultCode(f))

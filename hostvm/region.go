@@ -87,6 +87,7 @@ func (k *Kernel) replaceTiles(c *cowtree.Cursor[vma], v vma) {
 		c.Next()
 		tiles++
 	}
+	w.gapEnd = c.Item().gapEnd // the last tile's: v ends where it did
 	drop := tiles // the entries deleted after the one rewritten
 	if c.Next() {
 		if next := c.Item(); k.mergeable(w, next) {
