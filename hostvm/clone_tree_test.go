@@ -33,7 +33,7 @@ func bigWorld(t *testing.T, n int) (*Kernel, Addr) {
 }
 
 // snapshot renders everything of k a clone could share by mistake: the
-// maps with their hidden flags, the gap index, memory at a few addresses.
+// maps with their hidden flags, the gaps recorded, memory at a few addresses.
 func snapshot(k *Kernel, base Addr) string {
 	s := k.Debug()
 	k.vmas.Ascend(func(v vma) bool {
@@ -69,8 +69,8 @@ func scramble(t *testing.T, k *Kernel, base Addr, n int, rng *rand.Rand, steps i
 	}
 }
 
-// TestCloneTreesIndependent: a clone of a kernel whose VMA tree and gap
-// index span several levels is a snapshot. Scrambling the clone (or the
+// TestCloneTreesIndependent: a clone of a kernel whose VMA tree (with its
+// gaps) spans several levels is a snapshot. Scrambling the clone (or the
 // original) leaves the other exactly as it was, invariants included; a
 // clone of a clone taken mid-way is unaffected by later changes to its
 // source; and scrambling the kernel left alone afterwards leaves the other

@@ -29,7 +29,7 @@ type generation = cowtree.Generation
 
 // gapSpan is v's span in the VMA tree: the length of the gap above it (0
 // while gapEnd is stale below end).
-func gapSpan(_ uint64, v vma) uint64 {
+func gapSpan(_ uint64, v *vma) uint64 {
 	if v.gapEnd <= v.end {
 		return 0
 	}

@@ -74,7 +74,7 @@ func (t *vmaTree) ReplaceOrInsert(v vma) {
 }
 
 // Delete removes the VMA that starts where v does, if there is one. It
-// neither merges nor updates the gap index.
+// neither merges nor updates the gaps.
 func (t *vmaTree) Delete(v vma) {
 	var c cowtree.Cursor[vma]
 	t.SeekLE(&c, uint64(v.start))

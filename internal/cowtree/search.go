@@ -1,11 +1,12 @@
 package cowtree
 
 // Searches by span: a tree whose entries are disjoint intervals, each
-// starting at its key and ending by the next entry's key (hostvm's gaps),
-// can find an entry of a least span inside a window of keys in O(log n),
-// skipping every subtree whose largest span is too small or whose keys lie
-// outside the window. Compare Linux's mas_empty_area_rev() over the maple
-// tree, and gVisor's gap search in its segment sets.
+// starting at its key and ending by the next entry's key (hostvm's VMAs,
+// each with the free gap above it), can find an entry of a least span
+// inside a window of keys in O(log n), skipping every subtree whose
+// largest span is too small or whose keys lie outside the window. Compare
+// Linux's mas_empty_area_rev() over the maple tree, and gVisor's gap
+// search in its segment sets.
 
 // Query is a search: entries whose span is at least MinSpan and which may
 // reach into [Low, High), visited in key order, or in reverse when Down.
