@@ -147,7 +147,7 @@ func (k *Kernel) firstGapEnd() Addr {
 func (k *Kernel) searchGaps(q *cowtree.Query) (Addr, bool) {
 	var found Addr
 	ok := false
-	k.vmas.Search(*q, func(_ uint64, v vma) bool {
+	k.vmas.Search(*q, func(_ uint64, v *vma) bool {
 		if q.Past(uint64(v.end), uint64(v.gapEnd)) {
 			return true
 		}

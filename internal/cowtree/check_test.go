@@ -154,7 +154,8 @@ func TestSearch(t *testing.T) {
 			}
 		}
 		got := -1
-		tr.Search(Query{Low: lo, High: hi, MinSpan: m, Down: down}, func(k, e uint64) bool {
+		tr.Search(Query{Low: lo, High: hi, MinSpan: m, Down: down}, func(k uint64, ep *uint64) bool {
+			e := *ep
 			if down && e <= lo || !down && k >= hi {
 				return true
 			}
