@@ -19,7 +19,7 @@ var scaleOps = []string{"mmap", "munmap", "mprotect", "munmap, one group", "mpro
 //	page 0: r--   page 1: ---   page 2: unmapped
 //
 // two VMAs and a one-page hole per group, so nothing merges and every hole
-// is a gap of the gap index.
+// is a gap the placement search sees.
 type ladder struct {
 	k      *hostvm.Kernel
 	pg     uint64

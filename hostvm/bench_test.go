@@ -59,7 +59,7 @@ func BenchmarkPlacementFragmented(b *testing.B) {
 
 // BenchmarkPlacementSkip: as BenchmarkPlacementFragmented, but two pages,
 // which fit in none of the holes: the search must skip all of them, which
-// the gap index does in O(log n).
+// the VMA tree's largest gap per subtree does in O(log n).
 func BenchmarkPlacementSkip(b *testing.B) {
 	for _, n := range []int{100, 10000, 100000} {
 		b.Run(fmt.Sprintf("vmas=%d", n), func(b *testing.B) {

@@ -26,17 +26,20 @@ func bigWorld(t *testing.T, n int) (*Kernel, Addr) {
 			poke(t, k, a, byte(i))
 		}
 	}
-	if k.vmas.Height() < 2 || k.gaps.Height() < 2 {
-		t.Fatalf("%d VMAs make trees of height %d and %d, want at least 2", n, k.vmas.Height(), k.gaps.Height())
+	if k.vmas.Height() < 2 {
+		t.Fatalf("%d VMAs make a tree of height %d, want at least 2", n, k.vmas.Height())
 	}
 	return k, base
 }
 
 // snapshot renders everything of k a clone could share by mistake: the
-// maps with their hidden flags, the gap index, memory at a few addresses.
+// maps with their hidden flags, the gaps recorded, memory at a few addresses.
 func snapshot(k *Kernel, base Addr) string {
 	s := k.Debug()
-	k.gaps.each(func(start, end Addr) { s += Range{start, end}.String() + "\n" })
+	k.vmas.Ascend(func(v vma) bool {
+		s += Range{v.end, v.gapEnd}.String() + "\n"
+		return true
+	})
 	for i := 0; i < 64; i++ {
 		b, f := peek(k, base+Addr(i*97)*pg)
 		s += fmt.Sprintf("%02x/%s ", b, faultCode(f))
@@ -66,8 +69,8 @@ func scramble(t *testing.T, k *Kernel, base Addr, n int, rng *rand.Rand, steps i
 	}
 }
 
-// TestCloneTreesIndependent: a clone of a kernel whose VMA tree and gap
-// index span several levels is a snapshot. Scrambling the clone (or the
+// TestCloneTreesIndependent: a clone of a kernel whose VMA tree (with its
+// gaps) spans several levels is a snapshot. Scrambling the clone (or the
 // original) leaves the other exactly as it was, invariants included; a
 // clone of a clone taken mid-way is unaffected by later changes to its
 // source; and scrambling the kernel left alone afterwards leaves the other

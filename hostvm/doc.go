@@ -11,8 +11,9 @@
 //	config.go     Config (page size, address width, layout, limits) and geometry
 //	kernel.go     Kernel: construction, Clone, accessors
 //	vma.go        VMAs in a copy-on-write B+tree (internal/cowtree): lookup,
-//	              split, merge, gap maintenance
-//	gaps.go       the gap index used for O(log n) placement
+//	              split, merge
+//	gaps.go       the gap above each VMA, kept in the VMA tree, and O(log n)
+//	              placement in the gaps
 //	mmap.go       mmap: argument checks in Linux's order, placement, populate
 //	region.go     mmap_region(): replacing what a mapping covers; MmapReserve
 //	munmap.go     munmap

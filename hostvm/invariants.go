@@ -13,7 +13,8 @@ var errNoKernel = errors.New("hostvm: no kernel (a nil or zero Kernel; use New)"
 
 // CheckInvariants verifies the kernel's internal consistency: VMAs sorted,
 // non-overlapping, page aligned, inside the address space and maximally
-// merged; files and private pages where VMAs say they are; the gap index
+// merged; files and private pages where VMAs say they are; each VMA's
+// record of the gap above it, and the tree's largest gap per subtree,
 // equal to the gaps the VMAs leave; cached counters equal to a recount.
 // Property tests call it after every step. It returns nil or an error
 // listing every violation.
@@ -27,8 +28,6 @@ func (k *Kernel) CheckInvariants() error {
 	var prev vma
 	havePrev := false
 	total := uint64(0)
-	wantGaps := make([]Range, 0, k.vmas.Len()+1) // a gap below each VMA, and above the last
-	gapFrom := Addr(0)
 	k.vmas.Ascend(func(v vma) bool {
 		switch {
 		case v.start >= v.end:
@@ -59,16 +58,15 @@ func (k *Kernel) CheckInvariants() error {
 				fail("VMA %v maps missing inode %d", v.rng(), v.ino)
 			}
 		}
-		if e := k.vmStartGap(v); gapFrom < e {
-			wantGaps = append(wantGaps, Range{gapFrom, e})
+		if havePrev {
+			k.checkGapAbove(prev, v, true, fail)
 		}
-		gapFrom = v.end
 		total += v.rng().Len()
 		prev, havePrev = v, true
 		return true
 	})
-	if gapFrom < k.g.taskSize {
-		wantGaps = append(wantGaps, Range{gapFrom, k.g.taskSize})
+	if havePrev {
+		k.checkGapAbove(prev, vma{}, false, fail)
 	}
 	if total != k.totalVM {
 		fail("cached total_vm %#x, recount %#x", k.totalVM, total)
@@ -77,22 +75,6 @@ func (k *Kernel) CheckInvariants() error {
 	if msg, ok := k.vmas.Check("VMA"); !ok {
 		fail("%s", msg)
 	}
-	if msg, ok := k.gaps.check(); !ok {
-		fail("%s", msg)
-	}
-	gotGaps := make([]Range, 0, len(wantGaps))
-	k.gaps.each(func(s, e Addr) { gotGaps = append(gotGaps, Range{s, e}) })
-	if len(gotGaps) != len(wantGaps) {
-		fail("gap index has %d gaps, VMAs leave %d", len(gotGaps), len(wantGaps))
-	} else {
-		for i := range gotGaps {
-			if gotGaps[i] != wantGaps[i] {
-				fail("gap %d is %v in the index, %v by the VMAs", i, gotGaps[i], wantGaps[i])
-				break
-			}
-		}
-	}
-
 	perPage := int(k.g.pageSize / chunkSize)
 	k.pt.Ascend(func(e pte) bool {
 		a := Addr(e.key << k.g.pageShift)
@@ -142,6 +124,14 @@ func (k *Kernel) CheckInvariants() error {
 		return nil
 	}
 	return fmt.Errorf("hostvm invariants:\n  %s\n%s", strings.Join(bad, "\n  "), k.Debug())
+}
+
+// checkGapAbove reports through fail a VMA v whose gapEnd is not what
+// its next VMA (hasNext false: none) makes it.
+func (k *Kernel) checkGapAbove(v, next vma, hasNext bool, fail func(string, ...any)) {
+	if want := k.gapEndAbove(v.end, next, hasNext); v.gapEnd != want {
+		fail("VMA %v records its gap above ending at %v, want %v", v.rng(), v.gapEnd, want)
+	}
 }
 
 // checkInvariantsAfter is deferred by every system call when the

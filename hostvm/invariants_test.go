@@ -68,7 +68,11 @@ func TestCheckInvariantsCatches(t *testing.T) {
 			k.vmas.ReplaceOrInsert(v)
 		}, "missing inode 99"},
 		{"stale total_vm", func(k *Kernel) { k.totalVM += pg }, "total_vm"},
-		{"extra gap", func(k *Kernel) { k.gaps.insert(a, a+pg) }, "gap"},
+		{"stale gap", func(k *Kernel) {
+			v := first(k)
+			v.gapEnd += pg
+			k.vmas.ReplaceOrInsert(v)
+		}, "records its gap above"},
 		{"private page outside VMAs", func(k *Kernel) {
 			k.pt.ReplaceOrInsert(pte{uint64(freeBase) >> 12, k.newPage()})
 		}, "lies in no VMA"},

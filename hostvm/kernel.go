@@ -29,7 +29,6 @@ type Kernel struct {
 	g   geometry
 
 	vmas vmaTree            // the address space, by start address
-	gaps gapTree            // free ranges, for placement
 	pt   *btree.BTreeG[pte] // private pages (anonymous and copy-on-write), by page number
 	fs   fileSystem         // inodes, paths and descriptors
 	gen  *generation        // the owner allowed to mutate shared structures in place
@@ -60,7 +59,6 @@ func New(cfg Config) (*Kernel, error) {
 		vmas:   newVMATree(gen),
 		pt:     newPageTree(),
 		gen:    gen,
-		gaps:   newGapTree(gen),
 		fs:     newFileSystem(gen),
 		guards: runs.New(),
 	}
@@ -98,7 +96,6 @@ func New(cfg Config) (*Kernel, error) {
 		k.startBrk = cfg.BrkStart
 	}
 	k.brk = k.startBrk
-	k.gaps.insert(0, k.g.taskSize)
 	if cfg.StackSize != 0 {
 		v := vma{
 			start: k.g.taskSize - Addr(cfg.StackSize), end: k.g.taskSize,
@@ -135,7 +132,6 @@ func (k *Kernel) mutable() bool {
 func (k *Kernel) unshare() {
 	k.gen = &generation{}
 	k.vmas.Adopt(k.gen)
-	k.gaps.Adopt(k.gen)
 	k.pt = snapshotPages(k.pt)
 	k.guards = k.guards.Snapshot()
 }
@@ -194,14 +190,13 @@ func (k *Kernel) Clone() *Kernel {
 	c := *k
 	c.gen = &generation{}
 	c.vmas.Adopt(c.gen)
-	c.gaps.Adopt(c.gen)
 	c.pt = snapshotPages(k.pt)
 	c.guards = k.guards.Snapshot()
 	return &c
 }
 
 // insertNew adds v, which overlaps nothing, and keeps the tree merged and
-// the gap index current.
+// the gaps current.
 func (k *Kernel) insertNew(v vma) {
 	var c cowtree.Cursor[vma]
 	k.vmas.SeekLE(&c, uint64(v.start))
@@ -209,7 +204,8 @@ func (k *Kernel) insertNew(v vma) {
 }
 
 // insertAt is insertNew for a caller standing on the last VMA below v,
-// which may know that the gaps stay as they are (regap false). v joins
+// which may know that the gap below v stays as it was (regap false: then
+// only the gap above v is brought up to date). v joins
 // the VMA below or above it where they are mergeable, and is inserted only
 // if it joins neither.
 // Preconditions: c stands on the last VMA starting below v.start, or
@@ -224,6 +220,8 @@ func (k *Kernel) insertAt(c *cowtree.Cursor[vma], v vma, regap bool) {
 	k.mergeNext(c)
 	if regap {
 		k.regapCovered(c, v.rng())
+	} else {
+		k.fixGapAbove(c)
 	}
 }
 

@@ -396,6 +396,7 @@ func (k *Kernel) prepareAnon(v vma) {
 		id = k.nextAnon
 	}
 	v.anon = id
+	v.gapEnd = c.Item().gapEnd
 	c.SetItem(v)
 	k.mergeAround(&c)
 }

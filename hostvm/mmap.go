@@ -363,7 +363,7 @@ func (k *Kernel) place(hint Addr, length uint64, flags MapFlags) (Addr, bool) {
 			uint64(end)-length >= uint64(hint) && k.fits(hint, length) {
 			return hint, true
 		}
-		return k.gaps.bottomUp(max(low, begin), min(end, task), length)
+		return k.bottomUp(max(low, begin), min(end, task), length)
 	}
 	if hint != 0 && uint64(hint) <= uint64(task)-length {
 		if k.fits(hint, length) {
@@ -371,13 +371,13 @@ func (k *Kernel) place(hint Addr, length uint64, flags MapFlags) (Addr, bool) {
 		}
 	}
 	if k.cfg.Layout == TopDown {
-		if a, ok := k.gaps.topDown(low, k.mmapBase, length); ok {
+		if a, ok := k.topDown(low, k.mmapBase, length); ok {
 			return a, true
 		}
 		// A failed top-down search falls back to bottom-up, from
 		// TASK_UNMAPPED_BASE to the top.
 	}
-	return k.gaps.bottomUp(max(low, k.unmappedBase), task, length)
+	return k.bottomUp(max(low, k.unmappedBase), task, length)
 }
 
 // fits reports whether [a, a+length) is free and clear of the guard gap of

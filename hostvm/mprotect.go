@@ -145,9 +145,14 @@ func (k *Kernel) modify(c *cowtree.Cursor[vma], s, e Addr, nv vma) error {
 	if e < v.end && !mergePrev && count >= k.g.maxMaps {
 		return ENOMEM
 	}
+	// Each part's gap above is the next part's start, or v's gap above.
+	part.gapEnd = v.gapEnd
+	if e < v.end {
+		part.gapEnd = e
+	}
 	if s > v.start {
 		lo := v
-		lo.end = s
+		lo.end, lo.gapEnd = s, s
 		c.SetItem(lo)
 		c.InsertAfter(uint64(s), part)
 	} else {

@@ -41,35 +41,12 @@ func (k *Kernel) unmapRange(r Range) error {
 	k.seekVMA(&c, r.Start)
 	res, err := k.unmapAt(&c, r)
 	if res.changed {
-		k.regapHole(&c, r)
+		k.regapHole(&c)
 	}
 	return err
 }
 
-// regapHole updates the gap index after unmapAt emptied r: the gaps that
-// started in [P.end, r.End] (P the VMA below r) become the one gap from
-// P.end to the next VMA's vm_start_gap(). Gaps below P, and above the VMA
-// after r, kept both their ends.
-// Preconditions: c stands where unmapAt left it, on P or before the first
-// VMA; nothing is mapped in r.
-func (k *Kernel) regapHole(c *cowtree.Cursor[vma], r Range) {
-	from := Addr(0)
-	if c.Valid() {
-		from = c.Item().end
-	}
-	end := k.g.taskSize
-	if c.Next() {
-		end = k.vmStartGap(c.Item())
-	}
-	var buf [1]Range
-	gaps := buf[:0]
-	if from < end {
-		gaps = append(gaps, Range{from, end})
-	}
-	k.gaps.replace(from, r.End, gaps)
-}
-
-// unmapResult says what unmapAt did, for the gap index.
+// unmapResult says what unmapAt did, for the gaps.
 type unmapResult struct {
 	changed bool // some VMA was removed or cut
 	// covered: VMAs covered all of r, none of them a stack. Putting
@@ -79,7 +56,7 @@ type unmapResult struct {
 	covered bool
 }
 
-// unmapAt is unmapRange without the gap index update, for a caller that
+// unmapAt is unmapRange without the gaps' update, for a caller that
 // has sought r.Start: it leaves c on the last VMA below r (before the first
 // VMA if there is none), where the caller may insert a VMA for r.
 // Preconditions: r is page aligned and inside the address space; c stands

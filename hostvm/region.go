@@ -87,6 +87,8 @@ func (k *Kernel) replaceTiles(c *cowtree.Cursor[vma], v vma) {
 		c.Next()
 		tiles++
 	}
+	// v ends where the last tile did: its gap above is the last tile's.
+	w.gapEnd = c.Item().gapEnd
 	drop := tiles // the entries deleted after the one rewritten
 	if c.Next() {
 		if next := c.Item(); k.mergeable(w, next) {
@@ -118,7 +120,7 @@ func (k *Kernel) replaceTiles(c *cowtree.Cursor[vma], v vma) {
 // same; the work left is mmap_region()'s: unmap what the range covers,
 // then join the placeholder to its neighbours (which, inside a
 // reservation, are placeholders too). When the range was wholly mapped,
-// the gap index is left alone: no gap can have changed.
+// the gaps are left alone: no gap can have changed.
 func (k *Kernel) MmapReserve(addr Addr, length uint64) (Addr, error) {
 	if !k.mutable() {
 		return 0, EINVAL

@@ -45,6 +45,10 @@ type vma struct {
 	file       uint32  // the open file description mapped (vm_file); 0 iff ino is 0
 	anon       uint32  // anon_vma identity: 0 until a private page is first written
 	pgoff      uint64  // vm_pgoff: file page of start; start>>pageShift at creation for anonymous
+	// gapEnd is where the free gap above the VMA ends: the next VMA's
+	// vm_start_gap(), or TaskSize above the last, and never below end
+	// (gaps.go). The tree keeps the longest gap of every subtree.
+	gapEnd Addr
 }
 
 func (v vma) rng() Range { return Range{v.start, v.end} }
@@ -55,10 +59,10 @@ func (v vma) shared() bool { return v.flags&vmMayShare != 0 }
 // vmaTree holds the address space: VMAs keyed by start.
 type vmaTree struct{ cowtree.Tree[vma] }
 
-func newVMATree(gen *generation) vmaTree { return vmaTree{cowtree.New[vma](gen, nil)} }
+func newVMATree(gen *generation) vmaTree { return vmaTree{cowtree.New(gen, gapSpan)} }
 
 // ReplaceOrInsert puts v in the tree, replacing the VMA that starts where
-// v does. It neither merges nor updates the gap index.
+// v does. It neither merges nor updates the gaps.
 func (t *vmaTree) ReplaceOrInsert(v vma) {
 	var c cowtree.Cursor[vma]
 	t.SeekLE(&c, uint64(v.start))
@@ -70,7 +74,7 @@ func (t *vmaTree) ReplaceOrInsert(v vma) {
 }
 
 // Delete removes the VMA that starts where v does, if there is one. It
-// neither merges nor updates the gap index.
+// neither merges nor updates the gaps.
 func (t *vmaTree) Delete(v vma) {
 	var c cowtree.Cursor[vma]
 	t.SeekLE(&c, uint64(v.start))
@@ -173,7 +177,7 @@ func (k *Kernel) splitHere(c *cowtree.Cursor[vma], a Addr) {
 		return
 	}
 	lo, hi := v, v
-	lo.end = a
+	lo.end, lo.gapEnd = a, a
 	hi.start = a
 	hi.pgoff = k.pageOf(v, a)
 	c.SetItem(lo)
@@ -193,7 +197,7 @@ func (k *Kernel) mergeable(a, b vma) bool {
 // joined is the VMA that merging a with b (directly above it) leaves.
 // Preconditions: k.mergeable(a, b).
 func joined(a, b vma) vma {
-	a.end = b.end
+	a.end, a.gapEnd = b.end, b.gapEnd
 	if a.anon == 0 {
 		a.anon = b.anon
 	}
@@ -256,82 +260,4 @@ func (k *Kernel) mergeRange(lo, hi Addr) {
 		a = joined(a, b)
 		c.SetItem(a)
 	}
-}
-
-// regap recomputes the gap index after an operation that changed VMAs only
-// inside [lo, hi) (and merged them with their neighbours). Gaps are keyed by
-// the end of the VMA below them, so the gaps that can have changed are those
-// starting between the last VMA below lo and the first VMA above hi.
-func (k *Kernel) regap(lo, hi Addr) {
-	var c cowtree.Cursor[vma]
-	k.seekBelow(&c, lo)
-	a, prevEnd := Addr(0), Addr(0)
-	if c.Valid() {
-		v := c.Item()
-		a, prevEnd = v.start, v.end
-		c.Next()
-	} else {
-		c.Next()
-	}
-	// b is the end of the first VMA ending above hi, once it is seen:
-	// the gaps to redo start in [a, b].
-	b, seen := k.g.taskSize, prevEnd > hi
-	if seen {
-		b = prevEnd
-	}
-	var buf [8]Range
-	gaps := buf[:0]
-	for ; c.Valid(); c.Next() {
-		if prevEnd > b {
-			break
-		}
-		v := c.Item()
-		if e := k.vmStartGap(v); prevEnd < e {
-			gaps = append(gaps, Range{prevEnd, e})
-		}
-		prevEnd = v.end
-		if !seen && v.end > hi {
-			b, seen = v.end, true
-		}
-	}
-	if !c.Valid() && prevEnd <= b && prevEnd < k.g.taskSize {
-		gaps = append(gaps, Range{prevEnd, k.g.taskSize})
-	}
-	k.gaps.replace(a, b, gaps)
-}
-
-// regapCovered updates the gap index after r, which held no VMA or only
-// VMAs now gone, came to lie inside the VMA V that c stands on (the one
-// put there, joined to its neighbours where they merged). The gaps that
-// started in [lo, r.End] are the ones that changed, lo being the end of
-// the VMA below V if V starts at r (else r.Start, where V's lower part
-// ends): they become the gap below V, if V starts at r, and the gap above
-// it, if V ends at r.End. Gaps further out kept both their ends.
-// Preconditions: c stands on V; V covers r; outside r, VMAs changed only
-// by merging with V.
-func (k *Kernel) regapCovered(c *cowtree.Cursor[vma], r Range) {
-	var buf [2]Range
-	gaps := buf[:0]
-	v := c.Item()
-	lo := r.Start
-	if v.start == r.Start {
-		lo = 0
-		if c.Prev() {
-			lo = c.Item().end
-		}
-		c.Next()
-		if e := k.vmStartGap(v); lo < e {
-			gaps = append(gaps, Range{lo, e})
-		}
-	}
-	if v.end == r.End {
-		e := k.g.taskSize
-		if c.Next() {
-			e = k.vmStartGap(c.Item())
-		}
-		if r.End < e {
-			gaps = append(gaps, Range{r.End, e})
-		}
-	}
-	k.gaps.replace(lo, r.End, gaps)
 }

@@ -24,7 +24,8 @@ func filled(t *testing.T, n int) Tree[uint64] {
 }
 
 // TestCheckFindsCorruption: Check reports a stale summary, a stale count,
-// keys out of order and a stale inner key (hostvm's CheckInvariants passes
+// a stale tally of a leaf's largest span, keys out of order and a stale
+// inner key (hostvm's CheckInvariants passes
 // on what Check says).
 func TestCheckFindsCorruption(t *testing.T) {
 	for _, c := range []struct {
@@ -41,6 +42,11 @@ func TestCheckFindsCorruption(t *testing.T) {
 			tr.SeekFirst(&c)
 			c.leaf.keys[0], c.leaf.keys[1] = c.leaf.keys[1], c.leaf.keys[0]
 		}, "out of order"},
+		{"stale largest-span tally", func(tr *Tree[uint64]) {
+			var c Cursor[uint64]
+			tr.SeekFirst(&c)
+			c.leaf.nMax++
+		}, "entries of its largest span"},
 		{"slots not a permutation", func(tr *Tree[uint64]) {
 			var c Cursor[uint64]
 			tr.SeekFirst(&c)
@@ -148,7 +154,8 @@ func TestSearch(t *testing.T) {
 			}
 		}
 		got := -1
-		tr.Search(Query{Low: lo, High: hi, MinSpan: m, Down: down}, func(k, e uint64) bool {
+		tr.Search(Query{Low: lo, High: hi, MinSpan: m, Down: down}, func(k uint64, ep *uint64) bool {
+			e := *ep
 			if down && e <= lo || !down && k >= hi {
 				return true
 			}

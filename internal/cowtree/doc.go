@@ -1,8 +1,8 @@
 // Package cowtree is an ordered map from uint64 keys to values of any
 // type: a copy-on-write B+tree with a cursor, optionally keeping per
-// subtree the largest "span" of its entries. hostvm keeps its VMAs (keyed
-// by start) and its gap index (keyed by a gap's start, spans the gaps'
-// lengths) in such trees; internal/runs keeps runs of page values in one.
+// subtree the largest "span" of its entries. hostvm keeps its VMAs in such
+// a tree (keyed by start, each VMA's span the free gap above it);
+// internal/runs keeps runs of page values in one.
 //
 // Why not google/btree: every lookup there descends from the root through a
 // comparison closure, and neighbours are reached by new descents. Here a

@@ -40,25 +40,34 @@ func (c *Cursor[T]) fixAbove(l int, key, sum uint64) {
 }
 
 // fixUp brings the keys and summaries on c's path up to date after c's
-// leaf changed without changing shape: added is the largest span added to
-// it, removed the largest removed (0 if none).
+// leaf changed without changing shape: added is the span added to it (0
+// if none), removed the largest removed (0 if none) and nRemoved how many
+// removed entries had it.
 // Preconditions: c's path is owned; the leaf is not empty, or is the only
 // one.
-func (c *Cursor[T]) fixUp(added, removed uint64) {
+func (c *Cursor[T]) fixUp(added, removed uint64, nRemoved int) {
 	t := c.t
+	l := c.leaf
 	last := t.height - 1
 	key := uint64(0)
-	if c.leaf.n > 0 {
-		key = c.leaf.keys[0]
+	if l.n > 0 {
+		key = l.keys[0]
 	}
 	sum := uint64(0)
 	if t.span != nil {
 		sum = c.path[last].childMax[c.idx[last]]
+		lost := false // removed every entry with the largest span
+		if removed != 0 && removed >= sum {
+			lost = int(l.nMax) <= nRemoved
+			l.nMax -= uint8(min(nRemoved, int(l.nMax)))
+		}
 		switch {
-		case added >= sum:
-			sum = added
-		case removed >= sum:
-			sum = t.leafSummary(c.leaf)
+		case added > sum:
+			sum, l.nMax = added, 1
+		case added == sum && added != 0:
+			l.nMax++
+		case lost:
+			sum = t.leafSummary(l)
 		}
 	}
 	c.fixAbove(last, key, sum)
@@ -71,7 +80,7 @@ func (c *Cursor[T]) Set(key uint64, item T) {
 	removed := c.t.spanOf(c.leaf, c.i)
 	c.leaf.keys[c.i] = key
 	c.leaf.setItem(c.i, item)
-	c.fixUp(c.t.spanOf(c.leaf, c.i), removed)
+	c.fixUp(c.t.spanOf(c.leaf, c.i), removed, 1)
 }
 
 // splitPoint is how many of the treeCap+1 entries (or children) of a node
@@ -101,7 +110,7 @@ func (c *Cursor[T]) InsertAfter(key uint64, item T) {
 	if l.n < treeCap {
 		l.insertAt(pos, key, item)
 		c.i = pos
-		c.fixUp(t.spanOf(l, pos), 0)
+		c.fixUp(t.spanOf(l, pos), 0, 0)
 		return
 	}
 	// Split: the left part stays in l, the right part moves to r.
@@ -218,7 +227,7 @@ func (c *Cursor[T]) Delete() {
 	last := t.height - 1
 	if l.n >= treeMinFill || c.path[last].n == 1 {
 		// A leaf alone under its parent is the root's only one.
-		c.fixUp(0, removed)
+		c.fixUp(0, removed, 1)
 		if c.i == l.n {
 			c.i--
 			c.Next()
@@ -256,14 +265,19 @@ func (c *Cursor[T]) DeleteRun(n int) {
 		}
 		c.own()
 		l = c.leaf
-		removed := uint64(0)
+		removed, nRemoved := uint64(0), 0
 		for i := c.i; i < c.i+d; i++ {
-			removed = max(removed, c.t.spanOf(l, i))
+			switch s := c.t.spanOf(l, i); {
+			case s > removed:
+				removed, nRemoved = s, 1
+			case s == removed:
+				nRemoved++
+			}
 		}
 		l.removeRange(c.i, c.i+d)
 		c.t.n -= d
 		n -= d
-		c.fixUp(0, removed)
+		c.fixUp(0, removed, nRemoved)
 		if c.i == l.n {
 			c.i--
 			c.Next()
@@ -391,7 +405,11 @@ func (t *Tree[T]) Check(what string) (string, bool) {
 		if l.n == 0 {
 			return 0, 0
 		}
-		return l.keys[0], t.leafSummary(l)
+		m, nm := t.largestSpan(l)
+		if bad == "" && m != 0 && l.nMax != nm {
+			bad = fmt.Sprintf("%s leaf at %#x counts %d entries of its largest span, not %d", what, l.keys[0], l.nMax, nm)
+		}
+		return l.keys[0], m
 	}
 	var walk func(n *inner[T], level int) (uint64, uint64)
 	walk = func(n *inner[T], level int) (uint64, uint64) {

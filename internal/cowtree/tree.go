@@ -10,12 +10,13 @@ import "sync/atomic"
 // child's summary. The root is always an inner node, and an empty tree has
 // one empty leaf, so a cursor always has a leaf to stand in.
 //
-// Summaries: a tree may give each entry a span (for hostvm's gap index,
-// the gap's length) and keep, for every subtree, the largest span in it,
-// so that searches can skip subtrees (search.go). Leaves keep theirs in
+// Summaries: a tree may give each entry a span (for hostvm's VMAs, the
+// length of the free gap above each) and keep, for every subtree, the
+// largest span in it, so that searches can skip subtrees (search.go). Leaves keep theirs in
 // the parent (childMax); an inner node keeps the largest of its children's
 // in maxLen. An edit updates a leaf's summary from the spans it adds and
-// removes, and rescans the leaf only when it removed the largest.
+// removes, and rescans the leaf only when it removed the last entry with
+// the largest (a leaf counts those, nMax).
 //
 // Copy-on-write: every node carries the generation allowed to modify it in
 // place. A cursor that edits first copies the nodes on its path that belong
@@ -30,9 +31,9 @@ import "sync/atomic"
 
 const (
 	// treeCap is the most entries a leaf, or children an inner node,
-	// holds. 31 makes a leaf of VMAs (31 keys, slot bytes and 48-byte
+	// holds. 31 makes a leaf of VMAs (31 keys, slot bytes and 56-byte
 	// values, and the allocator's 8-byte header for objects with
-	// pointers) just fit its 1792-byte size class.
+	// pointers) just fit its 2048-byte size class.
 	treeCap = 31
 	// treeMinFill is the fewest a node other than the root keeps: below
 	// it, a node takes entries from a neighbour or merges with it.
@@ -44,10 +45,14 @@ const (
 
 // leaf holds entries: keys in order, values by slot (leaf.go).
 type leaf[T any] struct {
-	gen   *Generation
-	n     int
-	keys  [treeCap]uint64
-	slot  [treeCap]uint8 // slot[i]: where the value of keys[i] is
+	gen  *Generation
+	n    int
+	keys [treeCap]uint64
+	slot [treeCap]uint8 // slot[i]: where the value of keys[i] is
+	// nMax counts the entries whose span is the leaf's summary (when
+	// that is not 0), so that removing one of several does not rescan
+	// the leaf. It fits in the padding after slot.
+	nMax  uint8
 	items [treeCap]T
 }
 
@@ -84,12 +89,13 @@ type Tree[T any] struct {
 	n      int // entries
 	gen    *Generation
 	// span is an entry's contribution to the summaries; nil keeps none
-	// (every summary is 0).
-	span func(key uint64, item T) uint64
+	// (every summary is 0). It reads the item in place and must not keep
+	// the pointer.
+	span func(key uint64, item *T) uint64
 }
 
 // New returns an empty tree owned by gen.
-func New[T any](gen *Generation, span func(key uint64, item T) uint64) Tree[T] {
+func New[T any](gen *Generation, span func(key uint64, item *T) uint64) Tree[T] {
 	root := &inner[T]{gen: gen, n: 1}
 	root.leaves[0] = newLeaf[T](gen)
 	return Tree[T]{root: root, height: 1, gen: gen, span: span}
@@ -117,15 +123,28 @@ func (t *Tree[T]) Clone() Tree[T] {
 	return c
 }
 
-// leafSummary is the largest span in l.
+// leafSummary is the largest span in l; it also sets l.nMax.
+// Preconditions: t may modify l.
 func (t *Tree[T]) leafSummary(l *leaf[T]) uint64 {
-	m := uint64(0)
+	m, n := t.largestSpan(l)
+	l.nMax = n
+	return m
+}
+
+// largestSpan is the largest span in l and how many entries have it.
+func (t *Tree[T]) largestSpan(l *leaf[T]) (uint64, uint8) {
+	m, n := uint64(0), uint8(0)
 	if t.span != nil {
 		for i, k := range l.keys[:l.n] {
-			m = max(m, t.span(k, l.item(i)))
+			switch s := t.span(k, &l.items[l.slot[i]]); {
+			case s > m:
+				m, n = s, 1
+			case s == m:
+				n++
+			}
 		}
 	}
-	return m
+	return m, n
 }
 
 // spanOf is the span of entry i of l.
@@ -133,7 +152,7 @@ func (t *Tree[T]) spanOf(l *leaf[T], i int) uint64 {
 	if t.span == nil {
 		return 0
 	}
-	return t.span(l.keys[i], l.item(i))
+	return t.span(l.keys[i], &l.items[l.slot[i]])
 }
 
 // recount sets n.maxLen from its children's summaries.

@@ -9,10 +9,10 @@ import (
 
 var treeSteps = flag.Int("cowtree.steps", 20000, "steps of TestTreeModel")
 
-// spanTree is a tree like the gap index: key a start, value an end, the
+// spanTree is a tree like hostvm's VMAs with their gaps: key a start, value an end, the
 // summary the longest end-start.
 func spanTree(gen *Generation) Tree[uint64] {
-	return New(gen, func(key, item uint64) uint64 { return item - key })
+	return New(gen, func(key uint64, item *uint64) uint64 { return *item - key })
 }
 
 // treeModel is what a tree should hold: keys in order, each with a value.
