@@ -73,8 +73,9 @@ func LoadSparse(k *hostvm.Kernel, g *Geom, addr uint64, buf []byte, block uint64
 
 // AccessOK reports whether the page flags allow an access of n bytes at
 // guest address addr: every page valid and readable (for a write:
-// writable, as the guest's own kernel checks), the range inside the guest word without wrapping. Compare QEMU's
-// access_ok() and page_check_range().
+// writable, as the guest's own kernel checks), the range inside the guest
+// word without wrapping. Compare QEMU's access_ok() and
+// page_check_range().
 func AccessOK(flags *PageFlags, g *Geom, addr, n uint64, write bool) bool {
 	if n == 0 {
 		return true
