@@ -11,6 +11,7 @@ func TestAccessOK(t *testing.T) {
 	f := NewPageFlags(0x1000)
 	f.SetPages(0x10, 0x12, PageValid|PageRead)
 	f.SetPages(0x12, 0x13, PageValid|PageWrite)
+	f.SetPages(0xffffe, 0x100000, PageValid|PageRead) // the top two pages
 	for _, c := range []struct {
 		addr, n uint64
 		write   bool
@@ -24,6 +25,8 @@ func TestAccessOK(t *testing.T) {
 		{0x13000, 0, false, true},          // nothing to access
 		{0x13000, 0, true, true},           // nothing to access
 		{0xfffff000, 0x2000, false, false}, // wraps the 32-bit word
+		{0xfffff000, 0x1000, false, true},  // ends at the top of the word
+		{0xffffe000, 0x1fff, false, true},  // ends a byte below it
 	} {
 		if got := AccessOK(&f, g, c.addr, c.n, c.write); got != c.want {
 			t.Errorf("AccessOK(%#x, %#x, write=%v) = %v, want %v", c.addr, c.n, c.write, got, c.want)
