@@ -69,8 +69,12 @@ func (s *Sim) deadFault(addr uint64) *Fault {
 // "implies read access"). Compare QEMU's access_ok() and
 // page_check_range().
 func (s *Sim) AccessOK(addr, n uint64, write bool) bool {
-	if write && s.quirk(QuirkAccessOKWriteRead) && !base.AccessOK(&s.flags, &s.geom, addr, n, false) {
-		return false
+	need := uint32(PageValid | PageRead)
+	if write {
+		need = PageValid | PageWrite
+		if s.quirk(QuirkAccessOKWriteRead) {
+			need |= PageRead
+		}
 	}
-	return base.AccessOK(&s.flags, &s.geom, addr, n, write)
+	return base.AccessOK(&s.flags, &s.geom, addr, n, need)
 }

@@ -72,11 +72,10 @@ func LoadSparse(k *hostvm.Kernel, g *Geom, addr uint64, buf []byte, block uint64
 }
 
 // AccessOK reports whether the page flags allow an access of n bytes at
-// guest address addr: every page valid and readable (for a write:
-// writable, as the guest's own kernel checks), the range inside the guest
-// word without wrapping. Compare QEMU's access_ok() and
-// page_check_range().
-func AccessOK(flags *PageFlags, g *Geom, addr, n uint64, write bool) bool {
+// guest address addr: every page has all the flags of need (PageValid and
+// the protection the access needs), the range inside the guest word
+// without wrapping. Compare QEMU's access_ok() and page_check_range().
+func AccessOK(flags *PageFlags, g *Geom, addr, n uint64, need uint32) bool {
 	if n == 0 {
 		return true
 	}
@@ -84,10 +83,6 @@ func AccessOK(flags *PageFlags, g *Geom, addr, n uint64, write bool) bool {
 	end := addr + n // exact: a range may not wrap
 	if end < addr || end-1 > g.ABIMask {
 		return false
-	}
-	need := uint32(PageValid | PageRead)
-	if write {
-		need = PageValid | PageWrite
 	}
 	return flags.AllHave(addr, end, need)
 }

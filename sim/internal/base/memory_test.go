@@ -28,7 +28,11 @@ func TestAccessOK(t *testing.T) {
 		{0xfffff000, 0x1000, false, true},  // ends at the top of the word
 		{0xffffe000, 0x1fff, false, true},  // ends a byte below it
 	} {
-		if got := AccessOK(&f, g, c.addr, c.n, c.write); got != c.want {
+		need := uint32(PageValid | PageRead)
+		if c.write {
+			need = PageValid | PageWrite
+		}
+		if got := AccessOK(&f, g, c.addr, c.n, need); got != c.want {
 			t.Errorf("AccessOK(%#x, %#x, write=%v) = %v, want %v", c.addr, c.n, c.write, got, c.want)
 		}
 	}
