@@ -130,22 +130,12 @@ func (s *Sim) populate(lo, hi uint64, flags uint32, write bool) hostvm.Errno {
 			continue // a copy QEMU made (pread), or a hole the walk met before
 		}
 		var f *hostvm.Fault
-		lent = !s.accessible(m, p, step, protRead)
-		if lent {
-			s.withAccess(p, step, protRead, func() { _, f = s.libc.Host.Read(g.G2H(p), buf) })
-		} else {
-			_, f = s.libc.Host.Read(g.G2H(p), buf)
-		}
+		lent = s.withAccessVia(m, p, step, protRead, func() { _, f = s.libc.Host.Read(g.G2H(p), buf) })
 		if f != nil {
 			return hostvm.EFAULT
 		}
-		if write && !m.Shared {
-			if !s.accessible(m, p, step, protWrite) {
-				lent = true
-				s.withAccess(p, step, protWrite, func() { s.libc.Host.Write(g.G2H(p), buf) })
-			} else {
-				s.libc.Host.Write(g.G2H(p), buf)
-			}
+		if write && !m.Shared && s.withAccessVia(m, p, step, protWrite, func() { s.libc.Host.Write(g.G2H(p), buf) }) {
+			lent = true
 		}
 	}
 	return 0

@@ -407,13 +407,19 @@ func (s *Sim) accessWindow(a, n uint64) (lo, hi uint64) {
 	return a & s.geom.HostPageMask(), s.hostPageAlignEnd(a + n)
 }
 
-// accessible reports whether withAccess(a, n, acc, fn) would lend no
-// protection, being fn alone: the host mapping m covers its whole window
-// and allows acc.
-func (s *Sim) accessible(m hostvm.Mapping, a, n uint64, acc int) bool {
+// withAccessVia is withAccess(a, n, acc, fn) for a caller that holds m,
+// the host mapping at a: where m covers the whole window and allows acc,
+// no protection needs lending and fn runs alone, without looking the
+// window's mappings up. It reports whether it lent protection.
+func (s *Sim) withAccessVia(m hostvm.Mapping, a, n uint64, acc int, fn func()) (lent bool) {
 	lo, hi := s.accessWindow(a, n)
 	r := s.geom.HostRange(lo, hi-lo)
-	return int(m.Prot)&acc != 0 && r.Start < r.End && m.Start <= r.Start && r.End <= m.End
+	if int(m.Prot)&acc != 0 && r.Start < r.End && m.Start <= r.Start && r.End <= m.End {
+		fn()
+		return false
+	}
+	s.withAccess(a, n, acc, fn)
+	return true
 }
 
 // remapMove is MREMAP_FIXED with equal lengths, which Linux 6.18 allows to
