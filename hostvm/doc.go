@@ -25,7 +25,7 @@
 //	fs.go         files, descriptors, ftruncate/fstat
 //	rw.go         pread and pwrite between simulated memory and files
 //	mem.go        memory contents, copy-on-write, Read/Write/Fetch
-//	memread.go    ranged reads (a VMA lookup per VMA), ReadSparse
+//	memread.go    ranged reads (a VMA lookup per VMA), ReadSparse, SweepSparse
 //	private.go    PrivatePagesIn: which pages hold private copies
 //	fault.go      Fault, the page-fault handler's checks, stack growth
 //	maps.go       /proc/self/maps rendering

@@ -308,29 +308,71 @@ func (k *Kernel) resolve(a Addr, acc Access) (*page, *Fault) {
 //
 // Preconditions: v = k.faultIn(a, acc), without a fault.
 func (k *Kernel) resolveIn(v vma, a Addr, acc Access) (*page, *Fault) {
-	if k.guards.Get(uint64(a)>>k.g.pageShift) != 0 {
-		return nil, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
+	if acc == AccessWrite && !v.shared() {
+		if k.guarded(a) {
+			return nil, pastGuard.fault(a, acc)
+		}
+		return k.privatePage(v, a)
+	}
+	p, past := k.readablePage(v, a, acc)
+	return p, past.fault(a, acc)
+}
+
+// fault is the Fault an access acc to a raises for why, nil for pastNone.
+func (why pageFault) fault(a Addr, acc Access) *Fault {
+	switch why {
+	case pastGuard:
+		return &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: a, Access: acc}
+	case pastEOF:
+		return &Fault{Signal: SIGBUS, Code: BusAdrErr, Addr: a, Access: acc}
+	}
+	return nil
+}
+
+// guarded reports whether a lies in a guard page (MADV_GUARD_INSTALL).
+func (k *Kernel) guarded(a Addr) bool {
+	return k.guards.Get(uint64(a)>>k.g.pageShift) != 0
+}
+
+// pageFault is why readablePage found no page to access: none (it found
+// one, or zeros), a guard page (SIGSEGV), or a file page past end-of-file
+// (SIGBUS). It lets a ranged read step over a page without building the
+// Fault it would raise.
+type pageFault uint8
+
+const (
+	pastNone pageFault = iota
+	pastGuard
+	pastEOF
+)
+
+// readablePage is resolveIn for a read, or for a write to a shared
+// mapping, without the Fault: the page that backs a (nil meaning zeros),
+// or why the access faults.
+//
+// Preconditions: v = k.faultIn(a, acc), without a fault; acc is not a
+// write to a private mapping (privatePage).
+func (k *Kernel) readablePage(v vma, a Addr, acc Access) (*page, pageFault) {
+	if k.guarded(a) {
+		return nil, pastGuard
 	}
 	if !v.shared() {
-		if acc == AccessWrite {
-			return k.privatePage(v, a)
-		}
 		if p := getPage(k.pt, uint64(a)>>k.g.pageShift); p != nil {
-			return p, nil
+			return p, pastNone
 		}
 		if v.ino == 0 {
-			return nil, nil
+			return nil, pastNone
 		}
 	}
 	ind := k.fs.inodes[v.ino]
 	idx := k.pageOf(v, a)
 	if !k.inFile(ind, idx) {
-		return nil, &Fault{Signal: SIGBUS, Code: BusAdrErr, Addr: a, Access: acc}
+		return nil, pastEOF
 	}
 	if acc == AccessWrite {
-		return k.cachePage(ind, idx), nil
+		return k.cachePage(ind, idx), pastNone
 	}
-	return getPage(ind.pages, idx), nil
+	return getPage(ind.pages, idx), pastNone
 }
 
 // privatePage returns the writable private page at a in v (not shared),

@@ -26,6 +26,31 @@ func (k *Kernel) ReadSparse(addr Addr, buf []byte, block uint64, written []bool)
 	return k.readRange(addr, &readSink{buf: buf, block: int(block), written: written})
 }
 
+// SweepSparse is ReadSparse for a caller that sweeps memory and does not
+// compare the pages past a file's end: where Read would stop with SIGBUS
+// (a file page past end-of-file), it steps over the page instead, reports
+// its blocks in pastEOF, and reads on. It stops, as Read does, at any
+// other fault. Blocks of a page stepped over report written false and
+// pastEOF true, and buf's bytes there are left as they were; every other
+// block reports pastEOF false. The count it returns includes the pages
+// stepped over.
+//
+// Preconditions: as ReadSparse's; addr and block are multiples of the
+// page size, or block divides it and addr is a multiple of block;
+// len(pastEOF) >= len(written) needs.
+func (k *Kernel) SweepSparse(addr Addr, buf []byte, block uint64, written, pastEOF []bool) (int, *Fault) {
+	nb := (uint64(len(buf)) + block - 1) / block
+	clear(written[:nb])
+	clear(pastEOF[:nb])
+	if !k.mutable() {
+		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessRead}
+	}
+	if invariantsEnabled {
+		defer k.checkInvariantsAfter("read")
+	}
+	return k.readRange(addr, &readSink{buf: buf, block: int(block), written: written, pastEOF: pastEOF})
+}
+
 // readRange reads memory at addr into sink.buf, as a user-mode load would:
 // a fault lookup for the first page of each VMA it reaches (faultIn), then
 // each page of that VMA (resolveIn). It returns how many bytes it read and,
@@ -46,11 +71,15 @@ func (k *Kernel) readRange(addr Addr, sink *readSink) (int, *Fault) {
 		for done < len(sink.buf) && a < v.end {
 			off := uint64(a) % k.g.pageSize
 			n := int(min(uint64(len(sink.buf)-done), k.g.pageSize-off))
-			p, f := k.resolveIn(v, a, AccessRead)
-			if f != nil {
-				return done, f
+			p, past := k.readablePage(v, a, AccessRead)
+			switch {
+			case past == pastEOF && sink.pastEOF != nil:
+				sink.putPastEOF(done, n)
+			case past != pastNone:
+				return done, past.fault(a, AccessRead)
+			default:
+				sink.putPage(p, off, done, n)
 			}
-			sink.putPage(p, off, done, n)
 			done += n
 			a += Addr(n)
 		}
@@ -60,11 +89,21 @@ func (k *Kernel) readRange(addr Addr, sink *readSink) (int, *Fault) {
 
 // readSink is where a read puts the bytes it reads: buf, and for a sparse
 // read (written not nil) which blocks of block bytes held written memory
-// (ReadSparse).
+// (ReadSparse), and for a sweep, the pages past end-of-file it stepped
+// over (SweepSparse).
 type readSink struct {
 	buf     []byte
 	block   int
 	written []bool
+	pastEOF []bool // SweepSparse's: the blocks of pages past end-of-file it stepped over
+}
+
+// putPastEOF records n bytes at position pos of a sweep as a page past
+// end-of-file, stepped over.
+func (s *readSink) putPastEOF(pos, n int) {
+	for b := pos / s.block; b <= (pos+n-1)/s.block; b++ {
+		s.pastEOF[b] = true
+	}
 }
 
 // putPage puts the n bytes at offset off of page p (nil: never written) at

@@ -98,3 +98,75 @@ func TestReadSparseAgreesWithRead(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepSparseStepsOverEOF sweeps random page-aligned ranges of
+// sparseKernel with SweepSparse and checks it against Read page by page:
+// a page Read faults in with SIGBUS is stepped over (pastEOF, buf left
+// alone), any other fault stops the sweep where Read stops, and every
+// other page reads as ReadSparse reads it.
+func TestSweepSparseStepsOverEOF(t *testing.T) {
+	const seed = 2
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	k := sparseKernel(t)
+	const p = 16384
+	for i := 0; i < 1000; i++ {
+		addr := freeBase + Addr(rng.Intn(18))*p
+		pages := 1 + rng.Intn(8)
+		block := []uint64{chunkSize, p / 2, p}[rng.Intn(3)]
+		a, b := k.Clone(), k.Clone()
+		what := fmt.Sprintf("SweepSparse(%v, %d pages, block %d)", addr, pages, block)
+
+		// What Read says, page by page.
+		want := make([]byte, pages*p)
+		wantEOF := make([]bool, pages)
+		wantN, wantCode := 0, faultCode(nil)
+		for pg := 0; pg < pages; pg++ {
+			n, f := a.Read(addr+Addr(pg*p), want[pg*p:(pg+1)*p])
+			if f != nil && f.Signal == SIGBUS && n == 0 {
+				wantEOF[pg] = true
+				wantN += p
+				continue
+			}
+			wantN += n
+			if f != nil {
+				wantCode = faultCode(f)
+				break
+			}
+		}
+
+		got := bytes.Repeat([]byte{0xa5}, pages*p)
+		nb := uint64(pages*p) / block
+		written, pastEOF := make([]bool, nb), make([]bool, nb)
+		gotN, gotF := b.SweepSparse(addr, got, block, written, pastEOF)
+		if gotN != wantN || faultCode(gotF) != wantCode {
+			t.Fatalf("%s = %d, %v; Read page by page: %d, %q", what, gotN, gotF, wantN, wantCode)
+		}
+		if gotF != nil && gotF.Signal == SIGBUS {
+			t.Fatalf("%s stopped at SIGBUS", what)
+		}
+		if a.Debug() != b.Debug() {
+			t.Fatalf("%s left the kernel\n%s\nRead left it\n%s", what, b.Debug(), a.Debug())
+		}
+		for blk := uint64(0); blk < nb; blk++ {
+			pg := blk * block / p
+			lo, hi := blk*block, (blk+1)*block
+			inRead := hi <= uint64(gotN)
+			if pastEOF[blk] != (inRead && wantEOF[pg]) {
+				t.Fatalf("%s: block %d pastEOF %v, Read's page %d SIGBUS %v (read %v)", what, blk, pastEOF[blk], pg, wantEOF[pg], inRead)
+			}
+			for j := lo; j < hi; j++ {
+				switch {
+				case !inRead || pastEOF[blk]:
+					if got[j] != 0xa5 || written[blk] {
+						t.Fatalf("%s: block %d, not read, was written to", what, blk)
+					}
+				case written[blk] && got[j] != want[j]:
+					t.Fatalf("%s: byte %d is %#x, Read's %#x", what, j, got[j], want[j])
+				case !written[blk] && (want[j] != 0 || got[j] != 0xa5):
+					t.Fatalf("%s: byte %d of an unwritten block: %#x, Read's %#x", what, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}

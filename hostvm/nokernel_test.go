@@ -90,6 +90,11 @@ func TestNoKernel(t *testing.T) {
 			n, f := k.ReadSparse(0x5000, make([]byte, 4), 4, written)
 			return fmt.Sprint(n, f, written[0])
 		}, "0 " + segv(0x5000, AccessRead) + " false"},
+		"SweepSparse": {func(k *Kernel) string {
+			written, pastEOF := []bool{true}, []bool{true}
+			n, f := k.SweepSparse(0x5000, make([]byte, 4), 4, written, pastEOF)
+			return fmt.Sprint(n, f, written[0], pastEOF[0])
+		}, "0 " + segv(0x5000, AccessRead) + " false false"},
 		"String":   {func(k *Kernel) string { return k.String() }, ""},
 		"TaskSize": {func(k *Kernel) string { return fmt.Sprint(k.TaskSize()) }, "0x0"},
 		"Unlink":   {func(k *Kernel) string { return fmt.Sprint(k.Unlink("f")) }, "Invalid argument"},

@@ -29,6 +29,7 @@ const runBytes = 64 << 10
 type runBuffers struct {
 	kernel, qemu               []byte
 	kernelWritten, qemuWritten []bool
+	kernelPastEOF              []bool // the guest kernel's pages past a file's end, stepped over
 }
 
 // runBufferPool holds runBuffers between comparisons: a run's buffers
@@ -53,6 +54,7 @@ func (b *runBuffers) fit(n, pages int) {
 	}
 	if len(b.kernelWritten) < pages {
 		b.kernelWritten, b.qemuWritten = make([]bool, pages), make([]bool, pages)
+		b.kernelPastEOF = make([]bool, pages)
 	}
 }
 
@@ -90,26 +92,49 @@ func (s *System) comparePages(lo, hi uint64) bool {
 }
 
 // compareRun compares the n guest pages from p as comparePage would, page
-// after page: the guest kernel's reads first, up to the page where its
-// read stops (a page past end-of-file, which loads compare, not sweeps);
-// then QEMU's over the pages the guest kernel read, a page that faults
-// under QEMU handled by pageDiffers and the read resumed after it. It
-// returns where the comparison resumes: past the run, or past the page
-// the guest kernel's read stopped in.
+// after page: the guest kernel's sweep first, which steps over pages past
+// a file's end (loads compare those, sweeps do not) and stops where any
+// other fault stops it; then QEMU's loads over each stretch of pages the
+// guest kernel read, a page that faults under QEMU handled by pageDiffers
+// and the load resumed after it. It returns where the comparison resumes:
+// past the run, or past the page the guest kernel's sweep stopped in.
 //
 // Preconditions: none of the n pages is an unknownPage; b fits n pages.
 func (s *System) compareRun(loader sparseLoader, b *runBuffers, p, n uint64) (next uint64, ok bool) {
 	t := s.targetPage
-	kernelN, kernelFault := s.ref.ReadSparse(hostvm.Addr(p), b.kernel[:n*t], t, b.kernelWritten)
+	kernelN, kernelFault := s.ref.SweepSparse(hostvm.Addr(p), b.kernel[:n*t], t, b.kernelWritten, b.kernelPastEOF)
 	good := uint64(kernelN) / t
 	next = p + n*t
 	if kernelFault != nil {
 		next = p + (good+1)*t
 	}
-	for q := uint64(0); q < good; {
-		qemuN, qemuFault, sparse := loader.LoadSparse(p+q*t, b.qemu[:(good-q)*t], t, b.qemuWritten)
+	for lo := uint64(0); lo < good; {
+		if b.kernelPastEOF[lo] {
+			lo++
+			continue
+		}
+		hi := lo + 1
+		for hi < good && !b.kernelPastEOF[hi] {
+			hi++
+		}
+		if !s.compareStretch(loader, b, p, lo, hi) {
+			return next, false
+		}
+		lo = hi
+	}
+	return next, true
+}
+
+// compareStretch compares pages lo up to hi of the run at p, which the
+// guest kernel's sweep read into b, with QEMU's loads of them.
+//
+// Preconditions: compareRun's; the sweep read pages [lo, hi) of the run.
+func (s *System) compareStretch(loader sparseLoader, b *runBuffers, p, lo, hi uint64) bool {
+	t := s.targetPage
+	for q := lo; q < hi; {
+		qemuN, qemuFault, sparse := loader.LoadSparse(p+q*t, b.qemu[:(hi-q)*t], t, b.qemuWritten)
 		if !sparse {
-			return next, s.comparePagesOneByOne(p+q*t, p+good*t)
+			return s.comparePagesOneByOne(p+q*t, p+hi*t)
 		}
 		full := uint64(qemuN) / t
 		for i := uint64(0); i < full; i++ {
@@ -121,7 +146,7 @@ func (s *System) compareRun(loader sparseLoader, b *runBuffers, p, n uint64) (ne
 			materialize(kernelPage, kw)
 			materialize(qemuPage, qw)
 			if !s.pageDiffers(p+(q+i)*t, nil, qemuPage, kernelPage) {
-				return next, false
+				return false
 			}
 		}
 		if qemuFault == nil {
@@ -132,11 +157,11 @@ func (s *System) compareRun(loader sparseLoader, b *runBuffers, p, n uint64) (ne
 		qemuPage := b.qemu[full*t : (full+1)*t]
 		materialize(qemuPage, false)
 		if !s.pageDiffers(p+(q+full)*t, qemuFault, qemuPage, kernelPage) {
-			return next, false
+			return false
 		}
 		q += full + 1
 	}
-	return next, true
+	return true
 }
 
 // comparePagesOneByOne is comparePage on each page from lo up to hi.

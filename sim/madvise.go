@@ -115,8 +115,13 @@ func (s *Sim) populate(lo, hi uint64, flags uint32, write bool) hostvm.Errno {
 		return 0 // anonymous memory never fails to fault in
 	}
 	g := &s.geom
+	// Each step lies in one host page, which a load of its first byte
+	// faults in (or fails to) as a load of the whole step would; a store
+	// of the byte loaded breaks copy-on-write for the page and changes no
+	// data.
 	step := min(g.TargetPageSize, g.RealHostPageSize)
-	buf := make([]byte, step)
+	var one [1]byte
+	buf := one[:]
 	// m is the host mapping of the last page, kept for the next pages
 	// it holds while no protection was lent (the walk's reads and writes
 	// change no mapping's kind or protection then).
