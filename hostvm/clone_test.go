@@ -103,6 +103,14 @@ var cloneOps = []cloneOp{
 		_, err := k.Mremap(a[2], 2*pg, 2*pg, MremapMayMove|MremapFixed, freeBase+pg)
 		return err
 	}},
+	// The page table and the guard markers are shared until one kernel
+	// changes them: a move of private pages and guards, and an unmap that
+	// drops private pages, each as the first change after the Clone.
+	{"mremap private pages and guard", func(k *Kernel, fd int, a []Addr) error {
+		_, err := k.Mremap(a[0], 2*pg, 2*pg, MremapMayMove|MremapFixed, freeBase+16*pg)
+		return err
+	}},
+	{"munmap private pages", func(k *Kernel, fd int, a []Addr) error { return k.Munmap(a[0], 2*pg) }},
 }
 
 // faultErr is an access's fault as an error (nil when there is none).

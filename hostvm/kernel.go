@@ -34,6 +34,12 @@ type Kernel struct {
 	gen  *generation        // the owner allowed to mutate shared structures in place
 	// guards are the pages MADV_GUARD_INSTALL made fault, by page number.
 	guards runs.Map
+	// tablesGen is the generation that may change pt and guards in place.
+	// A Clone shares both with k, and whichever of them changes one
+	// first (gen no longer tablesGen) takes copy-on-write snapshots of
+	// its own (ownTables): a kernel cloned only to be kept, as the
+	// property suite keeps one before each call, never copies them.
+	tablesGen *generation
 
 	nextAnon uint32 // next anon_vma identity
 
@@ -54,13 +60,14 @@ func New(cfg Config) (*Kernel, error) {
 	}
 	gen := &generation{}
 	k := &Kernel{
-		cfg:    cfg,
-		g:      newGeometry(&cfg),
-		vmas:   newVMATree(gen),
-		pt:     newPageTree(),
-		gen:    gen,
-		fs:     newFileSystem(gen),
-		guards: runs.New(),
+		cfg:       cfg,
+		g:         newGeometry(&cfg),
+		vmas:      newVMATree(gen),
+		pt:        newPageTree(),
+		gen:       gen,
+		fs:        newFileSystem(gen),
+		guards:    runs.New(),
+		tablesGen: gen,
 	}
 	rng := splitmix64{cfg.Seed}
 	var mmapRnd, brkRnd uint64
@@ -132,8 +139,34 @@ func (k *Kernel) mutable() bool {
 func (k *Kernel) unshare() {
 	k.gen = &generation{}
 	k.vmas.Adopt(k.gen)
+}
+
+// ownTables makes pt and guards writable by k: copy-on-write snapshots of
+// them where k shares them with a clone (tablesGen is not k's), which
+// neither k nor the clones change in place from then on. Every change to
+// pt or guards goes through writablePages or writableGuards.
+func (k *Kernel) ownTables() {
+	if k.gen.Shared() {
+		k.unshare() // as mutable does; a writer has called it already
+	}
+	if k.tablesGen == k.gen {
+		return
+	}
 	k.pt = snapshotPages(k.pt)
 	k.guards = k.guards.Snapshot()
+	k.tablesGen = k.gen
+}
+
+// writablePages is pt, made writable by k (ownTables).
+func (k *Kernel) writablePages() *btree.BTreeG[pte] {
+	k.ownTables()
+	return k.pt
+}
+
+// writableGuards is guards, made writable by k (ownTables).
+func (k *Kernel) writableGuards() runs.Map {
+	k.ownTables()
+	return k.guards
 }
 
 // Config returns the configuration the kernel runs with, defaults filled.
@@ -190,9 +223,7 @@ func (k *Kernel) Clone() *Kernel {
 	c := *k
 	c.gen = &generation{}
 	c.vmas.Adopt(c.gen)
-	c.pt = snapshotPages(k.pt)
-	c.guards = k.guards.Snapshot()
-	return &c
+	return &c // pt and guards stay shared until one kernel changes them (ownTables)
 }
 
 // insertNew adds v, which overlaps nothing, and keeps the tree merged and

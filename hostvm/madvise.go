@@ -162,9 +162,9 @@ func (k *Kernel) advise(v vma, s, e Addr, advice Advice) error {
 			k.prepareAnon(v)
 		}
 		k.dropPrivate(r)
-		k.guards.Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 1)
+		k.writableGuards().Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 1)
 	case MadvGuardRemove:
-		k.guards.Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 0)
+		k.writableGuards().Set(uint64(s)>>k.g.pageShift, uint64(e)>>k.g.pageShift, 0)
 	}
 	return nil
 }

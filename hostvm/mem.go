@@ -187,26 +187,27 @@ func (k *Kernel) dropPrivate(r Range) {
 	if k.pt.Len() == 0 {
 		return
 	}
-	deleteKeys(k.pt, uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift)
+	deleteKeys(k.writablePages(), uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift)
 }
 
 // movePrivate moves the private pages (and guard markers) of
 // [from, from+n) to start at to, as mremap moves page-table entries.
 func (k *Kernel) movePrivate(from, to Addr, n uint64) {
-	k.guards.Move(uint64(from)>>k.g.pageShift, n>>k.g.pageShift, uint64(to)>>k.g.pageShift)
+	k.writableGuards().Move(uint64(from)>>k.g.pageShift, n>>k.g.pageShift, uint64(to)>>k.g.pageShift)
 	lo, hi := uint64(from)>>k.g.pageShift, uint64(from+Addr(n))>>k.g.pageShift
+	pt := k.writablePages()
 	var moved []pte
-	k.pt.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
+	pt.AscendRange(pte{key: lo}, pte{key: hi}, func(e pte) bool {
 		moved = append(moved, e)
 		return true
 	})
 	for _, e := range moved {
-		k.pt.Delete(e)
+		pt.Delete(e)
 	}
 	shift := int64(uint64(to)>>k.g.pageShift) - int64(lo)
 	for _, e := range moved {
 		e.key = uint64(int64(e.key) + shift)
-		k.pt.ReplaceOrInsert(e)
+		pt.ReplaceOrInsert(e)
 	}
 }
 
@@ -383,7 +384,7 @@ func (k *Kernel) readablePage(v vma, a Addr, acc Access) (*page, pageFault) {
 // the file's fault handler) and wp_page_copy().
 func (k *Kernel) privatePage(v vma, a Addr) (*page, *Fault) {
 	vpn := uint64(a) >> k.g.pageShift
-	if p := k.ownPage(k.pt, vpn); p != nil {
+	if p := k.ownPage(k.writablePages(), vpn); p != nil {
 		return p, nil
 	}
 	k.prepareAnon(v)
@@ -402,7 +403,7 @@ func (k *Kernel) privatePage(v vma, a Addr) (*page, *Fault) {
 			p = k.newPage()
 		}
 	}
-	k.pt.ReplaceOrInsert(pte{vpn, p})
+	k.writablePages().ReplaceOrInsert(pte{vpn, p})
 	return p, nil
 }
 

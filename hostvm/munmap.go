@@ -93,7 +93,7 @@ func (k *Kernel) unmapAt(c *cowtree.Cursor[vma], r Range) (unmapResult, error) {
 	}
 	k.dropPrivate(r)
 	if k.guards.Len() != 0 {
-		k.guards.Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
+		k.writableGuards().Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
 	}
 	// c stands on the first VMA above r: the one before it is the last
 	// below r.

@@ -73,7 +73,7 @@ func (k *Kernel) replaceTiles(c *cowtree.Cursor[vma], v vma) {
 	r := v.rng()
 	k.dropPrivate(r)
 	if k.guards.Len() != 0 {
-		k.guards.Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
+		k.writableGuards().Set(uint64(r.Start)>>k.g.pageShift, uint64(r.End)>>k.g.pageShift, 0)
 	}
 	w, below := v, false // w: what the VMA v becomes or joins ends up as
 	if c.Prev() {
