@@ -57,7 +57,10 @@ func (s *System) runCall(op Op, name string, do func(addr, length uint64) (error
 	length := s.opLen(op)
 	qemuErr, kernelErr := do(addr, length)
 	s.qemuErr = qemuErr
-	s.emitf("%s(%v, %v%s) = %v", name, at, hexArg(length), rest, expectArg{err: kernelErr})
+	shownErr := kernelErr
+	s.emitFunc(func() string {
+		return fmt.Sprintf("%s(%v, %v%s) = %v", name, at, hexArg(length), rest, expectArg{err: shownErr})
+	})
 	if s.abortCheck(qemuErr) {
 		return
 	}
@@ -261,7 +264,10 @@ func (s *System) runMremap(op Op) {
 			exp = anySuccess
 		}
 		o.shown = exp
-		s.emitf("%smremap(%v, %v, %v, %v, %v) = %s", prefix, at, hexArg(oldLen), hexArg(newLen), flags, toText, exp)
+		at, oldLen, newLen, flags, toText := at, oldLen, newLen, flags, toText // as they are now
+		s.emitFunc(func() string {
+			return fmt.Sprintf("%smremap(%v, %v, %v, %v, %v) = %s", prefix, at, hexArg(oldLen), hexArg(newLen), flags, toText, exp)
+		})
 	}
 	if s.abortCheck(qemuErr) {
 		line(0, nil)
@@ -348,11 +354,14 @@ func (s *System) runStore(op Op) {
 	}
 	qemuN, qemuFault := s.sim.Store(addr, data)
 	kernelN, kernelFault := s.refAccess(addr, data, s.ref.Write)
-	exp := ""
-	if kernelFault != nil {
-		exp = " = " + faultText(kernelFault)
-	}
-	s.emitf("fill(%v, %d, %#x)%s", at, n, op.Byte, exp)
+	fill, fault := op.Byte, kernelFault
+	s.emitFunc(func() string {
+		exp := ""
+		if fault != nil {
+			exp = " = " + faultText(fault)
+		}
+		return fmt.Sprintf("fill(%v, %d, %#x)%s", at, n, fill, exp)
+	})
 	s.compareAccess(&accessOutcome{kind: "store", addr: addr,
 		qemuN: qemuN, qemuFault: qemuFault, kernelN: kernelN, kernelFault: kernelFault}, nil, nil)
 	// This runs even when the comparison above failed or stopped: a

@@ -25,8 +25,9 @@ const anySuccess = "? (success)"
 // format and its arguments (values, or the spellings below, which render
 // themselves), and the bytes it shows (data, when quoted).
 type textLine struct {
-	text   string // the line, or with args its format
-	args   []any  // when set, the line is fmt.Sprintf(text, args...)
+	text   string        // the line, or with args its format
+	args   []any         // when set, the line is fmt.Sprintf(text, args...)
+	render func() string // when set, the line (emitFunc)
 	data   []byte
 	quoted bool // the line is its text followed by data quoted
 }
@@ -34,7 +35,10 @@ type textLine struct {
 // String renders the line.
 func (l textLine) String() string {
 	text := l.text
-	if l.args != nil {
+	switch {
+	case l.render != nil:
+		text = l.render()
+	case l.args != nil:
 		text = fmt.Sprintf(l.text, l.args...)
 	}
 	if l.quoted {
@@ -50,6 +54,14 @@ func (s *System) emit(line string) { s.lines = append(s.lines, textLine{text: li
 // text is read: args are values, or spellings that keep what they show.
 func (s *System) emitf(format string, args ...any) {
 	s.lines = append(s.lines, textLine{text: format, args: args})
+}
+
+// emitFunc appends the line render returns, rendered when the text is
+// read. It is emitf for the calls every operation makes: render's closure
+// is one allocation where emitf boxes each argument. render must read
+// only values that do not change afterwards (its caller's copies).
+func (s *System) emitFunc(render func() string) {
+	s.lines = append(s.lines, textLine{render: render})
 }
 
 // emitQuoted appends the line fmt.Sprintf(format, args...) followed by
@@ -114,8 +126,11 @@ func (s *System) emitMmap(line mmapLine, want uint64, kernelErr error, bind bool
 	if kernelErr == nil && line.op.Place != PlaceFixed && line.op.Place != PlaceNoReplace {
 		exp = expectArg{any: true} // placement may differ
 	}
-	s.emitf("%smmap(%v, %v, %v, %v, %d, %v) = %v", prefix, line.at, hexArg(line.length), protArg(line.prot),
-		mapFlagsArg(line.flags), line.fd, hexArg(line.offset), exp)
+	shown := exp
+	s.emitFunc(func() string {
+		return fmt.Sprintf("%smmap(%v, %v, %v, %v, %d, %v) = %v", prefix, line.at, hexArg(line.length), protArg(line.prot),
+			mapFlagsArg(line.flags), line.fd, hexArg(line.offset), shown)
+	})
 	return exp
 }
 
