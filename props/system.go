@@ -84,7 +84,7 @@ type System struct {
 	// its later paths are still worth running (soloRun, in the tests).
 	keepGoing  bool
 	violations []string
-	run         []Op           // the operations executed, in order
+	run        []Op // the operations executed, in order
 
 	// catalogue is the algorithm's catalogue of named behaviours, when it
 	// is not the reference's (catalogue.go): its rules are tried first at
