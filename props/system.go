@@ -81,7 +81,7 @@ type System struct {
 	// keepGoing: once QEMU runs alone (stopped), a broken invariant is
 	// recorded in violations and the run goes on, instead of failing it;
 	// the seed family with its defects on breaks them in a few calls, and
-	// its later paths are still worth running (soloRun, in the tests).
+	// its later paths are still worth running (TestPinnedOutcomes).
 	keepGoing  bool
 	violations []string
 	run        []Op // the operations executed, in order
