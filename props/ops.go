@@ -45,6 +45,7 @@ type Where struct {
 	End  bool  // from the end of the handle's mapping (as it was made), not its start
 	Page int32 // guest pages from the base
 	Byte uint32
+	Back uint32 // bytes below that: an access that ends at (or runs past) the base
 }
 
 // Landmarks.
@@ -309,6 +310,16 @@ func GenOp(src Source, handles int) Op {
 	if pick(src, 8) == 0 {
 		op.N = uint16(pick(src, 20000) + 1)
 	}
+	if (op.Kind == OpLoad || op.Kind == OpStore) && pick(src, 8) == 0 {
+		switch pick(src, 4) {
+		case 0:
+			op.N = 0 // an empty access: access_ok's length 0
+		default:
+			// Up to the top of the guest's word, or across it: a 32-bit
+			// guest's access wraps to 0 there, a 64-bit guest's ends.
+			op.At = Where{Base: baseWord, Back: uint32(pick(src, int(op.N)) + 1)}
+		}
+	}
 	return op
 }
 
@@ -376,7 +387,7 @@ func (s *System) resolve(w Where) (uint64, addrText) {
 	default:
 		base = max(s.cfg.MmapMinAddr, page)
 	}
-	off := int64(w.Page)*int64(page) + int64(w.Byte)
+	off := int64(w.Page)*int64(page) + int64(w.Byte) - int64(w.Back)
 	if w.End && w.Base < baseLow && len(s.handles) > 0 {
 		off += int64(s.handleLens[int(w.Base)%len(s.handles)])
 	}
@@ -443,6 +454,9 @@ func (op Op) String() string {
 	fmt.Fprintf(&b, "{at=%d%+dp%+d pages=%d+%d prot=%d place=%d file=%d@%d shared=%v new=%d remap=%d to=%d%+d adv=%d n=%d}",
 		op.At.Base, op.At.Page, op.At.Byte, op.Pages, op.Extra, op.Prot, op.Place, op.File, op.FilePage, op.Shared,
 		op.NewPages, op.Remap, op.To.Base, op.To.Page, op.Advice, op.N)
+	if op.At.Back != 0 {
+		fmt.Fprintf(&b, "{back=%d}", op.At.Back)
+	}
 	if op.Len != (Size{}) || op.NewLen != (Size{}) || op.Off != (Size{}) {
 		fmt.Fprintf(&b, "{len=%+v newlen=%+v off=%+v}", op.Len, op.NewLen, op.Off)
 	}

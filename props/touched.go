@@ -89,6 +89,13 @@ func (s *System) opSpans(spans []span, op Op) []span {
 	case OpStore:
 		addr, _ := s.resolve(op.At)
 		spans = s.widenSpan(spans, addr, uint64(op.N))
+	case OpBrk:
+		// The heap between the break and where it moves (a brk below
+		// the heap's start fails).
+		addr, _ := s.resolve(op.At)
+		if lo, hi := max(min(s.brk, addr), s.sim.BrkStart()), max(s.brk, addr); hi > lo {
+			spans = s.widenSpan(spans, lo, hi-lo)
+		}
 	default:
 		addr, _ := s.resolve(op.At)
 		spans = s.widenSpan(spans, addr, max(s.length(op.Pages, op.Extra), s.length(op.NewPages, 0)))
