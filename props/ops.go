@@ -314,11 +314,18 @@ func GenOp(src Source, handles int) Op {
 		switch pick(src, 4) {
 		case 0:
 			op.N = 0 // an empty access: access_ok's length 0
+		case 1:
+			op.At = Where{Base: baseWord, Back: uint32(op.N)} // ending at the top of the word
 		default:
 			// Up to the top of the guest's word, or across it: a 32-bit
 			// guest's access wraps to 0 there, a 64-bit guest's ends.
 			op.At = Where{Base: baseWord, Back: uint32(pick(src, int(op.N)) + 1)}
 		}
+	}
+	if op.Kind == OpMmap && pick(src, 16) == 0 {
+		// The top pages of the guest's word, mapped where they are in
+		// the guest space, for the accesses that reach them.
+		op.At, op.Place = Where{Base: baseWord, Page: -int32(pick(src, 4)) - 1}, PlaceFixed
 	}
 	return op
 }
