@@ -193,8 +193,13 @@ func genSize(src Source) Size {
 	return z
 }
 
-// GenOp draws one operation, given how many handles exist so far.
-func GenOp(src Source, handles int) Op {
+// GenOp draws one operation, given how many handles exist so far:
+// genOp's, with the edges of the argument space (withEdges).
+func GenOp(src Source, handles int) Op { return withEdges(genOp(src, handles)) }
+
+// genOp draws one operation of the common shapes and the argument space's
+// boundaries, given how many handles exist so far.
+func genOp(src Source, handles int) Op {
 	op := Op{File: -1}
 	k := pick(src, 100)
 	switch {
@@ -310,22 +315,31 @@ func GenOp(src Source, handles int) Op {
 	if pick(src, 8) == 0 {
 		op.N = uint16(pick(src, 20000) + 1)
 	}
-	if (op.Kind == OpLoad || op.Kind == OpStore) && pick(src, 8) == 0 {
-		switch pick(src, 4) {
+	return op
+}
+
+// withEdges turns some operations into edges of the argument space:
+// accesses up to and across the top of the guest's word, empty ones,
+// mappings of the top pages. They are drawn from fields the operation's
+// kind does not use, so they take no random numbers of their own and the
+// stream (every other operation of a sequence) stays as it was.
+func withEdges(op Op) Op {
+	if (op.Kind == OpLoad || op.Kind == OpStore) && op.Remap%8 == 0 {
+		switch op.Advice % 4 {
 		case 0:
 			op.N = 0 // an empty access: access_ok's length 0
 		case 1:
 			op.At = Where{Base: baseWord, Back: uint32(op.N)} // ending at the top of the word
 		default:
-			// Up to the top of the guest's word, or across it: a 32-bit
-			// guest's access wraps to 0 there, a 64-bit guest's ends.
-			op.At = Where{Base: baseWord, Back: uint32(pick(src, int(op.N)) + 1)}
+			// Across the top of the guest's word: a 32-bit guest's
+			// access wraps to 0 there, a 64-bit guest's ends.
+			op.At = Where{Base: baseWord, Back: 1 + uint32(op.NewPages)*97%uint32(op.N)}
 		}
 	}
-	if op.Kind == OpMmap && pick(src, 16) == 0 {
+	if op.Kind == OpMmap && op.Advice == 0 && op.Remap%2 == 0 {
 		// The top pages of the guest's word, mapped where they are in
 		// the guest space, for the accesses that reach them.
-		op.At, op.Place = Where{Base: baseWord, Page: -int32(pick(src, 4)) - 1}, PlaceFixed
+		op.At, op.Place = Where{Base: baseWord, Page: -int32(op.NewPages%4) - 1}, PlaceFixed
 	}
 	return op
 }
