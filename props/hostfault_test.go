@@ -143,7 +143,7 @@ func (h *faultHost) CloneHost() sim.Host {
 func TestHostFailures(t *testing.T) {
 	seeds := int64(30)
 	if testing.Short() {
-		seeds = 6
+		seeds = 8
 	}
 	const steps, rate = 60, 12
 	t.Logf("props.seed=%d..%d per setup, %d steps, a host mmap in %d and a host mremap in %d refused", *flagSeed, *flagSeed+seeds-1, steps, rate, mremapRate)
@@ -196,6 +196,14 @@ func hostFailureRun(t *testing.T, setup Setup, seed int64, steps, rate int) (fau
 			// algorithm passes few of them to the host, whose
 			// refusals are what this test is about.
 			op.Kind = OpMremap
+			if handles > 0 && rng.Intn(2) == 0 {
+				// realloc's: a whole mapping grown or shrunk, in place
+				// (flags 0) or where QEMU moves it (MREMAP_MAYMOVE).
+				op.At = Where{Base: uint8(rng.Intn(min(handles, int(baseLow))))}
+				op.Len = Size{From: sizeHandle}
+				op.NewLen = Size{From: sizeHandle, Pages: int32(rng.Intn(9)) - 2}
+				op.Remap = uint8(rng.Intn(2)) // remapFlags: 0, MREMAP_MAYMOVE
+			}
 		}
 		before, faultsBefore := s.sim.FlagRuns(), fh.faults
 		fh.guestFD, fh.guestOff = -1, 0
