@@ -304,3 +304,61 @@ func knownLeak(s *System, op Op, msg string) bool {
 	}
 	return false
 }
+
+// panicHost panics at its n-th mmap once armed, as a host wrapper with a
+// bug would.
+type panicHost struct {
+	sim.Host
+	armed bool
+	n     int
+}
+
+// hostPanic is what panicHost panics with.
+type hostPanic struct{}
+
+func (h *panicHost) Mmap(addr hostvm.Addr, length uint64, prot hostvm.Prot, flags hostvm.MapFlags, fd int, off uint64) (hostvm.Addr, error) {
+	if h.armed {
+		if h.n--; h.n == 0 {
+			panic(hostPanic{})
+		}
+	}
+	return h.Host.Mmap(addr, length, prot, flags, fd, off)
+}
+
+// TestHostPanicPassesThrough: a panic inside the host (a wrapper's bug)
+// is not QEMU's abort: it leaves the guest call it happened in as the same
+// panic, whatever the algorithm was doing, and is not turned into an
+// error or swallowed.
+func TestHostPanicPassesThrough(t *testing.T) {
+	t.Logf("props.seed=%d", *flagSeed)
+	panicked := 0
+	for _, setup := range Setups {
+		for _, pol := range []policy.Policy{policy.Fixed, policy.Seed} {
+			ph := &panicHost{}
+			s, err := NewSystemWith(setup, pol, Options{WrapHost: func(h sim.Host) sim.Host { ph.Host = h; return ph }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ph.armed, ph.n = true, 2+int(*flagSeed%5)
+			s.stopped, s.keepGoing = "host panic", true
+			got := func() (r any) {
+				defer func() { r = recover() }()
+				execSeeded(s, *flagSeed, 200, nil)
+				return nil
+			}()
+			_, ok := got.(hostPanic)
+			if ok {
+				panicked++
+			}
+			switch {
+			case ph.n <= 0 && !ok:
+				t.Errorf("%s %s: the host panicked in a guest call, which ended with %v, not the host's panic\n%s", setup.Name, pol, got, s.Scenario())
+			case ph.n > 0 && got != nil:
+				t.Errorf("%s %s: a panic the host did not make: %v\n%s", setup.Name, pol, got, s.Scenario())
+			}
+		}
+	}
+	if panicked < len(Setups) {
+		t.Errorf("the host panicked in %d of %d runs: the test tests little", panicked, 2*len(Setups))
+	}
+}
