@@ -160,7 +160,7 @@ func (s *System) accessedPast(d *Difference) []span {
 	o := d.Outcome.(*accessOutcome)
 	spans := []span{{o.parted, o.parted + 1}}
 	if o.kind == "store" {
-		spans = append(spans, span{o.parted &^ (s.targetPage - 1), s.word(o.addr + uint64(o.qemuN))})
+		spans = append(spans, s.accessTail(o, o.parted&^(s.targetPage-1), o.qemuN)...)
 	}
 	return spans
 }

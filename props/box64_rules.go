@@ -211,7 +211,7 @@ var box64Rules = []Rule{
 		},
 		Unknown: func(s *System, d *Difference) []span {
 			o := d.Outcome.(*accessOutcome)
-			return []span{{o.parted, s.word(o.addr + uint64(o.qemuN))}}
+			return s.accessTail(o, o.parted, o.qemuN)
 		}},
 	{Name: "mremap-across-guest-mappings",
 		Then: stopRun,

@@ -71,6 +71,21 @@ const (
 // span is the guest range [start, end).
 type span struct{ start, end uint64 }
 
+// accessTail is the span from lo to the end of access o's first n bytes
+// (lo at or after its start, in the guest's arithmetic): two spans where a
+// 32-bit guest's access wraps to 0 at the top of its word, and one ending
+// at 2^32, not 0, where it ends there.
+func (s *System) accessTail(o *accessOutcome, lo uint64, n int) []span {
+	end, top := o.addr+uint64(n), s.wordMask+1
+	switch {
+	case top == 0 || end <= top:
+		return []span{{lo, end}}
+	case lo < o.addr: // lo is past the wrap
+		return []span{{lo, end - top}}
+	}
+	return []span{{lo, top}, {0, end - top}}
+}
+
 // An outcome is what the two systems did at one comparison point; each
 // point has its own type.
 type outcome interface {
@@ -324,7 +339,7 @@ var accessRules = []rule[*accessOutcome]{
 		unknown: func(s *System, o *accessOutcome) []span {
 			spans := []span{{o.parted, o.parted + 1}}
 			if o.kind == "store" {
-				spans = append(spans, span{o.parted &^ (s.targetPage - 1), s.word(o.addr + uint64(o.qemuN))})
+				spans = append(spans, s.accessTail(o, o.parted&^(s.targetPage-1), o.qemuN)...)
 			}
 			return spans
 		}},
@@ -334,7 +349,7 @@ var accessRules = []rule[*accessOutcome]{
 			return o.qemuN > o.kernelN && o.kernelFault != nil && o.kernelFault.Signal == hostvm.SIGBUS
 		},
 		unknown: func(s *System, o *accessOutcome) []span {
-			return []span{{o.parted, s.word(o.addr + uint64(o.qemuN))}}
+			return s.accessTail(o, o.parted, o.qemuN)
 		}},
 	{name: "protection-union", then: taintPages,
 		doc: "both fault at a page the guest forbids, with different signals: its host page's other backing decides",
@@ -348,7 +363,7 @@ var accessRules = []rule[*accessOutcome]{
 			return o.qemuN < o.kernelN && s.faultsOnMixedHostPage(o.parted, o.qemuFault)
 		},
 		unknown: func(s *System, o *accessOutcome) []span {
-			return []span{{o.parted, s.word(o.addr + uint64(o.kernelN))}}
+			return s.accessTail(o, o.parted, o.kernelN)
 		}},
 	{name: "eof-host-page", then: taintPages,
 		doc: "QEMU faults first with SIGBUS on a host with smaller pages (a target page past end-of-file)",
@@ -356,7 +371,7 @@ var accessRules = []rule[*accessOutcome]{
 			return o.qemuN < o.kernelN && s.busPastSmallHostPage(o.qemuFault)
 		},
 		unknown: func(s *System, o *accessOutcome) []span {
-			return []span{{o.parted, s.word(o.addr + uint64(o.kernelN))}}
+			return s.accessTail(o, o.parted, o.kernelN)
 		}},
 }
 

@@ -82,9 +82,13 @@ func NewCommands(setup Setup, pol policy.Policy) *Commands {
 		GenCommandFunc: func(st commands.State) gopter.Gen {
 			n := st.(genState).handles
 			return func(p *gopter.GenParameters) *gopter.GenResult {
-				op := GenOp(rngSource{p.Rng}, n)
+				var op Op
 				if narrow {
-					op = catalogueSpace(op)
+					// Another algorithm's catalogue: its searches
+					// were tuned without the edges (withEdges).
+					op = catalogueSpace(genOp(rngSource{p.Rng}, n))
+				} else {
+					op = GenOp(rngSource{p.Rng}, n)
 				}
 				return gopter.NewGenResult(&opCommand{op}, gopter.NoShrinker)
 			}

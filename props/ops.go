@@ -45,6 +45,7 @@ type Where struct {
 	End  bool  // from the end of the handle's mapping (as it was made), not its start
 	Page int32 // guest pages from the base
 	Byte uint32
+	Back uint32 // bytes below that: an access that ends at (or runs past) the base
 }
 
 // Landmarks.
@@ -192,8 +193,13 @@ func genSize(src Source) Size {
 	return z
 }
 
-// GenOp draws one operation, given how many handles exist so far.
-func GenOp(src Source, handles int) Op {
+// GenOp draws one operation, given how many handles exist so far:
+// genOp's, with the edges of the argument space (withEdges).
+func GenOp(src Source, handles int) Op { return withEdges(genOp(src, handles)) }
+
+// genOp draws one operation of the common shapes and the argument space's
+// boundaries, given how many handles exist so far.
+func genOp(src Source, handles int) Op {
 	op := Op{File: -1}
 	k := pick(src, 100)
 	switch {
@@ -312,6 +318,32 @@ func GenOp(src Source, handles int) Op {
 	return op
 }
 
+// withEdges turns some operations into edges of the argument space:
+// accesses up to and across the top of the guest's word, empty ones,
+// mappings of the top pages. They are drawn from fields the operation's
+// kind does not use, so they take no random numbers of their own and the
+// stream (every other operation of a sequence) stays as it was.
+func withEdges(op Op) Op {
+	if (op.Kind == OpLoad || op.Kind == OpStore) && op.Remap%8 == 0 {
+		switch op.Advice % 4 {
+		case 0:
+			op.N = 0 // an empty access: access_ok's length 0
+		case 1:
+			op.At = Where{Base: baseWord, Back: uint32(op.N)} // ending at the top of the word
+		default:
+			// Across the top of the guest's word: a 32-bit guest's
+			// access wraps to 0 there, a 64-bit guest's ends.
+			op.At = Where{Base: baseWord, Back: 1 + uint32(op.NewPages)*97%uint32(op.N)}
+		}
+	}
+	if op.Kind == OpMmap && op.Advice == 0 && op.Remap%2 == 0 {
+		// The top pages of the guest's word, mapped where they are in
+		// the guest space, for the accesses that reach them.
+		op.At, op.Place = Where{Base: baseWord, Page: -int32(op.NewPages%4) - 1}, PlaceFixed
+	}
+	return op
+}
+
 // advices are madvise's advice: the ones that change contents, hints,
 // the populating ones, and invalid values. Not MADV_REMOVE (hole punching)
 // or the advice that depend on locked memory: QEMU's page flags do not
@@ -376,7 +408,7 @@ func (s *System) resolve(w Where) (uint64, addrText) {
 	default:
 		base = max(s.cfg.MmapMinAddr, page)
 	}
-	off := int64(w.Page)*int64(page) + int64(w.Byte)
+	off := int64(w.Page)*int64(page) + int64(w.Byte) - int64(w.Back)
 	if w.End && w.Base < baseLow && len(s.handles) > 0 {
 		off += int64(s.handleLens[int(w.Base)%len(s.handles)])
 	}
@@ -443,6 +475,9 @@ func (op Op) String() string {
 	fmt.Fprintf(&b, "{at=%d%+dp%+d pages=%d+%d prot=%d place=%d file=%d@%d shared=%v new=%d remap=%d to=%d%+d adv=%d n=%d}",
 		op.At.Base, op.At.Page, op.At.Byte, op.Pages, op.Extra, op.Prot, op.Place, op.File, op.FilePage, op.Shared,
 		op.NewPages, op.Remap, op.To.Base, op.To.Page, op.Advice, op.N)
+	if op.At.Back != 0 {
+		fmt.Fprintf(&b, "{back=%d}", op.At.Back)
+	}
 	if op.Len != (Size{}) || op.NewLen != (Size{}) || op.Off != (Size{}) {
 		fmt.Fprintf(&b, "{len=%+v newlen=%+v off=%+v}", op.Len, op.NewLen, op.Off)
 	}

@@ -25,7 +25,7 @@ var qemu111Rules = []Rule{
 			return o.qemuN > o.kernelN && o.kernelFault != nil && o.kernelFault.Signal == hostvm.SIGBUS && s.wholePagePastEOF(o.parted)
 		}),
 		Unknown: unknownOn(func(s *System, o *accessOutcome) []span {
-			return []span{{o.parted, s.word(o.addr + uint64(o.qemuN))}}
+			return s.accessTail(o, o.parted, o.qemuN)
 		})},
 	{Name: "shared-anon-pieces", Then: taintPages,
 		Doc: "QEMU faults first, with SIGBUS, on a page the guest kernel has shared anonymous memory: the host's piece of it ends there",
@@ -33,7 +33,7 @@ var qemu111Rules = []Rule{
 			return o.qemuN < o.kernelN && s.sharedAnonBus(o.parted, o.qemuFault)
 		}),
 		Unknown: unknownOn(func(s *System, o *accessOutcome) []span {
-			return []span{{o.parted, s.word(o.addr + uint64(o.kernelN))}}
+			return s.accessTail(o, o.parted, o.kernelN)
 		})},
 	{Name: "frag-file-host-page", Then: taintPages,
 		Doc: "QEMU faults first, with SIGBUS, on a page the guest kernel has anonymous: mmap_frag put it in a host page of a file mapping, past the file's end",
@@ -41,7 +41,7 @@ var qemu111Rules = []Rule{
 			return o.qemuN < o.kernelN && s.anonInFileHostPage(o.parted, o.qemuFault)
 		}),
 		Unknown: unknownOn(func(s *System, o *accessOutcome) []span {
-			return []span{{o.parted, s.word(o.addr + uint64(o.kernelN))}}
+			return s.accessTail(o, o.parted, o.kernelN)
 		})},
 	// At a byte both sides read, that differs (byteOutcome).
 	{Name: "frag-shared-host-page", Then: stopRun,

@@ -40,6 +40,7 @@ var Setups = []Setup{
 	{Name: "i386-64k-reserved", Host: "arm64-64k", Target: "i386", ReservedVA: 0x10000000},
 	{Name: "i386-64k", Host: "arm64-64k", Target: "i386"},
 	{Name: "i386-p64k-reserved", Host: "x86_64", Target: "i386", QemuPage: 64 << 10, ReservedVA: 0x10000000},
+	{Name: "i386-p64k", Host: "x86_64", Target: "i386", QemuPage: 64 << 10},
 	{Name: "x86_64-64k", Host: "arm64-64k", Target: "x86_64"},
 	{Name: "x86_64-16k", Host: "arm64-16k", Target: "x86_64"},
 	{Name: "x86_64-4k", Host: "x86_64", Target: "x86_64"},
