@@ -57,10 +57,16 @@ func (s *Sim) seedMremap(oldAddr, oldSize, newSize uint64, flags hostvm.MremapFl
 				s.mmapReserve(oldAddr, oldSize)
 				s.libc.Errno = saved
 			}
-			if !ok && !reserved && !s.quirk(QuirkMremapMayMoveLeak) {
-				// The fix: give back the space mmap_find_vma reserved.
+			if !ok && !s.quirk(QuirkMremapMayMoveLeak) {
+				// The fix: give back the space mmap_find_vma reserved;
+				// under RESERVED_VA, the placeholders the host unmapped
+				// at the destination before it failed come back.
 				saved := s.libc.Errno
-				s.libc.Munmap(g.G2H(mmapStart), g.HostPageAlign(newSize))
+				if reserved {
+					s.plugReservation(mmapStart, s.rangeEnd(mmapStart+newSize))
+				} else {
+					s.libc.Munmap(g.G2H(mmapStart), g.HostPageAlign(newSize))
+				}
 				s.libc.Errno = saved
 			}
 		}

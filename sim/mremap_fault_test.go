@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -155,6 +156,38 @@ func TestMremapLateFailureKeepsReservation(t *testing.T) {
 		if err := s.CheckAgreement(); err != nil {
 			t.Errorf("after the failed mremap to %#x: %v\n%s", b, err, calls(s))
 		}
+	}
+}
+
+// TestMremapPlacedLateFailureKeepsReservation: under RESERVED_VA, a
+// move QEMU places itself (MREMAP_MAYMOVE without MREMAP_FIXED) reaches
+// the host as MREMAP_FIXED to the place mmap_find_vma found, over the
+// reservation's placeholders there. When the host unmaps them and then
+// fails, the reservation gets them back: nothing of the guest's view
+// changed, and the guest and the host agree, the reservation whole.
+func TestMremapPlacedLateFailureKeepsReservation(t *testing.T) {
+	const reserved = 0xf7000000
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := &mremapFailsLateHost{Host: KernelHost{k}}
+	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
+	mustMmap(t, s, a+0x3000, 0x1000, protRead, anon|hostvm.MapFixed) // no growing in place
+	before := s.FlagRuns()
+	host.armed = true
+	if _, err := s.Mremap(a, 0x3000, 0x5000, hostvm.MremapMayMove, 0); err != hostvm.ENOMEM {
+		t.Fatalf("mremap(%#x, 0x3000, 0x5000, MREMAP_MAYMOVE) = %v, want the host's ENOMEM\n%s", a, err, calls(s))
+	}
+	if after := s.FlagRuns(); !slices.Equal(after, before) {
+		t.Errorf("the failed move changed the page flags:\nbefore %v\nafter  %v", before, after)
+	}
+	if err := s.CheckAgreement(); err != nil {
+		t.Errorf("after the failed move: %v\n%s", err, calls(s))
 	}
 }
 

@@ -112,7 +112,7 @@ var quirkTable = [...]QuirkDesc{
 		Quirk:     QuirkMremapMayMoveLeak,
 		Name:      "mremap-maymove-leak",
 		SeedLines: "717-724",
-		Doc:       "Without RESERVED_VA, mmap_find_vma reserves the destination with a PROT_NONE host mapping; when the host mremap then fails, target_mremap leaves it there.",
+		Doc:       "Without RESERVED_VA, mmap_find_vma reserves the destination with a PROT_NONE host mapping; when the host mremap then fails, target_mremap leaves it there. With RESERVED_VA, a host that unmapped the destination's placeholders before failing leaves a hole in the reservation.",
 	},
 	{
 		Quirk:     QuirkMremapShrinkReserveAddr,
