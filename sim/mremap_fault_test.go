@@ -191,6 +191,55 @@ func TestMremapPlacedLateFailureKeepsReservation(t *testing.T) {
 	}
 }
 
+// mmapFailsNthHost is a host whose n-th mmap, counted once armed, fails
+// with ENOMEM, as a host out of memory or of map count refuses it.
+type mmapFailsNthHost struct {
+	Host
+	armed bool
+	n     int
+}
+
+func (h *mmapFailsNthHost) Mmap(addr hostvm.Addr, length uint64, prot hostvm.Prot, flags hostvm.MapFlags, fd int, off uint64) (hostvm.Addr, error) {
+	if h.armed {
+		if h.n--; h.n == 0 {
+			return 0, hostvm.ENOMEM
+		}
+	}
+	return h.Host.Mmap(addr, length, prot, flags, fd, off)
+}
+
+// TestEmulatedMoveFailureGivesBackReservation: on a 64K host without
+// RESERVED_VA, a move of private anonymous memory that QEMU emulates and
+// places itself finds its destination with mmap_find_vma, which leaves a
+// PROT_NONE host reservation there. When the target_mmap of the
+// destination is refused, the reservation goes too: the host maps what it
+// did before the call, and the guest's view is unchanged.
+func TestEmulatedMoveFailureGivesBackReservation(t *testing.T) {
+	const hp = 0x10000
+	k, err := hostvm.New(hostvm.Config{PageSize: hp, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := &mmapFailsNthHost{Host: KernelHost{k}}
+	s, err := New(host, Config{ProbeGuestBase: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
+	mustMmap(t, s, a+0x3000, 0x1000, protRead, anon|hostvm.MapFixed) // no growing in place
+	flags, maps := s.FlagRuns(), k.MapsString()
+	host.armed, host.n = true, 2 // mmap_find_vma's reservation, then the destination's mmap
+	if _, err := s.Mremap(a, 0x3000, 0x5000, hostvm.MremapMayMove, 0); err != hostvm.ENOMEM {
+		t.Fatalf("mremap(%#x, 0x3000, 0x5000, MREMAP_MAYMOVE) = %v, want the host's ENOMEM\n%s", a, err, calls(s))
+	}
+	if after := s.FlagRuns(); !slices.Equal(after, flags) {
+		t.Errorf("the failed move changed the page flags:\nbefore %v\nafter  %v", flags, after)
+	}
+	if after := k.MapsString(); after != maps {
+		t.Errorf("the failed move left the host mapping\n%s\nwhere it mapped\n%s\n%s", after, maps, calls(s))
+	}
+}
+
 // TestMremapDestinationWrapsWord: with QEMU 7.2's guest space the whole
 // 64-bit word (QuirkGuestSpaceWord), an MREMAP_FIXED destination whose
 // range wraps past 2^64 is refused by guest_range_valid_untagged, ENOMEM

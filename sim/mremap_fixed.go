@@ -281,6 +281,7 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 		oldLen = newLen
 	}
 	var dest uint64
+	reservation := false // dest holds mmap_find_vma's PROT_NONE reservation
 	switch {
 	case flags&hostvm.MremapFixed != 0:
 		if r := s.targetMunmap(newAddr, newLen); r != 0 {
@@ -292,13 +293,19 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 		if flags&hostvm.MremapDontUnmap != 0 {
 			hint = newAddr
 		}
-		dest = s.findFree(hint, newLen)
+		dest, reservation = s.findFree(hint, newLen)
 		if dest == s.minusOne() {
 			s.libc.Errno = hostvm.ENOMEM
 			return s.minusOne()
 		}
 	}
 	if got := s.targetMmap(dest, newLen, prot|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0); got == s.minusOne() {
+		if reservation {
+			// Give back the reservation the refused mmap was to replace.
+			saved := s.libc.Errno
+			s.libc.Munmap(s.geom.G2H(dest), s.geom.HostPageAlign(newLen))
+			s.libc.Errno = saved
+		}
 		return got
 	}
 	s.copyGuest(oldAddr, dest, oldLen)
@@ -316,14 +323,17 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 
 // findFree finds newLen bytes of free guest space, preferring hint, as
 // get_unmapped_area would: the guest kernel's mremap places the mapping
-// wherever its mmap would.
-func (s *Sim) findFree(hint, length uint64) uint64 {
+// wherever its mmap would. reservation reports a PROT_NONE host
+// reservation left there, which the caller's target_mmap replaces or, if
+// that fails, the caller unmaps.
+func (s *Sim) findFree(hint, length uint64) (addr uint64, reservation bool) {
 	if hint != 0 && s.flagsBetween(hint, s.rangeEnd(hint+length)) == 0 && s.geom.GuestRangeValid(hint, length) {
-		return hint
+		return hint, false
 	}
 	// Without RESERVED_VA, mmap_find_vma leaves a PROT_NONE host
-	// reservation, which the target_mmap that follows replaces.
-	return s.mmapFindVMA(0, length)
+	// reservation.
+	addr = s.mmapFindVMA(0, length)
+	return addr, addr != s.minusOne() && s.cfg.ReservedVA == 0
 }
 
 // copyGuest copies n bytes of guest memory from src to dst on the host,
