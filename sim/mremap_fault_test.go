@@ -126,6 +126,22 @@ func (h *mremapFailsLateHost) CloneHost() Host {
 	return &mremapFailsLateHost{Host: h.Host.CloneHost(), armed: h.armed}
 }
 
+// newLateFailSim is a Sim with RESERVED_VA reserved over a 4K host whose
+// MREMAP_FIXED mremap fails late once armed (mremapFailsLateHost).
+func newLateFailSim(t *testing.T, reserved uint64) (*Sim, *mremapFailsLateHost) {
+	t.Helper()
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := &mremapFailsLateHost{Host: KernelHost{k}}
+	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, host
+}
+
 // TestMremapLateFailureKeepsReservation: under RESERVED_VA, when the
 // host's MREMAP_FIXED mremap fails after unmapping the destination, the
 // guest's view loses the destination's pages and the reservation gets its
@@ -135,15 +151,7 @@ func (h *mremapFailsLateHost) CloneHost() Host {
 func TestMremapLateFailureKeepsReservation(t *testing.T) {
 	const reserved = 0xf7000000
 	for _, dest := range []uint64{0x30000000, reserved - 0x3000} {
-		k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
-		if err != nil {
-			t.Fatal(err)
-		}
-		host := &mremapFailsLateHost{Host: KernelHost{k}}
-		s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, host := newLateFailSim(t, reserved)
 		a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
 		b := mustMmap(t, s, dest, 0x3000, protRead, anon|hostvm.MapFixed)
 		host.armed = true
@@ -167,15 +175,7 @@ func TestMremapLateFailureKeepsReservation(t *testing.T) {
 // changed, and the guest and the host agree, the reservation whole.
 func TestMremapPlacedLateFailureKeepsReservation(t *testing.T) {
 	const reserved = 0xf7000000
-	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mremapFailsLateHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, host := newLateFailSim(t, reserved)
 	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
 	mustMmap(t, s, a+0x3000, 0x1000, protRead, anon|hostvm.MapFixed) // no growing in place
 	before := s.FlagRuns()
