@@ -50,3 +50,27 @@ func TestFragPreadHostCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestFragSharedLeakStillEINVAL: with the seed's leak of a fresh host page
+// (QuirkFragSharedLeak) but not its missing errno (QuirkFragSharedErrno),
+// mmap_frag refuses a writable MAP_SHARED file fragment with EINVAL (seed
+// line 170's "return -1" with the fix's errno): the guest sees EINVAL, not
+// whatever errno an earlier call left.
+func TestFragSharedLeakStillEINVAL(t *testing.T) {
+	s, k := newTestSim(t, 0x10000, 0, 0, QuirkSet(0).With(QuirkFragSharedLeak))
+	fd, err := k.Open("f", hostvm.ORdWr|hostvm.OCreat, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Ftruncate(fd, 0x10000); err != nil {
+		t.Fatal(err)
+	}
+	// A failed call before leaves another errno behind.
+	if err := s.Mprotect(0x20000000, 0x1000, protRead); err != hostvm.ENOMEM {
+		t.Fatalf("mprotect of unmapped memory = %v, want ENOMEM", err)
+	}
+	_, err = s.Mmap(0x20000000, 0x1000, rw, hostvm.MapShared|hostvm.MapFixed, fd, 0)
+	if err != hostvm.EINVAL {
+		t.Errorf("mmap of a writable shared 4K file fragment on a 64K host page = %v, want EINVAL\n%s", err, calls(s))
+	}
+}
