@@ -35,9 +35,9 @@ func TestMremapIgnoresNewAddressWithoutFixed(t *testing.T) {
 // MREMAP_MAYMOVE, moves as Linux moves it (the next VMA is in the way),
 // whether the guest's page flags make the two one run (private mappings
 // of the same protection) or two (shared mappings of different
-// protections). Only a shared mapping that goes on, in the same run of
-// guest pages, into a single host page of another object (an mmap_frag
-// fragment) is refused.
+// protections). (The fix refuses, EINVAL, only a shared mapping whose run
+// of guest pages goes on into a single host page of another object, which
+// it takes for a fragment mmap_frag made.)
 func TestMremapGrowNextToAnotherObjectMoves(t *testing.T) {
 	const hp = 0x10000
 	for _, c := range []struct {
