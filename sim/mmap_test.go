@@ -88,13 +88,7 @@ func TestGuestRangeValid72(t *testing.T) {
 func TestMmapReadEmulationHostCalls(t *testing.T) {
 	const hp = 0x10000
 	s, k := newTestSim(t, hp, 0, 0, 0)
-	fd, err := k.Open("f", hostvm.ORdWr|hostvm.OCreat, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := k.Ftruncate(fd, 2*hp); err != nil {
-		t.Fatal(err)
-	}
+	fd := mustFile(t, k, "f", 2*hp)
 	x := mustMmap(t, s, 0, hp, 0, anon)
 	if _, err := s.Mmap(x, hp, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x1000); err != nil {
 		t.Fatalf("mmap of the file at offset 0x1000: %v\n%s", err, calls(s))

@@ -52,14 +52,7 @@ func TestMremapGrowNextToAnotherObjectMoves(t *testing.T) {
 		s, k := newTestSim(t, hp, 0, 0, 0)
 		var fds [2]int
 		for i, name := range []string{"f", "g"} {
-			fd, err := k.Open(name, hostvm.ORdWr|hostvm.OCreat, 0o644)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := k.Ftruncate(fd, 2*hp); err != nil {
-				t.Fatal(err)
-			}
-			fds[i] = fd
+			fds[i] = mustFile(t, k, name, 2*hp)
 		}
 		x := mustMmap(t, s, 0, 2*hp, 0, anon)
 		if _, err := s.Mmap(x, hp, c.prot, c.typ|hostvm.MapFixed, fds[0], 0); err != nil {
