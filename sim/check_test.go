@@ -89,3 +89,25 @@ func TestCheckAgreementIn(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckReservationStrayMapping: under RESERVED_VA, a host mapping
+// below the reservation (made behind sim's back) is reported as lying
+// outside it, and the reservation, whole, is not said to have a hole.
+func TestCheckReservationStrayMapping(t *testing.T) {
+	s, k := newTestSim(t, 0x1000, 0, 0x10000000, 0)
+	mustMmap(t, s, 0x1000000, 0x3000, rw, anon|hostvm.MapFixed)
+	if err := s.CheckAgreement(); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	stray := s.G2H(0) - 0x10000
+	if _, err := k.Mmap(stray, 0x1000, hostvm.ProtRead, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixedNoReplace, -1, 0); err != nil {
+		t.Fatalf("host mmap at %v: %v", stray, err)
+	}
+	err := s.CheckAgreement()
+	if err == nil || !strings.Contains(err.Error(), "outside the reservation") {
+		t.Fatalf("with a host mapping at %v below the reservation: %v; want it reported outside the reservation", stray, err)
+	}
+	if strings.Contains(err.Error(), "hole") {
+		t.Errorf("the whole reservation is said to have a hole:\n%v", err)
+	}
+}

@@ -187,3 +187,61 @@ func TestFindVMAFallbackGivesUp(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedFindVMAZeroSizeStopsAtUsedPage: the seed's
+// mmap_find_vma_reserved asked for room of size 0 (here mremap's new size
+// 0 with MREMAP_MAYMOVE, which the seed's mremap passes on unchecked)
+// walks down from mmap_next_start, one host page at a time, to the first
+// page in use, where addr + 0 == end_addr, and returns it, moving
+// mmap_next_start there (QuirkFindVMAZeroSize). The start itself is free,
+// so the search does not stop there: the next mapping goes just below the
+// page in use, not at the top of the reservation.
+func TestSeedFindVMAZeroSizeStopsAtUsedPage(t *testing.T) {
+	const reserved = 0x10000000
+	q := QuirkSet(0).With(QuirkFindVMAZeroSize).With(QuirkMremapHostPages).With(QuirkMremapUnchecked)
+	s, _ := newTestSim(t, 0x1000, 0, reserved, q)
+	old := mustMmap(t, s, 0x2000000, 0x1000, rw, anon|hostvm.MapFixed)
+	if got, err := s.Mremap(old, 0x1000, 0, hostvm.MremapMayMove, 0); err == nil {
+		t.Fatalf("mremap to size 0 = %#x, want the host's error\n%s", got, calls(s))
+	}
+	if got := mustMmap(t, s, 0, 0x1000, protRead, anon); got != old-0x1000 {
+		t.Errorf("after the search for size 0, the next mapping is at %#x, want %#x, below the page in use it stopped at\n%s", got, old-0x1000, calls(s))
+	}
+}
+
+// TestMmapFindVMASameUnalignedAnswerRetriesLow: without RESERVED_VA, when
+// the host answers the hint with the same address not aligned for the
+// guest (here to qemu_host_page_size 16K on a 4K host) three times in a
+// row, the rounded-up hint and the rounded-down one being taken,
+// mmap_find_vma starts over at low memory, from mmap_min_addr (seed lines
+// 328-331 and 347-359), and the host grants that: the mapping lands at
+// mmap_min_addr, not where the fallback search from the top would put it.
+func TestMmapFindVMASameUnalignedAnswerRetriesLow(t *testing.T) {
+	const minAddr = 0x10000
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(KernelHost{k}, Config{ABIBits: 64, VirtBits: 47, HostPageSize: 0x4000, MmapMinAddr: minAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.G2H(0) != 0 {
+		t.Fatalf("guest_base %#x, want 0", s.G2H(0))
+	}
+	// The host's own memory: from x up to mmap_base, and one page at
+	// p-0x1000, so that its top-down answer for 16K is p, 4K past a 16K
+	// boundary, and both hints mmap_find_vma derives from p are taken.
+	base := uint64(k.MmapBase())
+	x := base&^0x3fff - 0x1000
+	p := x - 0x4000
+	for _, r := range [][2]uint64{{x, base - x}, {p - 0x1000, 0x1000}} {
+		if _, err := k.Mmap(hostvm.Addr(r[0]), r[1], hostvm.ProtRead, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixedNoReplace, -1, 0); err != nil {
+			t.Fatalf("host mmap at %#x: %v", r[0], err)
+		}
+	}
+	got, err := s.Mmap(p+0x1000, 0x1000, rw, anon, -1, 0)
+	if err != nil || got != minAddr {
+		t.Errorf("mmap with the hint %#x = %#x, %v; want %#x (the start over at mmap_min_addr)\n%s", p+0x1000, got, err, uint64(minAddr), calls(s))
+	}
+}

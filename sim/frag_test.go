@@ -23,13 +23,7 @@ func TestFragPreadHostCalls(t *testing.T) {
 		{protRead, rw, 1},       // made writable, and left so
 	} {
 		s, k := newTestSim(t, 0x10000, 0, 0, 0)
-		fd, err := k.Open("f", hostvm.ORdWr|hostvm.OCreat, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Ftruncate(fd, 0x10000); err != nil {
-			t.Fatal(err)
-		}
+		fd := mustFile(t, k, "f", 0x10000)
 		a := mustMmap(t, s, 0, 0x10000, tc.neighbour, anon)
 		// Offset 0x3000 at a+0x1000: not congruent within the host page.
 		if _, err := s.Mmap(a+0x1000, 0x1000, tc.prot, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x3000); err != nil {
@@ -48,5 +42,23 @@ func TestFragPreadHostCalls(t *testing.T) {
 			t.Errorf("neighbour %#x, prot %#x: %d host mprotects and %d preads; want %d and 1\n%s",
 				tc.neighbour, tc.prot, n, preads, tc.mprotects, calls(s))
 		}
+	}
+}
+
+// TestFragSharedLeakStillEINVAL: with the seed's leak of a fresh host page
+// (QuirkFragSharedLeak) but not its missing errno (QuirkFragSharedErrno),
+// mmap_frag refuses a writable MAP_SHARED file fragment with EINVAL (seed
+// line 170's "return -1" with the fix's errno): the guest sees EINVAL, not
+// whatever errno an earlier call left.
+func TestFragSharedLeakStillEINVAL(t *testing.T) {
+	s, k := newTestSim(t, 0x10000, 0, 0, QuirkSet(0).With(QuirkFragSharedLeak))
+	fd := mustFile(t, k, "f", 0x10000)
+	// A failed call before leaves another errno behind.
+	if err := s.Mprotect(0x20000000, 0x1000, protRead); err != hostvm.ENOMEM {
+		t.Fatalf("mprotect of unmapped memory = %v, want ENOMEM", err)
+	}
+	_, err := s.Mmap(0x20000000, 0x1000, rw, hostvm.MapShared|hostvm.MapFixed, fd, 0)
+	if err != hostvm.EINVAL {
+		t.Errorf("mmap of a writable shared 4K file fragment on a 64K host page = %v, want EINVAL\n%s", err, calls(s))
 	}
 }

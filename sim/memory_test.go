@@ -81,3 +81,31 @@ func TestLoadSparse(t *testing.T) {
 		t.Errorf("LoadSparse after an abort = %d, %v, %v, written %v; want a fault", n, f, ok, written[0])
 	}
 }
+
+// TestAccessWrapsAtTopOfGuestWord: a 32-bit guest's store or load that
+// runs past 0xffffffff goes on at guest address 0, as the guest CPU's
+// address arithmetic wraps, never into the host memory that follows the
+// guest space: with guest page 0 unmapped it faults there, after the two
+// bytes of the top page, and the host memory past the guest space is left
+// as it was.
+func TestAccessWrapsAtTopOfGuestWord(t *testing.T) {
+	s, k := newTestSim(t, 0x1000, 0, 0, 0)
+	mustMmap(t, s, 0xfffff000, 0x1000, rw, anon|hostvm.MapFixed)
+	past := s.G2H(0) + 1<<32 // the host memory after the guest space
+	if _, err := k.Mmap(past, 0x1000, hostvm.ProtRead|hostvm.ProtWrite, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixedNoReplace, -1, 0); err != nil {
+		t.Fatalf("host mmap at %v: %v", past, err)
+	}
+	n, f := s.Store(0xfffffffe, []byte{1, 2, 3, 4})
+	if n != 2 || f == nil || f.Addr != 0 {
+		t.Errorf("store of 4 bytes at 0xfffffffe = %d, %+v; want 2 bytes and a fault at guest 0", n, f)
+	}
+	buf := make([]byte, 4)
+	n, f = s.Load(0xfffffffe, buf)
+	if n != 2 || f == nil || f.Addr != 0 || buf[0] != 1 || buf[1] != 2 {
+		t.Errorf("load of 4 bytes at 0xfffffffe = %d, %+v, % x; want 01 02 and a fault at guest 0", n, f, buf)
+	}
+	host := make([]byte, 2)
+	if _, hf := k.Read(past, host); hf != nil || host[0] != 0 || host[1] != 0 {
+		t.Errorf("the host memory past the guest space reads % x (%v), want it untouched", host, hf)
+	}
+}

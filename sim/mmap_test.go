@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -73,5 +75,29 @@ func TestGuestRangeValid72(t *testing.T) {
 		if got := c.s.guestRangeValid72(c.start, c.length); got != c.want {
 			t.Errorf("%s: guestRangeValid72(%#x, %#x) = %v, want %v", c.name, c.start, c.length, got, c.want)
 		}
+	}
+}
+
+// TestMmapReadEmulationHostCalls: on a 64K host, a private file mapping
+// whose offset is not congruent with its address within a host page
+// cannot be mapped from the file; QEMU maps private anonymous memory
+// there (target_mmap(start, len, prot | PROT_WRITE, MAP_FIXED |
+// MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), seed lines 500-514), reads the file
+// into it and puts the protection back. The host calls say exactly that:
+// the anonymous mmap passes fd -1, as QEMU does.
+func TestMmapReadEmulationHostCalls(t *testing.T) {
+	const hp = 0x10000
+	s, k := newTestSim(t, hp, 0, 0, 0)
+	fd := mustFile(t, k, "f", 2*hp)
+	x := mustMmap(t, s, 0, hp, 0, anon)
+	if _, err := s.Mmap(x, hp, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x1000); err != nil {
+		t.Fatalf("mmap of the file at offset 0x1000: %v\n%s", err, calls(s))
+	}
+	want := "mmap(HOST, 0x10000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0x0) = HOST\n" +
+		fmt.Sprintf("pread64(%d, HOST, 0x10000, 0x1000) = 65536\n", fd) +
+		"mprotect(HOST, 0x10000, PROT_READ) = 0\n"
+	got := strings.ReplaceAll(calls(s), fmt.Sprintf("%#x", uint64(s.G2H(x))), "HOST")
+	if got != want {
+		t.Errorf("host calls of the read emulation:\n%s\nwant:\n%s", got, want)
 	}
 }

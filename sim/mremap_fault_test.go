@@ -270,13 +270,7 @@ func TestMremapGrowIntoSameFile(t *testing.T) {
 	const hp = 0x10000
 	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
 		s, k := newTestSim(t, hp, 0, 0, 0)
-		fd, err := k.Open("f", hostvm.ORdWr|hostvm.OCreat, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Ftruncate(fd, 8*hp); err != nil {
-			t.Fatal(err)
-		}
+		fd := mustFile(t, k, "f", 8*hp)
 		x := mustMmap(t, s, 0, 2*hp, 0, anon)
 		for i, off := range []uint64{0, 3 * hp} {
 			if _, err := s.Mmap(x+uint64(i)*hp, hp, rw, hostvm.MapShared|hostvm.MapFixed, fd, off); err != nil {

@@ -51,6 +51,20 @@ func mustMmap(t *testing.T, s *Sim, addr, length uint64, prot int, flags hostvm.
 	return a
 }
 
+// mustFile creates the host file name, size bytes long (zeros), open
+// read-write, and returns its fd.
+func mustFile(t *testing.T, k *hostvm.Kernel, name string, size int64) int {
+	t.Helper()
+	fd, err := k.Open(name, hostvm.ORdWr|hostvm.OCreat, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Ftruncate(fd, size); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
 func TestPageFlagsWriteOrg(t *testing.T) {
 	s, _ := newTestSim(t, 4096, 0, 0, 0)
 	s.pageSetFlags(0x10000, 0x12000, PageValid|PageRead|PageWrite)

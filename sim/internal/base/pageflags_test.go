@@ -88,3 +88,29 @@ func TestFirstHole(t *testing.T) {
 		t.Errorf("AllValid(%#x, %#x) over a valid page = false", page, page+1)
 	}
 }
+
+// TestUnusedHostPageFromInsideAPage: UnusedHostPage works in whole host
+// pages at both ends: from an lo inside a host page it answers that host
+// page (when none of its guest pages has flags) or a later one, never an
+// address inside a host page.
+func TestUnusedHostPageFromInsideAPage(t *testing.T) {
+	const hp = 0x10000
+	f := NewPageFlags(0x1000)
+	f.SetPages(0x10, 0x11, PageValid) // the first guest page of host page 0x10000
+	for _, c := range []struct {
+		lo, hi uint64
+		want   uint64
+		ok     bool
+	}{
+		{0x10000, 0x40000, 0x20000, true},
+		{0x11000, 0x40000, 0x20000, true}, // the host page holding lo is used
+		{0x21000, 0x30000, 0x20000, true}, // the host page holding lo is free
+		{0x1f000, 0x20000, 0, false},
+		{0x11000, 0x11001, 0, false},
+	} {
+		got, ok := f.UnusedHostPage(c.lo, c.hi, hp)
+		if got != c.want || ok != c.ok {
+			t.Errorf("UnusedHostPage(%#x, %#x) = %#x, %v; want %#x, %v", c.lo, c.hi, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/mmapsim/mmapsim/hostvm"
+)
+
+// TestMremapIgnoresNewAddressWithoutFixed: Linux reads mremap's
+// new_address only with MREMAP_FIXED or MREMAP_DONTUNMAP; without them any
+// value is ignored. On a 64K host, growing a shared mapping of whole host
+// pages in place (and with MREMAP_MAYMOVE, where it may stay) succeeds
+// whatever new_address holds, an address inside a host page included.
+func TestMremapIgnoresNewAddressWithoutFixed(t *testing.T) {
+	const hp = 0x10000
+	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
+		for _, newAddr := range []uint64{0, 0x1234, 0x40001000} {
+			s, _ := newTestSim(t, hp, 0, 0, 0)
+			x := mustMmap(t, s, 0x20000000, hp, rw, hostvm.MapShared|hostvm.MapAnonymous|hostvm.MapFixed)
+			got, err := s.Mremap(x, hp, 2*hp, flags, newAddr)
+			if err != nil || got != x {
+				t.Errorf("flags %#x, new_address %#x: mremap growing a shared mapping in place = %#x, %v; want %#x\n%s",
+					flags, newAddr, got, err, x, calls(s))
+				continue
+			}
+			if f := s.PageFlags(x + hp); f&PageValid == 0 {
+				t.Errorf("flags %#x, new_address %#x: the grown page has flags %#x, want it valid", flags, newAddr, f)
+			}
+		}
+	}
+}
+
+// TestMremapGrowNextToAnotherObjectMoves: on a 64K host, a mapping of one
+// host page followed by a mapping of another file, grown with
+// MREMAP_MAYMOVE, moves as Linux moves it (the next VMA is in the way),
+// whether the guest's page flags make the two one run (private mappings
+// of the same protection) or two (shared mappings of different
+// protections). (The fix refuses, EINVAL, only a shared mapping whose run
+// of guest pages goes on into a single host page of another object, which
+// it takes for a fragment mmap_frag made.)
+func TestMremapGrowNextToAnotherObjectMoves(t *testing.T) {
+	const hp = 0x10000
+	for _, c := range []struct {
+		name        string
+		typ         hostvm.MapFlags
+		prot, prot2 int
+		oneRun      bool
+	}{
+		{"private, one run", hostvm.MapPrivate, rw, rw, true},
+		{"shared, two runs", hostvm.MapShared, rw, protRead, false},
+	} {
+		s, k := newTestSim(t, hp, 0, 0, 0)
+		var fds [2]int
+		for i, name := range []string{"f", "g"} {
+			fds[i] = mustFile(t, k, name, 2*hp)
+		}
+		x := mustMmap(t, s, 0, 2*hp, 0, anon)
+		if _, err := s.Mmap(x, hp, c.prot, c.typ|hostvm.MapFixed, fds[0], 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Mmap(x+hp, hp, c.prot2, c.typ|hostvm.MapFixed, fds[1], 0); err != nil {
+			t.Fatal(err)
+		}
+		if runs := s.FlagRunsIn(x, x+2*hp); (len(runs) == 1) != c.oneRun {
+			t.Fatalf("%s: page flag runs %v", c.name, runs)
+		}
+		got, err := s.Mremap(x, hp, 2*hp, hostvm.MremapMayMove, 0)
+		if err != nil || got == x {
+			t.Errorf("%s: mremap(MREMAP_MAYMOVE) growing into the next file's mapping = %#x, %v; want it moved\n%s", c.name, got, err, calls(s))
+			continue
+		}
+		if f := s.PageFlags(x + hp); f&PageValid == 0 {
+			t.Errorf("%s: the other file's mapping at %#x has flags %#x after the move, want it kept", c.name, x+hp, f)
+		}
+	}
+}
+
+// TestEmulatedGrowBlockedIsENOMEM: on a 64K host, private anonymous memory
+// grown by a guest page past its host page is emulated (a target_mmap of
+// the new pages). Where the host page the new pages fall in is shared
+// memory of another mapping (a fragment placed further in it), the new
+// pages cannot join it: without MREMAP_MAYMOVE that is ENOMEM, as a
+// kernel without room to grow says, whatever the mapping primitive said;
+// with it the memory moves.
+func TestEmulatedGrowBlockedIsENOMEM(t *testing.T) {
+	const hp = 0x10000
+	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
+		s, _ := newTestSim(t, hp, 0, 0, 0)
+		x := mustMmap(t, s, 0, 3*hp, 0, anon)
+		if err := s.Munmap(x, 3*hp); err != nil {
+			t.Fatal(err)
+		}
+		mustMmap(t, s, x, hp, rw, anon|hostvm.MapFixed)
+		mustMmap(t, s, x+hp+0x2000, 0x1000, rw, hostvm.MapShared|hostvm.MapAnonymous|hostvm.MapFixed)
+		got, err := s.Mremap(x, hp, hp+0x1000, flags, 0)
+		switch {
+		case flags == 0 && err != hostvm.ENOMEM:
+			t.Errorf("mremap growing into a shared host page = %#x, %v; want ENOMEM\n%s", got, err, calls(s))
+		case flags != 0 && (err != nil || got == x):
+			t.Errorf("mremap(MREMAP_MAYMOVE) growing into a shared host page = %#x, %v; want it moved\n%s", got, err, calls(s))
+		}
+		if f := s.PageFlags(x + hp + 0x2000); f&PageValid == 0 {
+			t.Errorf("flags %#x: the shared fragment has flags %#x after the mremap, want it kept", flags, f)
+		}
+	}
+}
+
+// TestMremapLateFailureInvalidatesWhatWasUnmapped: when the host's
+// MREMAP_FIXED mremap unmaps the destination and then fails, the guest's
+// translations are invalidated (tb_invalidate_phys_range) for exactly the
+// guest pages that lost their mapping, no page past them.
+func TestMremapLateFailureInvalidatesWhatWasUnmapped(t *testing.T) {
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := &mremapFailsLateHost{Host: KernelHost{k}}
+	s, err := New(host, Config{ProbeGuestBase: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustMmap(t, s, 0x20000000, 0x4000, rw, anon|hostvm.MapFixed)
+	const dest = 0x30000000
+	mustMmap(t, s, dest, 0x2000, protRead, anon|hostvm.MapFixed)
+	host.armed = true
+	if _, err := s.Mremap(a, 0x4000, 0x4000, hostvm.MremapMayMove|hostvm.MremapFixed, dest); err != hostvm.ENOMEM {
+		t.Fatalf("mremap = %v, want the host's ENOMEM\n%s", err, calls(s))
+	}
+	var got [][2]uint64
+	for _, c := range s.LastHostCalls() {
+		if c.Op == OpTBInvalidate {
+			got = append(got, [2]uint64{c.Args[0], c.Args[1]})
+		}
+	}
+	if len(got) != 1 || got[0] != [2]uint64{dest, dest + 0x2000} {
+		t.Errorf("translations invalidated %#x, want [%#x, %#x) only", got, uint64(dest), uint64(dest+0x2000))
+	}
+	if f := s.PageFlags(a); f&PageValid == 0 {
+		t.Errorf("the old range, still mapped on the host, has flags %#x, want it valid", f)
+	}
+}
