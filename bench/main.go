@@ -26,6 +26,7 @@ type options struct {
 	seed       int64         // section 5
 	propSeqs   int
 	propSteps  int
+	propRounds int    // section 5: rounds, the setups taking turns; each setup's median round counts
 	policy     string // sections 3 and 5: the algorithm measured, as ParsePolicy reads it
 	memVMAs    int    // section 6
 	touchPages int
@@ -51,6 +52,7 @@ func defaults(quick bool) *options {
 		seed:       1,
 		propSeqs:   300,
 		propSteps:  50,
+		propRounds: 5,
 		policy:     "fixed",
 		memVMAs:    1000000,
 		touchPages: 10000,
@@ -61,6 +63,7 @@ func defaults(quick bool) *options {
 		o.batch = 128
 		o.sizes = []int{100, 1000, 10000}
 		o.propSeqs = 30
+		o.propRounds = 1
 		o.memVMAs = 100000
 	}
 	return o

@@ -268,3 +268,32 @@ func TestQEMUPair(t *testing.T) {
 		t.Errorf("real guest: %v ns/pair, %v", v, err)
 	}
 }
+
+// TestMedianRound: section 5 takes each setup's round of median CPU time,
+// the lower middle one of an even number of rounds.
+func TestMedianRound(t *testing.T) {
+	rounds := func(cpus ...time.Duration) []propsResult {
+		var rs []propsResult
+		for i, c := range cpus {
+			rs = append(rs, propsResult{cpu: c, seqs: i})
+		}
+		return rs
+	}
+	for _, c := range []struct {
+		cpus []time.Duration
+		want time.Duration
+	}{
+		{[]time.Duration{5}, 5},
+		{[]time.Duration{9, 1, 4}, 4},
+		{[]time.Duration{8, 2, 6, 4}, 4},
+		{[]time.Duration{3, 7, 1, 9, 5}, 5},
+	} {
+		rs := rounds(c.cpus...)
+		if got := medianRound(rs); got.cpu != c.want {
+			t.Errorf("medianRound(%v) = the round of %v, want %v", c.cpus, got.cpu, c.want)
+		}
+		if rs[0].cpu != c.cpus[0] {
+			t.Errorf("medianRound(%v) reordered its argument", c.cpus)
+		}
+	}
+}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/mmapsim/mmapsim/policy"
@@ -79,6 +81,16 @@ func propsSetups(pol string) ([]props.Setup, error) {
 	return props.Setups, nil
 }
 
+// medianRound is the round of median CPU time among rs (the lower middle
+// one of an even number).
+//
+// Preconditions: len(rs) > 0.
+func medianRound(rs []propsResult) propsResult {
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b propsResult) int { return cmp.Compare(a.cpu, b.cpu) })
+	return sorted[(len(sorted)-1)/2]
+}
+
 // randSource adapts a seeded *rand.Rand to props.Source.
 type randSource struct{ r *rand.Rand }
 
@@ -96,14 +108,24 @@ func sectionProps(o *options) (*table, error) {
 		return nil, err
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	// Each round runs every setup's sequences (the same ones each round),
+	// the setups taking turns, so that a moment of noise on this shared
+	// machine costs one setup one round, not its figure.
+	rounds := make([][]propsResult, len(setups))
+	for round := 0; round < max(1, o.propRounds); round++ {
+		for i, setup := range setups {
+			o.progress("5: round %d: %s: %d sequences", round+1, setup.Name, o.propSeqs)
+			r, err := runProps(setup, o.policy, o.seed, o.propSeqs, o.propSteps)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", setup.Name, err)
+			}
+			rounds[i] = append(rounds[i], r)
+		}
+	}
 	slowest, slowestName := -1.0, ""
 	cpuKnown := true
-	for _, setup := range setups {
-		o.progress("5: %s: %d sequences", setup.Name, o.propSeqs)
-		r, err := runProps(setup, o.policy, o.seed, o.propSeqs, o.propSteps)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", setup.Name, err)
-		}
+	for i, setup := range setups {
+		r := medianRound(rounds[i])
 		cpuKnown = cpuKnown && r.cpuKnown
 		sec := r.cpu.Seconds()
 		perSec := float64(r.seqs) / sec
@@ -116,6 +138,7 @@ func sectionProps(o *options) (*table, error) {
 	if o.policy == "fixed" { // the goal is the reference's
 		o.set(goalProps, slowestName, slowest)
 	}
+	t.note(fmt.Sprintf("each setup: the round of median CPU time, of %d rounds in which the setups took turns", max(1, o.propRounds)))
 	t.note("each sequence: props.NewSystem (a clone of the setup's prepared system), then props.GenOp and System.Exec per op, then System.Finish")
 	t.note("  (sim and the reference kernel compared over what each op touched; the whole space and the invariants every few ops and at the end)")
 	t.note("a failed sequence stops at its failing op; the same seed gives the same sequences (#n: the n-th, from 0)")
