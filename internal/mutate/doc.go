@@ -7,6 +7,7 @@
 //	go run ./internal/mutate -n 150 -seed 1                 # the whole suite
 //	go run ./internal/mutate -n 150 -seed 1 -suite props    # go test -short ./props alone
 //	go run ./internal/mutate -n 150 -seed 1 -suite both     # props -short first, then the rest: both scores
+//	go run ./internal/mutate -only KEY -runs sim            # one mutant against sim's tests alone: a quick check, not a score
 //	go run ./internal/mutate -list                          # every mutation point
 //
 // The operators are the classic ones: a binary operator swapped for its

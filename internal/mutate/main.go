@@ -22,6 +22,7 @@ func main() {
 		only   = flag.String("only", "", "run only the mutant with this key (as the report prints it)")
 		list   = flag.Bool("list", false, "list every mutation point and exit")
 		equiv  = flag.String("equivalent", "internal/mutate/equivalent.txt", "the file of mutants argued equivalent, left out of the score")
+		runsOf = flag.String("runs", "", "run only the suite's tests of these packages, comma-separated, relative to the module root (e.g. sim,sim/internal/base): a quick check of one mutant, not a score")
 	)
 	flag.Parse()
 	root, err := moduleRoot()
@@ -51,6 +52,11 @@ func main() {
 	runs, err := suiteRuns(root, *suite, mutated)
 	if err != nil {
 		fatal(err)
+	}
+	if *runsOf != "" {
+		if runs, err = keepRuns(runs, strings.Split(*runsOf, ",")); err != nil {
+			fatal(err)
+		}
 	}
 	tmp, err := os.MkdirTemp("", "mutate")
 	if err != nil {

@@ -65,3 +65,25 @@ func TestChooseDeterministic(t *testing.T) {
 		t.Errorf("-only %s chose %v", ms[2].Key(), one)
 	}
 }
+
+// TestKeepRuns: -runs keeps the named packages' runs in the suite's order
+// (props -short and props are one package) and refuses a package the suite
+// does not test.
+func TestKeepRuns(t *testing.T) {
+	const module = "github.com/mmapsim/mmapsim/"
+	suite := []testRun{{pkg: module + "sim"}, {pkg: module + "sim/internal/base"}, {pkg: module + "props", short: true}, {pkg: module + "scenario"}, {pkg: module + "props"}}
+	got, err := keepRuns(suite, []string{"props", "sim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range got {
+		names = append(names, strings.TrimPrefix(r.String(), module))
+	}
+	if want := "sim, props -short, props"; strings.Join(names, ", ") != want {
+		t.Errorf("keepRuns(props, sim) = %s, want %s", strings.Join(names, ", "), want)
+	}
+	if _, err := keepRuns(suite, []string{"hostvm"}); err == nil {
+		t.Errorf("keepRuns(hostvm) kept a package the suite does not test")
+	}
+}

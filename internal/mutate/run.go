@@ -189,6 +189,33 @@ func suiteRuns(root, suite string, mutated []string) ([]testRun, error) {
 	return append(runs, last...), nil
 }
 
+// keepRuns is the runs of the packages pkgs (relative to the module root),
+// in the suite's order; a package the suite does not test is an error.
+func keepRuns(runs []testRun, pkgs []string) ([]testRun, error) {
+	const module = "github.com/mmapsim/mmapsim/"
+	var kept []testRun
+	for _, p := range pkgs {
+		found := false
+		for _, r := range runs {
+			if r.pkg == module+strings.TrimSpace(p) {
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("-runs: the suite does not test package %q", p)
+		}
+	}
+	for _, r := range runs {
+		for _, p := range pkgs {
+			if r.pkg == module+strings.TrimSpace(p) {
+				kept = append(kept, r)
+				break
+			}
+		}
+	}
+	return kept, nil
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
