@@ -16,14 +16,7 @@ package hostvm
 //
 // Preconditions: block > 0; len(written) >= (len(buf)+block-1)/block.
 func (k *Kernel) ReadSparse(addr Addr, buf []byte, block uint64, written []bool) (int, *Fault) {
-	clear(written[:(uint64(len(buf))+block-1)/block])
-	if !k.mutable() {
-		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessRead}
-	}
-	if invariantsEnabled {
-		defer k.checkInvariantsAfter("read")
-	}
-	return k.readRange(addr, &readSink{buf: buf, block: int(block), written: written})
+	return k.readSparse(addr, &readSink{buf: buf, block: int(block), written: written})
 }
 
 // SweepSparse is ReadSparse for a caller that sweeps memory and does not
@@ -39,16 +32,24 @@ func (k *Kernel) ReadSparse(addr Addr, buf []byte, block uint64, written []bool)
 // page size, or block divides it and addr is a multiple of block;
 // len(pastEOF) >= len(written) needs.
 func (k *Kernel) SweepSparse(addr Addr, buf []byte, block uint64, written, pastEOF []bool) (int, *Fault) {
-	nb := (uint64(len(buf)) + block - 1) / block
-	clear(written[:nb])
-	clear(pastEOF[:nb])
+	return k.readSparse(addr, &readSink{buf: buf, block: int(block), written: written, pastEOF: pastEOF})
+}
+
+// readSparse is ReadSparse and SweepSparse: it clears the sink's block
+// flags, then reads into it.
+func (k *Kernel) readSparse(addr Addr, sink *readSink) (int, *Fault) {
+	nb := (uint64(len(sink.buf)) + uint64(sink.block) - 1) / uint64(sink.block)
+	clear(sink.written[:nb])
+	if sink.pastEOF != nil {
+		clear(sink.pastEOF[:nb])
+	}
 	if !k.mutable() {
 		return 0, &Fault{Signal: SIGSEGV, Code: SegvMapErr, Addr: addr, Access: AccessRead}
 	}
 	if invariantsEnabled {
 		defer k.checkInvariantsAfter("read")
 	}
-	return k.readRange(addr, &readSink{buf: buf, block: int(block), written: written, pastEOF: pastEOF})
+	return k.readRange(addr, sink)
 }
 
 // readRange reads memory at addr into sink.buf, as a user-mode load would:
