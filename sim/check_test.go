@@ -111,3 +111,53 @@ func TestCheckReservationStrayMapping(t *testing.T) {
 		t.Errorf("the whole reservation is said to have a hole:\n%v", err)
 	}
 }
+
+// TestCheckAgreementInLooksOnlyInside: a disagreement outside the range
+// checked is not reported by CheckAgreementIn (which looks only at what a
+// call could have changed), while CheckAgreement finds it.
+func TestCheckAgreementInLooksOnlyInside(t *testing.T) {
+	for _, reserved := range []uint64{0, 0x10000000} {
+		s, k := newTestSim(t, 0x1000, 0, reserved, 0)
+		a := mustMmap(t, s, 0x1000000, 0x3000, rw, anon|hostvm.MapFixed)
+		b := mustMmap(t, s, 0x2000000, 0x3000, rw, anon|hostvm.MapFixed)
+		if err := k.Munmap(s.G2H(a+0x1000), 0x1000); err != nil { // behind sim's back
+			t.Fatal(err)
+		}
+		if err := s.CheckAgreement(); err == nil {
+			t.Errorf("reserved %#x: host page under valid guest page %#x unmapped, and the whole space agrees", reserved, a+0x1000)
+		}
+		if err := s.CheckAgreementIn(b, b+0x3000); err != nil {
+			t.Errorf("reserved %#x: the range %#x-%#x reports what lies outside it:\n%v", reserved, b, b+0x3000, err)
+		}
+		if err := s.CheckAgreementIn(a, a+0x3000); err == nil {
+			t.Errorf("reserved %#x: the range %#x-%#x holds the unmapped page and agrees", reserved, a, a+0x3000)
+		}
+	}
+}
+
+// TestCheckReservationHoleAtGuestZero: with guest_base 0 (the reservation
+// at host address 0, on a host that allows it), a hole at the bottom of
+// the reservation is named from its first byte, guest 0.
+func TestCheckReservationHoleAtGuestZero(t *testing.T) {
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47, Privileged: true, MmapMinAddr: 0, LSMMmapMinAddr: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(KernelHost{k}, Config{ReservedVA: 0x1000000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.G2H(0) != 0 {
+		t.Fatalf("guest_base %v; want 0", s.G2H(0))
+	}
+	if err := s.CheckAgreement(); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	if err := k.Munmap(0, 0x2000); err != nil {
+		t.Fatal(err)
+	}
+	err = s.CheckAgreement()
+	if err == nil || !strings.Contains(err.Error(), "hole at 0x0-0x2000") && !strings.Contains(err.Error(), "guest 0x0-0x2000") {
+		t.Errorf("reservation's first two pages unmapped: %v; want a hole named from guest 0x0 to 0x2000", err)
+	}
+}

@@ -109,3 +109,22 @@ func TestAccessWrapsAtTopOfGuestWord(t *testing.T) {
 		t.Errorf("the host memory past the guest space reads % x (%v), want it untouched", host, hf)
 	}
 }
+
+// TestWriteFaultSpinNeedsWriteFlag: QEMU 7.2's page_unprotect spins only
+// on a page whose flags hold both PAGE_WRITE and PAGE_WRITE_ORG. With the
+// seed's unmasked mmap protection, a guest's prot bit 0x10 lands in the
+// page flags as PAGE_WRITE_ORG alone: a store there faults as on any
+// read-only page, and the process is not lost.
+func TestWriteFaultSpinNeedsWriteFlag(t *testing.T) {
+	s, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet(0).With(QuirkMmapProtUnmasked).With(QuirkWriteFaultSpin))
+	a := mustMmap(t, s, 0, 0x1000, protRead|0x10, anon)
+	if f := s.PageFlags(a); f&PageWriteOrg == 0 || f&PageWrite != 0 {
+		t.Fatalf("flags of %#x: %#x; want PAGE_WRITE_ORG without PAGE_WRITE", a, f)
+	}
+	if _, f := s.Store(a, []byte("x")); f == nil || f.Signal != hostvm.SIGSEGV {
+		t.Errorf("store to read-only %#x: fault %v; want SIGSEGV", a, f)
+	}
+	if ab := s.Aborted(); ab != nil {
+		t.Errorf("a store to a page without PAGE_WRITE aborted: %v", ab)
+	}
+}

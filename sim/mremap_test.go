@@ -139,3 +139,40 @@ func TestMremapLateFailureInvalidatesWhatWasUnmapped(t *testing.T) {
 		t.Errorf("the old range, still mapped on the host, has flags %#x, want it valid", f)
 	}
 }
+
+// TestMremapQuirkShrinkClearsTail: a shrink that one of the seed's mremap
+// defects sends through the host's mremap (seedShrinkPath; in place, or
+// moved by mremap-maymove-moves) leaves only the new range with flags: the
+// pages it gave up have none at all, not merely invalid ones, and guest
+// and host agree: each quirk alone, with and
+// without RESERVED_VA (mremap-fit-host-addr without: with it, its defect
+// refuses every call).
+func TestMremapQuirkShrinkClearsTail(t *testing.T) {
+	for _, c := range []struct {
+		quirk Quirk
+		flags hostvm.MremapFlags
+	}{
+		{QuirkMremapShrinkReserve, 0},
+		{QuirkMremapShrinkReserveAddr, 0},
+		{QuirkMremapFitHostAddr, 0},
+		{QuirkMremapMayMoveMoves, hostvm.MremapMayMove},
+	} {
+		for _, reserved := range []uint64{0, 0x10000000} {
+			if c.quirk == QuirkMremapFitHostAddr && reserved != 0 {
+				continue // its defect: every host address is past the guest's word
+			}
+			s, _ := newTestSim(t, 0x1000, 0, reserved, QuirkSet(0).With(c.quirk))
+			a := mustMmap(t, s, 0x1000000, 0x4000, rw, anon|hostvm.MapFixed)
+			got, err := s.Mremap(a, 0x4000, 0x1000, c.flags, 0)
+			if err != nil || got != a && c.flags&hostvm.MremapMayMove == 0 {
+				t.Fatalf("%v, reserved %#x: mremap(%#x, 0x4000, 0x1000) = %#x, %v; want %#x", c.quirk, reserved, a, got, err, a)
+			}
+			if runs := s.FlagRuns(); len(runs) != 1 || runs[0].Start != got || runs[0].End != got+0x1000 {
+				t.Errorf("%v, reserved %#x: flags after the shrink %#x; want one run %#x-%#x", c.quirk, reserved, runs, got, got+0x1000)
+			}
+			if err := s.CheckAgreement(); err != nil {
+				t.Errorf("%v, reserved %#x: %v", c.quirk, reserved, err)
+			}
+		}
+	}
+}

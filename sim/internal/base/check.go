@@ -13,6 +13,7 @@ import (
 // (guest address a at host address g2h(a), whole host pages of
 // g.HostPageSize, RESERVED_VA placeholders):
 //
+//   - a guest page with any flag is valid;
 //   - every valid guest page lies in a host mapping whose protection
 //     includes the guest page's (the host may allow more: the union of the
 //     guest pages sharing a host page);
@@ -89,7 +90,13 @@ func checkAgreement(flags *PageFlags, host Host, g *Geom, start, end uint64, all
 	*runsBuf = guestRuns
 
 	// Valid guest pages must be mapped with at least their protection.
+	// Pages that are not valid have no flags at all (page_set_flags is
+	// given PAGE_VALID with every protection, and 0 to unmap).
 	for _, r := range guestRuns {
+		if r.Flags&PageValid == 0 {
+			fail("guest pages %#x-%#x have flags %#x but are not valid", r.Start, r.End, r.Flags)
+			continue
+		}
 		want := hostvm.Prot(r.Flags & PageBits)
 		if g.ExecAsRead && want&hostvm.ProtExec != 0 {
 			want = want&^hostvm.ProtExec | hostvm.ProtRead
