@@ -276,6 +276,10 @@ var Qemu72 = sim.SeedQuirks.
 	// mmap_min_addr; with a guest_base a guest hint below the guest's
 	// mmap_min_addr is well above it.
 	With(sim.QuirkFindVMAHintMinAddr).
+	// Still there: the MAP_FIXED branch's fragments (mmap_frag, mmap.c:
+	// 594-619) are mapped before the middle (mmap.c:621-632), and fail:
+	// only unlocks (mmap.c:666-668).
+	With(sim.QuirkFixedFailLeak).
 	// Fixed: 7.2's mmap_find_vma_reserved finds no room of size 0
 	// (mmap.c:307 tests "addr + size == end_addr" only on a free page,
 	// after stepping below end_addr): ENOMEM, as the fix.

@@ -355,6 +355,12 @@ var Quirks = []QuirkInfo{
 		Symptom:  "A system call that writes into a buffer in a write-only mapping (pread64 into memory mapped PROT_WRITE alone) fails with EFAULT, where Linux fills the buffer.",
 	},
 	{
+		Quirk:    sim.QuirkFixedFailLeak,
+		FoundBy:  FoundByProps,
+		Scenario: "fixed-fail-leak.scn",
+		Symptom:  "A MAP_FIXED mmap on a host with larger pages that the host refuses part way (ENOMEM: out of memory, or of vm.max_map_count) leaves what it did: a read-only neighbour in the same host page becomes writable (a store to it succeeds where it should fault), a host page stays mapped with no guest page in it (a later MAP_FIXED_NOREPLACE there fails, and it counts against the map limit), or the mapping it was to replace stays in the page flags over host pages that changed. A brk that grows the heap (the fixed do_brk maps with MAP_FIXED) leaves the same behind.",
+	},
+	{
 		Quirk:    sim.QuirkMadvisePassthrough,
 		FoundBy:  FoundByQEMUDiff,
 		Scenario: "madvise-passthrough.scn",

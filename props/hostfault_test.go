@@ -270,19 +270,6 @@ func keepsView(s *System, op Op) bool {
 // call, is a known defect of the fixed algorithm, which ends the sequence:
 // the guest's page flags and the host's mappings disagree after a guest
 // call that failed because the host refused one of its calls part way.
-//   - A MAP_FIXED or MAP_FIXED_NOREPLACE mmap whose main host mmap is
-//     refused keeps what mmap_frag did to the host pages it shares with
-//     neighbours (a host page mapped with no valid guest page, so a later
-//     MAP_FIXED_NOREPLACE there gets EEXIST; or a neighbour's protection
-//     changed on the host and not in the page flags).
-//   - A brk whose host mmap is refused keeps the host pages mapped before.
-//   - An mremap that QEMU emulates by a move it places (MREMAP_MAYMOVE,
-//     no MREMAP_FIXED; mremap_fixed.go) keeps mmap_find_vma's
-//     reservation when its target_mmap of the destination fails; under
-//     RESERVED_VA, such a move passed to the host as MREMAP_FIXED to
-//     mmap_find_vma's place, which the host unmaps before it fails,
-//     leaves a hole in the reservation (the fix plugs the destination
-//     only when the guest named it).
 //   - An mremap to a destination the guest names (MREMAP_FIXED) that
 //     QEMU emulates by a move keeps the host page its target_mmap of the
 //     destination mapped before a refused call, with no valid guest page.
@@ -291,16 +278,12 @@ func knownLeak(s *System, op Op, msg string) bool {
 		return false
 	}
 	switch op.Kind {
-	case OpMmap:
-		return s.mmapArgs(op).flags&(hostvm.MapFixed|hostvm.MapFixedNoReplace) != 0
-	case OpBrk:
-		return true
 	case OpMremap:
 		_, _, _, _, flags, _, _ := s.remapArgs(op)
 		if flags&hostvm.MremapFixed != 0 {
 			return strings.Contains(msg, "but none of its guest pages is valid")
 		}
-		return flags&hostvm.MremapMayMove != 0
+		return false
 	}
 	return false
 }

@@ -344,6 +344,8 @@ var qemu111QuirkStatus = map[sim.Quirk]QuirkStatus{
 	sim.QuirkPreadMprotectAssert: {Why: "mmap_h_eq_g's misaligned-offset path calls the host's mprotect after mmap_pread with no assert (901-908)"},
 	sim.QuirkMinAddrUnchecked: {Has: true, Behaviour: "mmap-fixed-late-failure",
 		Why: "no mmap_min_addr check for MAP_FIXED; the fragments (845-871) are mapped before the host refuses the middle below its mmap_min_addr"},
+	sim.QuirkFixedFailLeak: {Has: true, Behaviour: "mmap-fixed-late-failure",
+		Why: "mmap_h_gt_g maps the fragments (845-871: mmap_frag's fresh host page, 378-388, or its mprotect of a shared one, 396-399) before the middle (877-899), and returns -1 when the host refuses it, undoing nothing; target_mmap only unlocks (1007-1010)"},
 	sim.QuirkMmapHostLenWrap: {Has: true,
 		Why: "under RESERVED_VA: the host length len + offset - host_offset is a size_t (936), but mmap_find_vma takes it as an abi_ulong size (939, 447), " +
 			"which wraps for a 32-bit guest: room for a few host pages is found, and the mapping made over it fails late (EFAULT) leaving a host page no guest page owns; " +

@@ -23,6 +23,10 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 	// later failure gives back in the fix.
 	var placed bool
 	var foundStart, foundLen uint64
+	// hostChanged says a MAP_FIXED request has changed the host (a
+	// fragment mapped, a host page's protection raised, the middle
+	// mapped), which a later failure undoes in the fix (fixedMmapUndo).
+	var hostChanged bool
 	// guestFlags are the flags as the guest gave them, for the fix's
 	// checks, when guestCall (not in the mappings QEMU makes for itself).
 	guestFlags, guestCall := s.guestFlags, s.guestCall
@@ -215,11 +219,13 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				if s.mmapFrag(realStart, start, end, s.hostProt(prot), flags, fd, offset) == -1 {
 					goto fail
 				}
+				hostChanged = true
 				goto the_end1
 			}
 			if s.mmapFrag(realStart, start, s.rangeEnd(realStart+g.HostPageSize), s.hostProt(prot), flags, fd, offset) == -1 {
 				goto fail
 			}
+			hostChanged = true
 			realStart += g.HostPageSize
 		}
 		// handle the end of the mapping (seed 544)
@@ -232,6 +238,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				g.ABIWord(offset+realEnd-g.HostPageSize-start)) == -1 {
 				goto fail
 			}
+			hostChanged = true
 			realEnd -= g.HostPageSize
 		}
 		// map the middle (easier)
@@ -243,6 +250,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			if _, ok := s.libc.Mmap(g.G2H(realStart), realEnd-realStart, s.hostProt(prot), flags, fd, offset1); !ok {
 				goto fail
 			}
+			hostChanged = true
 			ptLo, ptHi = realStart, realEnd
 		}
 	}
@@ -271,6 +279,13 @@ fail:
 		// The fix: give back the range mmap_find_vma placed.
 		saved := s.libc.Errno
 		s.unmapOrReserve(foundStart, foundLen)
+		s.libc.Errno = saved
+	}
+	if hostChanged && !s.quirk(QuirkFixedFailLeak) {
+		// The fix: a MAP_FIXED request that fails after changing the
+		// host leaves its range unmapped, as Linux's may.
+		saved := s.libc.Errno
+		s.fixedMmapUndo(start, length)
 		s.libc.Errno = saved
 	}
 	s.mmapUnlock()

@@ -51,6 +51,45 @@ func (s *Sim) unmapOrReserve(start, size uint64) {
 	s.libc.Munmap(s.geom.G2H(start), size)
 }
 
+// fixedMmapUndo is the fix's clean-up after a MAP_FIXED target_mmap that
+// failed having changed the host: mmap_frag may have mapped a fresh host
+// page for a fragment, raised the protection of a host page other guest
+// pages share (or given it anonymous memory), and the middle may be mapped
+// when a later step failed. The seed leaves all that, with the page flags
+// as they were (QuirkFixedFailLeak).
+//
+// Linux's mmap_region() (mm/mmap.c) unmaps what the range covers before it
+// maps the new mapping, and a failure after that leaves the range unmapped:
+// the old mapping is gone and the new one is not there (newer kernels put
+// the old mappings back where they can, vms_abort_munmap_vmas(); POSIX
+// allows either). The fix follows the first: the guest range is
+// unmapped as target_munmap does it (the page flags cleared, the host pages
+// no other guest page uses unmapped or, under RESERVED_VA, reserved again),
+// and each host page at either end that other guest pages still use gets
+// back their protection alone, as if the fragment had never been mapped.
+// If the host refuses the munmap (a split past vm.max_map_count), the page
+// flags stay as target_munmap leaves them.
+//
+// Preconditions: the mmap lock is held; start and length passed
+// fixedMmapChecks (start target-page aligned, the range in the guest
+// space, length non-zero and target-page aligned).
+func (s *Sim) fixedMmapUndo(start, length uint64) {
+	g := &s.geom
+	if s.targetMunmap(start, length) != 0 {
+		return
+	}
+	restore := func(page uint64) {
+		if prot := s.flagsBetween(page, s.rangeEnd(page+g.HostPageSize)) & PageBits; prot != 0 {
+			s.libc.Mprotect(g.G2H(page), g.HostPageSize, prot)
+		}
+	}
+	head, tail := start&g.HostPageMask(), g.ABIWord(start+length-1)&g.HostPageMask()
+	restore(head)
+	if tail != head {
+		restore(tail)
+	}
+}
+
 // targetMunmap is target_munmap(). Compare QEMU
 // linux-user/mmap.c:target_munmap() (seed lines 626-686). It returns 0,
 // -errno, or -1 with s.libc.Errno set.

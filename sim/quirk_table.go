@@ -316,6 +316,12 @@ var quirkTable = [...]QuirkDesc{
 		Doc:       "access_ok, which lock_user calls on every buffer a system call writes (read, pread64, recv, stat's buffer...), asks page_check_range for PAGE_READ | PAGE_WRITE: a buffer in a write-only mapping (PROT_WRITE alone) is refused with EFAULT, where Linux writes into it (on x86 a write-only page is readable too, but the guest's own kernel checks only that it may write).",
 	},
 	{
+		Quirk:     QuirkFixedFailLeak,
+		Name:      "fixed-fail-leak",
+		SeedLines: "528-566, 580-582",
+		Doc:       "When a MAP_FIXED target_mmap fails part way (the host refuses the tail fragment's fresh page or the mmap of the middle, out of memory or of vm.max_map_count), fail: only unlocks: what mmap_frag did to the host pages at the ends stays (a fresh host page mapped, or the protection of a host page other guest pages share raised to include the new fragment's), and the page flags are as they were: a host page is mapped with no valid guest page in it (a later MAP_FIXED_NOREPLACE there fails with EEXIST), or the guest pages the request was to replace, still valid, lie in a host page whose protection or contents changed.",
+	},
+	{
 		Quirk:        QuirkMadvisePassthrough,
 		Name:         "madvise-passthrough",
 		SeedLines:    "none",
