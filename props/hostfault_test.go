@@ -283,9 +283,6 @@ func keepsView(s *System, op Op) bool {
 //     mmap_find_vma's place, which the host unmaps before it fails,
 //     leaves a hole in the reservation (the fix plugs the destination
 //     only when the guest named it).
-//   - An mremap to a destination the guest names (MREMAP_FIXED) that
-//     QEMU emulates by a move keeps the host page its target_mmap of the
-//     destination mapped before a refused call, with no valid guest page.
 func knownLeak(s *System, op Op, msg string) bool {
 	if !strings.Contains(msg, "guest and host disagree") {
 		return false
@@ -297,10 +294,7 @@ func knownLeak(s *System, op Op, msg string) bool {
 		return true
 	case OpMremap:
 		_, _, _, _, flags, _, _ := s.remapArgs(op)
-		if flags&hostvm.MremapFixed != 0 {
-			return strings.Contains(msg, "but none of its guest pages is valid")
-		}
-		return flags&hostvm.MremapMayMove != 0
+		return flags&hostvm.MremapFixed == 0 && flags&hostvm.MremapMayMove != 0
 	}
 	return false
 }
