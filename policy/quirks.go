@@ -355,6 +355,12 @@ var Quirks = []QuirkInfo{
 		Symptom:  "A system call that writes into a buffer in a write-only mapping (pread64 into memory mapped PROT_WRITE alone) fails with EFAULT, where Linux fills the buffer.",
 	},
 	{
+		Quirk:    sim.QuirkMprotectFailPartial,
+		FoundBy:  FoundByProps,
+		Scenario: "mprotect-fail-partial.scn",
+		Symptom:  "An mprotect the host refuses part way (max_map_count reached) fails with ENOMEM but leaves some of the range's host pages changed while the page flags say the old protection: a store to a page still writable in the guest's view faults (or a page said read-only is writable on the host).",
+	},
+	{
 		Quirk:    sim.QuirkMadvisePassthrough,
 		FoundBy:  FoundByQEMUDiff,
 		Scenario: "madvise-passthrough.scn",

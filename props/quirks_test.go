@@ -95,6 +95,9 @@ var quirksPropsCannotFind = map[sim.Quirk]string{
 	sim.QuirkAccessOKWriteRead: "the properties see it at their access_ok check of a store's range (checkAccessOK), " +
 		"which a scenario cannot state: its peek and poke are the guest CPU's accesses, which access_ok does not check " +
 		"(its scenario in policy/testdata/quirks shows it with pread64)",
+	sim.QuirkMprotectFailPartial: "it needs a host that refuses one of target_mprotect's host mprotects after another " +
+		"succeeded, which the setups' hosts (max_map_count 65530) never do; TestHostFailures' faultHost does, and its " +
+		"scenario in policy/testdata/quirks shows it with max-map-count",
 	sim.QuirkPreadMprotectAssert: "it needs a host mprotect that fails inside the pread emulation, which only a host " +
 		"page the fixed algorithm never shares makes; it shows with frag-shared-host-page (QuirkInfo.Needs)",
 }

@@ -15,6 +15,7 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	g := &s.geom
 	var end, hostStart, hostEnd, addr uint64
 	var prot1 int
+	var saved []hostvm.Mapping // the host's mappings before, for undoMprotect
 	const growsBits = int(hostvm.ProtGrowsDown | hostvm.ProtGrowsUp)
 	grows, origLen := 0, length
 	if !s.quirk(QuirkMprotectBadProt) && !s.quirk(QuirkMprotectProtFirst) {
@@ -74,6 +75,10 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	s.mmapLock()
 	hostStart = start & g.HostPageMask()
 	hostEnd = s.hostPageAlignEnd(end)
+	if !s.quirk(QuirkMprotectFailPartial) {
+		saved = s.libc.AppendHostMappings(s.protectMaps[:0], g.HostRange(hostStart, hostEnd-hostStart))
+		s.protectMaps = saved[:0]
+	}
 	if start > hostStart {
 		// handle host page containing start (seed 96)
 		prot1 = s.hostProt(prot)
@@ -106,8 +111,54 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	s.mmapUnlock()
 	return 0
 error:
+	if !s.quirk(QuirkMprotectFailPartial) {
+		s.undoMprotect(saved, start, s.rangeEnd(start+length), prot)
+	}
 	s.mmapUnlock()
 	return -1
+}
+
+// undoMprotect gives the host pages a failed target_mprotect of [start,
+// end) changed back the protection they had, saved (the host mappings
+// over its host pages before the call): a guest kernel's mprotect that
+// fails part way keeps the new protection of the VMAs before the one it
+// fails at and leaves that one and the rest as they were (compare Linux
+// mm/mprotect.c do_mprotect_pkey(), whose loop over the VMAs stops at the
+// first mprotect_fixup() that fails). QEMU's calls for one guest range —
+// the host page holding start, the one holding end, the pages between,
+// in that order — are one change to the guest, which the fix's caller
+// (mprotectAsLinux) makes VMA by VMA: it fails whole, the page flags
+// unchanged. Where the host refuses to change a page back, its guest
+// pages in [start, end) take the new protection, so the page flags say
+// what the host gives. errno stays the first failure's.
+//
+// Preconditions: the mmap lock is held; saved are the host mappings over
+// the host pages of [start, end) before the call; prot is the guest's
+// protection (PROT_READ, PROT_WRITE, PROT_EXEC).
+func (s *Sim) undoMprotect(saved []hostvm.Mapping, start, end uint64, prot int) {
+	g := &s.geom
+	errno := s.libc.Errno
+	hostStart := start & g.HostPageMask()
+	look := g.HostRange(hostStart, s.hostPageAlignEnd(end)-hostStart)
+	for _, m := range saved {
+		r := hostvm.Range{Start: max(m.Start, look.Start), End: min(m.End, look.End)}
+		if now, ok := s.libc.HostMapping(r); ok && now.Prot == m.Prot && now.Start <= r.Start && r.End <= now.End {
+			continue // unchanged
+		}
+		if s.libc.Mprotect(r.Start, uint64(r.End-r.Start), int(m.Prot)) {
+			continue
+		}
+		for _, now := range s.libc.AppendHostMappings(nil, r) {
+			if now.Prot != m.Prot {
+				lo := max(uint64(max(now.Start, r.Start))-g.GuestBase, start)
+				hi := min(uint64(min(now.End, r.End))-g.GuestBase, end)
+				if lo < hi {
+					s.keepAnonSetFlags(lo, hi, uint32(prot|PageValid))
+				}
+			}
+		}
+	}
+	s.libc.Errno = errno
 }
 
 // mprotectAsLinux makes the fix's checks of a protection change that the

@@ -316,6 +316,12 @@ var quirkTable = [...]QuirkDesc{
 		Doc:       "access_ok, which lock_user calls on every buffer a system call writes (read, pread64, recv, stat's buffer...), asks page_check_range for PAGE_READ | PAGE_WRITE: a buffer in a write-only mapping (PROT_WRITE alone) is refused with EFAULT, where Linux writes into it (on x86 a write-only page is readable too, but the guest's own kernel checks only that it may write).",
 	},
 	{
+		Quirk:     QuirkMprotectFailPartial,
+		Name:      "mprotect-fail-partial",
+		SeedLines: "108-110, 118-121, 126-129, 134-136",
+		Doc:       "target_mprotect changes the host page holding start, then the one holding end, then the pages between, and returns at the first host mprotect that fails (goto error) without undoing those that succeeded or setting the page flags: the host pages already changed disagree with the page flags, which say the old protection (QEMU 7.2 and 11.1 alike).",
+	},
+	{
 		Quirk:        QuirkMadvisePassthrough,
 		Name:         "madvise-passthrough",
 		SeedLines:    "none",

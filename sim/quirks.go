@@ -71,6 +71,7 @@ const (
 	QuirkMsyncHostPage
 	QuirkFindVMATargetAlign
 	QuirkAccessOKWriteRead
+	QuirkMprotectFailPartial
 
 	// Behaviours QEMU 7.2 introduced, which the seed does not have (their
 	// QuirkDesc.Release is "7.2"): props/qemudiff found them comparing
