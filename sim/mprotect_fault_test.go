@@ -31,18 +31,11 @@ func (h *mprotectFailsHost) Mprotect(addr hostvm.Addr, length uint64, prot hostv
 // pages whose mprotects fail as refuse says once armed, with quirks.
 func newMprotectFailsSim(t *testing.T, hostPage uint64, quirks QuirkSet, refuse ...int) (*Sim, *hostvm.Kernel, *mprotectFailsHost) {
 	t.Helper()
-	k, err := hostvm.New(hostvm.Config{PageSize: hostPage, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mprotectFailsHost{Host: KernelHost{k}, refuse: map[int]bool{}}
+	host := &mprotectFailsHost{refuse: map[int]bool{}}
 	for _, n := range refuse {
 		host.refuse[n] = true
 	}
-	s, err := New(host, Config{ProbeGuestBase: true, Quirks: quirks})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, k := newSimOver(t, hostPage, 0, quirks, func(h Host) Host { host.Host = h; return host })
 	return s, k, host
 }
 

@@ -126,19 +126,27 @@ func (h *mremapFailsLateHost) CloneHost() Host {
 	return &mremapFailsLateHost{Host: h.Host.CloneHost(), armed: h.armed}
 }
 
+// newSimOver is a Sim with RESERVED_VA reserved (0: none) and quirks on a
+// host kernel of hostPage pages that wrap wraps (a host refusing calls).
+func newSimOver(t *testing.T, hostPage, reserved uint64, quirks QuirkSet, wrap func(Host) Host) (*Sim, *hostvm.Kernel) {
+	t.Helper()
+	k, err := hostvm.New(hostvm.Config{PageSize: hostPage, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(wrap(KernelHost{k}), Config{ProbeGuestBase: true, ReservedVA: reserved, Quirks: quirks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, k
+}
+
 // newLateFailSim is a Sim with RESERVED_VA reserved over a 4K host whose
 // MREMAP_FIXED mremap fails late once armed (mremapFailsLateHost).
 func newLateFailSim(t *testing.T, reserved uint64) (*Sim, *mremapFailsLateHost) {
 	t.Helper()
-	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mremapFailsLateHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
-	if err != nil {
-		t.Fatal(err)
-	}
+	host := &mremapFailsLateHost{}
+	s, _ := newSimOver(t, 0x1000, reserved, 0, func(h Host) Host { host.Host = h; return host })
 	return s, host
 }
 
@@ -346,15 +354,8 @@ func TestEmulatedMremapFailureGivesBackDestination(t *testing.T) {
 	}
 	for _, reserved := range []uint64{0, 0xf7000000} {
 		for _, c := range cases {
-			k, err := hostvm.New(hostvm.Config{PageSize: hp, AddrBits: 47})
-			if err != nil {
-				t.Fatal(err)
-			}
-			host := &mmapFailsNthHost{Host: KernelHost{k}}
-			s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
-			if err != nil {
-				t.Fatal(err)
-			}
+			host := &mmapFailsNthHost{}
+			s, _ := newSimOver(t, hp, reserved, 0, func(h Host) Host { host.Host = h; return host })
 			a := mustMmap(t, s, 0x20001000, 0x2000, rw, anon|hostvm.MapFixed)
 			if _, f := s.Store(a, []byte("kept")); f != nil {
 				t.Fatal(f)
