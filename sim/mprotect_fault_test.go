@@ -41,9 +41,10 @@ func newMprotectFailsSim(t *testing.T, hostPage uint64, quirks QuirkSet, refuse 
 
 // TestMprotectFailureUndone: on a 64K host, an mprotect of one mapping
 // whose ends share host pages with guest pages of another protection is
-// three host mprotects (the first host page, the last, the pages between).
-// When the host refuses the second, the fix gives the first host page its
-// protection back (compare Linux mm/mprotect.c do_mprotect_pkey(): the
+// three host mprotects: the first host page, the last, the pages between
+// (the seed's order), or the first, the pages between, the last (the
+// fix's). When the host refuses the second, the fix gives the first host
+// page its protection back (compare Linux mm/mprotect.c do_mprotect_pkey(): the
 // VMA it fails at is left as it was): the call fails with the host's
 // ENOMEM, the page flags and the host's mappings are as before, and a
 // store to the range works. Under mprotect-fail-partial (the seed) the
@@ -86,13 +87,14 @@ func TestMprotectFailureUndone(t *testing.T) {
 	}
 }
 
-// TestMprotectUndoRefused: when the host refuses to give a host page its
-// protection back too, the guest pages of the range in it take the new
-// protection, as the host has them: the guest and the host agree, and the
-// call still fails with the first refusal's errno.
+// TestMprotectUndoRefused: when the host refuses to give the first host
+// page its protection back too, after refusing the pages between, the
+// guest pages of the range in it take the new protection, as the host has
+// them: what changed is a prefix of the range, the guest and the host
+// agree, and the call still fails with the first refusal's errno.
 func TestMprotectUndoRefused(t *testing.T) {
 	const hp = 0x10000
-	s, _, host := newMprotectFailsSim(t, hp, 0, 2, 3) // the last host page's, then the undo's
+	s, _, host := newMprotectFailsSim(t, hp, 0, 2, 3) // the pages between's, then the undo's
 	a := mustMmap(t, s, 0x30000000, 4*hp, rw, anon|hostvm.MapFixed)
 	for _, p := range []uint64{a, a + 4*hp - 0x1000} {
 		if err := s.Mprotect(p, 0x1000, protRead); err != nil {
