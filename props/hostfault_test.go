@@ -147,7 +147,9 @@ func (h *faultHost) CloneHost() sim.Host {
 // host's contract (faultHost). The guest kernel is not
 // compared: it has memory to spare.
 func TestHostFailures(t *testing.T) {
-	seeds := int64(30)
+	// 60: seeds 52 and 59 are the first whose emulated mremap the host
+	// refuses part way (props.seed=1, the fixed algorithm of this writing).
+	seeds := int64(60)
 	if testing.Short() {
 		seeds = 8
 	}
