@@ -19,10 +19,11 @@ const mremapRate = 2
 // wrapper (Options.WrapHost) would: a seeded one in rate of its mmaps and
 // mprotects, and one in mremapRate of its mremaps, fails with an errno
 // Linux gives for a lack of resources (ENOMEM or EAGAIN; mprotect's is
-// ENOMEM, a split past max_map_count), having done nothing, except where Linux has already acted when it fails: an mremap
-// with MREMAP_FIXED unmaps its destination (and, shrinking, the old
-// range's tail) before it can still fail (mm/mremap.c:mremap_to(); the
-// RESERVED_VA placeholders are not refused: QEMU cannot do without them).
+// ENOMEM, a split past max_map_count), having done nothing, except where
+// Linux has already acted when it fails: an mremap with MREMAP_FIXED
+// unmaps its destination (and, shrinking, the old range's tail) before it
+// can still fail (mm/mremap.c:mremap_to(); the RESERVED_VA placeholders
+// are not refused: QEMU cannot do without them).
 //
 // It also checks that QEMU asks the host what a portable program may ask:
 // an anonymous mmap passes fd -1 and offset 0 (mmap(2): "some
@@ -144,8 +145,8 @@ func (h *faultHost) CloneHost() sim.Host {
 // munmap, and a failed mremap that does not name a destination leave the
 // guest's page flags as they were, and a failed mprotect changes at most a
 // prefix of its range (mprotectPrefixOnly); and QEMU's host calls keep the
-// host's contract (faultHost). The guest kernel is not
-// compared: it has memory to spare.
+// host's contract (faultHost). The guest kernel is not compared: it has
+// memory to spare.
 func TestHostFailures(t *testing.T) {
 	// 60: seeds 52 and 59 are the first whose emulated mremap the host
 	// refuses part way (props.seed=1, the fixed algorithm of this writing).
