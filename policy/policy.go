@@ -96,8 +96,8 @@ func (p Policy) String() string {
 			return v.Name
 		}
 	}
-	off := sim.SeedQuirks &^ p.Quirks
-	if p.Quirks&^sim.SeedQuirks == 0 && off.Len() < p.Quirks.Len() {
+	off := sim.SeedQuirks.Minus(p.Quirks)
+	if p.Quirks.Minus(sim.SeedQuirks).Empty() && off.Len() < p.Quirks.Len() {
 		return "seed-except=" + off.String()
 	}
 	return "fixed-except=" + p.Quirks.String()
@@ -154,7 +154,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "fixed-except", "quirks":
 		return Policy{Algorithm: AlgoSeed, Quirks: set}, nil
 	case "seed-except":
-		return Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks &^ set}, nil
+		return Policy{Algorithm: AlgoSeed, Quirks: sim.SeedQuirks.Minus(set)}, nil
 	}
 	return Policy{}, fmt.Errorf("unknown policy form %q in %q", name, s)
 }

@@ -18,7 +18,7 @@ func TestPresetsBuild(t *testing.T) {
 			if tp.ABIBits > h.HostBits {
 				continue
 			}
-			for _, q := range []sim.QuirkSet{0, sim.SeedQuirks, sim.AllQuirks} {
+			for _, q := range []sim.QuirkSet{sim.QuirkSet{}, sim.SeedQuirks, sim.AllQuirks} {
 				k, err := hostvm.New(h.Config)
 				if err != nil {
 					t.Fatalf("host %s: %v", hn, err)

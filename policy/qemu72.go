@@ -314,6 +314,10 @@ var Qemu72 = sim.SeedQuirks.
 	// Runs: not measured (qemudiff's guests pass no buffer of their
 	// mappings to a system call).
 	With(sim.QuirkAccessOKWriteRead).
+	// Still there: target_mprotect returns at the first host mprotect
+	// that fails (mmap.c:155-182, goto error), undoing none before it.
+	// Runs: not measured (qemudiff's host never refuses an mprotect).
+	With(sim.QuirkMprotectFailPartial).
 	// 7.2's own: target_madvise (mmap.c:877-926) with PAGE_PASSTHROUGH
 	// (mmap.c:642-653, 860-875).
 	// Runs: 179 sequences agree longer with it on, 0 with it off

@@ -361,6 +361,12 @@ var Quirks = []QuirkInfo{
 		Symptom:  "A MAP_FIXED mmap on a host with larger pages that the host refuses part way (ENOMEM: out of memory, or of vm.max_map_count) leaves what it did: a read-only neighbour in the same host page becomes writable (a store to it succeeds where it should fault), a host page stays mapped with no guest page in it (a later MAP_FIXED_NOREPLACE there fails, and it counts against the map limit), or the mapping it was to replace stays in the page flags over host pages that changed. A brk that grows the heap (the fixed do_brk maps with MAP_FIXED) leaves the same behind.",
 	},
 	{
+		Quirk:    sim.QuirkMprotectFailPartial,
+		FoundBy:  FoundByProps,
+		Scenario: "mprotect-fail-partial.scn",
+		Symptom:  "An mprotect the host refuses part way (max_map_count reached) fails with ENOMEM but leaves some of the range's host pages changed while the page flags say the old protection: a store to a page still writable in the guest's view faults (or a page said read-only is writable on the host).",
+	},
+	{
 		Quirk:    sim.QuirkMadvisePassthrough,
 		FoundBy:  FoundByQEMUDiff,
 		Scenario: "madvise-passthrough.scn",

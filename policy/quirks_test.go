@@ -50,7 +50,7 @@ func TestQuirkScenarios(t *testing.T) {
 	for _, qi := range policy.Quirks {
 		t.Run(qi.Name(), func(t *testing.T) {
 			if len(qi.Needs) > 0 {
-				base := sim.QuirkSet(0)
+				base := sim.QuirkSet{}
 				for _, q := range qi.Needs {
 					base = base.With(q)
 				}
@@ -119,9 +119,9 @@ func TestParsePolicy(t *testing.T) {
 		want sim.QuirkSet
 	}{
 		{"seed", sim.SeedQuirks},
-		{"fixed", 0},
-		{"fixed-except=mmap-len-zero", sim.QuirkSet(0).With(sim.QuirkMmapLenZero)},
-		{"quirks=frag-anon-stale,mmap-len-zero", sim.QuirkSet(0).With(sim.QuirkMmapLenZero).With(sim.QuirkFragAnonStale)},
+		{"fixed", sim.QuirkSet{}},
+		{"fixed-except=mmap-len-zero", sim.QuirkSet{}.With(sim.QuirkMmapLenZero)},
+		{"quirks=frag-anon-stale,mmap-len-zero", sim.QuirkSet{}.With(sim.QuirkMmapLenZero).With(sim.QuirkFragAnonStale)},
 		{"seed-except=mmap-len-zero", sim.SeedQuirks.Without(sim.QuirkMmapLenZero)},
 	}
 	for _, c := range cases {

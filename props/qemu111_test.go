@@ -16,6 +16,7 @@ var qemu111QuirkScenarioExceptions = map[sim.Quirk]string{
 	sim.QuirkMmapProtUnmasked:    "11.1 does the opposite, refusing the unknown bit Linux ignores (mmap-prot-einval)",
 	sim.QuirkNoPageAnon:          "11.1 fixed it, but its MADV_FREE of the file mapping succeeds where Linux says EINVAL (madvise-unchecked)",
 	sim.QuirkEOFTruncatedFlags:   "11.1 fixed it, but reads zeros in the target page wholly past end-of-file where Linux raises SIGBUS (eof-anonymous)",
+	sim.QuirkMprotectFailPartial: "11.1 has it, but keeps two host mappings more than the seed's layout there, so the scenario's max-map-count refuses its first host mprotect; its own scenario (mprotect-fail-partial) allows two more",
 }
 
 // TestQemu111QuirkScenarios replays each quirk's regression scenario

@@ -171,7 +171,7 @@ func (s *System) wholeAgreement() error {
 // its agreement over a range.
 func (s *System) referenceRun() bool {
 	_, ok := s.sim.(agreementIn)
-	return ok && s.policy.Algorithm == policy.AlgoSeed && s.policy.Quirks == 0 && s.catalogue == nil
+	return ok && s.policy.Algorithm == policy.AlgoSeed && s.policy.Quirks.Empty() && s.catalogue == nil
 }
 
 // viewsIn are the guest kernel's mappings and QEMU's page flags over the

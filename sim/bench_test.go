@@ -20,7 +20,7 @@ func BenchmarkMmapMunmapPair(b *testing.B) {
 		name     string
 		quirks   QuirkSet
 		reserved uint64
-	}{{"sim=fixed", 0, 1 << 32}, {"sim=seed", SeedQuirks, 1<<32 - 0x10000}} {
+	}{{"sim=fixed", QuirkSet{}, 1 << 32}, {"sim=seed", SeedQuirks, 1<<32 - 0x10000}} {
 		b.Run(c.name, func(b *testing.B) {
 			k, err := hostvm.New(hostvm.Config{PageSize: 0x10000, AddrBits: 48, MaxMapCount: 1 << 20})
 			if err != nil {

@@ -65,7 +65,7 @@ func TestBrkGrows(t *testing.T) {
 // private anonymous memory still reads zero afterwards, as on Linux. Found
 // by the comparison with QEMU 7.2 (props/qemudiff).
 func TestDontNeedClearsAnonymousWithoutAnonFlags(t *testing.T) {
-	for _, quirks := range []QuirkSet{0, QuirkSet(0).With(QuirkNoPageAnon), QuirkSet(0).With(QuirkNoPageAnon).With(QuirkMremapHostPages)} {
+	for _, quirks := range []QuirkSet{QuirkSet{}, QuirkSet{}.With(QuirkNoPageAnon), QuirkSet{}.With(QuirkNoPageAnon).With(QuirkMremapHostPages)} {
 		s, _ := newTestSim(t, 4096, 0, 0x10000000, quirks)
 		a := mustMmap(t, s, 0, 0x2000, rw, anon)
 		s.Store(a, []byte{1, 2, 3})
@@ -89,7 +89,7 @@ func TestSeedBrkProperty(t *testing.T) {
 	const seed = 52
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	q := QuirkSet(0).With(QuirkBrkHostPages)
+	q := QuirkSet{}.With(QuirkBrkHostPages)
 	for _, setup := range []struct{ hostPage, reserved uint64 }{{0x1000, 0}, {0x10000, 0}, {0x1000, 0xf7000000}, {0x10000, 0xf7000000}} {
 		s, _ := newTestSim(t, setup.hostPage, 0, setup.reserved, q)
 		start := s.BrkStart()

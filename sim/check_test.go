@@ -24,7 +24,7 @@ func TestCheckAgreementIn(t *testing.T) {
 		name     string
 		reserved uint64
 		quirks   QuirkSet
-	}{{"fixed", 0, 0}, {"fixed-reserved", 0x10000000, 0}, {"seed-reserved", 0x10000000 - 0x10000, SeedQuirks}, {"seed", 0, SeedQuirks}} {
+	}{{"fixed", 0, QuirkSet{}}, {"fixed-reserved", 0x10000000, QuirkSet{}}, {"seed-reserved", 0x10000000 - 0x10000, SeedQuirks}, {"seed", 0, SeedQuirks}} {
 		t.Run(c.name, func(t *testing.T) {
 			s, k := newTestSim(t, 0x10000, 0, c.reserved, c.quirks)
 			spaceEnd := uint64(1) << 32
@@ -94,7 +94,7 @@ func TestCheckAgreementIn(t *testing.T) {
 // below the reservation (made behind sim's back) is reported as lying
 // outside it, and the reservation, whole, is not said to have a hole.
 func TestCheckReservationStrayMapping(t *testing.T) {
-	s, k := newTestSim(t, 0x1000, 0, 0x10000000, 0)
+	s, k := newTestSim(t, 0x1000, 0, 0x10000000, QuirkSet{})
 	mustMmap(t, s, 0x1000000, 0x3000, rw, anon|hostvm.MapFixed)
 	if err := s.CheckAgreement(); err != nil {
 		t.Fatalf("before: %v", err)
@@ -117,7 +117,7 @@ func TestCheckReservationStrayMapping(t *testing.T) {
 // call could have changed), while CheckAgreement finds it.
 func TestCheckAgreementInLooksOnlyInside(t *testing.T) {
 	for _, reserved := range []uint64{0, 0x10000000} {
-		s, k := newTestSim(t, 0x1000, 0, reserved, 0)
+		s, k := newTestSim(t, 0x1000, 0, reserved, QuirkSet{})
 		a := mustMmap(t, s, 0x1000000, 0x3000, rw, anon|hostvm.MapFixed)
 		b := mustMmap(t, s, 0x2000000, 0x3000, rw, anon|hostvm.MapFixed)
 		if err := k.Munmap(s.G2H(a+0x1000), 0x1000); err != nil { // behind sim's back

@@ -51,8 +51,8 @@ func TestFindTopDownSkips(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	const reserved = 0x400000
-	quirkSets := []QuirkSet{0, QuirkSet(0).With(QuirkFindVMAFirstPage), QuirkSet(0).With(QuirkFindVMAReservedZero),
-		QuirkSet(0).With(QuirkFindVMAFirstPage).With(QuirkFindVMAReservedZero).With(QuirkTopPageWrap)}
+	quirkSets := []QuirkSet{QuirkSet{}, QuirkSet{}.With(QuirkFindVMAFirstPage), QuirkSet{}.With(QuirkFindVMAReservedZero),
+		QuirkSet{}.With(QuirkFindVMAFirstPage).With(QuirkFindVMAReservedZero).With(QuirkTopPageWrap)}
 	for _, qemuPage := range []uint64{0, 0x4000, 0x10000} {
 		for _, q := range quirkSets {
 			for layout := 0; layout < 40; layout++ {
@@ -198,7 +198,7 @@ func TestFindVMAFallbackGivesUp(t *testing.T) {
 // page in use, not at the top of the reservation.
 func TestSeedFindVMAZeroSizeStopsAtUsedPage(t *testing.T) {
 	const reserved = 0x10000000
-	q := QuirkSet(0).With(QuirkFindVMAZeroSize).With(QuirkMremapHostPages).With(QuirkMremapUnchecked)
+	q := QuirkSet{}.With(QuirkFindVMAZeroSize).With(QuirkMremapHostPages).With(QuirkMremapUnchecked)
 	s, _ := newTestSim(t, 0x1000, 0, reserved, q)
 	old := mustMmap(t, s, 0x2000000, 0x1000, rw, anon|hostvm.MapFixed)
 	if got, err := s.Mremap(old, 0x1000, 0, hostvm.MremapMayMove, 0); err == nil {

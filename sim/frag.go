@@ -5,11 +5,13 @@ import "github.com/mmapsim/mmapsim/hostvm"
 // mmapFrag is mmap_frag(): it maps [start, end), part of the host page at
 // realStart, keeping the other guest pages of that host page. Compare QEMU
 // linux-user/mmap.c:mmap_frag() (seed lines 140-194). It returns 0, or -1
-// with s.libc.Errno set.
+// with s.libc.Errno set, and whether it changed the host page (mapped it
+// fresh, or asked for its protection changed), which a failure of
+// target_mmap undoes in the fix (fixedMmapUndo), its own included.
 //
 // Preconditions: realStart is host-page aligned; realStart <= start < end
 // <= realStart+H, target-page aligned (end may be realStart+H).
-func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) int {
+func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapFlags, fd int, offset uint64) (r int, changed bool) {
 	g := &s.geom
 	realEnd := s.rangeEnd(realStart + g.HostPageSize)
 	hostStart := g.G2H(realStart)
@@ -23,16 +25,17 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 		}
 	}
 	if !s.fragAsLinux(realStart, prot1, prot, flags) {
-		return -1
+		return -1, false
 	}
 	fresh := false
 	if prot1 == 0 {
 		// no page was there, so we allocate one
 		if _, ok := s.libc.Mmap(hostStart, g.HostPageSize, prot, flags|hostvm.MapAnonymous, -1, 0); !ok {
-			return -1
+			return -1, false
 		}
 		prot1 = prot
 		fresh = true
+		changed = true
 	}
 	prot1 &= PageBits
 	protNew := prot | prot1
@@ -43,28 +46,34 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 			if !s.quirk(QuirkFragSharedErrno) {
 				s.libc.Errno = hostvm.EINVAL
 			}
-			return -1
+			// The fresh page left behind is QuirkFragSharedLeak's own
+			// defect (fragAsLinux refuses before mapping it otherwise):
+			// it stays, whatever fixed-fail-leak's fix undoes.
+			return -1, false
 		}
 		// adjust protection to be able to read
 		if prot1&protWrite == 0 {
 			s.libc.Mprotect(hostStart, g.HostPageSize, prot1|protWrite)
+			changed = true
 		}
 		// read the corresponding file data
 		if !s.libc.Pread(fd, g.G2H(start), end-start, offset) {
-			return -1
+			return -1, changed
 		}
 		// put final protection
 		if protNew != prot1|protWrite {
 			s.libc.Mprotect(hostStart, g.HostPageSize, protNew)
 		}
+		changed = true // the data read
 	} else {
 		// just update the protection
 		if protNew != prot1 {
+			changed = true
 			if !s.libc.Mprotect(hostStart, g.HostPageSize, protNew) && !s.quirk(QuirkFragSharedHostPage) {
 				// The host page belongs to a mapping that may not change
 				// so (a shared mapping of a read-only file): fail rather
 				// than record a protection the host does not give.
-				return -1
+				return -1, changed
 			}
 		}
 		switch {
@@ -79,7 +88,7 @@ func (s *Sim) mmapFrag(realStart, start, end uint64, prot int, flags hostvm.MapF
 			s.zeroGuest(start, end, protNew)
 		}
 	}
-	return 0
+	return 0, true
 }
 
 // fragAsLinux is what the fix does before mmap_frag touches the host page

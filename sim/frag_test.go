@@ -22,7 +22,7 @@ func TestFragPreadHostCalls(t *testing.T) {
 		{protRead, protRead, 2}, // made writable, then back to read-only
 		{protRead, rw, 1},       // made writable, and left so
 	} {
-		s, k := newTestSim(t, 0x10000, 0, 0, 0)
+		s, k := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
 		fd := mustFile(t, k, "f", 0x10000)
 		a := mustMmap(t, s, 0, 0x10000, tc.neighbour, anon)
 		// Offset 0x3000 at a+0x1000: not congruent within the host page.
@@ -51,7 +51,7 @@ func TestFragPreadHostCalls(t *testing.T) {
 // line 170's "return -1" with the fix's errno): the guest sees EINVAL, not
 // whatever errno an earlier call left.
 func TestFragSharedLeakStillEINVAL(t *testing.T) {
-	s, k := newTestSim(t, 0x10000, 0, 0, QuirkSet(0).With(QuirkFragSharedLeak))
+	s, k := newTestSim(t, 0x10000, 0, 0, QuirkSet{}.With(QuirkFragSharedLeak))
 	fd := mustFile(t, k, "f", 0x10000)
 	// A failed call before leaves another errno behind.
 	if err := s.Mprotect(0x20000000, 0x1000, protRead); err != hostvm.ENOMEM {

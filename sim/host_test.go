@@ -94,14 +94,14 @@ func TestWrappedHostSameResults(t *testing.T) {
 		name     string
 		quirks   QuirkSet
 		reserved uint64
-	}{{"fixed", 0, 0}, {"fixed-reserved", 0, 0x10000000}, {"seed", SeedQuirks, 0x10000000}} {
+	}{{"fixed", QuirkSet{}, 0}, {"fixed-reserved", QuirkSet{}, 0x10000000}, {"seed", SeedQuirks, 0x10000000}} {
 		t.Run(c.name, func(t *testing.T) {
 			want := transcript(t, c.quirks, c.reserved, direct, sharedPageThenPrivateFragment())
 			got := transcript(t, c.quirks, c.reserved, wrapped, sharedPageThenPrivateFragment())
 			if got != want {
 				t.Errorf("over the wrapper:\n%s\nover the kernel:\n%s", got, want)
 			}
-			if c.quirks == 0 && !strings.Contains(want, "mmap fixed private fragment = 0x0, EINVAL") {
+			if c.quirks.Empty() && !strings.Contains(want, "mmap fixed private fragment = 0x0, EINVAL") {
 				t.Errorf("policy=fixed: the private fragment into the shared host page is not refused with EINVAL:\n%s", want)
 			}
 		})
@@ -155,7 +155,7 @@ func TestMmapReserveIsTheMmap(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		quirks QuirkSet
-	}{{"fixed", 0}, {"seed", SeedQuirks}} {
+	}{{"fixed", QuirkSet{}}, {"seed", SeedQuirks}} {
 		t.Run(c.name, func(t *testing.T) {
 			want := transcript(t, c.quirks, 0x10000000, asMmap, reservationSteps())
 			got := transcript(t, c.quirks, 0x10000000, direct, reservationSteps())

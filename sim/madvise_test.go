@@ -14,7 +14,7 @@ import (
 // the very next host page.
 func TestDontNeedAcrossHostMappings(t *testing.T) {
 	const hp = 0x10000
-	s, k := newTestSim(t, hp, 0, 0, 0)
+	s, k := newTestSim(t, hp, 0, 0, QuirkSet{})
 	fd, err := k.Open("f", hostvm.ORdWr|hostvm.OCreat, 0o644)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func (w readOnlyWrapper) Read(addr hostvm.Addr, buf []byte) (int, *hostvm.Fault)
 // wraps the guest's word, a wrapped host, a zero Sim. A process that
 // aborted faults every access, as Load does.
 func TestLoadSparse(t *testing.T) {
-	s, _ := newTestSim(t, 0x10000, 0, 0, 0)
+	s, _ := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
 	a := mustMmap(t, s, 0x100000, 0x5000, rw, anon|hostvm.MapFixed)
 	if _, f := s.Store(a+0x1003, []byte{1, 2, 3}); f != nil {
 		t.Fatal(f)
@@ -89,7 +89,7 @@ func TestLoadSparse(t *testing.T) {
 // bytes of the top page, and the host memory past the guest space is left
 // as it was.
 func TestAccessWrapsAtTopOfGuestWord(t *testing.T) {
-	s, k := newTestSim(t, 0x1000, 0, 0, 0)
+	s, k := newTestSim(t, 0x1000, 0, 0, QuirkSet{})
 	mustMmap(t, s, 0xfffff000, 0x1000, rw, anon|hostvm.MapFixed)
 	past := s.G2H(0) + 1<<32 // the host memory after the guest space
 	if _, err := k.Mmap(past, 0x1000, hostvm.ProtRead|hostvm.ProtWrite, hostvm.MapPrivate|hostvm.MapAnonymous|hostvm.MapFixedNoReplace, -1, 0); err != nil {
@@ -116,7 +116,7 @@ func TestAccessWrapsAtTopOfGuestWord(t *testing.T) {
 // page flags as PAGE_WRITE_ORG alone: a store there faults as on any
 // read-only page, and the process is not lost.
 func TestWriteFaultSpinNeedsWriteFlag(t *testing.T) {
-	s, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet(0).With(QuirkMmapProtUnmasked).With(QuirkWriteFaultSpin))
+	s, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet{}.With(QuirkMmapProtUnmasked).With(QuirkWriteFaultSpin))
 	a := mustMmap(t, s, 0, 0x1000, protRead|0x10, anon)
 	if f := s.PageFlags(a); f&PageWriteOrg == 0 || f&PageWrite != 0 {
 		t.Fatalf("flags of %#x: %#x; want PAGE_WRITE_ORG without PAGE_WRITE", a, f)

@@ -204,6 +204,18 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 				if r != 0 && s.quirk(QuirkPreadMprotectAssert) {
 					base.Raise("target_mmap", "assertion failed: ret == 0 (target_mprotect(%#x, %#x) of the pread emulation returned %d)", start, length, r)
 				}
+				if r != 0 && !s.quirk(QuirkFixedFailLeak) {
+					// The fix: the failed mmap leaves its range unmapped,
+					// as a MAP_FIXED mmap that fails after the host
+					// changed does (fixedMmapUndo), not a writable copy.
+					if r < -1 {
+						s.libc.Errno = hostvm.Errno(-r)
+					}
+					saved := s.libc.Errno
+					s.targetMunmap(start, length)
+					s.libc.Errno = saved
+					goto fail
+				}
 				if r != 0 {
 					start = g.ABIWord(uint64(r))
 					goto the_end
@@ -216,16 +228,18 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 		if start > realStart {
 			if realEnd == s.rangeEnd(realStart+g.HostPageSize) {
 				// one single host page
-				if s.mmapFrag(realStart, start, end, s.hostProt(prot), flags, fd, offset) == -1 {
+				r, changed := s.mmapFrag(realStart, start, end, s.hostProt(prot), flags, fd, offset)
+				hostChanged = hostChanged || changed
+				if r == -1 {
 					goto fail
 				}
-				hostChanged = true
 				goto the_end1
 			}
-			if s.mmapFrag(realStart, start, s.rangeEnd(realStart+g.HostPageSize), s.hostProt(prot), flags, fd, offset) == -1 {
+			r, changed := s.mmapFrag(realStart, start, s.rangeEnd(realStart+g.HostPageSize), s.hostProt(prot), flags, fd, offset)
+			hostChanged = hostChanged || changed
+			if r == -1 {
 				goto fail
 			}
-			hostChanged = true
 			realStart += g.HostPageSize
 		}
 		// handle the end of the mapping (seed 544)
@@ -234,11 +248,12 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 			if s.quirk(QuirkFragTailRealEnd) {
 				fragEnd = realEnd
 			}
-			if s.mmapFrag(realEnd-g.HostPageSize, realEnd-g.HostPageSize, fragEnd, s.hostProt(prot), flags, fd,
-				g.ABIWord(offset+realEnd-g.HostPageSize-start)) == -1 {
+			r, changed := s.mmapFrag(realEnd-g.HostPageSize, realEnd-g.HostPageSize, fragEnd, s.hostProt(prot), flags, fd,
+				g.ABIWord(offset+realEnd-g.HostPageSize-start))
+			hostChanged = hostChanged || changed
+			if r == -1 {
 				goto fail
 			}
-			hostChanged = true
 			realEnd -= g.HostPageSize
 		}
 		// map the middle (easier)

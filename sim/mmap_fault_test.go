@@ -86,7 +86,7 @@ func TestFixedMmapLateFailureUnmapsRange(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
-			s, err := runFixedLateFailure(t, c, 0)
+			s, err := runFixedLateFailure(t, c, QuirkSet{})
 			if err != hostvm.ENOMEM {
 				t.Fatalf("mmap = %v, want the host's ENOMEM\n%s", err, calls(s))
 			}
@@ -119,7 +119,7 @@ func TestFixedMmapLateFailureUnmapsRange(t *testing.T) {
 // tail fragment's fresh host page stays mapped with no valid guest page in
 // it (the guest and the host disagree).
 func TestFixedFailLeakQuirk(t *testing.T) {
-	q := QuirkSet(0).With(QuirkFixedFailLeak)
+	q := QuirkSet{}.With(QuirkFixedFailLeak)
 	for _, nth := range []int{1, 2} {
 		c := fixedLateFailure{nth: nth}
 		s, err := runFixedLateFailure(t, c, q)
@@ -141,7 +141,7 @@ func TestFixedFailLeakQuirk(t *testing.T) {
 // as it was: only a request that changed the host is undone.
 func TestFixedMmapFailureBeforeHostKeepsOldMapping(t *testing.T) {
 	const start, length = 0x20001000, 0x20000
-	s, host := newNthMmapFailSim(t, 0x10000, 0, 0)
+	s, host := newNthMmapFailSim(t, 0x10000, 0, QuirkSet{})
 	mustMmap(t, s, start, length, rw, anon|hostvm.MapFixed)
 	before := s.FlagRuns()
 	// No neighbour: the head fragment's fresh host page is the first
@@ -206,6 +206,62 @@ func TestBrkLateFailureKeepsHeap(t *testing.T) {
 		}
 		if got, err := s.Brk(want); err != nil || got != want {
 			t.Errorf("abi %d: brk(%#x) once the host allows it = %#x, %v", abi, want, got, err)
+		}
+	}
+}
+
+// TestFragFailureUndone: mmap_frag itself can fail after changing the
+// host: it maps a fresh host page for a file fragment, the host refuses
+// the mprotect that would let it read the file in, and the pread into the
+// read-only page fails. The fix unmaps that page again (fixedMmapUndo):
+// guest and host agree, and nothing is mapped in the host page. With
+// fixed-fail-leak the page stays, with no guest page in it.
+func TestFragFailureUndone(t *testing.T) {
+	for _, quirks := range []QuirkSet{{}, Quirks(QuirkFixedFailLeak)} {
+		s, k, host := newMprotectFailsSim(t, 0x10000, quirks, 1)
+		fd := mustFile(t, k, "f", 0x10000)
+		host.armed = true
+		const a = 0x1003000
+		if got, err := s.Mmap(a, 0x1000, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x3000); err == nil {
+			t.Fatalf("%v: mmap = %#x with the fragment's mprotect refused; want an error", quirks, got)
+		}
+		_, mapped := s.hostMapping(a &^ 0xffff)
+		agree := s.CheckAgreement()
+		if quirks.Empty() && (mapped || agree != nil) {
+			t.Errorf("fix: host page of %#x mapped %v after the failure; agreement: %v", a, mapped, agree)
+		}
+		if !quirks.Empty() && (!mapped || agree == nil) {
+			t.Errorf("%v: host page of %#x mapped %v, agreement %v; want the leak", quirks, a, mapped, agree)
+		}
+	}
+}
+
+// TestPreadEmulationMprotectRefused: a file mapping whose offset and
+// address disagree within a host page is emulated with anonymous memory,
+// a pread and a target_mprotect to the guest's protection. When the host
+// refuses that mprotect, the fix fails the mmap with nothing left mapped
+// (guest and host agree, the range unmapped); the seed's return, with
+// fixed-fail-leak, leaves the writable copy valid.
+func TestPreadEmulationMprotectRefused(t *testing.T) {
+	for _, quirks := range []QuirkSet{{}, Quirks(QuirkFixedFailLeak)} {
+		s, k, host := newMprotectFailsSim(t, 0x10000, quirks, 1)
+		fd := mustFile(t, k, "f", 0x10000)
+		host.armed = true
+		const a = 0x1000000
+		got, err := s.Mmap(a, 0x1000, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x1000)
+		if err == nil {
+			t.Fatalf("%v: mmap = %#x with the emulation's mprotect refused; want an error", quirks, got)
+		}
+		valid := s.PageFlags(a)&PageValid != 0
+		if quirks.Empty() {
+			if valid || s.CheckAgreement() != nil {
+				t.Errorf("fix: after the failed mmap page %#x valid %v; agreement: %v", a, valid, s.CheckAgreement())
+			}
+			if _, mapped := s.hostMapping(a); mapped {
+				t.Errorf("fix: host page of %#x still mapped", a)
+			}
+		} else if !valid {
+			t.Errorf("%v: the copy at %#x was unmapped; want it left, as the seed leaves it", quirks, a)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // write-only, EACCES) gives back all it reserved: the length in whole qemu
 // host pages, not the guest's length.
 func TestFailedMmapGivesBackWholeHostPages(t *testing.T) {
-	s, k := newTestSim(t, 0x1000, 0x10000, 0, 0)
+	s, k := newTestSim(t, 0x1000, 0x10000, 0, QuirkSet{})
 	fd, err := k.Open("w", hostvm.OWrOnly|hostvm.OCreat, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestFailedMmapGivesBackWholeHostPages(t *testing.T) {
 // hole itself (msync-unmapped off) while the flags go to the host as the
 // seed passes them (msync-checks on).
 func TestMsyncHoleChecksFlagsFirst(t *testing.T) {
-	s, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet(0).With(QuirkMsyncChecks))
+	s, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet{}.With(QuirkMsyncChecks))
 	a := mustMmap(t, s, 0x20000000, 0x1000, rw, anon|hostvm.MapFixed) // the page after it is a hole
 	for _, c := range []struct {
 		flags int
@@ -56,8 +56,8 @@ func TestMsyncHoleChecksFlagsFirst(t *testing.T) {
 // where the space is the whole 32-bit word, a length of 0 (len - 1 wraps
 // to the largest abi_ulong) is valid at 0 only.
 func TestGuestRangeValid72(t *testing.T) {
-	reserved, _ := newTestSim(t, 0x1000, 0, 0xf7000000, 0)
-	word, _ := newTestSim(t, 0x1000, 0, 0, 0)
+	reserved, _ := newTestSim(t, 0x1000, 0, 0xf7000000, QuirkSet{})
+	word, _ := newTestSim(t, 0x1000, 0, 0, QuirkSet{})
 	for _, c := range []struct {
 		name          string
 		s             *Sim
@@ -87,7 +87,7 @@ func TestGuestRangeValid72(t *testing.T) {
 // the anonymous mmap passes fd -1, as QEMU does.
 func TestMmapReadEmulationHostCalls(t *testing.T) {
 	const hp = 0x10000
-	s, k := newTestSim(t, hp, 0, 0, 0)
+	s, k := newTestSim(t, hp, 0, 0, QuirkSet{})
 	fd := mustFile(t, k, "f", 2*hp)
 	x := mustMmap(t, s, 0, hp, 0, anon)
 	if _, err := s.Mmap(x, hp, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x1000); err != nil {

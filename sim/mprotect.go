@@ -15,6 +15,12 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	g := &s.geom
 	var end, hostStart, hostEnd, addr uint64
 	var prot1 int
+	// The fix's undo (undoMprotect): the host's mappings before; the ends
+	// of the host pages asked to change and changed so far; the last host
+	// page's change, which the fix makes after the middle's.
+	var saved []hostvm.Mapping
+	var tried, done, tailProt uint64
+	var tailLater bool
 	const growsBits = int(hostvm.ProtGrowsDown | hostvm.ProtGrowsUp)
 	grows, origLen := 0, length
 	if !s.quirk(QuirkMprotectBadProt) && !s.quirk(QuirkMprotectProtFirst) {
@@ -74,6 +80,11 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	s.mmapLock()
 	hostStart = start & g.HostPageMask()
 	hostEnd = s.hostPageAlignEnd(end)
+	if !s.quirk(QuirkMprotectFailPartial) {
+		saved = s.libc.AppendHostMappings(s.protectMaps[:0], g.HostRange(hostStart, hostEnd-hostStart))
+		s.protectMaps = saved[:0]
+	}
+	tried, done = hostStart, hostStart
 	if start > hostStart {
 		// handle host page containing start (seed 96)
 		prot1 = s.hostProt(prot)
@@ -84,21 +95,36 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 			prot1 |= s.flagsBetween(end, hostEnd)
 			end = hostEnd
 		}
+		tried = hostStart + g.HostPageSize
 		if !s.libc.Mprotect(g.G2H(hostStart), g.HostPageSize, prot1&PageBits) {
 			goto error
 		}
 		hostStart += g.HostPageSize
+		done = hostStart
 	}
 	if end < hostEnd {
 		prot1 = s.hostProt(prot) | s.flagsBetween(end, hostEnd)
-		if !s.libc.Mprotect(g.G2H(hostEnd-g.HostPageSize), g.HostPageSize, prot1&PageBits) {
+		if !s.quirk(QuirkMprotectFailPartial) {
+			// The fix changes the host pages in address order, this one
+			// after the middle, so that what a failure leaves changed is
+			// a prefix (undoMprotect).
+			tailProt, tailLater = uint64(prot1&PageBits), true
+		} else if !s.libc.Mprotect(g.G2H(hostEnd-g.HostPageSize), g.HostPageSize, prot1&PageBits) {
 			goto error
 		}
 		hostEnd -= g.HostPageSize
 	}
 	// handle the pages in the middle (seed 125)
 	if hostStart < hostEnd {
+		tried = hostEnd
 		if !s.libc.Mprotect(g.G2H(hostStart), hostEnd-hostStart, s.hostProt(prot)) {
+			goto error
+		}
+		done = hostEnd
+	}
+	if tailLater {
+		tried = hostEnd + g.HostPageSize
+		if !s.libc.Mprotect(g.G2H(hostEnd), g.HostPageSize, int(tailProt)) {
 			goto error
 		}
 	}
@@ -106,8 +132,57 @@ func (s *Sim) targetMprotect(start, length uint64, prot int) int64 {
 	s.mmapUnlock()
 	return 0
 error:
+	if !s.quirk(QuirkMprotectFailPartial) {
+		s.undoMprotect(saved, start, s.rangeEnd(start+length), tried, done, prot)
+	}
 	s.mmapUnlock()
 	return -1
+}
+
+// undoMprotect gives the host pages a failed target_mprotect of [start,
+// end) asked to change, up to tried, back the protection they had, saved
+// (the host mappings over its host pages before the call). A guest kernel's
+// mprotect that fails part way keeps the new protection of the VMAs
+// before the one it fails at and leaves that one and the rest as they
+// were (compare Linux mm/mprotect.c do_mprotect_pkey(), whose loop over
+// the VMAs stops at the first mprotect_fixup() that fails). The fix's
+// caller (mprotectAsLinux) goes VMA by VMA, and QEMU's host calls for one
+// of them are one change to the guest: it fails whole, the page flags
+// unchanged. Where the host refuses to change a mapping back, the undo
+// stops there (it goes down from the highest), and the guest pages of
+// [start, end) below its end, and below done (the host pages the call's
+// calls changed), take the new protection, as the host has them: what
+// stays changed is a prefix of the range, and the page flags say what the
+// host gives. errno stays the first failure's.
+//
+// Preconditions: the mmap lock is held; saved are the host mappings over
+// the host pages of [start, end) before the call, in address order; the
+// call asked to change the host pages from the first of them up to tried
+// (a guest address), in address order, and no other, and changed them up
+// to done; prot is the guest's protection (PROT_READ, PROT_WRITE,
+// PROT_EXEC).
+func (s *Sim) undoMprotect(saved []hostvm.Mapping, start, end, tried, done uint64, prot int) {
+	g := &s.geom
+	errno := s.libc.Errno
+	hostStart := start & g.HostPageMask()
+	look := g.HostRange(hostStart, tried-hostStart)
+	for i := len(saved) - 1; i >= 0; i-- {
+		m := saved[i]
+		r := hostvm.Range{Start: max(m.Start, look.Start), End: min(m.End, look.End)}
+		if r.Start >= r.End {
+			continue
+		}
+		if now, ok := s.libc.HostMapping(r); ok && now.Prot == m.Prot && now.Start <= r.Start && r.End <= now.End {
+			continue // unchanged
+		}
+		if !s.libc.Mprotect(r.Start, uint64(r.End-r.Start), int(m.Prot)) {
+			if hi := min(uint64(r.End)-g.GuestBase, end, done); hi > start {
+				s.keepAnonSetFlags(start, hi, uint32(prot|PageValid))
+			}
+			break
+		}
+	}
+	s.libc.Errno = errno
 }
 
 // mprotectAsLinux makes the fix's checks of a protection change that the

@@ -81,7 +81,7 @@ func TestSeedMremapFitCheckAfterFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(KernelHost{k}, Config{ProbeGuestBase: true, Quirks: QuirkSet(0).With(QuirkMremapFitHostAddr).With(QuirkMremapUnchecked).With(QuirkMremapHostPages)})
+	s, err := New(KernelHost{k}, Config{ProbeGuestBase: true, Quirks: QuirkSet{}.With(QuirkMremapFitHostAddr).With(QuirkMremapUnchecked).With(QuirkMremapHostPages)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,19 +126,27 @@ func (h *mremapFailsLateHost) CloneHost() Host {
 	return &mremapFailsLateHost{Host: h.Host.CloneHost(), armed: h.armed}
 }
 
+// newSimOver is a Sim with RESERVED_VA reserved (0: none) and quirks on a
+// host kernel of hostPage pages that wrap wraps (a host refusing calls).
+func newSimOver(t *testing.T, hostPage, reserved uint64, quirks QuirkSet, wrap func(Host) Host) (*Sim, *hostvm.Kernel) {
+	t.Helper()
+	k, err := hostvm.New(hostvm.Config{PageSize: hostPage, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(wrap(KernelHost{k}), Config{ProbeGuestBase: true, ReservedVA: reserved, Quirks: quirks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, k
+}
+
 // newLateFailSim is a Sim with RESERVED_VA reserved over a 4K host whose
 // MREMAP_FIXED mremap fails late once armed (mremapFailsLateHost).
 func newLateFailSim(t *testing.T, reserved uint64) (*Sim, *mremapFailsLateHost) {
 	t.Helper()
-	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mremapFailsLateHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ProbeGuestBase: true, ReservedVA: reserved})
-	if err != nil {
-		t.Fatal(err)
-	}
+	host := &mremapFailsLateHost{}
+	s, _ := newSimOver(t, 0x1000, reserved, QuirkSet{}, func(h Host) Host { host.Host = h; return host })
 	return s, host
 }
 
@@ -250,7 +258,7 @@ func TestMremapDestinationWrapsWord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(KernelHost{k}, Config{ABIBits: 64, VirtBits: 47, ProbeGuestBase: true, Quirks: QuirkSet(0).With(QuirkGuestSpaceWord)})
+	s, err := New(KernelHost{k}, Config{ABIBits: 64, VirtBits: 47, ProbeGuestBase: true, Quirks: QuirkSet{}.With(QuirkGuestSpaceWord)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +277,7 @@ func TestMremapDestinationWrapsWord(t *testing.T) {
 func TestMremapGrowIntoSameFile(t *testing.T) {
 	const hp = 0x10000
 	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
-		s, k := newTestSim(t, hp, 0, 0, 0)
+		s, k := newTestSim(t, hp, 0, 0, QuirkSet{})
 		fd := mustFile(t, k, "f", 8*hp)
 		x := mustMmap(t, s, 0, 2*hp, 0, anon)
 		for i, off := range []uint64{0, 3 * hp} {
@@ -296,7 +304,7 @@ func TestMremapGrowIntoSameFile(t *testing.T) {
 // every byte to its place.
 func TestEmulatedMoveCopiesEveryPiece(t *testing.T) {
 	const hp, n = 0x10000, 0x30000
-	s, _ := newTestSim(t, hp, 0, 0, 0)
+	s, _ := newTestSim(t, hp, 0, 0, QuirkSet{})
 	x := mustMmap(t, s, 0, n, rw, anon)
 	data := make([]byte, n)
 	for i := range data {
@@ -318,6 +326,62 @@ func TestEmulatedMoveCopiesEveryPiece(t *testing.T) {
 	for i := range buf {
 		if buf[i] != data[i] {
 			t.Fatalf("after the move, byte %#x of the mapping is %#x, want %#x", i, buf[i], data[i])
+		}
+	}
+}
+
+// TestEmulatedMremapFailureGivesBackDestination: on a 16K host, an mremap
+// of private anonymous memory off the host's page boundaries is emulated
+// with target_mmap of the new pages, whose fragment of a host page maps a
+// fresh host page before the host refuses the next mmap. After the
+// failure, what target_mmap mapped is gone, as Linux leaves it: a
+// destination the guest names (MREMAP_FIXED) unmapped (mm/mremap.c
+// mremap_to() unmaps it before it can fail), in the guest's view and on
+// the host (a placeholder under RESERVED_VA); a place QEMU chose, and the
+// pages a grow in place was to take, free as they were. The old mapping is
+// whole, and the guest and the host agree. With and without RESERVED_VA.
+func TestEmulatedMremapFailureGivesBackDestination(t *testing.T) {
+	const hp = 0x4000
+	cases := []struct {
+		name   string
+		newLen uint64
+		flags  hostvm.MremapFlags
+		dest   uint64
+	}{
+		{"a move to a named place", 0x6000, hostvm.MremapMayMove | hostvm.MremapFixed, 0x30001000},
+		{"a move QEMU places", 0x6000, hostvm.MremapMayMove, 0},
+		{"a grow in place", 0x9000, 0, 0},
+	}
+	for _, reserved := range []uint64{0, 0xf7000000} {
+		for _, c := range cases {
+			host := &mmapFailsNthHost{}
+			s, _ := newSimOver(t, hp, reserved, QuirkSet{}, func(h Host) Host { host.Host = h; return host })
+			a := mustMmap(t, s, 0x20001000, 0x2000, rw, anon|hostvm.MapFixed)
+			if _, f := s.Store(a, []byte("kept")); f != nil {
+				t.Fatal(f)
+			}
+			if c.flags != 0 {
+				mustMmap(t, s, a+0x2000, 0x1000, protRead, anon|hostvm.MapFixed) // no growing in place
+			}
+			before := s.FlagRuns()
+			// Of the new pages' host mmaps, the second is refused, after
+			// the first mapped a fresh host page for a fragment.
+			host.armed, host.n = true, 2
+			if got, err := s.Mremap(a, 0x2000, c.newLen, c.flags, c.dest); err != hostvm.ENOMEM {
+				t.Fatalf("reserved %#x, %s: mremap(%#x, 0x2000, %#x, %v, %#x) = %#x, %v; want the host's ENOMEM\n%s",
+					reserved, c.name, a, c.newLen, c.flags, c.dest, got, err, calls(s))
+			}
+			host.armed = false
+			if err := s.CheckAgreement(); err != nil {
+				t.Errorf("reserved %#x, %s: after the failed mremap: %v\n%s", reserved, c.name, err, calls(s))
+			}
+			if after := s.FlagRuns(); !slices.Equal(after, before) {
+				t.Errorf("reserved %#x, %s: the failed mremap changed the page flags:\nbefore %v\nafter  %v", reserved, c.name, before, after)
+			}
+			buf := make([]byte, 4)
+			if _, f := s.Load(a, buf); f != nil || string(buf) != "kept" {
+				t.Errorf("reserved %#x, %s: after the failed mremap the old mapping reads %q, %v; want \"kept\"", reserved, c.name, buf, f)
+			}
 		}
 	}
 }

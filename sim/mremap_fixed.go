@@ -265,8 +265,11 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 				return oldAddr
 			}
 			// A host page after the old range holds a shared or file
-			// fragment the new pages cannot join: move, or fail as a
-			// kernel without room to grow does.
+			// fragment the new pages cannot join, or the host refused a
+			// call part way: give back what target_mmap left of the
+			// free pages, then move, or fail as a kernel without room
+			// to grow does.
+			s.targetMunmap(oldAddr+oldLen, newLen-oldLen)
 		}
 		if flags&hostvm.MremapMayMove == 0 {
 			s.libc.Errno = hostvm.ENOMEM
@@ -281,7 +284,6 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 		oldLen = newLen
 	}
 	var dest uint64
-	reservation := false // dest holds mmap_find_vma's PROT_NONE reservation
 	switch {
 	case flags&hostvm.MremapFixed != 0:
 		if r := s.targetMunmap(newAddr, newLen); r != 0 {
@@ -293,24 +295,24 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 		if flags&hostvm.MremapDontUnmap != 0 {
 			hint = newAddr
 		}
-		dest, reservation = s.findFree(hint, newLen)
-		if dest == s.minusOne() {
+		if dest = s.findFree(hint, newLen); dest == s.minusOne() {
 			s.libc.Errno = hostvm.ENOMEM
 			return s.minusOne()
 		}
 	}
 	if got := s.targetMmap(dest, newLen, prot|protWrite, hostvm.MapFixed|hostvm.MapPrivate|hostvm.MapAnonymous, -1, 0); got == s.minusOne() {
-		if reservation {
-			// Give back the reservation the refused mmap was to replace.
-			saved := s.libc.Errno
-			s.libc.Munmap(s.geom.G2H(dest), s.geom.HostPageAlign(newLen))
-			s.libc.Errno = saved
-		}
-		return got
+		return s.dropDestination(dest, newLen, s.libc.Errno)
 	}
 	s.copyGuest(oldAddr, dest, oldLen)
 	if prot&protWrite == 0 {
-		s.targetMprotect(dest, newLen, prot)
+		if r := s.targetMprotect(dest, newLen, prot); r != 0 {
+			// The copy cannot be given the guest's protection: the move
+			// fails, the old mapping as it was.
+			if r < -1 {
+				s.libc.Errno = hostvm.Errno(-r)
+			}
+			return s.dropDestination(dest, newLen, s.libc.Errno)
+		}
 	}
 	if flags&hostvm.MremapDontUnmap != 0 {
 		// The old range stays mapped and reads zero.
@@ -321,19 +323,34 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 	return dest
 }
 
+// dropDestination ends an emulated move whose destination [dest,
+// dest+length) could not be filled: it unmaps what target_mmap (and
+// mmap_find_vma's PROT_NONE reservation, without RESERVED_VA) left of the
+// destination on the host, host pages other guest pages use excepted, and
+// fails with errno. Linux's mremap leaves the destination unmapped when it
+// fails: a place it chose was free, and one the guest named
+// (MREMAP_FIXED) it unmapped first (compare Linux mm/mremap.c
+// mremap_to()). A target_mmap refused part way has mapped fresh host pages
+// for the destination's fragments (mmap_frag) that no guest page owns.
+//
+// Preconditions: no guest page of [dest, dest+length) is valid, or all are
+// (target_mmap succeeded); dest and length are target-page aligned.
+func (s *Sim) dropDestination(dest, length uint64, errno hostvm.Errno) uint64 {
+	s.targetMunmap(dest, length)
+	s.libc.Errno = errno
+	return s.minusOne()
+}
+
 // findFree finds newLen bytes of free guest space, preferring hint, as
 // get_unmapped_area would: the guest kernel's mremap places the mapping
-// wherever its mmap would. reservation reports a PROT_NONE host
-// reservation left there, which the caller's target_mmap replaces or, if
-// that fails, the caller unmaps.
-func (s *Sim) findFree(hint, length uint64) (addr uint64, reservation bool) {
+// wherever its mmap would. Without RESERVED_VA, mmap_find_vma leaves a
+// PROT_NONE host reservation there, which the caller's target_mmap
+// replaces or, if that fails, the caller unmaps (dropDestination).
+func (s *Sim) findFree(hint, length uint64) uint64 {
 	if hint != 0 && s.flagsBetween(hint, s.rangeEnd(hint+length)) == 0 && s.geom.GuestRangeValid(hint, length) {
-		return hint, false
+		return hint
 	}
-	// Without RESERVED_VA, mmap_find_vma leaves a PROT_NONE host
-	// reservation.
-	addr = s.mmapFindVMA(0, length)
-	return addr, addr != s.minusOne() && s.cfg.ReservedVA == 0
+	return s.mmapFindVMA(0, length)
 }
 
 // copyGuest copies n bytes of guest memory from src to dst on the host,

@@ -15,7 +15,7 @@ func TestMremapIgnoresNewAddressWithoutFixed(t *testing.T) {
 	const hp = 0x10000
 	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
 		for _, newAddr := range []uint64{0, 0x1234, 0x40001000} {
-			s, _ := newTestSim(t, hp, 0, 0, 0)
+			s, _ := newTestSim(t, hp, 0, 0, QuirkSet{})
 			x := mustMmap(t, s, 0x20000000, hp, rw, hostvm.MapShared|hostvm.MapAnonymous|hostvm.MapFixed)
 			got, err := s.Mremap(x, hp, 2*hp, flags, newAddr)
 			if err != nil || got != x {
@@ -49,7 +49,7 @@ func TestMremapGrowNextToAnotherObjectMoves(t *testing.T) {
 		{"private, one run", hostvm.MapPrivate, rw, rw, true},
 		{"shared, two runs", hostvm.MapShared, rw, protRead, false},
 	} {
-		s, k := newTestSim(t, hp, 0, 0, 0)
+		s, k := newTestSim(t, hp, 0, 0, QuirkSet{})
 		var fds [2]int
 		for i, name := range []string{"f", "g"} {
 			fds[i] = mustFile(t, k, name, 2*hp)
@@ -85,7 +85,7 @@ func TestMremapGrowNextToAnotherObjectMoves(t *testing.T) {
 func TestEmulatedGrowBlockedIsENOMEM(t *testing.T) {
 	const hp = 0x10000
 	for _, flags := range []hostvm.MremapFlags{0, hostvm.MremapMayMove} {
-		s, _ := newTestSim(t, hp, 0, 0, 0)
+		s, _ := newTestSim(t, hp, 0, 0, QuirkSet{})
 		x := mustMmap(t, s, 0, 3*hp, 0, anon)
 		if err := s.Munmap(x, 3*hp); err != nil {
 			t.Fatal(err)
@@ -161,7 +161,7 @@ func TestMremapQuirkShrinkClearsTail(t *testing.T) {
 			if c.quirk == QuirkMremapFitHostAddr && reserved != 0 {
 				continue // its defect: every host address is past the guest's word
 			}
-			s, _ := newTestSim(t, 0x1000, 0, reserved, QuirkSet(0).With(c.quirk))
+			s, _ := newTestSim(t, 0x1000, 0, reserved, QuirkSet{}.With(c.quirk))
 			a := mustMmap(t, s, 0x1000000, 0x4000, rw, anon|hostvm.MapFixed)
 			got, err := s.Mremap(a, 0x4000, 0x1000, c.flags, 0)
 			if err != nil || got != a && c.flags&hostvm.MremapMayMove == 0 {

@@ -16,7 +16,7 @@ func TestMunmapZeroLength(t *testing.T) {
 	for _, c := range []struct {
 		hostPage uint64
 		quirks   QuirkSet
-	}{{0x1000, 0}, {0x10000, 0}, {0x1000, SeedQuirks}, {0x10000, SeedQuirks}} {
+	}{{0x1000, QuirkSet{}}, {0x10000, QuirkSet{}}, {0x1000, SeedQuirks}, {0x10000, SeedQuirks}} {
 		hostPage := c.hostPage
 		s, _ := newTestSim(t, hostPage, 0, 0, c.quirks)
 		a := mustMmap(t, s, 0x20000000, 0x2000, rw, anon|hostvm.MapFixed)

@@ -318,8 +318,14 @@ var quirkTable = [...]QuirkDesc{
 	{
 		Quirk:     QuirkFixedFailLeak,
 		Name:      "fixed-fail-leak",
-		SeedLines: "528-566, 580-582",
-		Doc:       "When a MAP_FIXED target_mmap fails part way (the host refuses the tail fragment's fresh page or the mmap of the middle, out of memory or of vm.max_map_count), fail: only unlocks: what mmap_frag did to the host pages at the ends stays (a fresh host page mapped, or the protection of a host page other guest pages share raised to include the new fragment's), and the page flags are as they were: a host page is mapped with no valid guest page in it (a later MAP_FIXED_NOREPLACE there fails with EEXIST), or the guest pages the request was to replace, still valid, lie in a host page whose protection or contents changed.",
+		SeedLines: "519-522, 528-566, 580-582",
+		Doc:       "When a MAP_FIXED target_mmap fails part way (the host refuses the tail fragment's fresh page or the mmap of the middle, out of memory or of vm.max_map_count; or the target_mprotect that ends the pread emulation of a misaligned file offset, whose failure returns with the writable anonymous copy left mapped), fail: only unlocks: what mmap_frag did to the host pages at the ends stays (a fresh host page mapped, or the protection of a host page other guest pages share raised to include the new fragment's), and the page flags are as they were: a host page is mapped with no valid guest page in it (a later MAP_FIXED_NOREPLACE there fails with EEXIST), or the guest pages the request was to replace, still valid, lie in a host page whose protection or contents changed.",
+	},
+	{
+		Quirk:     QuirkMprotectFailPartial,
+		Name:      "mprotect-fail-partial",
+		SeedLines: "108-110, 118-121, 126-129, 134-136",
+		Doc:       "target_mprotect changes the host page holding start, then the one holding end, then the pages between, and returns at the first host mprotect that fails (goto error) without undoing those that succeeded or setting the page flags: the host pages already changed disagree with the page flags, which say the old protection (QEMU 7.2 and 11.1 alike).",
 	},
 	{
 		Quirk:        QuirkMadvisePassthrough,

@@ -72,6 +72,7 @@ const (
 	QuirkFindVMATargetAlign
 	QuirkAccessOKWriteRead
 	QuirkFixedFailLeak
+	QuirkMprotectFailPartial
 
 	// Behaviours QEMU 7.2 introduced, which the seed does not have (their
 	// QuirkDesc.Release is "7.2"): props/qemudiff found them comparing
@@ -144,13 +145,25 @@ func QuirkByName(name string) (Quirk, bool) {
 	return 0, false
 }
 
-// QuirkSet is a set of quirks. The zero value is the empty set: the fixed
-// algorithm.
-type QuirkSet uint64
+// QuirkSet is a set of quirks, one bit per quirk in as many words as
+// there are quirks. The zero value is the empty set: the fixed algorithm.
+// Sets are values: == compares them.
+type QuirkSet struct{ words [quirkWords]uint64 }
+
+// quirkWords is the number of 64-bit words a QuirkSet holds.
+const quirkWords = (int(numQuirks) + 63) / 64
 
 // AllQuirks is every quirk on: the seed's defects and the behaviours later
 // releases introduced (SeedQuirks is the seed).
-const AllQuirks = QuirkSet(1<<numQuirks - 1)
+var AllQuirks = allQuirks()
+
+func allQuirks() QuirkSet {
+	var s QuirkSet
+	for q := Quirk(0); q < numQuirks; q++ {
+		s = s.With(q)
+	}
+	return s
+}
 
 // SeedQuirks is the seed: every defect it has, none of the behaviours a
 // later release introduced.
@@ -166,17 +179,63 @@ func seedQuirks() QuirkSet {
 	return s
 }
 
+// Quirks returns the set of the quirks listed.
+func Quirks(qs ...Quirk) QuirkSet {
+	var s QuirkSet
+	for _, q := range qs {
+		s = s.With(q)
+	}
+	return s
+}
+
 // Has reports whether q is in the set.
-func (s QuirkSet) Has(q Quirk) bool { return s&(1<<q) != 0 }
+func (s QuirkSet) Has(q Quirk) bool {
+	return q < numQuirks && s.words[q/64]&(1<<(q%64)) != 0
+}
 
 // With returns the set plus q.
-func (s QuirkSet) With(q Quirk) QuirkSet { return s | 1<<q }
+func (s QuirkSet) With(q Quirk) QuirkSet {
+	if q < numQuirks {
+		s.words[q/64] |= 1 << (q % 64)
+	}
+	return s
+}
 
 // Without returns the set minus q.
-func (s QuirkSet) Without(q Quirk) QuirkSet { return s &^ (1 << q) }
+func (s QuirkSet) Without(q Quirk) QuirkSet {
+	if q < numQuirks {
+		s.words[q/64] &^= 1 << (q % 64)
+	}
+	return s
+}
+
+// Flip returns the set with q switched: added if absent, removed if present.
+func (s QuirkSet) Flip(q Quirk) QuirkSet {
+	if s.Has(q) {
+		return s.Without(q)
+	}
+	return s.With(q)
+}
+
+// Minus returns the quirks in s and not in o.
+func (s QuirkSet) Minus(o QuirkSet) QuirkSet {
+	for i := range s.words {
+		s.words[i] &^= o.words[i]
+	}
+	return s
+}
+
+// Empty reports whether the set has no quirk.
+func (s QuirkSet) Empty() bool { return s == QuirkSet{} }
 
 // Len is the number of quirks in the set.
-func (s QuirkSet) Len() int { return bits.OnesCount64(uint64(s)) }
+func (s QuirkSet) Len() int {
+	n := 0
+	for _, w := range s.words {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
 
 // List returns the quirks in the set, in numeric order.
 func (s QuirkSet) List() []Quirk {
@@ -191,7 +250,7 @@ func (s QuirkSet) List() []Quirk {
 
 // String lists the set's names joined by commas, "none" when empty.
 func (s QuirkSet) String() string {
-	if s == 0 {
+	if s.Empty() {
 		return "none"
 	}
 	var names []string

@@ -44,6 +44,9 @@ type Sim struct {
 	// accessMaps is withAccess's buffer of host mappings: the process's
 	// own (not shared with clones), nil while a withAccess uses it.
 	accessMaps []hostvm.Mapping
+	// protectMaps is target_mprotect's buffer of the host mappings it
+	// may have to restore (undoMprotect): the process's own.
+	protectMaps []hostvm.Mapping
 }
 
 // errNotStarted is what the system calls of a Sim that New did not make
@@ -172,6 +175,7 @@ func (s *Sim) Clone() *Sim {
 	}
 	c.flags = s.flags.Clone()
 	c.accessMaps = nil
+	c.protectMaps = nil
 	return &c
 }
 

@@ -66,7 +66,7 @@ func mustFile(t *testing.T, k *hostvm.Kernel, name string, size int64) int {
 }
 
 func TestPageFlagsWriteOrg(t *testing.T) {
-	s, _ := newTestSim(t, 4096, 0, 0, 0)
+	s, _ := newTestSim(t, 4096, 0, 0, QuirkSet{})
 	s.pageSetFlags(0x10000, 0x12000, PageValid|PageRead|PageWrite)
 	if got := s.pageGetFlags(0x11fff); got != PageValid|PageRead|PageWrite|PageWriteOrg {
 		t.Errorf("flags = %#x, want VALID|READ|WRITE|WRITE_ORG", got)
@@ -117,7 +117,7 @@ func TestMmapFrag(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, _ := newTestSim(t, H, 0, 0, 0)
+			s, _ := newTestSim(t, H, 0, 0, QuirkSet{})
 			base := uint64(0x20000000)
 			if c.pre != nil {
 				c.pre(s, base)
@@ -141,7 +141,7 @@ func TestMmapFrag(t *testing.T) {
 // sharing a host page with a writable one is writable on the host, while
 // AccessOK (the guest's page flags) says no.
 func TestProtectionUnion(t *testing.T) {
-	s, _ := newTestSim(t, 0x10000, 0, 0, 0)
+	s, _ := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
 	a := mustMmap(t, s, 0x20000000, 0x2000, rw, anon|hostvm.MapFixed)
 	if err := s.Mprotect(a+0x1000, 0x1000, protRead); err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestProtectionUnion(t *testing.T) {
 // checks the search wraps around to the bottom, and never returns 0 or a
 // page below mmap_min_addr unless the seed's quirk is on.
 func TestMmapFindVMAReservedWraps(t *testing.T) {
-	for _, q := range []QuirkSet{0, QuirkSet(0).With(QuirkFindVMAReservedZero)} {
+	for _, q := range []QuirkSet{QuirkSet{}, QuirkSet{}.With(QuirkFindVMAReservedZero)} {
 		s, _ := newTestSim(t, 4096, 0, 0x100000, q)
 		// mmap_next_start starts at RESERVED_VA: first allocation at the top.
 		if a := mustMmap(t, s, 0, 0x1000, rw, anon); a != 0xff000 {
@@ -170,9 +170,9 @@ func TestMmapFindVMAReservedWraps(t *testing.T) {
 		mustMmap(t, s, 0x10000, 0xef000, rw, anon|hostvm.MapFixed)
 		a, err := s.Mmap(0, 0x1000, rw, anon, -1, 0)
 		switch {
-		case q == 0 && err != hostvm.ENOMEM:
+		case q.Empty() && err != hostvm.ENOMEM:
 			t.Errorf("fixed: mmap in a full space = %#x, %v; want ENOMEM", a, err)
-		case q != 0 && (err != nil || a >= 0x10000):
+		case !q.Empty() && (err != nil || a >= 0x10000):
 			t.Errorf("seed quirk: mmap = %#x, %v; want an address below mmap_min_addr", a, err)
 		}
 	}
@@ -181,7 +181,7 @@ func TestMmapFindVMAReservedWraps(t *testing.T) {
 // TestMmapFindVMAProbe checks the host probing of mmap_find_vma without
 // RESERVED_VA: the host's answer is used when it fits the guest space.
 func TestMmapFindVMAProbe(t *testing.T) {
-	s, _ := newTestSim(t, 4096, 0, 0, 0)
+	s, _ := newTestSim(t, 4096, 0, 0, QuirkSet{})
 	a := mustMmap(t, s, 0, 0x2000, rw, anon)
 	if a != s.cfg.TaskUnmappedBase {
 		t.Errorf("first non-fixed mmap at %#x, want TASK_UNMAPPED_BASE %#x", a, s.cfg.TaskUnmappedBase)
@@ -200,7 +200,7 @@ func TestMmapFindVMAProbe(t *testing.T) {
 // TestMunmapKeepsSharedHostPage unmaps one guest page of a host page that
 // other guest pages still use: no host call but the flags change.
 func TestMunmapKeepsSharedHostPage(t *testing.T) {
-	s, _ := newTestSim(t, 0x10000, 0, 0, 0)
+	s, _ := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
 	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
 	if err := s.Munmap(a+0x1000, 0x1000); err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestMunmapKeepsSharedHostPage(t *testing.T) {
 // TestMmapReserveUnderReservedVA checks that unmapping under RESERVED_VA
 // puts PROT_NONE placeholders back instead of unmapping.
 func TestMmapReserveUnderReservedVA(t *testing.T) {
-	s, _ := newTestSim(t, 4096, 0, 0x10000000, 0)
+	s, _ := newTestSim(t, 4096, 0, 0x10000000, QuirkSet{})
 	a := mustMmap(t, s, 0x200000, 0x2000, rw, anon|hostvm.MapFixed)
 	if err := s.Munmap(a, 0x2000); err != nil {
 		t.Fatal(err)
@@ -240,7 +240,7 @@ func TestMmapReserveUnderReservedVA(t *testing.T) {
 // TestMprotectUnion checks target_mprotect's host protection for a host
 // page whose other guest pages are writable.
 func TestMprotectUnion(t *testing.T) {
-	s, _ := newTestSim(t, 0x10000, 0, 0, 0)
+	s, _ := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
 	a := mustMmap(t, s, 0x20000000, 0x4000, rw, anon|hostvm.MapFixed)
 	if err := s.Mprotect(a+0x1000, 0x1000, protRead); err != nil {
 		t.Fatal(err)
@@ -262,8 +262,8 @@ func TestMremapBothVariants(t *testing.T) {
 		quirks  QuirkSet
 		wantErr error
 	}{
-		{4096, 0, nil}, {4096, SeedQuirks, nil},
-		{0x10000, 0, nil}, {0x10000, SeedQuirks, hostvm.EINVAL},
+		{4096, QuirkSet{}, nil}, {4096, SeedQuirks, nil},
+		{0x10000, QuirkSet{}, nil}, {0x10000, SeedQuirks, hostvm.EINVAL},
 	} {
 		s, _ := newTestSim(t, c.host, 0, 0, c.quirks)
 		a := mustMmap(t, s, 0x20001000, 0x2000, rw, anon|hostvm.MapFixed)
@@ -285,7 +285,7 @@ func TestMremapBothVariants(t *testing.T) {
 
 // TestMsync checks target_msync's argument checks.
 func TestMsync(t *testing.T) {
-	s, _ := newTestSim(t, 4096, 0, 0, 0)
+	s, _ := newTestSim(t, 4096, 0, 0, QuirkSet{})
 	a := mustMmap(t, s, 0x20000000, 0x2000, rw, anon|hostvm.MapFixed)
 	cases := []struct {
 		addr, n uint64
@@ -307,7 +307,7 @@ func TestMsync(t *testing.T) {
 
 // TestMmapLockAndFork checks the lock counter and mmap_fork_start's abort.
 func TestMmapLockAndFork(t *testing.T) {
-	s, _ := newTestSim(t, 4096, 0, 0, 0)
+	s, _ := newTestSim(t, 4096, 0, 0, QuirkSet{})
 	mustMmap(t, s, 0, 0x1000, rw, anon)
 	if s.LockCount() != 0 {
 		t.Fatalf("lock count %d after a guest call, want 0", s.LockCount())
@@ -325,7 +325,7 @@ func TestMmapLockAndFork(t *testing.T) {
 // TestCloneIndependent checks that a clone and its original do not share
 // page flags, host mappings or memory.
 func TestCloneIndependent(t *testing.T) {
-	s, _ := newTestSim(t, 0x10000, 0, 0xf7000000, 0)
+	s, _ := newTestSim(t, 0x10000, 0, 0xf7000000, QuirkSet{})
 	a := mustMmap(t, s, 0, 0x1000, rw, anon)
 	s.Store(a, []byte("orig"))
 	c := s.Clone()
@@ -343,11 +343,11 @@ func TestCloneIndependent(t *testing.T) {
 // TestTopPageOf32BitGuest maps, protects and unmaps the top page of a
 // 32-bit guest: the seed aborts, the fix manages.
 func TestTopPageOf32BitGuest(t *testing.T) {
-	for _, q := range []QuirkSet{0, SeedQuirks} {
+	for _, q := range []QuirkSet{QuirkSet{}, SeedQuirks} {
 		s, _ := newTestSim(t, 0x10000, 0, 0, q)
 		a, err := s.Mmap(0xfffff000, 0x1000, rw, anon|hostvm.MapFixed, -1, 0)
 		var ab *Abort
-		if q != 0 {
+		if !q.Empty() {
 			if !errors.As(err, &ab) {
 				t.Errorf("seed: mmap of the top page = %#x, %v; want an abort", a, err)
 			}
@@ -370,7 +370,7 @@ func TestTopPageOf32BitGuest(t *testing.T) {
 
 // TestBrk grows and shrinks the emulated heap.
 func TestBrk(t *testing.T) {
-	s, _ := newTestSim(t, 0x10000, 0, 0xf7000000, 0)
+	s, _ := newTestSim(t, 0x10000, 0, 0xf7000000, QuirkSet{})
 	start, _ := s.Brk(0)
 	if start != s.BrkStart() {
 		t.Fatalf("brk(0) = %#x, want the start %#x", start, s.BrkStart())
@@ -412,7 +412,39 @@ func TestQuirkTable(t *testing.T) {
 			t.Errorf("QuirkByName(%q) = %v, %v", d.Name, q, ok)
 		}
 	}
-	if AllQuirks.Len() != NumQuirks || NumQuirks > 64 {
-		t.Errorf("AllQuirks has %d quirks of %d (at most 64 fit a QuirkSet)", AllQuirks.Len(), NumQuirks)
+	if AllQuirks.Len() != NumQuirks || NumQuirks > 256 {
+		t.Errorf("AllQuirks has %d quirks of %d (a Quirk is a byte)", AllQuirks.Len(), NumQuirks)
+	}
+}
+
+// TestQuirkSetAcrossWords: a QuirkSet holds quirks on both sides of its
+// first word's end as one set: membership, removal, switching, counting,
+// listing, difference and equality.
+func TestQuirkSetAcrossWords(t *testing.T) {
+	if NumQuirks <= 64 {
+		t.Skipf("%d quirks fit one word", NumQuirks)
+	}
+	lo, hi := Quirk(63), Quirk(64)
+	s := Quirks(lo, hi, 0)
+	if !s.Has(lo) || !s.Has(hi) || !s.Has(0) || s.Has(1) || s.Len() != 3 {
+		t.Fatalf("Quirks(63, 64, 0) = %v (len %d)", s.List(), s.Len())
+	}
+	if got := s.List(); len(got) != 3 || got[0] != 0 || got[1] != lo || got[2] != hi {
+		t.Errorf("List = %v; want [0 63 64]", got)
+	}
+	if w := s.Without(hi); w.Has(hi) || !w.Has(lo) || w == s {
+		t.Errorf("Without(64) = %v", w.List())
+	}
+	if f := s.Flip(hi).Flip(1); f.Has(hi) || !f.Has(1) || f.Flip(1).Flip(hi) != s {
+		t.Errorf("Flip: %v", f.List())
+	}
+	if m := AllQuirks.Minus(s); m.Len() != NumQuirks-3 || m.Has(hi) || m.Has(lo) || !m.Has(1) {
+		t.Errorf("AllQuirks.Minus(%v) = %d quirks", s.List(), m.Len())
+	}
+	if !(QuirkSet{}).Empty() || s.Empty() || (QuirkSet{}).String() != "none" {
+		t.Errorf("the empty set: Empty %v, %q; a full one Empty %v", (QuirkSet{}).Empty(), QuirkSet{}.String(), s.Empty())
+	}
+	if q := Quirk(NumQuirks); Quirks(q).Has(q) || !Quirks(q).Empty() {
+		t.Errorf("a quirk number past the last is in the set")
 	}
 }

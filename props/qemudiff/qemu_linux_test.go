@@ -229,7 +229,7 @@ func quirkEvidence(t *testing.T, all []*sequence, quirks sim.QuirkSet) {
 	}
 	policies := []sim.QuirkSet{quirks}
 	for q := sim.Quirk(0); int(q) < sim.NumQuirks; q++ {
-		policies = append(policies, quirks^sim.QuirkSet(0).With(q))
+		policies = append(policies, quirks.Flip(q))
 	}
 	results := make([][]int, len(policies))
 	var wg sync.WaitGroup

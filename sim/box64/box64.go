@@ -106,7 +106,7 @@ func New(host sim.Host, cfg sim.Config, opts Options) (*Box64, error) {
 		return nil, fmt.Errorf("box64: a %d-bit guest with %#x-byte pages on a %d-bit host: box64 runs x86_64 guests (4 KiB pages) on 64-bit hosts; box32 is not modelled",
 			cfg.ABIBits, cfg.TargetPageSize, cfg.HostBits)
 	}
-	if cfg.Quirks != 0 {
+	if !cfg.Quirks.Empty() {
 		return nil, fmt.Errorf("box64: quirks %v: the seed's quirks belong to the QEMU port", cfg.Quirks)
 	}
 	cfg.GuestBase, cfg.ProbeGuestBase = 0, false

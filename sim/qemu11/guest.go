@@ -70,7 +70,7 @@ func New(host sim.Host, cfg sim.Config) (*Guest, error) {
 		return nil, fmt.Errorf("qemu11: QEMU 11.1 has no -p: its host page is the host's real page (%#x), not %#x (leave qemu-host-page unset, or use host-page to change the host)",
 			hostPage, cfg.HostPageSize)
 	}
-	if cfg.Quirks != 0 {
+	if !cfg.Quirks.Empty() {
 		return nil, fmt.Errorf("qemu11: QEMU 11.1 has no quirk switches (got %v)", cfg.Quirks)
 	}
 	tub := cfg.TaskUnmappedBase
