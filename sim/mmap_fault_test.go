@@ -210,58 +210,38 @@ func TestBrkLateFailureKeepsHeap(t *testing.T) {
 	}
 }
 
-// TestFragFailureUndone: mmap_frag itself can fail after changing the
-// host: it maps a fresh host page for a file fragment, the host refuses
-// the mprotect that would let it read the file in, and the pread into the
-// read-only page fails. The fix unmaps that page again (fixedMmapUndo):
-// guest and host agree, and nothing is mapped in the host page. With
-// fixed-fail-leak the page stays, with no guest page in it.
-func TestFragFailureUndone(t *testing.T) {
-	for _, quirks := range []QuirkSet{{}, Quirks(QuirkFixedFailLeak)} {
-		s, k, host := newMprotectFailsSim(t, 0x10000, quirks, 1)
-		fd := mustFile(t, k, "f", 0x10000)
-		host.armed = true
-		const a = 0x1003000
-		if got, err := s.Mmap(a, 0x1000, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x3000); err == nil {
-			t.Fatalf("%v: mmap = %#x with the fragment's mprotect refused; want an error", quirks, got)
-		}
-		_, mapped := s.hostMapping(a &^ 0xffff)
-		agree := s.CheckAgreement()
-		if quirks.Empty() && (mapped || agree != nil) {
-			t.Errorf("fix: host page of %#x mapped %v after the failure; agreement: %v", a, mapped, agree)
-		}
-		if !quirks.Empty() && (!mapped || agree == nil) {
-			t.Errorf("%v: host page of %#x mapped %v, agreement %v; want the leak", quirks, a, mapped, agree)
-		}
-	}
-}
-
-// TestPreadEmulationMprotectRefused: a file mapping whose offset and
-// address disagree within a host page is emulated with anonymous memory,
-// a pread and a target_mprotect to the guest's protection. When the host
-// refuses that mprotect, the fix fails the mmap with nothing left mapped
-// (guest and host agree, the range unmapped); the seed's return, with
-// fixed-fail-leak, leaves the writable copy valid.
-func TestPreadEmulationMprotectRefused(t *testing.T) {
-	for _, quirks := range []QuirkSet{{}, Quirks(QuirkFixedFailLeak)} {
-		s, k, host := newMprotectFailsSim(t, 0x10000, quirks, 1)
-		fd := mustFile(t, k, "f", 0x10000)
-		host.armed = true
-		const a = 0x1000000
-		got, err := s.Mmap(a, 0x1000, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, 0x1000)
-		if err == nil {
-			t.Fatalf("%v: mmap = %#x with the emulation's mprotect refused; want an error", quirks, got)
-		}
-		valid := s.PageFlags(a)&PageValid != 0
-		if quirks.Empty() {
-			if valid || s.CheckAgreement() != nil {
-				t.Errorf("fix: after the failed mmap page %#x valid %v; agreement: %v", a, valid, s.CheckAgreement())
+// TestMmapFailureAfterHostChangeUndone: two ways a MAP_FIXED file mmap
+// on a 64K host fails after changing the host, when the host refuses its
+// first mprotect. A fragment: mmap_frag maps a fresh host page, the
+// mprotect that would let it read the file in is refused, and the pread
+// into the read-only page fails. A file offset that disagrees with the
+// address within a host page: the pread emulation maps anonymous memory,
+// reads the file and is refused the target_mprotect to the guest's
+// protection. The fix fails the mmap with nothing left mapped (guest and
+// host agree, the host page unmapped); with fixed-fail-leak the host page
+// stays (seed 519-522 return with the writable copy valid; mmap_frag's
+// fresh page stays with no guest page in it).
+func TestMmapFailureAfterHostChangeUndone(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		addr, offset uint64
+	}{{"fragment", 0x1003000, 0x3000}, {"pread emulation", 0x1000000, 0x1000}} {
+		for _, quirks := range []QuirkSet{{}, Quirks(QuirkFixedFailLeak)} {
+			s, k, host := newMprotectFailsSim(t, 0x10000, quirks, 1)
+			fd := mustFile(t, k, "f", 0x10000)
+			host.armed = true
+			got, err := s.Mmap(c.addr, 0x1000, protRead, hostvm.MapPrivate|hostvm.MapFixed, fd, c.offset)
+			if err == nil {
+				t.Fatalf("%s, %v: mmap = %#x with the host's mprotect refused; want an error", c.name, quirks, got)
 			}
-			if _, mapped := s.hostMapping(a); mapped {
-				t.Errorf("fix: host page of %#x still mapped", a)
+			_, mapped := s.hostMapping(c.addr &^ 0xffff)
+			valid := s.PageFlags(c.addr)&PageValid != 0
+			if agree := s.CheckAgreement(); quirks.Empty() && (mapped || valid || agree != nil) {
+				t.Errorf("%s, fix: host page mapped %v, guest page valid %v after the failure; agreement: %v", c.name, mapped, valid, agree)
 			}
-		} else if !valid {
-			t.Errorf("%v: the copy at %#x was unmapped; want it left, as the seed leaves it", quirks, a)
+			if !quirks.Empty() && !mapped {
+				t.Errorf("%s, %v: the host page was unmapped; want the seed's leak", c.name, quirks)
+			}
 		}
 	}
 }
