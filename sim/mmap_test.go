@@ -101,3 +101,21 @@ func TestMmapReadEmulationHostCalls(t *testing.T) {
 		t.Errorf("host calls of the read emulation:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestFixedFitEINVALAtTopOfWord: with the seed's fit check
+// (fixed-fit-einval) and the guest's range checked (RESERVED_VA below 4
+// GiB), a MAP_FIXED range past the guest space gets EINVAL only where it
+// passes the top of the 32-bit word; one that ends exactly there fits the
+// seed's check and gets Linux's ENOMEM.
+func TestFixedFitEINVALAtTopOfWord(t *testing.T) {
+	s, _ := newTestSim(t, 0x1000, 0, 0x10000000, Quirks(QuirkFixedFitEINVAL))
+	for _, c := range []struct {
+		length uint64
+		want   hostvm.Errno
+	}{{0x1000, hostvm.ENOMEM}, {0x2000, hostvm.EINVAL}} {
+		got, err := s.Mmap(0xfffff000, c.length, rw, anon|hostvm.MapFixed, -1, 0)
+		if err != c.want {
+			t.Errorf("mmap(0xfffff000, %#x, MAP_FIXED) = %#x, %v; want %v", c.length, got, err, c.want)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mmapsim/mmapsim/hostvm"
@@ -383,5 +385,69 @@ func TestEmulatedMremapFailureGivesBackDestination(t *testing.T) {
 				t.Errorf("reserved %#x, %s: after the failed mremap the old mapping reads %q, %v; want \"kept\"", reserved, c.name, buf, f)
 			}
 		}
+	}
+}
+
+// TestPlugReservationFillsEveryHole: plugReservation puts placeholders into
+// each host hole of its range, those before a mapping as well as the one
+// after the last, and leaves the mappings alone: the reservation is whole
+// again and the guest's page keeps its memory.
+func TestPlugReservationFillsEveryHole(t *testing.T) {
+	s, k := newTestSim(t, 0x1000, 0, 0x10000000, QuirkSet{})
+	a := mustMmap(t, s, 0x1003000, 0x1000, rw, anon|hostvm.MapFixed)
+	if n, f := s.Store(a, []byte("kept")); f != nil || n != 4 {
+		t.Fatalf("store: %d, %v", n, f)
+	}
+	// Behind sim's back: holes on both sides of the guest's page.
+	for _, h := range []uint64{0x1000000, 0x1004000} {
+		if err := k.Munmap(s.G2H(h), 0x3000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mmapLock()
+	s.plugReservation(0x1000000, 0x1007000)
+	s.mmapUnlock()
+	if err := s.CheckAgreement(); err != nil {
+		t.Errorf("after plugReservation: %v", err)
+	}
+	buf := make([]byte, 4)
+	if _, f := s.Load(a, buf); f != nil || string(buf) != "kept" {
+		t.Errorf("the guest's page at %#x reads %q, %v; want \"kept\"", a, buf, f)
+	}
+}
+
+// TestForgetUnmappedWholeTargetPages: with guest pages larger than the
+// host's (8 KiB on 4 KiB), a guest page that lost half its host memory
+// (behind sim's back) is forgotten whole: its flags cleared and its
+// translations invalidated from the guest page's first byte.
+func TestForgetUnmappedWholeTargetPages(t *testing.T) {
+	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(KernelHost{k}, Config{TargetPageSize: 0x2000, ProbeGuestBase: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustMmap(t, s, 0x1000000, 0x6000, rw, anon|hostvm.MapFixed)
+	if err := k.Munmap(s.G2H(a+0x3000), 0x1000); err != nil { // the second half of the second page
+		t.Fatal(err)
+	}
+	s.SetRecording(true)
+	s.mmapLock()
+	s.forgetUnmapped(a, a+0x6000)
+	s.mmapUnlock()
+	if runs := s.FlagRuns(); len(runs) != 2 || runs[0].End != a+0x2000 || runs[1].Start != a+0x4000 {
+		t.Errorf("flags after forgetUnmapped: %#x; want the second page forgotten whole", runs)
+	}
+	var inval []string
+	for _, c := range s.LastHostCalls() {
+		if c.Op == OpTBInvalidate {
+			inval = append(inval, c.String())
+		}
+	}
+	// The mmap's own tb_invalidate comes first.
+	if want := fmt.Sprintf("(%#x, %#x)", a+0x2000, a+0x4000); len(inval) == 0 || !strings.HasSuffix(inval[len(inval)-1], want) {
+		t.Errorf("tb_invalidate calls %q; want the last one over %s", inval, want)
 	}
 }

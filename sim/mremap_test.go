@@ -30,6 +30,47 @@ func TestMremapIgnoresNewAddressWithoutFixed(t *testing.T) {
 	}
 }
 
+// TestMremapDuplicationIgnoresNewAddress: a duplication (old_size 0) with
+// MREMAP_MAYMOVE alone ignores new_address, even one that names the source
+// itself: the copy lands elsewhere and the source stays mapped.
+func TestMremapDuplicationIgnoresNewAddress(t *testing.T) {
+	for _, hp := range []uint64{0x1000, 0x10000} {
+		s, _ := newTestSim(t, hp, 0, 0, QuirkSet{})
+		x := mustMmap(t, s, 0x20000000, hp, rw, hostvm.MapShared|hostvm.MapAnonymous|hostvm.MapFixed)
+		got, err := s.Mremap(x, 0, hp, hostvm.MremapMayMove, x)
+		if err != nil || got == x {
+			t.Fatalf("host page %#x: mremap(%#x, 0, %#x, MREMAP_MAYMOVE, %#x) = %#x, %v; want a copy elsewhere\n%s", hp, x, hp, x, got, err, calls(s))
+		}
+		if s.PageFlags(x)&PageValid == 0 || s.PageFlags(got)&PageValid == 0 {
+			t.Errorf("host page %#x: source %#x flags %#x, copy %#x flags %#x; want both valid", hp, x, s.PageFlags(x), got, s.PageFlags(got))
+		}
+	}
+}
+
+// TestMremapDuplicationJustAboveDestination: a duplication (old_size 0)
+// to a destination the guest names (MREMAP_FIXED) that ends exactly where
+// the source begins does not unmap the source: the copy is made, and both
+// stay mapped. (Onto the source itself, the source is unmapped with the
+// destination, and Linux says EFAULT; a destination that holds the source
+// further in overlaps it: EINVAL.)
+func TestMremapDuplicationJustAboveDestination(t *testing.T) {
+	for _, hp := range []uint64{0x1000, 0x10000} {
+		s, _ := newTestSim(t, hp, 0, 0, QuirkSet{})
+		x := mustMmap(t, s, 0x20000000, hp, rw, hostvm.MapShared|hostvm.MapAnonymous|hostvm.MapFixed)
+		dest := x - hp
+		got, err := s.Mremap(x, 0, hp, hostvm.MremapMayMove|hostvm.MremapFixed, dest)
+		if err != nil || got != dest {
+			t.Fatalf("host page %#x: mremap(%#x, 0, %#x, MAYMOVE|FIXED, %#x) = %#x, %v; want %#x\n%s", hp, x, hp, dest, got, err, dest, calls(s))
+		}
+		if s.PageFlags(x)&PageValid == 0 || s.PageFlags(dest)&PageValid == 0 {
+			t.Errorf("host page %#x: source flags %#x, copy flags %#x; want both valid", hp, s.PageFlags(x), s.PageFlags(dest))
+		}
+		if _, err := s.Mremap(x, 0, hp, hostvm.MremapMayMove|hostvm.MremapFixed, x); err != hostvm.EFAULT {
+			t.Errorf("host page %#x: a duplication onto its own source: %v; want EFAULT", hp, err)
+		}
+	}
+}
+
 // TestMremapGrowNextToAnotherObjectMoves: on a 64K host, a mapping of one
 // host page followed by a mapping of another file, grown with
 // MREMAP_MAYMOVE, moves as Linux moves it (the next VMA is in the way),
