@@ -209,7 +209,11 @@ func (s *System) remapArgs(op Op) (addr uint64, at addrText, oldLen, newLen uint
 	oldLen, newLen = s.opLen(op), s.opNewLen(op)
 	flags = remapFlags[int(op.Remap)%len(remapFlags)]
 	toText = wordText("0")
-	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 {
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) != 0 || op.Advice%4 == 1 {
+		// Without MREMAP_FIXED (or MREMAP_DONTUNMAP) Linux ignores
+		// new_address, and QEMU must too: a quarter of such calls pass
+		// one anyway, chosen by a field mremap does not use, so the
+		// random stream stays as it was.
 		to, toText = s.resolve(op.To)
 	}
 	if flags&hostvm.MremapDontUnmap != 0 && op.NewLen.From == sizeNone {
@@ -245,7 +249,11 @@ func (s *System) runBrk(op Op) {
 // MREMAP_FIXED) the guest kernel redoes at QEMU's address.
 func (s *System) runMremap(op Op) {
 	addr, at, oldLen, newLen, flags, to, toText := s.remapArgs(op)
-	o := &mremapOutcome{addr: addr, oldLen: oldLen, newLen: newLen, flags: flags, to: to, before: s.ref.Clone(),
+	ruleTo := to // the destination the rules know of: none without one
+	if flags&(hostvm.MremapFixed|hostvm.MremapDontUnmap) == 0 {
+		ruleTo = 0
+	}
+	o := &mremapOutcome{addr: addr, oldLen: oldLen, newLen: newLen, flags: flags, to: ruleTo, before: s.ref.Clone(),
 		oldPieces: s.ref.MappingsIn(hostvm.Range{Start: hostvm.Addr(addr), End: hostvm.Addr(addr + min(oldLen, newLen))}),
 		sharedOld: s.sharedOrFile(addr, oldLen),
 		oneRun:    s.oneRun(addr, min(oldLen, newLen)), // before the move changes the flags

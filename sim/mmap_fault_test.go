@@ -245,3 +245,35 @@ func TestMmapFailureAfterHostChangeUndone(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedMmapUndoStaysInRange: the fix's undo after a late failure gives
+// back the protection of the host pages at the range's ends, and touches
+// nothing past them. A read-only mapping just above the range, in the host
+// page the range ends in (mmap_frag raised it to rw- for the tail
+// fragment), gets r-- back; one in the next host page, when the range ends
+// on a host page boundary, is not touched: no host call reaches it.
+func TestFixedMmapUndoStaysInRange(t *testing.T) {
+	const start = 0x20001000
+	for _, end := range []uint64{0x2002f000, 0x20030000} {
+		above := end
+		s, host := newNthMmapFailSim(t, 0x10000, 0, QuirkSet{})
+		mustMmap(t, s, above, 0x1000, protRead, anon|hostvm.MapFixed)
+		s.SetRecording(true)
+		host.armed, host.n = true, 2 // the middle, after the head's fresh page
+		if _, err := s.Mmap(start, end-start, rw, anon|hostvm.MapFixed, -1, 0); err != hostvm.ENOMEM {
+			t.Fatalf("end %#x: mmap = %v, want the host's ENOMEM\n%s", end, err, calls(s))
+		}
+		host.armed = false
+		for _, c := range s.LastHostCalls() {
+			if c.Op != OpTBInvalidate && c.Args[0] >= uint64(s.G2H(above)) {
+				t.Errorf("end %#x: the failed mmap of [%#x, %#x) made a host call above it: %v", end, start, end, c)
+			}
+		}
+		if m, ok := s.hostMapping(above); !ok || m.Prot != hostvm.ProtRead {
+			t.Errorf("end %#x: the mapping above the range is %v (%v), want r--\n%s", end, m.Prot, ok, calls(s))
+		}
+		if err := s.CheckAgreement(); err != nil {
+			t.Errorf("end %#x: after the failed mmap: %v", end, err)
+		}
+	}
+}

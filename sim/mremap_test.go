@@ -198,22 +198,43 @@ func TestMremapQuirkShrinkClearsTail(t *testing.T) {
 		{QuirkMremapFitHostAddr, 0},
 		{QuirkMremapMayMoveMoves, hostvm.MremapMayMove},
 	} {
-		for _, reserved := range []uint64{0, 0x10000000} {
+		for _, hc := range []struct{ hostPage, reserved uint64 }{{0x1000, 0}, {0x1000, 0x10000000}, {0x10000, 0}, {0x10000, 0x10000000}} {
+			reserved := hc.reserved
 			if c.quirk == QuirkMremapFitHostAddr && reserved != 0 {
 				continue // its defect: every host address is past the guest's word
 			}
-			s, _ := newTestSim(t, 0x1000, 0, reserved, QuirkSet{}.With(c.quirk))
+			// On a 64K host the shrink is not in whole host pages: it is
+			// emulated (emulateMremap), the tail unmapped by target_munmap.
+			s, _ := newTestSim(t, hc.hostPage, 0, reserved, QuirkSet{}.With(c.quirk))
 			a := mustMmap(t, s, 0x1000000, 0x4000, rw, anon|hostvm.MapFixed)
 			got, err := s.Mremap(a, 0x4000, 0x1000, c.flags, 0)
 			if err != nil || got != a && c.flags&hostvm.MremapMayMove == 0 {
-				t.Fatalf("%v, reserved %#x: mremap(%#x, 0x4000, 0x1000) = %#x, %v; want %#x", c.quirk, reserved, a, got, err, a)
+				t.Fatalf("%v, host page %#x, reserved %#x: mremap(%#x, 0x4000, 0x1000) = %#x, %v; want %#x", c.quirk, hc.hostPage, reserved, a, got, err, a)
 			}
 			if runs := s.FlagRuns(); len(runs) != 1 || runs[0].Start != got || runs[0].End != got+0x1000 {
-				t.Errorf("%v, reserved %#x: flags after the shrink %#x; want one run %#x-%#x", c.quirk, reserved, runs, got, got+0x1000)
+				t.Errorf("%v, host page %#x, reserved %#x: flags after the shrink %#x; want one run %#x-%#x", c.quirk, hc.hostPage, reserved, runs, got, got+0x1000)
 			}
 			if err := s.CheckAgreement(); err != nil {
-				t.Errorf("%v, reserved %#x: %v", c.quirk, reserved, err)
+				t.Errorf("%v, host page %#x, reserved %#x: %v", c.quirk, hc.hostPage, reserved, err)
 			}
 		}
+	}
+}
+
+// TestSeedMremapToTopPageFlags: the seed's mremap sets the flags of
+// [new_address, new_address+new_size) with new_size as the guest gave it;
+// a move to the top page with a size that is not a page multiple ends at
+// 2^32, aligned past the top of the 32-bit word: page_set_flags takes the
+// wrapped end as the end of the space, and no flag lies past it.
+func TestSeedMremapToTopPageFlags(t *testing.T) {
+	s, _ := newTestSim(t, 0x1000, 0, 0, SeedQuirks)
+	x := mustMmap(t, s, 0x10000000, 0x1000, rw, anon|hostvm.MapFixed)
+	got, err := s.Mremap(x, 0x1000, 0x800, hostvm.MremapMayMove|hostvm.MremapFixed, 0xfffff000)
+	if err != nil || got != 0xfffff000 {
+		t.Fatalf("mremap to the top page = %#x, %v\n%s", got, err, calls(s))
+	}
+	runs := s.FlagRuns()
+	if len(runs) == 0 || runs[len(runs)-1].Start != 0xfffff000 || runs[len(runs)-1].End != 1<<32 {
+		t.Errorf("flags after the move: %#x; want the last run 0xfffff000-0x100000000", runs)
 	}
 }
