@@ -312,10 +312,18 @@ func TestMmapLockAndFork(t *testing.T) {
 	if s.LockCount() != 0 {
 		t.Fatalf("lock count %d after a guest call, want 0", s.LockCount())
 	}
-	if err := s.ForkStart(); err != nil {
-		t.Fatal(err)
+	for _, child := range []bool{false, true} {
+		if err := s.ForkStart(); err != nil {
+			t.Fatal(err)
+		}
+		if s.LockCount() != 1 {
+			t.Errorf("lock count %d between mmap_fork_start and mmap_fork_end, want 1 (held)", s.LockCount())
+		}
+		s.ForkEnd(child)
+		if s.LockCount() != 0 {
+			t.Errorf("lock count %d after mmap_fork_end(child=%v), want 0 (free)", s.LockCount(), child)
+		}
 	}
-	s.ForkEnd(false)
 	s.mmapLock()
 	if err := s.ForkStart(); err == nil {
 		t.Errorf("mmap_fork_start with the lock held: no abort")
