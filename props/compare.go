@@ -248,6 +248,19 @@ func (s *System) checkInvariants() {
 		s.fail("the mmap lock is held %d times after the call (mmap_lock without mmap_unlock)", l.LockCount())
 		return
 	}
+	if f, ok := s.sim.(forker); ok && f.Aborted() == nil {
+		// A fork between two calls: mmap_fork_start takes the lock,
+		// mmap_fork_end frees it in the parent and in the child alike.
+		if err := f.ForkStart(); err != nil {
+			s.fail("mmap_fork_start between calls, with the lock free: %v", err)
+			return
+		}
+		f.ForkEnd(len(s.handles)%2 == 0) // the child or the parent, as the calls go
+		if n := f.LockCount(); n != 0 {
+			s.fail("the mmap lock is held %d times after a fork (mmap_fork_start without mmap_fork_end's unlock)", n)
+			return
+		}
+	}
 	if s.ownLayout() {
 		if err := s.hostHoldsGuestPages(); err != nil {
 			if !allow(s, []rule[*agreementOutcome](nil), &agreementOutcome{op: s.current(), err: err}) {
@@ -255,6 +268,15 @@ func (s *System) checkInvariants() {
 			}
 		}
 	}
+}
+
+// forker is an algorithm that models mmap_fork_start and mmap_fork_end
+// (the seed family).
+type forker interface {
+	ForkStart() error
+	ForkEnd(child bool)
+	LockCount() int
+	Aborted() *sim.Abort
 }
 
 // viewSeg is a run of guest pages with one protection, in either view.

@@ -107,6 +107,8 @@ func TestUnusedHostPageFromInsideAPage(t *testing.T) {
 		{0x21000, 0x30000, 0x20000, true}, // the host page holding lo is free
 		{0x1f000, 0x20000, 0, false},
 		{0x11000, 0x11001, 0, false},
+		{0x21001, 0x30000, 0x20000, true}, // lo at an odd byte of a free host page
+		{0x10001, 0x20000, 0, false},      // ... of a used one
 	} {
 		got, ok := f.UnusedHostPage(c.lo, c.hi, hp)
 		if got != c.want || ok != c.ok {
