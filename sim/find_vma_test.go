@@ -1,9 +1,11 @@
 package sim
 
 import (
-	"github.com/mmapsim/mmapsim/hostvm"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/mmapsim/mmapsim/hostvm"
 )
 
 // seedFindTopDown is mmap_find_vma_reserved's loop as the seed writes it
@@ -243,5 +245,17 @@ func TestMmapFindVMASameUnalignedAnswerRetriesLow(t *testing.T) {
 	got, err := s.Mmap(p+0x1000, 0x1000, rw, anon, -1, 0)
 	if err != nil || got != minAddr {
 		t.Errorf("mmap with the hint %#x = %#x, %v; want %#x (the start over at mmap_min_addr)\n%s", p+0x1000, got, err, uint64(minAddr), calls(s))
+	}
+	// The hints in order: the guest's (p+0x1000, a host-page boundary), p
+	// rounded up to 16K (the same), p rounded down (after the
+	// second identical answer), then mmap_min_addr.
+	var hints []uint64
+	for _, c := range s.LastHostCalls() {
+		if c.Op == OpMmap && c.Args[3]&uint64(hostvm.MapFixed) == 0 {
+			hints = append(hints, c.Args[0])
+		}
+	}
+	if want := []uint64{p + 0x1000, (p + 0x3fff) &^ 0x3fff, p &^ 0x3fff, minAddr}; !slices.Equal(hints, want) {
+		t.Errorf("host mmap hints %#x; want %#x\n%s", hints, want, calls(s))
 	}
 }
