@@ -69,6 +69,17 @@ func TestMremapDuplicationJustAboveDestination(t *testing.T) {
 			t.Errorf("host page %#x: a duplication onto its own source: %v; want EFAULT", hp, err)
 		}
 	}
+	// One guest page of shared memory on a 64K host, which the host
+	// cannot move by itself: onto its own source, the same EFAULT, and
+	// the source is gone, as Linux unmaps the destination first.
+	s, _ := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
+	x := mustMmap(t, s, 0x20000000, 0x1000, rw, hostvm.MapShared|hostvm.MapAnonymous|hostvm.MapFixed)
+	if _, err := s.Mremap(x, 0, 0x1000, hostvm.MremapMayMove|hostvm.MremapFixed, x); err != hostvm.EFAULT {
+		t.Errorf("64K host: a one-page duplication onto its own source: %v; want EFAULT\n%s", err, calls(s))
+	}
+	if f := s.PageFlags(x); f&PageValid != 0 {
+		t.Errorf("64K host: the source %#x is still valid (%#x) after the duplication onto it", x, f)
+	}
 }
 
 // TestMremapGrowNextToAnotherObjectMoves: on a 64K host, a mapping of one
