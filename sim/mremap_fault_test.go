@@ -451,3 +451,49 @@ func TestForgetUnmappedWholeTargetPages(t *testing.T) {
 		t.Errorf("tb_invalidate calls %q; want the last one over %s", inval, want)
 	}
 }
+
+// TestEmulatedMoveKeepsProtection: an emulated move of inaccessible memory
+// on a 64K host reads the source and writes the copy with protection lent
+// for the copy alone: afterwards the copy is PROT_NONE on the host as in
+// the guest's view, a guest load from it faults, and the data moved with
+// it (read back once it is readable again).
+func TestEmulatedMoveKeepsProtection(t *testing.T) {
+	s, _ := newTestSim(t, 0x10000, 0, 0, QuirkSet{})
+	a := mustMmap(t, s, 0x20000000, 0x2000, rw, anon|hostvm.MapFixed)
+	if _, f := s.Store(a, []byte("data")); f != nil {
+		t.Fatal(f)
+	}
+	if err := s.Mprotect(a, 0x2000, 0); err != nil {
+		t.Fatal(err)
+	}
+	const dest = 0x30003000 // inside a host page: the move is emulated
+	got, err := s.Mremap(a, 0x2000, 0x2000, hostvm.MremapMayMove|hostvm.MremapFixed, dest)
+	if err != nil || got != dest {
+		t.Fatalf("mremap to %#x = %#x, %v\n%s", uint64(dest), got, err, calls(s))
+	}
+	if m, ok := s.hostMapping(dest); !ok || m.Prot != hostvm.ProtNone {
+		t.Errorf("the copy's host page is %v (%v); want ---", m.Prot, ok)
+	}
+	buf := make([]byte, 4)
+	if _, f := s.Load(dest, buf); f == nil || f.Signal != hostvm.SIGSEGV {
+		t.Errorf("a load from the PROT_NONE copy: fault %v; want SIGSEGV", f)
+	}
+	if err := s.Mprotect(dest, 0x2000, protRead); err != nil {
+		t.Fatal(err)
+	}
+	if _, f := s.Load(dest, buf); f != nil || string(buf) != "data" {
+		t.Errorf("the copy reads %q, %v; want \"data\"", buf, f)
+	}
+	// With MREMAP_DONTUNMAP the source stays mapped, emptied, and as
+	// inaccessible as before: the read lent to copy it is taken back.
+	if err := s.Mprotect(dest, 0x2000, 0); err != nil {
+		t.Fatal(err)
+	}
+	const dest2 = 0x40003000
+	if got, err := s.Mremap(dest, 0x2000, 0x2000, hostvm.MremapMayMove|hostvm.MremapFixed|hostvm.MremapDontUnmap, dest2); err != nil || got != dest2 {
+		t.Fatalf("mremap with MREMAP_DONTUNMAP to %#x = %#x, %v\n%s", uint64(dest2), got, err, calls(s))
+	}
+	if m, ok := s.hostMapping(dest); !ok || m.Prot != hostvm.ProtNone {
+		t.Errorf("the source left by MREMAP_DONTUNMAP has host protection %v (%v); want ---", m.Prot, ok)
+	}
+}
