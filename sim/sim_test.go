@@ -456,3 +456,24 @@ func TestQuirkSetAcrossWords(t *testing.T) {
 		t.Errorf("a quirk number past the last is in the set")
 	}
 }
+
+// TestNoHostCallsBeforeTheFirstGuestCall: the host calls start-up makes
+// (the reservation, the loader's page under the break) are not the last
+// guest call's:
+// LastHostCalls is empty until the guest makes one.
+func TestNoHostCallsBeforeTheFirstGuestCall(t *testing.T) {
+	for _, reserved := range []uint64{0, 0x10000000} {
+		k, err := hostvm.New(hostvm.Config{PageSize: 0x10000, AddrBits: 47})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A break inside a host page: the seed's loader maps the page.
+		s, err := New(KernelHost{k}, Config{ReservedVA: reserved, ProbeGuestBase: true, Quirks: SeedQuirks, BrkStart: 0x08100800})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := s.LastHostCalls(); len(c) != 0 {
+			t.Errorf("reserved %#x: before any guest call, LastHostCalls = %v; want none", reserved, c)
+		}
+	}
+}
