@@ -475,5 +475,10 @@ func TestNoHostCallsBeforeTheFirstGuestCall(t *testing.T) {
 		if c := s.LastHostCalls(); len(c) != 0 {
 			t.Errorf("reserved %#x: before any guest call, LastHostCalls = %v; want none", reserved, c)
 		}
+		// The loader's page: the guest pages from the break's page to
+		// the end of its host page, read-write.
+		if f := s.PageFlags(0x08100000); f&(PageValid|PageBits) != PageValid|PageRead|PageWrite {
+			t.Errorf("reserved %#x: the page under the break has flags %#x; want valid and rw-", reserved, f)
+		}
 	}
 }
