@@ -13,15 +13,8 @@ import (
 // RESERVED_VA reserved (0: none) and the given quirks.
 func newNthMmapFailSim(t *testing.T, hostPage, reserved uint64, quirks QuirkSet) (*Sim, *mmapFailsNthHost) {
 	t.Helper()
-	k, err := hostvm.New(hostvm.Config{PageSize: hostPage, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mmapFailsNthHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ReservedVA: reserved, ProbeGuestBase: true, Quirks: quirks})
-	if err != nil {
-		t.Fatal(err)
-	}
+	host := &mmapFailsNthHost{}
+	s, _ := newSimOver(t, hostPage, reserved, quirks, func(h Host) Host { host.Host = h; return host })
 	return s, host
 }
 

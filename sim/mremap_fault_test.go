@@ -50,15 +50,8 @@ func TestMremapReportsHostMunmapErrno(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, errno := range []hostvm.Errno{hostvm.ENOMEM, hostvm.EINVAL} {
-			k, err := hostvm.New(hostvm.Config{PageSize: c.hostPage, AddrBits: 47})
-			if err != nil {
-				t.Fatal(err)
-			}
-			host := &munmapFailsHost{Host: KernelHost{k}, errno: errno}
-			s, err := New(host, Config{ProbeGuestBase: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			host := &munmapFailsHost{errno: errno}
+			s, _ := newSimOver(t, c.hostPage, 0, QuirkSet{}, func(h Host) Host { host.Host = h; return host })
 			a := mustMmap(t, s, 0x20000000, c.oldLen, rw, anon|hostvm.MapFixed)
 			host.armed = true
 			got, err := s.Mremap(a, c.oldLen, c.newLen, c.flags, c.newAddr)
@@ -226,15 +219,8 @@ func (h *mmapFailsNthHost) Mmap(addr hostvm.Addr, length uint64, prot hostvm.Pro
 // did before the call, and the guest's view is unchanged.
 func TestEmulatedMoveFailureGivesBackReservation(t *testing.T) {
 	const hp = 0x10000
-	k, err := hostvm.New(hostvm.Config{PageSize: hp, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mmapFailsNthHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ProbeGuestBase: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	host := &mmapFailsNthHost{}
+	s, k := newSimOver(t, hp, 0, QuirkSet{}, func(h Host) Host { host.Host = h; return host })
 	a := mustMmap(t, s, 0x20000000, 0x3000, rw, anon|hostvm.MapFixed)
 	mustMmap(t, s, a+0x3000, 0x1000, protRead, anon|hostvm.MapFixed) // no growing in place
 	flags, maps := s.FlagRuns(), k.MapsString()

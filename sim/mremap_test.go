@@ -162,15 +162,7 @@ func TestEmulatedGrowBlockedIsENOMEM(t *testing.T) {
 // translations are invalidated (tb_invalidate_phys_range) for exactly the
 // guest pages that lost their mapping, no page past them.
 func TestMremapLateFailureInvalidatesWhatWasUnmapped(t *testing.T) {
-	k, err := hostvm.New(hostvm.Config{PageSize: 0x1000, AddrBits: 47})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &mremapFailsLateHost{Host: KernelHost{k}}
-	s, err := New(host, Config{ProbeGuestBase: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, host := newLateFailSim(t, 0)
 	a := mustMmap(t, s, 0x20000000, 0x4000, rw, anon|hostvm.MapFixed)
 	const dest = 0x30000000
 	mustMmap(t, s, dest, 0x2000, protRead, anon|hostvm.MapFixed)
