@@ -46,3 +46,11 @@ func (s *Sim) hostPageAlignEnd(x uint64) uint64 {
 func (s *Sim) targetPageAlignEnd(x uint64) uint64 {
 	return s.rangeEnd(x+s.geom.TargetPageSize-1) &^ (s.geom.TargetPageSize - 1)
 }
+
+// errnoFrom sets errno from a function's negative result: -errno, or -1
+// with errno already set.
+func (s *Sim) errnoFrom(r int64) {
+	if r < -1 {
+		s.libc.Errno = hostvm.Errno(-r)
+	}
+}

@@ -208,9 +208,7 @@ func (s *Sim) targetMmap(start, length uint64, prot int, flags hostvm.MapFlags, 
 					// The fix: the failed mmap leaves its range unmapped,
 					// as a MAP_FIXED mmap that fails after the host
 					// changed does (fixedMmapUndo), not a writable copy.
-					if r < -1 {
-						s.libc.Errno = hostvm.Errno(-r)
-					}
+					s.errnoFrom(r)
 					saved := s.libc.Errno
 					s.targetMunmap(start, length)
 					s.libc.Errno = saved

@@ -128,11 +128,10 @@ func (s *Sim) seedShrinkPath(flags hostvm.MremapFlags) bool {
 // failWith sets errno from a function's negative result and returns
 // (abi_ulong)-1.
 func (s *Sim) failWith(r int64) uint64 {
-	if r < -1 {
-		s.libc.Errno = hostvm.Errno(-r)
-	}
+	s.errnoFrom(r)
 	return s.minusOne()
 }
+
 
 // checkMremap is Linux's check_mremap_params(), in guest terms.
 func (s *Sim) checkMremap(oldAddr, oldLen, newLen, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) hostvm.Errno {
@@ -308,9 +307,7 @@ func (s *Sim) emulateMremap(oldAddr, oldLen, newLen uint64, flags hostvm.MremapF
 		if r := s.targetMprotect(dest, newLen, prot); r != 0 {
 			// The copy cannot be given the guest's protection: the move
 			// fails, the old mapping as it was.
-			if r < -1 {
-				s.libc.Errno = hostvm.Errno(-r)
-			}
+			s.errnoFrom(r)
 			return s.dropDestination(dest, newLen, s.libc.Errno)
 		}
 	}
