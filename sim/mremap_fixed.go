@@ -132,7 +132,6 @@ func (s *Sim) failWith(r int64) uint64 {
 	return s.minusOne()
 }
 
-
 // checkMremap is Linux's check_mremap_params(), in guest terms.
 func (s *Sim) checkMremap(oldAddr, oldLen, newLen, oldSize, newSize uint64, flags hostvm.MremapFlags, newAddr uint64) hostvm.Errno {
 	g := &s.geom
