@@ -3,6 +3,7 @@ package main
 import (
 	"go/parser"
 	"go/token"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,5 +86,34 @@ func TestKeepRuns(t *testing.T) {
 	}
 	if _, err := keepRuns(suite, []string{"hostvm"}); err == nil {
 		t.Errorf("keepRuns(hostvm) kept a package the suite does not test")
+	}
+}
+
+// TestEquivalentKeysExist: every mutant equivalent.txt argues equivalent is
+// a mutation point of today's sources. A key names a line and a column, so
+// an edit above it moves the mutant and leaves the key naming nothing: the
+// mutant would count against the score again, its argument silently lost.
+// Such a key is to be moved to the line the code went to.
+func TestEquivalentKeysExist(t *testing.T) {
+	const root = "../.."
+	equivalent, err := readEquivalent(filepath.Join(root, "internal/mutate/equivalent.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(equivalent) == 0 {
+		t.Fatal("no mutant argued equivalent: the file was not read")
+	}
+	all, err := mutantsOf(root, []string{"sim", "sim/internal/base"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, m := range all {
+		keys[m.Key()] = true
+	}
+	for key := range equivalent {
+		if !keys[key] {
+			t.Errorf("equivalent.txt names %s, which is no mutation point of sim's sources (did the line move?)", key)
+		}
 	}
 }
